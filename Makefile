@@ -1,0 +1,34 @@
+# `make demo` and `make test` each set up everything on a fresh machine, then run.
+# The venv is rebuilt only when pyproject.toml or this Makefile changes (stamp file).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export MUJOCO_GL ?= egl
+export PYOPENGL_PLATFORM ?= egl
+
+.PHONY: setup demo test lint perf clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch pinned in the same command as everything that depends on it (CPU build on disk).
+	$(PY) -m pip install -q -e '.[dev]' torch==2.13.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/librobot demo --episodes 20 --out outputs/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check librobot_gym tests benchmarks
+
+perf: $(STAMP)
+	$(PY) benchmarks/perf/env_throughput.py
+
+clean:
+	rm -rf $(VENV) outputs

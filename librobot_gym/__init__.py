@@ -1,0 +1,18 @@
+"""librobot-gym: Gymnasium-style simulation and evaluation suite for robot policies.
+
+`import librobot_gym` registers every env id, e.g. `gym.make("librobot/Franka-PickCup-v0")`.
+Layers, each importing only from those before it: robots <- envs <- policies <- benchmarks <- cli.
+"""
+
+import os
+
+# Headless by default: render offscreen through EGL unless the user chose a GL backend.
+os.environ.setdefault("MUJOCO_GL", "egl")
+if os.environ["MUJOCO_GL"] in ("egl", "osmesa"):
+    os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+
+from librobot_gym.envs.registration import register_all  # noqa: E402
+
+__version__ = "0.1.0"
+
+register_all()

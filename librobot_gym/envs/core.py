@@ -1,0 +1,270 @@
+"""RobotEnv: the one env class. It composes a robot, a task and a backend."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+
+from librobot_gym.envs.actions import validate_action
+from librobot_gym.envs.tasks import TASKS
+from librobot_gym.errors import ConfigError
+from librobot_gym.robots import get_robot
+
+OBS_MODES = ("rgb", "state", "state_dict")
+BACKENDS = ("mujoco",)
+CONTROL_HZ = 20
+INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:'-!?()/"
+MAX_INSTRUCTION_LENGTH = 256
+
+
+def _image_size(camera_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    size = (camera_size, camera_size) if isinstance(camera_size, int) else tuple(camera_size)
+    if len(size) != 2 or not all(isinstance(v, int | np.integer) and 8 <= v <= 2048 for v in size):
+        raise ConfigError(
+            f"camera_size={camera_size!r} must be an int or a (height, width) pair of ints "
+            f"between 8 and 2048"
+        )
+    return int(size[0]), int(size[1])
+
+
+class RobotEnv(gym.Env):
+    """
+    ## Description
+    One robot doing one task in one backend. The robot (`librobot_gym.robots`) says what moves and
+    how it may be commanded, the task (`librobot_gym.envs.tasks`) says what is asked and how it is
+    judged, the backend (MuJoCo by default) runs physics and renders cameras. Env ids bind the three:
+    `librobot/Franka-PickCup-v0` is the Franka Panda doing PickCup in MuJoCo.
+
+    ## Action Space
+    A `Box(-1, 1, (n,), float32)`; `env.unwrapped.action_spec` names every dimension, its unit and
+    the physical range -1 and +1 map to. Franka Panda, `control_mode="ee_delta_pose"` (default):
+
+    | index | name      | unit | -1 / +1                                            |
+    |-------|-----------|------|----------------------------------------------------|
+    | 0-2   | dx dy dz  | m    | -0.03 / +0.03 tool translation per step (world)    |
+    | 3-5   | droll_x dpitch_y dyaw_z | rad | -0.2 / +0.2 tool rotation per step  |
+    | 6     | gripper   | -    | -1 closed, +1 open (0.08 m)                         |
+
+    `control_mode="joint_pos"`: 7 absolute joint targets scaled to the published joint limits,
+    then the gripper. Values outside [-1, 1] are clipped; NaN, inf, a wrong shape or a
+    non-numeric dtype raise `InvalidActionError`.
+
+    ## Observation Space
+    - `obs_mode="rgb"` (default): `Dict(images=Dict(front, wrist: Box(uint8, H x W x 3)),
+      state=Box(float32, proprioception), instruction=Text)`; images are 128 x 128 unless
+      `camera_size` says otherwise.
+    - `obs_mode="state"`: one `Box(float32)`: proprioception, then the task's object state.
+    - `obs_mode="state_dict"`: the same values as named entries.
+
+    Franka proprioception (22): joint_pos (7, rad), joint_vel (7, rad/s), gripper_opening (1, m),
+    ee_pos (3, m), ee_quat (4, wxyz). PickCup object state (10): cup_pos (3), cup_quat (4),
+    cup_to_tcp (3).
+
+    ## Rewards
+    `reward_type="dense"` (default): 0.25 reach + 0.25 held + 0.45 lift progress, 1.0 on success.
+    `reward_type="sparse"`: 1.0 on success, else 0.
+
+    ## Success and Episode End
+    PickCup succeeds when the cup is held between both fingers at least 0.10 m above its rest
+    height. `terminated` on success or failure (cup off the table or knocked over);
+    `truncated` after `max_episode_steps` (200 steps = 10 s at 20 Hz) or when the simulation goes
+    unstable (`info["sim_unstable"]`). Every `info` carries `is_success`, `success_once`,
+    `task_metrics`, `safety` and `sim_unstable`.
+
+    ## Starting State
+    Franka's ready pose with +-0.02 rad joint noise, gripper open; the cup uniformly on a
+    0.20 x 0.36 m patch of the table with a random yaw and one of six colours named in the
+    instruction. `reset(seed=s)` gives the same state, images and instruction for the same `s`.
+
+    ## Arguments
+    `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode="rgb_array"`,
+    `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
+    `fast_render=True` (no shadows or multisampling), and task options such as `reward_type`.
+
+    ## Version History
+    - v0: first release (Franka PickCup, MuJoCo 3.11, 20 Hz control, 5 ms physics step).
+    """
+
+    metadata = {
+        "render_modes": ["rgb_array"],
+        "render_fps": CONTROL_HZ,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        robot: str = "franka_panda",
+        task: str = "pick_cup",
+        backend: str = "mujoco",
+        obs_mode: str = "rgb",
+        control_mode: str | None = None,
+        render_mode: str | None = None,
+        camera_size: int | tuple[int, int] = 128,
+        render_size: tuple[int, int] = (240, 320),
+        max_episode_steps: int | None = None,
+        fast_render: bool = True,
+        physics_dt: float = 0.005,
+        **task_kwargs: Any,
+    ):
+        if obs_mode not in OBS_MODES:
+            raise ConfigError(f"obs_mode={obs_mode!r} is not one of {OBS_MODES}")
+        if backend not in BACKENDS:
+            raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ConfigError(f"render_mode={render_mode!r} is not one of "
+                              f"{self.metadata['render_modes']} or None")
+        if task not in TASKS:
+            raise ConfigError(f"unknown task {task!r}; known tasks: {sorted(TASKS)}")
+        self.robot = get_robot(robot)
+        self.control_mode = control_mode or self.robot.default_control_mode
+        self.action_spec = self.robot.control_mode(self.control_mode)
+        try:
+            self.task = TASKS[task](self.robot, **task_kwargs)
+        except TypeError as exc:
+            raise ConfigError(f"bad option for task {task!r}: {exc}") from None
+        self.obs_mode, self.render_mode = obs_mode, render_mode
+        self.camera_size = _image_size(camera_size)
+        self.render_size = _image_size(render_size)
+        self.max_episode_steps = max_episode_steps or self.task.max_episode_steps
+        substeps = round(1.0 / (CONTROL_HZ * physics_dt))
+        if abs(substeps * physics_dt * CONTROL_HZ - 1.0) > 1e-9:
+            raise ConfigError(f"physics_dt={physics_dt} must divide the {1 / CONTROL_HZ} s "
+                              f"control period into a whole number of substeps")
+
+        from librobot_gym.envs.sim.mujoco_sim import MujocoSim
+
+        self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, substeps,
+                             fast_render)
+        self.sim.model.opt.timestep = physics_dt
+        self.cameras = tuple(c.name for c in self.robot.cameras)
+        self._obs_rig = self._render_rig = None
+
+        self.action_space = spaces.Box(-1.0, 1.0, (self.action_spec.size,), np.float32)
+        self._fields = self._observation_fields()
+        self.observation_space = self._make_observation_space()
+        self._instruction = ""
+        self._steps = 0
+        self._success_once = False
+        self._last_obs = self._last_state = None
+
+    # --- spaces ----------------------------------------------------------------------------
+    def _observation_fields(self) -> dict[str, int]:
+        """Names and sizes of the state vector: proprioception, then task objects (state modes)."""
+        fields = {f.name: f.size for f in self.robot.proprio}
+        if self.obs_mode != "rgb":
+            dummy = self.sim.world_state()
+            for name, value in self.task.object_observation(dummy).items():
+                fields[name] = int(np.size(value))
+        return fields
+
+    def _make_observation_space(self) -> spaces.Space:
+        def vector(n: int) -> spaces.Box:
+            return spaces.Box(-np.inf, np.inf, (n,), np.float32)
+
+        if self.obs_mode == "state":
+            return vector(sum(self._fields.values()))
+        if self.obs_mode == "state_dict":
+            return spaces.Dict({name: vector(n) for name, n in self._fields.items()})
+        h, w = self.camera_size
+        images = spaces.Dict({c: spaces.Box(0, 255, (h, w, 3), np.uint8) for c in self.cameras})
+        return spaces.Dict({
+            "images": images,
+            "state": vector(self.robot.proprio_size),
+            "instruction": spaces.Text(MAX_INSTRUCTION_LENGTH, min_length=0,
+                                       charset=INSTRUCTION_CHARSET),
+        })
+
+    # --- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        rng = self.np_random
+        task_reset = self.task.reset(rng)
+        home = np.array(self.robot.home_qpos)
+        arm_qpos = np.clip(home + rng.uniform(-0.02, 0.02, home.shape),
+                           self.robot.joint_lower, self.robot.joint_upper)
+        self.sim.reset(arm_qpos, 1.0, task_reset)
+        self._instruction = task_reset.instruction
+        self._steps = 0
+        self._success_once = False
+        state = self.sim.world_state()
+        obs = self._observe(state)
+        self._last_obs, self._last_state = obs, state
+        return obs, self._info(state, False, False)
+
+    def step(self, action):
+        action = validate_action(action, self.action_spec.size, self.control_mode)
+        stable = self.sim.step(self.action_spec.to_physical(action))
+        self._steps += 1
+        truncated = self._steps >= self.max_episode_steps
+        if not stable:
+            # The physics state is garbage: report it and end the episode on the last good obs.
+            return self._last_obs, 0.0, False, True, self._info(self._last_state, False, True)
+        state = self.sim.world_state()
+        success = self.task.success(state)
+        self._success_once |= success
+        terminated = success or self.task.failure(state)
+        obs = self._observe(state)
+        self._last_obs, self._last_state = obs, state
+        reward = self.task.reward(state, success)
+        return obs, reward, terminated, truncated, self._info(state, success, False)
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        if self._render_rig is None:
+            from librobot_gym.envs.sim.cameras import CameraRig
+
+            self._render_rig = CameraRig(self.sim.model, *self.render_size)
+        return np.hstack([self._render_rig.render(self.sim.data, c) for c in self.cameras])
+
+    def close(self):
+        for rig in (self._obs_rig, self._render_rig):
+            if rig is not None:
+                rig.close()
+        self._obs_rig = self._render_rig = None
+
+    # --- observations and info ----------------------------------------------------------------
+    @property
+    def instruction(self) -> str:
+        return self._instruction
+
+    def privileged_state(self):
+        """The task's view of the world (what scripted experts act on)."""
+        return self.sim.world_state()
+
+    def _state_parts(self, state) -> dict[str, np.ndarray]:
+        parts = self.sim.proprio(state)
+        if self.obs_mode != "rgb":
+            parts.update(self.task.object_observation(state))
+        return parts
+
+    def _observe(self, state):
+        parts = self._state_parts(state)
+        if self.obs_mode == "state":
+            return np.concatenate(list(parts.values())).astype(np.float32)
+        if self.obs_mode == "state_dict":
+            return {k: np.asarray(v, dtype=np.float32).reshape(-1) for k, v in parts.items()}
+        if self._obs_rig is None:
+            from librobot_gym.envs.sim.cameras import CameraRig
+
+            self._obs_rig = CameraRig(self.sim.model, *self.camera_size)
+        return {
+            "images": {c: self._obs_rig.render(self.sim.data, c) for c in self.cameras},
+            "state": np.concatenate(list(parts.values())).astype(np.float32),
+            "instruction": self._instruction,
+        }
+
+    def _info(self, state, success: bool, unstable: bool) -> dict[str, Any]:
+        return {
+            "is_success": success,
+            "success_once": self._success_once,
+            "task_metrics": self.task.metrics(state),
+            "safety": self.task.safety(state),
+            "sim_unstable": unstable,
+            "instruction": self._instruction,
+        }

@@ -1,0 +1,43 @@
+"""The table of env ids. Released ids are frozen: a behaviour change gets a new -v<N+1>."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+
+ENTRY_POINT = "librobot_gym.envs.core:RobotEnv"
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One registered env: which robot does which task, and its fixed settings."""
+
+    id: str
+    robot: str
+    task: str
+    max_episode_steps: int
+    kwargs: dict = field(default_factory=dict)
+
+
+ENV_TABLE: tuple[EnvEntry, ...] = (
+    EnvEntry("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200),
+)
+
+
+def register_all() -> None:
+    """Register every env id with gymnasium (idempotent)."""
+    for entry in ENV_TABLE:
+        if entry.id in gym.registry:
+            continue
+        gym.register(
+            id=entry.id,
+            entry_point=ENTRY_POINT,
+            max_episode_steps=entry.max_episode_steps,
+            kwargs={"robot": entry.robot, "task": entry.task,
+                    "max_episode_steps": entry.max_episode_steps, **entry.kwargs},
+        )
+
+
+def env_ids() -> list[str]:
+    return [entry.id for entry in ENV_TABLE]

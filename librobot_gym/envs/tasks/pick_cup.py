@@ -1,0 +1,185 @@
+"""PickCup: lift a coloured cup off the table with any arm that has a tool frame and a gripper."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from librobot_gym.envs.tasks.base import (
+    EeCommand,
+    SceneObject,
+    Task,
+    TaskReset,
+    VisualPart,
+    WorldState,
+)
+
+COLOURS: dict[str, tuple[float, float, float, float]] = {
+    "red": (0.85, 0.12, 0.10, 1.0),
+    "green": (0.15, 0.65, 0.20, 1.0),
+    "blue": (0.12, 0.30, 0.85, 1.0),
+    "yellow": (0.95, 0.80, 0.10, 1.0),
+    "orange": (0.95, 0.50, 0.08, 1.0),
+    "purple": (0.55, 0.20, 0.70, 1.0),
+}
+
+TEMPLATES = (
+    "pick up the {colour} cup",
+    "lift the {colour} cup",
+    "grab the {colour} cup and raise it",
+    "pick the {colour} cup up off the table",
+    "raise the {colour} cup",
+)
+
+CUP_RADIUS = 0.03  # m; fits the Franka Hand's 0.08 m stroke with 1 cm to spare per side
+CUP_HALF_HEIGHT = 0.05  # m
+CUP_MASS = 0.15  # kg
+LIFT_SUCCESS = 0.10  # m above the rest height, while held
+TABLE_TOP = 0.0  # the robot base stands on the table top
+
+# Reset distribution of the cup centre on the table, in the robot base frame (m, rad).
+CUP_X_RANGE = (0.42, 0.62)
+CUP_Y_RANGE = (-0.18, 0.18)
+
+
+def _yaw_quat(yaw: float) -> np.ndarray:
+    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+
+
+class PickCup(Task):
+    """Pick up the cup the instruction names and hold it 10 cm above the table."""
+
+    name = "pick_cup"
+    max_episode_steps = 200  # 10 s at 20 Hz
+
+    def __init__(self, robot, reward_type: str = "dense"):
+        super().__init__(robot, reward_type)
+        from librobot_gym.errors import ConfigError
+
+        if robot.tool_site is None or robot.gripper is None:
+            raise ConfigError(f"PickCup needs a robot with a tool frame and a gripper; "
+                              f"{robot.name!r} has none")
+        self.rest_height = TABLE_TOP + CUP_HALF_HEIGHT
+        self.colour = "red"
+
+    def scene(self) -> list[SceneObject]:
+        table = SceneObject(
+            "table", "box", (0.6, 0.6, 0.025), (0.45, 0.0, TABLE_TOP - 0.025),
+            (0.62, 0.48, 0.34, 1.0),
+            parts=tuple(
+                VisualPart("box", (0.025, 0.025, 0.36), (0.45 + sx * 0.55, sy * 0.55, -0.385),
+                           (0.3, 0.3, 0.3, 1.0))
+                for sx in (-1, 1) for sy in (-1, 1)
+            ),
+        )
+        cup = SceneObject(
+            "cup", "cylinder", (CUP_RADIUS, CUP_HALF_HEIGHT), (0.5, 0.0, self.rest_height),
+            COLOURS["red"], mass=CUP_MASS, friction=1.0,
+            # A handle makes the cup's yaw visible in the images; it does not collide.
+            parts=(VisualPart("box", (0.008, 0.005, 0.025), (CUP_RADIUS + 0.008, 0.0, 0.005)),),
+        )
+        return [table, cup]
+
+    def reset(self, rng: np.random.Generator) -> TaskReset:
+        self.colour = str(rng.choice(list(COLOURS)))
+        template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
+        pos = np.array([rng.uniform(*CUP_X_RANGE), rng.uniform(*CUP_Y_RANGE), self.rest_height])
+        quat = _yaw_quat(rng.uniform(-np.pi, np.pi))
+        return TaskReset(
+            instruction=template.format(colour=self.colour),
+            poses={"cup": (pos, quat)},
+            colours={"cup": COLOURS[self.colour]},
+        )
+
+    # --- judging the world -------------------------------------------------------------------
+    def lift_height(self, state: WorldState) -> float:
+        return float(state.object_pos["cup"][2] - self.rest_height)
+
+    def success(self, state: WorldState) -> bool:
+        return state.grasped["cup"] and self.lift_height(state) >= LIFT_SUCCESS
+
+    def failure(self, state: WorldState) -> bool:
+        """The cup fell off the table, or lies knocked over and is not held."""
+        pos, quat = state.object_pos["cup"], state.object_quat["cup"]
+        up_z = 1.0 - 2.0 * (quat[1] ** 2 + quat[2] ** 2)  # z of the cup axis in the world
+        return bool(pos[2] < TABLE_TOP - 0.05 or (up_z < 0.4 and not state.grasped["cup"]))
+
+    def reward(self, state: WorldState, success: bool) -> float:
+        if success:
+            return 1.0
+        if self.reward_type == "sparse":
+            return 0.0
+        # Dense shaping in [0, 1): reach the cup, hold it, raise it.
+        reach = 1.0 - np.tanh(10.0 * self._tcp_to_cup(state))
+        held = 1.0 if state.grasped["cup"] else 0.0
+        lift = held * float(np.clip(self.lift_height(state) / LIFT_SUCCESS, 0.0, 1.0))
+        return float(0.25 * reach + 0.25 * held + 0.45 * lift)
+
+    def metrics(self, state: WorldState) -> dict[str, float]:
+        return {
+            "lift_height": self.lift_height(state),
+            "tcp_to_cup": self._tcp_to_cup(state),
+            "grasped": float(state.grasped["cup"]),
+        }
+
+    def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
+        cup = state.object_pos["cup"]
+        return {
+            "cup_pos": cup,
+            "cup_quat": state.object_quat["cup"],
+            "cup_to_tcp": state.ee_pos - cup,
+        }
+
+    @staticmethod
+    def _tcp_to_cup(state: WorldState) -> float:
+        return float(np.linalg.norm(state.ee_pos - state.object_pos["cup"]))
+
+    def make_expert(self) -> PickCupExpert:
+        return PickCupExpert(self)
+
+
+# Tool pointing straight down with the fingers closing along world y (Franka's ready pose).
+TOOL_DOWN = np.diag([1.0, -1.0, -1.0])
+
+
+class PickCupExpert:
+    """Scripted grasp from privileged state: hover above, descend, close, lift."""
+
+    APPROACH, DESCEND, CLOSE, LIFT = range(4)
+    HOVER = 0.12  # m above the cup centre
+    GRASP_OFFSET = 0.01  # m: pads a little above the cup centre
+    CLOSE_STEPS = 6  # 0.3 s at 20 Hz for the fingers to close
+
+    def __init__(self, task: PickCup):
+        self.task = task
+        self.reset()
+
+    def reset(self) -> None:
+        self.phase = self.APPROACH
+        self.closing_steps = 0
+
+    def act(self, state: WorldState) -> EeCommand:
+        cup = state.object_pos["cup"]
+        hover = cup + np.array([0.0, 0.0, self.HOVER])
+        grasp = cup + np.array([0.0, 0.0, self.GRASP_OFFSET])
+        err_xy = np.linalg.norm(state.ee_pos[:2] - cup[:2])
+        if self.phase == self.APPROACH:
+            if err_xy < 0.008 and abs(state.ee_pos[2] - hover[2]) < 0.03:
+                self.phase = self.DESCEND
+            return EeCommand(hover, TOOL_DOWN, 1.0)
+        if self.phase == self.DESCEND:
+            if err_xy > 0.02:
+                self.phase = self.APPROACH
+            elif np.linalg.norm(state.ee_pos - grasp) < 0.006:
+                self.phase = self.CLOSE
+            return EeCommand(grasp, TOOL_DOWN, 1.0)
+        if self.phase == self.CLOSE:
+            self.closing_steps += 1
+            if self.closing_steps >= self.CLOSE_STEPS:
+                self.phase = self.LIFT
+            return EeCommand(grasp, TOOL_DOWN, -1.0)
+        # LIFT: if the cup slipped out, start over.
+        if not state.grasped["cup"] and self.task.lift_height(state) < 0.01:
+            self.reset()
+            return EeCommand(hover, TOOL_DOWN, 1.0)
+        lift_to = np.array([cup[0], cup[1], self.task.rest_height + 0.25])
+        return EeCommand(lift_to, TOOL_DOWN, -1.0)

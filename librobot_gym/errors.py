@@ -1,0 +1,17 @@
+"""Typed errors: each says what was wrong, the value seen, and what to do."""
+
+
+class LibrobotError(Exception):
+    """Base class of every error librobot-gym raises on purpose."""
+
+
+class InvalidActionError(LibrobotError, ValueError):
+    """An action that cannot be applied: wrong shape, dtype, NaN or inf."""
+
+
+class ConfigError(LibrobotError, ValueError):
+    """An unknown or inconsistent setting: obs_mode, control_mode, camera size, task option."""
+
+
+class PolicyMismatchError(LibrobotError, ValueError):
+    """A policy's card does not fit the env it is asked to act in."""

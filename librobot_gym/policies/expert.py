@@ -1,0 +1,45 @@
+"""The task's scripted expert as a policy: privileged state in, normalised actions out."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from librobot_gym.envs.tasks.base import EeCommand, WorldState
+from librobot_gym.policies.base import PolicyCard
+from librobot_gym.robots import ControlModeSpec
+
+
+def rotation_vector(rot: np.ndarray) -> np.ndarray:
+    """Axis * angle of a 3x3 rotation matrix."""
+    quat, vel = np.empty(4), np.empty(3)
+    mujoco.mju_mat2Quat(quat, np.ascontiguousarray(rot).reshape(9))
+    mujoco.mju_quat2Vel(vel, quat, 1.0)
+    return vel
+
+
+def ee_command_to_action(state: WorldState, command: EeCommand, spec: ControlModeSpec,
+                         gain: float = 0.8) -> np.ndarray:
+    """P-control towards the command's tool pose, as an `ee_delta_pose` action in [-1, 1]."""
+    delta_pos = gain * (command.target_pos - state.ee_pos)
+    delta_rot = gain * rotation_vector(command.target_rot @ state.ee_rot.T)
+    physical = np.concatenate([delta_pos, delta_rot, [command.gripper]])
+    return np.clip(spec.to_normalised(physical), -1.0, 1.0).astype(np.float32)
+
+
+class ExpertPolicy:
+    """Acts from the env's privileged state, so it needs the env itself, not just observations."""
+
+    def __init__(self, env: gym.Env):
+        self.env = env.unwrapped
+        self.card = PolicyCard("expert", control_mode="ee_delta_pose")
+        self.card.check(env)
+        self.expert = self.env.task.make_expert()
+
+    def reset(self) -> None:
+        self.expert.reset()
+
+    def act(self, obs) -> np.ndarray:
+        state = self.env.privileged_state()
+        return ee_command_to_action(state, self.expert.act(state), self.env.action_spec)

@@ -1,0 +1,158 @@
+"""One robot description that fits an arm, a mobile base, a humanoid and a hydraulic machine.
+
+A `RobotSpec` is data only: what moves (joints, actuators and their limits), how a policy may
+command it (control modes, each a list of named, unit-carrying action dimensions normalised to
+[-1, 1]), what it senses about itself (proprioception layout), where its cameras are, and the
+MJCF file that models it. Backends (MuJoCo, real hardware) read it; tasks ask it for frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JointSpec:
+    """A joint with its published limits. `kind` is "hinge" (rad) or "slide" (m)."""
+
+    name: str
+    lower: float
+    upper: float
+    max_velocity: float
+    max_effort: float
+    kind: str = "hinge"
+
+    @property
+    def unit(self) -> str:
+        return "rad" if self.kind == "hinge" else "m"
+
+
+@dataclass(frozen=True)
+class ActionDim:
+    """One action dimension: -1 maps to `low`, +1 to `high`, both in `unit`."""
+
+    name: str
+    unit: str
+    low: float
+    high: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ControlModeSpec:
+    """A way to command the robot: its action dimensions, in order."""
+
+    name: str
+    dims: tuple[ActionDim, ...]
+    description: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.dims)
+
+    @property
+    def low(self) -> np.ndarray:
+        return np.array([d.low for d in self.dims], dtype=np.float64)
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.array([d.high for d in self.dims], dtype=np.float64)
+
+    def to_physical(self, normalised: np.ndarray) -> np.ndarray:
+        """Map a normalised action in [-1, 1] to physical units."""
+        low, high = self.low, self.high
+        return low + (np.asarray(normalised, dtype=np.float64) + 1.0) * 0.5 * (high - low)
+
+    def to_normalised(self, physical: np.ndarray) -> np.ndarray:
+        """Inverse of `to_physical` (not clipped)."""
+        low, high = self.low, self.high
+        return 2.0 * (np.asarray(physical, dtype=np.float64) - low) / (high - low) - 1.0
+
+    def table(self) -> list[dict[str, object]]:
+        """Rows for docs and `librobot envs`: index, name, unit, physical range."""
+        return [
+            {"index": i, "name": d.name, "unit": d.unit, "low": d.low, "high": d.high,
+             "description": d.description}
+            for i, d in enumerate(self.dims)
+        ]
+
+
+@dataclass(frozen=True)
+class ProprioField:
+    """One named slice of the proprioceptive state vector."""
+
+    name: str
+    size: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """A camera the robot carries or expects: `mount` is a body name or "world"."""
+
+    name: str
+    mount: str
+    fovy_deg: float
+    default_size: tuple[int, int] = (128, 128)  # (height, width)
+
+
+@dataclass(frozen=True)
+class GripperSpec:
+    """A parallel gripper: its finger joints, the geoms that grasp, and its stroke."""
+
+    joints: tuple[str, ...]
+    pad_geoms: tuple[str, ...]
+    max_opening: float  # distance between the pads when fully open, m
+    max_force: float  # continuous grasp force, N
+
+
+@dataclass(frozen=True)
+class RobotSpec:
+    """Everything a backend needs to simulate or drive one robot, and a policy to command it."""
+
+    name: str
+    family: str  # "arm", "mobile", "mobile_manipulator", "humanoid", "heavy"
+    asset: str  # MJCF file name under librobot_gym/robots/assets
+    joints: tuple[JointSpec, ...]
+    actuators: tuple[str, ...]  # MJCF actuator names, in control order
+    control_modes: dict[str, ControlModeSpec]
+    default_control_mode: str
+    proprio: tuple[ProprioField, ...]
+    cameras: tuple[CameraSpec, ...]
+    home_qpos: tuple[float, ...]  # joint positions of the arm joints at reset
+    tool_site: str | None = None  # the frame a task grasps or digs with
+    gripper: GripperSpec | None = None
+
+    @property
+    def asset_path(self) -> Path:
+        return Path(str(resources.files("librobot_gym.robots") / "assets" / self.asset))
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        return tuple(j.name for j in self.joints)
+
+    @property
+    def joint_lower(self) -> np.ndarray:
+        return np.array([j.lower for j in self.joints])
+
+    @property
+    def joint_upper(self) -> np.ndarray:
+        return np.array([j.upper for j in self.joints])
+
+    @property
+    def proprio_size(self) -> int:
+        return sum(f.size for f in self.proprio)
+
+    def control_mode(self, name: str) -> ControlModeSpec:
+        from librobot_gym.errors import ConfigError
+
+        if name not in self.control_modes:
+            raise ConfigError(
+                f"robot {self.name!r} has no control_mode {name!r}; "
+                f"choose one of {sorted(self.control_modes)}"
+            )
+        return self.control_modes[name]
