@@ -14,7 +14,7 @@ from librobot_gym.robots import RobotSpec
 # Damping of the least-squares inverse kinematics step; keeps it bounded near singularities.
 IK_DAMPING = 0.05
 # Pull towards the home posture in the Jacobian's null space (fraction of the gap per step).
-NULLSPACE_GAIN = 0.05
+NULLSPACE_GAIN = 0.2
 
 
 class ArmController:
