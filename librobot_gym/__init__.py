@@ -10,6 +10,9 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 if os.environ["MUJOCO_GL"] in ("egl", "osmesa"):
     os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+# Mesa's CPU rasteriser renders in the calling thread: faster for small images, and safe in
+# forked workers (async vector envs), where its thread pool would otherwise be gone and hang.
+os.environ.setdefault("LP_NUM_THREADS", "0")
 
 from librobot_gym.envs.registration import register_all  # noqa: E402
 

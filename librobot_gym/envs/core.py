@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import string
 from typing import Any
 
@@ -203,7 +204,8 @@ class RobotEnv(gym.Env):
         truncated = self._steps >= self.max_episode_steps
         if not stable:
             # The physics state is garbage: report it and end the episode on the last good obs.
-            return self._last_obs, 0.0, False, True, self._info(self._last_state, False, True)
+            obs = copy.deepcopy(self._last_obs)
+            return obs, 0.0, False, True, self._info(self._last_state, False, True)
         state = self.sim.world_state()
         success = self.task.success(state)
         self._success_once |= success

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import weakref
+
 import mujoco
 import numpy as np
+
+_live_rigs: weakref.WeakSet[CameraRig] = weakref.WeakSet()
+_exit_hook_registered = False
+
+
+def _close_all_rigs() -> None:
+    """Free GL contexts before MuJoCo terminates the EGL display at exit (avoids EGL errors)."""
+    for rig in list(_live_rigs):
+        rig.close()
+
+
+def _forget_gl_in_child() -> None:
+    """A forked child (e.g. an async vector env worker) cannot use its parent's EGL display or
+    contexts: drop them so the child makes its own, instead of hanging in the driver."""
+    for rig in list(_live_rigs):
+        rig._renderer = None  # the parent owns it; never free it from the child
+    _live_rigs.clear()
+    egl = getattr(mujoco, "egl", None)
+    if egl is not None and getattr(egl, "EGL_DISPLAY", None) is not None:
+        egl.EGL_DISPLAY = None
+
+
+os.register_at_fork(after_in_child=_forget_gl_in_child)
 
 
 class CameraRig:
     """Renders named cameras at one image size, reusing a single GL context and buffers."""
 
     def __init__(self, model: mujoco.MjModel, height: int, width: int):
+        global _exit_hook_registered
         # The offscreen framebuffer must be at least as large as the images asked for.
         model.vis.global_.offwidth = max(int(model.vis.global_.offwidth), width)
         model.vis.global_.offheight = max(int(model.vis.global_.offheight), height)
@@ -20,6 +48,10 @@ class CameraRig:
         flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
         if model.vis.quality.shadowsize == 0:
             flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        _live_rigs.add(self)
+        if not _exit_hook_registered:  # after MuJoCo's own hook, so it runs before it
+            atexit.register(_close_all_rigs)
+            _exit_hook_registered = True
 
     def render(self, data: mujoco.MjData, camera: str) -> np.ndarray:
         self._renderer.update_scene(data, camera=camera)
@@ -29,3 +61,4 @@ class CameraRig:
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        _live_rigs.discard(self)

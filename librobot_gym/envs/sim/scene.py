@@ -53,8 +53,13 @@ def build_model(robot: RobotSpec, objects: list[SceneObject], fast_render: bool)
         _add_object(spec, obj)
     model = spec.compile()
     if fast_render:
+        # No shadows, no multisampling, coarser tessellation: ~3x faster 128x128 images on a
+        # CPU rasteriser with no visible difference at policy resolutions.
         model.vis.quality.shadowsize = 0
         model.vis.quality.offsamples = 0
+        model.vis.quality.numslices = 12
+        model.vis.quality.numstacks = 6
+        model.vis.quality.numquads = 1
     else:
         model.vis.quality.shadowsize = 4096
         model.vis.quality.offsamples = 4

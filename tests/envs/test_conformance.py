@@ -1,0 +1,148 @@
+"""The env contract (DESIGN.md section 3), checked on every registered env."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env, data_equivalence
+
+from librobot_gym.errors import InvalidActionError
+from tests.conftest import registered_env_ids
+
+ENV_IDS = registered_env_ids()
+
+
+def test_there_are_envs():
+    assert "librobot/Franka-PickCup-v0" in ENV_IDS
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("obs_mode", ["rgb", "state", "state_dict"])
+def test_gymnasium_check_env(env_id, obs_mode):
+    env = gym.make(env_id, obs_mode=obs_mode, camera_size=64)
+    try:
+        check_env(env.unwrapped, skip_render_check=True)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_stable_baselines3_check_env_in_state_mode(env_id):
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        sb3_check_env(env.unwrapped, warn=True)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_observations_images_included(env_id):
+    envs = [gym.make(env_id, camera_size=(48, 64)) for _ in range(2)]
+    try:
+        first = [env.reset(seed=123) for env in envs]
+        assert data_equivalence(first[0][0], first[1][0])
+        assert first[0][0]["images"][envs[0].unwrapped.cameras[0]].shape == (48, 64, 3)
+        actions = np.random.default_rng(0).uniform(-1, 1, (5, envs[0].action_space.shape[0]))
+        for action in actions:
+            a, b = (env.step(action.astype(np.float32)) for env in envs)
+            assert data_equivalence(a[0], b[0]) and a[1] == b[1]
+        other = envs[0].reset(seed=124)[0]
+        assert not data_equivalence(other, first[0][0])
+    finally:
+        for env in envs:
+            env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_info_keys_at_every_step(env_id):
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        _, info = env.reset(seed=0)
+        for _ in range(3):
+            for key in ("is_success", "success_once", "task_metrics", "safety", "sim_unstable"):
+                assert key in info, key
+            assert all(isinstance(v, float) for v in info["task_metrics"].values())
+            _, _, _, _, info = env.step(env.action_space.sample())
+        assert "render_fps" in env.metadata and "autoreset_mode" in env.metadata
+    finally:
+        env.close()
+
+
+BAD_ACTIONS = {
+    "nan": lambda n: np.full(n, np.nan, dtype=np.float32),
+    "inf": lambda n: np.concatenate([[np.inf], np.zeros(n - 1)]).astype(np.float32),
+    "neg_inf": lambda n: np.concatenate([np.zeros(n - 1), [-np.inf]]),
+    "too_short": lambda n: np.zeros(n - 1, dtype=np.float32),
+    "too_long": lambda n: np.zeros(n + 1, dtype=np.float32),
+    "2d": lambda n: np.zeros((1, n), dtype=np.float32),
+    "bool_dtype": lambda n: np.zeros(n, dtype=bool),
+    "complex_dtype": lambda n: np.zeros(n, dtype=np.complex64),
+    "string": lambda n: np.array(["a"] * n),
+    "object": lambda n: np.array([None] * n, dtype=object),
+}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("kind", sorted(BAD_ACTIONS))
+def test_bad_action_gives_typed_error(env_id, kind):
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        env.reset(seed=0)
+        n = env.action_space.shape[0]
+        with pytest.raises(InvalidActionError) as excinfo:
+            env.step(BAD_ACTIONS[kind](n))
+        assert "action" in str(excinfo.value)
+        # The env is still usable after refusing the action.
+        env.step(np.zeros(n, dtype=np.float32))
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_thousand_random_steps_stay_stable(env_id):
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        env.reset(seed=7)
+        env.action_space.seed(7)
+        for _ in range(1000):
+            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            assert not info["sim_unstable"]
+            assert np.all(np.isfinite(obs)) and np.isfinite(reward)
+            if terminated or truncated:
+                env.reset()
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_blow_up_is_reported_as_truncation(env_id):
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        obs, _ = env.reset(seed=0)
+        env.unwrapped.sim.data.qvel[:] = 1e9  # an impossible kick
+        obs2, reward, terminated, truncated, info = env.step(np.zeros(env.action_space.shape))
+        assert truncated and not terminated and info["sim_unstable"]
+        assert np.all(np.isfinite(obs2)) and env.observation_space.contains(obs2)
+        obs3, _ = env.reset(seed=0)
+        assert np.array_equal(obs, obs3)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_async_vector_env_steps(env_id):
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="async",
+                        camera_size=32)
+    try:
+        obs, info = envs.reset(seed=[1, 2])
+        camera = next(iter(obs["images"]))
+        assert obs["images"][camera].shape == (2, 32, 32, 3)
+        for _ in range(3):
+            obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+        assert reward.shape == (2,)
+        assert not np.array_equal(obs["images"][camera][0], obs["images"][camera][1])
+    finally:
+        envs.close()
