@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-console = Console()
+# Piped output (logs, CI) gets a wide console so tables keep one row per env.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
@@ -18,15 +19,15 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     from librobot_gym.envs.core import OBS_MODES
     from librobot_gym.robots import get_robot
 
-    table = Table(title="librobot-gym environments")
+    table = Table(title="librobot-gym environments",
+                  caption=f"obs modes: {', '.join(OBS_MODES)}; * = default control mode")
     table.add_column("env id", no_wrap=True)
-    for column in ("robot", "task", "obs modes", "control modes", "max steps"):
-        table.add_column(column)
+    for column in ("robot", "task", "control modes", "max steps"):
+        table.add_column(column, overflow="fold")
     for entry in ENV_TABLE:
         robot = get_robot(entry.robot)
-        modes = [f"{m} (default)" if m == robot.default_control_mode else m
-                 for m in robot.control_modes]
-        table.add_row(entry.id, entry.robot, entry.task, ", ".join(OBS_MODES), ", ".join(modes),
+        modes = [f"{m}*" if m == robot.default_control_mode else m for m in robot.control_modes]
+        table.add_row(entry.id, entry.robot, entry.task, ", ".join(modes),
                       str(entry.max_episode_steps))
     console.print(table)
     return 0

@@ -1,0 +1,44 @@
+"""Built-in policies and the card check that runs before a rollout."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from librobot_gym.errors import ConfigError, PolicyMismatchError
+from librobot_gym.policies import ExpertPolicy, Policy, make_policy
+
+ENV_ID = "librobot/Franka-PickCup-v0"
+
+
+def test_builtin_policies_follow_the_protocol():
+    env = gym.make(ENV_ID, obs_mode="state")
+    obs, _ = env.reset(seed=0)
+    for name in ("expert", "random"):
+        policy = make_policy(name, env, seed=0)
+        assert isinstance(policy, Policy)
+        policy.reset()
+        action = policy.act(obs)
+        assert env.action_space.contains(action)
+    env.close()
+
+
+def test_random_policy_is_seeded():
+    env = gym.make(ENV_ID, obs_mode="state")
+    a = make_policy("random", env, seed=5).act(None)
+    b = make_policy("random", env, seed=5).act(None)
+    np.testing.assert_array_equal(a, b)
+    env.close()
+
+
+def test_expert_refuses_a_control_mode_it_cannot_emit():
+    env = gym.make(ENV_ID, obs_mode="state", control_mode="joint_pos")
+    with pytest.raises(PolicyMismatchError, match="control_mode"):
+        ExpertPolicy(env)
+    env.close()
+
+
+def test_unknown_policy_name():
+    env = gym.make(ENV_ID, obs_mode="state")
+    with pytest.raises(ConfigError, match="expert"):
+        make_policy("oracle", env)
+    env.close()

@@ -1,0 +1,55 @@
+"""The `librobot` command line, run as users run it."""
+
+import json
+import subprocess
+import sys
+
+import imageio.v2 as imageio
+
+from librobot_gym.cli import main
+
+
+def test_envs_lists_every_registered_env(capsys):
+    assert main(["envs"]) == 0
+    out = capsys.readouterr().out
+    assert "librobot/Franka-PickCup-v0" in out and "ee_delta_pose" in out
+
+
+def test_rollout_prints_success_rate_and_writes_video_and_results(tmp_path, capsys):
+    video, results = tmp_path / "out.mp4", tmp_path / "results.jsonl"
+    code = main(["rollout", "librobot/Franka-PickCup-v0", "--policy", "expert", "--episodes", "2",
+                 "--seed", "0", "--video", str(video), "--results", str(results)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "success rate 1.00" in out
+    frames = imageio.mimread(video, memtest=False)
+    assert len(frames) > 20 and frames[0].shape[2] == 3
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["seed"] for r in records] == [0, 1]
+    assert all(r["success"] and r["versions"]["mujoco"] for r in records)
+
+
+def test_random_policy_rollout_reports_low_success(capsys):
+    assert main(["rollout", "librobot/Franka-PickCup-v0", "--policy", "random",
+                 "--episodes", "1", "--obs-mode", "state"]) == 0
+    assert "success rate 0.00" in capsys.readouterr().out
+
+
+def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):
+    assert main(["rollout", "librobot/Franka-PickCup-v0", "--policy", "oracle",
+                 "--episodes", "1"]) == 2
+    assert "unknown policy" in capsys.readouterr().out
+
+
+def test_console_script_and_registration_without_import():
+    code = (
+        "import gymnasium as gym\n"
+        "env = gym.make('librobot_gym:librobot/Franka-PickCup-v0', obs_mode='state')\n"
+        "print(env.reset(seed=0)[0].shape)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert "(32,)" in out.stdout
+    help_out = subprocess.run([sys.executable, "-m", "librobot_gym.cli", "--help"],
+                              capture_output=True, text=True, check=True)
+    assert "rollout" in help_out.stdout
