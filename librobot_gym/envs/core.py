@@ -147,6 +147,8 @@ class RobotEnv(gym.Env):
 
         self.action_space = spaces.Box(-1.0, 1.0, (self.action_spec.size,), np.float32)
         self._fields = self._observation_fields()
+        self._slices = self._layout()
+        self._state_size = sum(self._fields.values())
         self.observation_space = self._make_observation_space()
         self._instruction = ""
         self._steps = 0
@@ -162,6 +164,13 @@ class RobotEnv(gym.Env):
             for name, value in self.task.object_observation(dummy).items():
                 fields[name] = int(np.size(value))
         return fields
+
+    def _layout(self) -> list[tuple[str, slice]]:
+        slices, start = [], 0
+        for name, size in self._fields.items():
+            slices.append((name, slice(start, start + size)))
+            start += size
+        return slices
 
     def _make_observation_space(self) -> spaces.Space:
         def vector(n: int) -> spaces.Box:
@@ -239,25 +248,29 @@ class RobotEnv(gym.Env):
         """The task's view of the world (what scripted experts act on)."""
         return self.sim.world_state()
 
-    def _state_parts(self, state) -> dict[str, np.ndarray]:
-        parts = self.sim.proprio(state)
+    def _state_vector(self, state) -> np.ndarray:
+        """A fresh float32 vector: proprioception, then (state modes) the task's object state."""
+        values = self.sim.proprio(state)
         if self.obs_mode != "rgb":
-            parts.update(self.task.object_observation(state))
-        return parts
+            values.extend(self.task.object_observation(state).values())
+        out = np.empty(self._state_size, dtype=np.float32)
+        for (_, where), value in zip(self._slices, values, strict=True):
+            out[where] = value
+        return out
 
     def _observe(self, state):
-        parts = self._state_parts(state)
+        vector = self._state_vector(state)
         if self.obs_mode == "state":
-            return np.concatenate(list(parts.values())).astype(np.float32)
+            return vector
         if self.obs_mode == "state_dict":
-            return {k: np.asarray(v, dtype=np.float32).reshape(-1) for k, v in parts.items()}
+            return {name: vector[where] for name, where in self._slices}
         if self._obs_rig is None:
             from librobot_gym.envs.sim.cameras import CameraRig
 
             self._obs_rig = CameraRig(self.sim.model, *self.camera_size)
         return {
             "images": {c: self._obs_rig.render(self.sim.data, c) for c in self.cameras},
-            "state": np.concatenate(list(parts.values())).astype(np.float32),
+            "state": vector,
             "instruction": self._instruction,
         }
 

@@ -9,6 +9,7 @@ MJCF file that models it. Backends (MuJoCo, real hardware) read it; tasks ask it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -54,23 +55,29 @@ class ControlModeSpec:
     def size(self) -> int:
         return len(self.dims)
 
-    @property
+    @cached_property
     def low(self) -> np.ndarray:
         return np.array([d.low for d in self.dims], dtype=np.float64)
 
-    @property
+    @cached_property
     def high(self) -> np.ndarray:
         return np.array([d.high for d in self.dims], dtype=np.float64)
 
+    @cached_property
+    def _centre(self) -> np.ndarray:
+        return (self.high + self.low) / 2
+
+    @cached_property
+    def _half_range(self) -> np.ndarray:
+        return (self.high - self.low) / 2
+
     def to_physical(self, normalised: np.ndarray) -> np.ndarray:
         """Map a normalised action in [-1, 1] to physical units."""
-        low, high = self.low, self.high
-        return low + (np.asarray(normalised, dtype=np.float64) + 1.0) * 0.5 * (high - low)
+        return self._centre + self._half_range * normalised
 
     def to_normalised(self, physical: np.ndarray) -> np.ndarray:
         """Inverse of `to_physical` (not clipped)."""
-        low, high = self.low, self.high
-        return 2.0 * (np.asarray(physical, dtype=np.float64) - low) / (high - low) - 1.0
+        return (np.asarray(physical, dtype=np.float64) - self._centre) / self._half_range
 
     def table(self) -> list[dict[str, object]]:
         """Rows for docs and `librobot envs`: index, name, unit, physical range."""

@@ -17,13 +17,22 @@ IK_DAMPING = 0.05
 NULLSPACE_GAIN = 0.2
 
 
+def as_index(addresses: np.ndarray) -> slice | np.ndarray:
+    """A slice when the addresses are contiguous (a view, several times cheaper than fancy
+    indexing in the per-step hot path), else the address array itself."""
+    addresses = np.asarray(addresses)
+    if len(addresses) and np.all(np.diff(addresses) == 1):
+        return slice(int(addresses[0]), int(addresses[-1]) + 1)
+    return addresses
+
+
 class ArmController:
     """Shared parts: joint addresses, limits and the gripper channel of one arm."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
         self.model, self.data, self.robot = model, data, robot
-        self.qpos_adr = np.array([model.joint(n).qposadr[0] for n in robot.joint_names])
-        self.dof_adr = np.array([model.joint(n).dofadr[0] for n in robot.joint_names])
+        self.qpos_adr = as_index([model.joint(n).qposadr[0] for n in robot.joint_names])
+        self.dof_adr = as_index([model.joint(n).dofadr[0] for n in robot.joint_names])
         self.lower, self.upper = robot.joint_lower, robot.joint_upper
         self.home = np.array(robot.home_qpos)
         self.ctrl = np.zeros(model.nu)
@@ -32,7 +41,7 @@ class ArmController:
         self.half_stroke = robot.gripper.max_opening / 2 if robot.gripper else 0.0
 
     def gripper_target(self, command: float) -> float:
-        return (float(np.clip(command, -1.0, 1.0)) + 1.0) * 0.5 * self.half_stroke
+        return (min(max(float(command), -1.0), 1.0) + 1.0) * 0.5 * self.half_stroke
 
     def hold(self) -> np.ndarray:
         """Targets that keep the arm where it is and the gripper as commanded last."""
@@ -51,24 +60,39 @@ class JointPosController(ArmController):
 
 
 class EeDeltaPoseController(ArmController):
-    """Tool-frame delta (m, rad about world axes) -> joint targets by one damped IK step."""
+    """Tool-frame delta (m, rad about world axes) -> joint targets by one damped IK step.
+
+    dq = J^T (J J^T + d^2 I)^-1 [dp; dr], plus a pull towards the home posture projected into the
+    Jacobian's null space. The 6x6 system is solved with MuJoCo's Cholesky routines: this runs
+    every control step and numpy's small-matrix overhead would cost more than the algebra.
+    """
 
     def __init__(self, model, data, robot):
         super().__init__(model, data, robot)
         self.site_id = model.site(robot.tool_site).id
-        self._jacp = np.zeros((3, model.nv))
-        self._jacr = np.zeros((3, model.nv))
-        self._eye6 = np.eye(6) * IK_DAMPING**2
-        self._eye_arm = np.eye(self.n_arm)
+        self._jac_full = np.zeros((6, model.nv))
+        self._jac = np.zeros((6, self.n_arm))
+        self._system = np.zeros((6, 6))
+        self._x = np.zeros(6)
+        self._x2 = np.zeros(6)
+        self._damping = np.eye(6) * IK_DAMPING**2
 
     def __call__(self, physical: np.ndarray) -> np.ndarray:
-        mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site_id)
-        jac = np.vstack((self._jacp[:, self.dof_adr], self._jacr[:, self.dof_adr]))
-        pinv = jac.T @ np.linalg.inv(jac @ jac.T + self._eye6)
+        jac_full = self._jac_full
+        mujoco.mj_jacSite(self.model, self.data, jac_full[:3], jac_full[3:], self.site_id)
+        jac = self._jac
+        jac[:] = jac_full[:, self.dof_adr]
+        system = self._system
+        np.matmul(jac, jac.T, out=system)
+        system += self._damping
+        mujoco.mju_cholFactor(system, 0.0)
         q = self.data.qpos[self.qpos_adr]
-        dq = pinv @ physical[:6]
-        dq += (self._eye_arm - pinv @ jac) @ (NULLSPACE_GAIN * (self.home - q))
-        self.ctrl[: self.n_arm] = np.clip(q + dq, self.lower, self.upper)
+        mujoco.mju_cholSolve(self._x, system, physical[:6])
+        pull = NULLSPACE_GAIN * (self.home - q)
+        mujoco.mju_cholSolve(self._x2, system, jac @ pull)
+        target = q + jac.T @ (self._x - self._x2) + pull
+        np.minimum(np.maximum(target, self.lower, out=target), self.upper, out=target)
+        self.ctrl[: self.n_arm] = target
         if self.half_stroke:
             self.ctrl[self.n_arm] = self.gripper_target(physical[6])
         return self.ctrl

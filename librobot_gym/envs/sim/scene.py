@@ -71,10 +71,3 @@ def free_joint_addresses(model: mujoco.MjModel, name: str) -> tuple[int, int]:
     """(qpos address, qvel address) of a free object's joint."""
     joint = model.joint(f"{name}_joint")
     return int(joint.qposadr[0]), int(joint.dofadr[0])
-
-
-def quat_from_mat(mat: np.ndarray) -> np.ndarray:
-    """Unit quaternion (w >= 0) of a flattened 3x3 rotation matrix."""
-    quat = np.empty(4)
-    mujoco.mju_mat2Quat(quat, np.ascontiguousarray(mat, dtype=np.float64).reshape(9))
-    return quat if quat[0] >= 0 else -quat

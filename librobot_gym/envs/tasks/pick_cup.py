@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from librobot_gym.envs.tasks.base import (
@@ -109,10 +111,10 @@ class PickCup(Task):
         if self.reward_type == "sparse":
             return 0.0
         # Dense shaping in [0, 1): reach the cup, hold it, raise it.
-        reach = 1.0 - np.tanh(10.0 * self._tcp_to_cup(state))
+        reach = 1.0 - math.tanh(10.0 * self._tcp_to_cup(state))
         held = 1.0 if state.grasped["cup"] else 0.0
-        lift = held * float(np.clip(self.lift_height(state) / LIFT_SUCCESS, 0.0, 1.0))
-        return float(0.25 * reach + 0.25 * held + 0.45 * lift)
+        lift = held * min(max(self.lift_height(state) / LIFT_SUCCESS, 0.0), 1.0)
+        return 0.25 * reach + 0.25 * held + 0.45 * lift
 
     def metrics(self, state: WorldState) -> dict[str, float]:
         return {
@@ -131,7 +133,8 @@ class PickCup(Task):
 
     @staticmethod
     def _tcp_to_cup(state: WorldState) -> float:
-        return float(np.linalg.norm(state.ee_pos - state.object_pos["cup"]))
+        offset = state.ee_pos - state.object_pos["cup"]
+        return math.sqrt(offset @ offset)
 
     def make_expert(self) -> PickCupExpert:
         return PickCupExpert(self)
