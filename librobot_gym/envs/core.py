@@ -139,9 +139,8 @@ class RobotEnv(gym.Env):
 
         from librobot_gym.envs.sim.mujoco_sim import MujocoSim
 
-        self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, substeps,
-                             fast_render)
-        self.sim.model.opt.timestep = physics_dt
+        self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, physics_dt,
+                             substeps, fast_render)
         self.cameras = tuple(c.name for c in self.robot.cameras)
         self._obs_rig = self._render_rig = None
 
@@ -253,10 +252,7 @@ class RobotEnv(gym.Env):
         values = self.sim.proprio(state)
         if self.obs_mode != "rgb":
             values.extend(self.task.object_observation(state).values())
-        out = np.empty(self._state_size, dtype=np.float32)
-        for (_, where), value in zip(self._slices, values, strict=True):
-            out[where] = value
-        return out
+        return np.concatenate(values, dtype=np.float32)
 
     def _observe(self, state):
         vector = self._state_vector(state)

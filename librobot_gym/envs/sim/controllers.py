@@ -9,6 +9,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
 
 # Damping of the least-squares inverse kinematics step; keeps it bounded near singularities.
@@ -17,25 +18,28 @@ IK_DAMPING = 0.05
 NULLSPACE_GAIN = 0.2
 
 
-def as_index(addresses: np.ndarray) -> slice | np.ndarray:
-    """A slice when the addresses are contiguous (a view, several times cheaper than fancy
-    indexing in the per-step hot path), else the address array itself."""
-    addresses = np.asarray(addresses)
-    if len(addresses) and np.all(np.diff(addresses) == 1):
-        return slice(int(addresses[0]), int(addresses[-1]) + 1)
-    return addresses
+def contiguous(addresses: list[int], what: str) -> slice:
+    """The addresses as a slice. Arm joints must be contiguous in the model, so the hot path can
+    read and write them through views instead of fancy indexing (a copy each time)."""
+    if not addresses or any(b - a != 1 for a, b in zip(addresses, addresses[1:])):
+        raise ConfigError(f"{what} must be contiguous in the MJCF model, got {addresses}")
+    return slice(addresses[0], addresses[-1] + 1)
 
 
 class ArmController:
-    """Shared parts: joint addresses, limits and the gripper channel of one arm."""
+    """Shared parts: joint addresses, limits and the gripper channel of one arm. Controllers
+    write actuator targets straight into `data.ctrl`."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
         self.model, self.data, self.robot = model, data, robot
-        self.qpos_adr = as_index([model.joint(n).qposadr[0] for n in robot.joint_names])
-        self.dof_adr = as_index([model.joint(n).dofadr[0] for n in robot.joint_names])
+        self.qpos_adr = contiguous([int(model.joint(n).qposadr[0]) for n in robot.joint_names],
+                                   f"{robot.name} arm joint positions")
+        self.dof_adr = contiguous([int(model.joint(n).dofadr[0]) for n in robot.joint_names],
+                                  f"{robot.name} arm joint velocities")
+        self.arm_q = data.qpos[self.qpos_adr]  # live views into MjData
+        self.ctrl = data.ctrl
         self.lower, self.upper = robot.joint_lower, robot.joint_upper
         self.home = np.array(robot.home_qpos)
-        self.ctrl = np.zeros(model.nu)
         self.n_arm = len(robot.joint_names)
         # Gripper command in [-1, 1] -> tendon target = half the opening, m.
         self.half_stroke = robot.gripper.max_opening / 2 if robot.gripper else 0.0
@@ -43,59 +47,56 @@ class ArmController:
     def gripper_target(self, command: float) -> float:
         return (min(max(float(command), -1.0), 1.0) + 1.0) * 0.5 * self.half_stroke
 
-    def hold(self) -> np.ndarray:
-        """Targets that keep the arm where it is and the gripper as commanded last."""
-        self.ctrl[: self.n_arm] = self.data.qpos[self.qpos_adr]
-        return self.ctrl
+    def hold(self, gripper_command: float) -> None:
+        """Targets that keep the arm where it is, with the gripper as commanded."""
+        self.ctrl[: self.n_arm] = self.arm_q
+        if self.half_stroke:
+            self.ctrl[self.n_arm] = self.gripper_target(gripper_command)
 
 
 class JointPosController(ArmController):
     """Absolute joint targets (already in rad) plus the gripper command."""
 
-    def __call__(self, physical: np.ndarray) -> np.ndarray:
-        self.ctrl[: self.n_arm] = np.clip(physical[: self.n_arm], self.lower, self.upper)
+    def apply(self, physical: np.ndarray) -> None:
+        self.ctrl[: self.n_arm] = np.minimum(np.maximum(physical[: self.n_arm], self.lower),
+                                             self.upper)
         if self.half_stroke:
             self.ctrl[self.n_arm] = self.gripper_target(physical[self.n_arm])
-        return self.ctrl
 
 
 class EeDeltaPoseController(ArmController):
     """Tool-frame delta (m, rad about world axes) -> joint targets by one damped IK step.
 
     dq = J^T (J J^T + d^2 I)^-1 [dp; dr], plus a pull towards the home posture projected into the
-    Jacobian's null space. The 6x6 system is solved with MuJoCo's Cholesky routines: this runs
-    every control step and numpy's small-matrix overhead would cost more than the algebra.
+    Jacobian's null space: dq = p + J^T (J J^T + d^2 I)^-1 ([dp; dr] - J p). The 6x6 system is
+    solved with MuJoCo's Cholesky routines; this runs every control step, where numpy's
+    small-matrix overhead would cost more than the algebra.
     """
 
     def __init__(self, model, data, robot):
         super().__init__(model, data, robot)
+        if robot.tool_site is None:
+            raise ConfigError(f"ee_delta_pose needs a tool frame; {robot.name!r} has none")
         self.site_id = model.site(robot.tool_site).id
-        self._jac_full = np.zeros((6, model.nv))
-        self._jac = np.zeros((6, self.n_arm))
+        jac_full = np.zeros((6, model.nv))
+        self._jacp, self._jacr = jac_full[:3], jac_full[3:]
+        self._jac = jac_full[:, self.dof_adr]  # a view: filled by mj_jacSite each step
         self._system = np.zeros((6, 6))
         self._x = np.zeros(6)
-        self._x2 = np.zeros(6)
         self._damping = np.eye(6) * IK_DAMPING**2
 
-    def __call__(self, physical: np.ndarray) -> np.ndarray:
-        jac_full = self._jac_full
-        mujoco.mj_jacSite(self.model, self.data, jac_full[:3], jac_full[3:], self.site_id)
-        jac = self._jac
-        jac[:] = jac_full[:, self.dof_adr]
-        system = self._system
+    def apply(self, physical: np.ndarray) -> None:
+        mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site_id)
+        jac, system, q = self._jac, self._system, self.arm_q
         np.matmul(jac, jac.T, out=system)
         system += self._damping
         mujoco.mju_cholFactor(system, 0.0)
-        q = self.data.qpos[self.qpos_adr]
-        mujoco.mju_cholSolve(self._x, system, physical[:6])
         pull = NULLSPACE_GAIN * (self.home - q)
-        mujoco.mju_cholSolve(self._x2, system, jac @ pull)
-        target = q + jac.T @ (self._x - self._x2) + pull
-        np.minimum(np.maximum(target, self.lower, out=target), self.upper, out=target)
-        self.ctrl[: self.n_arm] = target
+        mujoco.mju_cholSolve(self._x, system, physical[:6] - jac @ pull)
+        target = q + pull + jac.T @ self._x
+        self.ctrl[: self.n_arm] = np.minimum(np.maximum(target, self.lower), self.upper)
         if self.half_stroke:
             self.ctrl[self.n_arm] = self.gripper_target(physical[6])
-        return self.ctrl
 
 
 CONTROLLERS = {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController}

@@ -16,36 +16,50 @@ MAX_SANE_VELOCITY = 200.0
 JOINT_LIMIT_MARGIN = 0.01  # rad
 # Bit 0 of a contact's class: a robot part other than the gripper pads touches the arena.
 ARENA_CONTACT = 1
+_BADQPOS = int(mujoco.mjtWarning.mjWARN_BADQPOS)
+_BADQVEL = int(mujoco.mjtWarning.mjWARN_BADQVEL)
+_BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 
 
 class MujocoSim:
-    """One MuJoCo model and its data, driven at the control rate with `substeps` physics steps."""
+    """One MuJoCo model and its data, driven at the control rate with `substeps` physics steps.
+
+    The per-step methods (`step`, `world_state`, `proprio`) read MjData through views cached
+    here: they run every control step and their cost is the env's overhead over raw MuJoCo.
+    """
 
     def __init__(self, robot: RobotSpec, objects: list[SceneObject], control_mode: str,
-                 substeps: int, fast_render: bool = True):
+                 timestep: float, substeps: int, fast_render: bool = True):
         self.robot = robot
         self.model = m = build_model(robot, objects, fast_render)
-        self.data = mujoco.MjData(m)
+        m.opt.timestep = timestep
+        self.data = d = mujoco.MjData(m)
         self.substeps = substeps
         if control_mode not in CONTROLLERS:
             raise ConfigError(f"the MuJoCo backend has no controller for {control_mode!r}; "
                               f"it has {sorted(CONTROLLERS)}")
-        self.controller = CONTROLLERS[control_mode](m, self.data, robot)
-        self.qpos_adr = self.controller.qpos_adr
-        self.dof_adr = self.controller.dof_adr
+        self.controller = CONTROLLERS[control_mode](m, d, robot)
         self.tool_site = m.site(robot.tool_site).id if robot.tool_site else None
-        gripper = robot.gripper
-        self.finger_qpos_adr = (
-            [int(m.joint(j).qposadr[0]) for j in gripper.joints] if gripper else []
-        )
         self.objects = {o.name: o for o in objects}
         self.free = {o.name: free_joint_addresses(m, o.name) for o in objects if o.free}
         self.object_geom = {o.name: m.geom(o.name).id for o in objects}
         self._pair_class, self._grasp_bits = self._classify_contacts(objects)
         self._limit_low = self.controller.lower + JOINT_LIMIT_MARGIN
         self._limit_high = self.controller.upper - JOINT_LIMIT_MARGIN
+        gripper = robot.gripper
+        self._fingers = [int(m.joint(j).qposadr[0]) for j in gripper.joints] if gripper else []
+        # Live views into MjData (its buffers never move), read every control step.
+        self._qpos, self._qvel = d.qpos, d.qvel
+        self._arm_q = self.controller.arm_q
+        self._arm_qd = d.qvel[self.controller.dof_adr]
+        self._tool_pos = d.site_xpos[self.tool_site]
+        self._tool_mat = d.site_xmat[self.tool_site]
+        self._objects_qpos = {name: (d.qpos[q: q + 3], d.qpos[q + 3: q + 7])
+                              for name, (q, _) in self.free.items()}
         self._quat = np.zeros(4)
-        self._badqacc = 0
+        self._opening = np.zeros(1)
+        self._warnings = d.warning.number  # live view of MuJoCo's warning counters
+        self._blowups = 0
 
     def _classify_contacts(self, objects: list[SceneObject]):
         """A geom-pair table of bit flags, so one lookup per step classifies every contact:
@@ -73,65 +87,64 @@ class MujocoSim:
     def reset(self, arm_qpos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
-        d.qpos[self.qpos_adr] = arm_qpos
-        d.qpos[self.finger_qpos_adr] = self.controller.gripper_target(gripper_command)
+        self._arm_q[:] = arm_qpos
+        d.qpos[self._fingers] = self.controller.gripper_target(gripper_command)
         for name, (pos, quat) in task_reset.poses.items():
-            qadr, _ = self.free[name]
-            d.qpos[qadr: qadr + 3] = pos
-            d.qpos[qadr + 3: qadr + 7] = quat
+            obj_pos, obj_quat = self._objects_qpos[name]
+            obj_pos[:], obj_quat[:] = pos, quat
         for name, rgba in task_reset.colours.items():
             m.geom_rgba[self.object_geom[name]] = rgba
             for i, part in enumerate(self.objects[name].parts):
                 if part.rgba is None:
                     m.geom_rgba[m.geom(f"{name}_part{i}").id] = rgba
-        d.ctrl[:] = self.controller.hold()
-        if self.finger_qpos_adr:
-            d.ctrl[self.controller.n_arm] = self.controller.gripper_target(gripper_command)
+        self.controller.hold(gripper_command)
         mujoco.mj_forward(m, d)
-        self._badqacc = int(d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number)
+        self._blowups = 0  # mj_resetData cleared the warning counters
 
     def step(self, physical_action: np.ndarray) -> bool:
         """Apply one control step; False when the simulation went unstable."""
-        d = self.data
-        d.ctrl[:] = self.controller(physical_action)
-        mujoco.mj_step(self.model, d, nstep=self.substeps)
-        bad = int(d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number)
-        unstable = bad != self._badqacc
-        self._badqacc = bad
-        # NaN fails both comparisons, so a non-finite velocity also counts as unstable.
-        qvel = d.qvel
-        return not unstable and qvel.max() < MAX_SANE_VELOCITY and qvel.min() > -MAX_SANE_VELOCITY
+        self.controller.apply(physical_action)
+        mujoco.mj_step(self.model, self.data, nstep=self.substeps)
+        # MuJoCo counts a warning (and resets the data) when positions, velocities or
+        # accelerations diverge; a velocity beyond any plausible motion counts too.
+        # NaN fails both velocity tests.
+        warnings = self._warnings
+        blowups = int(warnings[_BADQPOS] + warnings[_BADQVEL] + warnings[_BADQACC])
+        qvel = self._qvel
+        stable = blowups == self._blowups and qvel.max() < MAX_SANE_VELOCITY and \
+            qvel.min() > -MAX_SANE_VELOCITY
+        self._blowups = blowups
+        return stable
 
     # --- reading the world -----------------------------------------------------------------------
     def world_state(self) -> WorldState:
-        d = self.data
-        qpos = d.qpos
-        q = qpos[self.qpos_adr]
-        near_limit = bool((q < self._limit_low).any() or (q > self._limit_high).any())
+        d, q, qpos = self.data, self._arm_q, self._qpos
         flags = 0
         if d.ncon:
-            geoms = d.contact.geom[: d.ncon]
+            geoms = d.contact.geom
             flags = int(np.bitwise_or.reduce(self._pair_class[geoms[:, 0], geoms[:, 1]]))
         object_pos, object_quat, grasped = {}, {}, {}
-        for name, (qadr, _) in self.free.items():
-            object_pos[name] = qpos[qadr: qadr + 3].copy()
-            quat = qpos[qadr + 3: qadr + 7].copy()
-            object_quat[name] = quat if quat[0] >= 0 else -quat
+        for name, (pos, quat) in self._objects_qpos.items():
+            object_pos[name] = pos.copy()
+            object_quat[name] = quat.copy() if quat[0] >= 0 else -quat
             bits = self._grasp_bits[name]
             grasped[name] = bits != 0 and flags & bits == bits
-        opening = sum(float(qpos[a]) for a in self.finger_qpos_adr)
         return WorldState(
-            time=d.time, ee_pos=d.site_xpos[self.tool_site].copy(),
-            ee_rot=d.site_xmat[self.tool_site].reshape(3, 3).copy(), gripper_opening=opening,
-            object_pos=object_pos, object_quat=object_quat, grasped=grasped,
-            robot_arena_contact=bool(flags & ARENA_CONTACT), near_joint_limit=near_limit,
+            time=d.time,
+            ee_pos=self._tool_pos.copy(),
+            ee_rot=self._tool_mat.reshape(3, 3).copy(),
+            gripper_opening=sum(float(qpos[a]) for a in self._fingers),
+            object_pos=object_pos,
+            object_quat=object_quat,
+            grasped=grasped,
+            robot_arena_contact=bool(flags & ARENA_CONTACT),
+            near_joint_limit=bool((q < self._limit_low).any() or (q > self._limit_high).any()),
         )
 
-    def proprio(self, state: WorldState) -> list[np.ndarray | float]:
+    def proprio(self, state: WorldState) -> list[np.ndarray]:
         """Robot proprioception in the order of `robot.proprio` (joint_pos, joint_vel,
         gripper_opening, ee_pos, ee_quat with w >= 0)."""
-        d = self.data
-        mujoco.mju_mat2Quat(self._quat, d.site_xmat[self.tool_site])
-        quat = self._quat if self._quat[0] >= 0 else -self._quat
-        return [d.qpos[self.qpos_adr], d.qvel[self.dof_adr], state.gripper_opening,
-                state.ee_pos, quat]
+        mujoco.mju_mat2Quat(self._quat, self._tool_mat)
+        self._opening[0] = state.gripper_opening
+        return [self._arm_q, self._arm_qd, self._opening, state.ee_pos,
+                self._quat if self._quat[0] >= 0 else -self._quat]

@@ -52,7 +52,7 @@ class TaskReset:
     colours: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class WorldState:
     """What a task may read of the world after a control step (privileged for the expert)."""
 
