@@ -109,7 +109,7 @@ class RobotEnv(gym.Env):
         render_size: tuple[int, int] = (240, 320),
         max_episode_steps: int | None = None,
         fast_render: bool = True,
-        physics_dt: float = 0.005,
+        physics_dt: float = 0.0025,
         **task_kwargs: Any,
     ):
         if obs_mode not in OBS_MODES:
@@ -215,13 +215,12 @@ class RobotEnv(gym.Env):
             obs = copy.deepcopy(self._last_obs)
             return obs, 0.0, False, True, self._info(self._last_state, False, True)
         state = self.sim.world_state()
-        success = self.task.success(state)
+        success, failure, reward, metrics = self.task.evaluate(state)
         self._success_once |= success
-        terminated = success or self.task.failure(state)
         obs = self._observe(state)
         self._last_obs, self._last_state = obs, state
-        reward = self.task.reward(state, success)
-        return obs, reward, terminated, truncated, self._info(state, success, False)
+        info = self._info(state, success, False, metrics)
+        return obs, reward, success or failure, truncated, info
 
     def render(self):
         if self.render_mode != "rgb_array":
@@ -270,11 +269,12 @@ class RobotEnv(gym.Env):
             "instruction": self._instruction,
         }
 
-    def _info(self, state, success: bool, unstable: bool) -> dict[str, Any]:
+    def _info(self, state, success: bool, unstable: bool,
+              metrics: dict[str, float] | None = None) -> dict[str, Any]:
         return {
             "is_success": success,
             "success_once": self._success_once,
-            "task_metrics": self.task.metrics(state),
+            "task_metrics": self.task.metrics(state) if metrics is None else metrics,
             "safety": self.task.safety(state),
             "sim_unstable": unstable,
             "instruction": self._instruction,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from librobot_gym.envs.sim.controllers import CONTROLLERS
+from librobot_gym.envs.sim.controllers import CONTROLLERS, contiguous
 from librobot_gym.envs.sim.scene import build_model, free_joint_addresses
 from librobot_gym.envs.tasks.base import SceneObject, TaskReset, WorldState
 from librobot_gym.errors import ConfigError
@@ -47,13 +47,15 @@ class MujocoSim:
         self._limit_low = self.controller.lower + JOINT_LIMIT_MARGIN
         self._limit_high = self.controller.upper - JOINT_LIMIT_MARGIN
         gripper = robot.gripper
-        self._fingers = [int(m.joint(j).qposadr[0]) for j in gripper.joints] if gripper else []
+        self._fingers = (contiguous([int(m.joint(j).qposadr[0]) for j in gripper.joints],
+                                    f"{robot.name} finger joints") if gripper else slice(0, 0))
         # Live views into MjData (its buffers never move), read every control step.
         self._qpos, self._qvel = d.qpos, d.qvel
         self._arm_q = self.controller.arm_q
         self._arm_qd = d.qvel[self.controller.dof_adr]
         self._tool_pos = d.site_xpos[self.tool_site]
         self._tool_mat = d.site_xmat[self.tool_site]
+        self._finger_q = d.qpos[self._fingers]
         self._objects_qpos = {name: (d.qpos[q: q + 3], d.qpos[q + 3: q + 7])
                               for name, (q, _) in self.free.items()}
         self._quat = np.zeros(4)
@@ -118,7 +120,7 @@ class MujocoSim:
 
     # --- reading the world -----------------------------------------------------------------------
     def world_state(self) -> WorldState:
-        d, q, qpos = self.data, self._arm_q, self._qpos
+        d, q = self.data, self._arm_q
         flags = 0
         if d.ncon:
             geoms = d.contact.geom
@@ -133,7 +135,7 @@ class MujocoSim:
             time=d.time,
             ee_pos=self._tool_pos.copy(),
             ee_rot=self._tool_mat.reshape(3, 3).copy(),
-            gripper_opening=sum(float(qpos[a]) for a in self._fingers),
+            gripper_opening=float(self._finger_q.sum()),
             object_pos=object_pos,
             object_quat=object_quat,
             grasped=grasped,

@@ -106,6 +106,12 @@ class Task:
     def metrics(self, state: WorldState) -> dict[str, float]:
         return {}
 
+    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
+        """(success, failure, reward, metrics) in one call, the env's once-per-step question.
+        Tasks may override it to share work between the four answers."""
+        success = self.success(state)
+        return success, self.failure(state), self.reward(state, success), self.metrics(state)
+
     def safety(self, state: WorldState) -> dict[str, bool]:
         return {
             "arena_contact": state.robot_arena_contact,

@@ -94,34 +94,45 @@ class PickCup(Task):
 
     # --- judging the world -------------------------------------------------------------------
     def lift_height(self, state: WorldState) -> float:
-        return float(state.object_pos["cup"][2] - self.rest_height)
+        return float(state.object_pos["cup"][2]) - self.rest_height
+
+    def _measure(self, state: WorldState) -> tuple[float, float, bool]:
+        """Lift height (m), tool-to-cup distance (m), held: everything the judgement needs."""
+        cup = state.object_pos["cup"].tolist()
+        return cup[2] - self.rest_height, math.dist(state.ee_pos.tolist(), cup), \
+            state.grasped["cup"]
+
+    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
+        lift, distance, held = self._measure(state)
+        success = held and lift >= LIFT_SUCCESS
+        metrics = {"lift_height": lift, "tcp_to_cup": distance, "grasped": float(held)}
+        return success, self.failure(state), self._reward(lift, distance, held, success), metrics
 
     def success(self, state: WorldState) -> bool:
-        return state.grasped["cup"] and self.lift_height(state) >= LIFT_SUCCESS
+        return self.evaluate(state)[0]
 
     def failure(self, state: WorldState) -> bool:
         """The cup fell off the table, or lies knocked over and is not held."""
-        pos, quat = state.object_pos["cup"], state.object_quat["cup"]
-        up_z = 1.0 - 2.0 * (quat[1] ** 2 + quat[2] ** 2)  # z of the cup axis in the world
-        return bool(pos[2] < TABLE_TOP - 0.05 or (up_z < 0.4 and not state.grasped["cup"]))
+        _, x, y, _ = state.object_quat["cup"].tolist()
+        up_z = 1.0 - 2.0 * (x * x + y * y)  # z of the cup axis in the world
+        return bool(state.object_pos["cup"][2] < TABLE_TOP - 0.05
+                    or (up_z < 0.4 and not state.grasped["cup"]))
 
     def reward(self, state: WorldState, success: bool) -> float:
+        return self._reward(*self._measure(state), success)
+
+    def _reward(self, lift: float, distance: float, held: bool, success: bool) -> float:
         if success:
             return 1.0
         if self.reward_type == "sparse":
             return 0.0
         # Dense shaping in [0, 1): reach the cup, hold it, raise it.
-        reach = 1.0 - math.tanh(10.0 * self._tcp_to_cup(state))
-        held = 1.0 if state.grasped["cup"] else 0.0
-        lift = held * min(max(self.lift_height(state) / LIFT_SUCCESS, 0.0), 1.0)
-        return 0.25 * reach + 0.25 * held + 0.45 * lift
+        reach = 1.0 - math.tanh(10.0 * distance)
+        lift_progress = min(max(lift / LIFT_SUCCESS, 0.0), 1.0) if held else 0.0
+        return 0.25 * reach + 0.25 * float(held) + 0.45 * lift_progress
 
     def metrics(self, state: WorldState) -> dict[str, float]:
-        return {
-            "lift_height": self.lift_height(state),
-            "tcp_to_cup": self._tcp_to_cup(state),
-            "grasped": float(state.grasped["cup"]),
-        }
+        return self.evaluate(state)[3]
 
     def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
         cup = state.object_pos["cup"]
@@ -130,11 +141,6 @@ class PickCup(Task):
             "cup_quat": state.object_quat["cup"],
             "cup_to_tcp": state.ee_pos - cup,
         }
-
-    @staticmethod
-    def _tcp_to_cup(state: WorldState) -> float:
-        offset = state.ee_pos - state.object_pos["cup"]
-        return math.sqrt(offset @ offset)
 
     def make_expert(self) -> PickCupExpert:
         return PickCupExpert(self)
