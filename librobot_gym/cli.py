@@ -15,8 +15,8 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
-    from librobot_gym.envs.registration import ENV_TABLE
     from librobot_gym.envs.core import OBS_MODES
+    from librobot_gym.envs.registration import ENV_TABLE
     from librobot_gym.robots import get_robot
 
     table = Table(title="librobot-gym environments",

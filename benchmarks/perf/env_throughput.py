@@ -20,10 +20,11 @@ import os
 import time
 from pathlib import Path
 
-import librobot_gym  # noqa: F401, I001  (first: picks headless EGL before mujoco loads GL)
 import gymnasium as gym
 import mujoco
 import numpy as np
+
+import librobot_gym  # noqa: F401, I001  (first: picks headless EGL before mujoco loads GL)
 
 
 def pin_to_one_core() -> None:
@@ -144,7 +145,8 @@ def measure_fetch(steps: int, seed: int) -> dict | None:
     time_env(rgb, actions[:20], seed, render=True)
     rgb_s = time_env(rgb, actions[:rgb_steps], seed, render=True)
     rgb.close()
-    return {"env": "FetchPickAndPlace-v4 (gymnasium-robotics)", "state_steps_per_s": steps / state_s,
+    return {"env": "FetchPickAndPlace-v4 (gymnasium-robotics)",
+            "state_steps_per_s": steps / state_s,
             "real_time_factor": steps / state_s * dt, "rgb_steps_per_s": rgb_steps / rgb_s,
             "rgb_cameras": 1}
 
@@ -162,7 +164,8 @@ def main() -> None:
     rows = [measure_librobot(env_id, args.steps, args.seed, args.rounds) for env_id in env_ids]
     fetch = measure_fetch(args.steps, args.seed)
 
-    print(f"one core, {args.steps} random-action steps per measurement, MuJoCo {mujoco.__version__}")
+    print(f"one core, {args.steps} random-action steps per measurement, "
+          f"MuJoCo {mujoco.__version__}")
     for row in rows:
         print(f"\n{row['env']}  ({row['substeps']} physics substeps per control step)")
         print(f"  state mode       {row['state_steps_per_s']:8.0f} steps/s   "

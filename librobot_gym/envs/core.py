@@ -38,7 +38,8 @@ class RobotEnv(gym.Env):
     ## Description
     One robot doing one task in one backend. The robot (`librobot_gym.robots`) says what moves and
     how it may be commanded, the task (`librobot_gym.envs.tasks`) says what is asked and how it is
-    judged, the backend (MuJoCo by default) runs physics and renders cameras. Env ids bind the three:
+    judged, the backend (MuJoCo by default) runs physics and renders cameras. Env ids bind the
+    three:
     `librobot/Franka-PickCup-v0` is the Franka Panda doing PickCup in MuJoCo.
 
     ## Action Space
@@ -85,10 +86,11 @@ class RobotEnv(gym.Env):
     ## Arguments
     `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode="rgb_array"`,
     `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
-    `fast_render=True` (no shadows or multisampling), and task options such as `reward_type`.
+    `fast_render=True` (no shadows or multisampling), `physics_dt=0.0025` (must divide the 0.05 s
+    control period), and task options such as `reward_type`.
 
     ## Version History
-    - v0: first release (Franka PickCup, MuJoCo 3.11, 20 Hz control, 5 ms physics step).
+    - v0: first release (Franka PickCup, MuJoCo 3.11, 20 Hz control, 2.5 ms physics step).
     """
 
     metadata = {

@@ -25,7 +25,8 @@ class PolicyCard:
         problems = []
         mode = getattr(base, "control_mode", None)
         if self.control_mode is not None and mode != self.control_mode:
-            problems.append(f"control_mode: policy emits {self.control_mode!r}, env expects {mode!r}")
+            problems.append(
+                f"control_mode: policy emits {self.control_mode!r}, env expects {mode!r}")
         size = env.action_space.shape[0] if env.action_space.shape else None
         if self.action_dim is not None and size != self.action_dim:
             problems.append(f"action_dim: policy emits {self.action_dim}, env expects {size}")

@@ -21,7 +21,7 @@ NULLSPACE_GAIN = 0.2
 def contiguous(addresses: list[int], what: str) -> slice:
     """The addresses as a slice. Arm joints must be contiguous in the model, so the hot path can
     read and write them through views instead of fancy indexing (a copy each time)."""
-    if not addresses or any(b - a != 1 for a, b in zip(addresses, addresses[1:])):
+    if not addresses or any(b - a != 1 for a, b in zip(addresses, addresses[1:], strict=False)):
         raise ConfigError(f"{what} must be contiguous in the MJCF model, got {addresses}")
     return slice(addresses[0], addresses[-1] + 1)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mujoco
-import numpy as np
 
 from librobot_gym.envs.tasks.base import SceneObject
 from librobot_gym.robots import RobotSpec

@@ -79,7 +79,8 @@ class Task:
 
         if reward_type not in self.reward_types:
             raise ConfigError(
-                f"reward_type={reward_type!r} is not one of {self.reward_types} for task {self.name}"
+                f"reward_type={reward_type!r} is not one of {self.reward_types} "
+                f"for task {self.name}"
             )
         self.robot = robot
         self.reward_type = reward_type
