@@ -18,7 +18,6 @@ from librobot_gym.robots import get_robot
 
 OBS_MODES = ("rgb", "state", "state_dict")
 BACKENDS = ("mujoco",)
-CONTROL_HZ = 20
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:'-!?()/"
 MAX_INSTRUCTION_LENGTH = 256
 
@@ -95,7 +94,7 @@ class RobotEnv(gym.Env):
 
     metadata = {
         "render_modes": ["rgb_array"],
-        "render_fps": CONTROL_HZ,
+        "render_fps": 20,  # each instance sets its robot's control rate
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
 
@@ -111,7 +110,7 @@ class RobotEnv(gym.Env):
         render_size: tuple[int, int] = (240, 320),
         max_episode_steps: int | None = None,
         fast_render: bool = True,
-        physics_dt: float = 0.0025,
+        physics_dt: float | None = None,
         **task_kwargs: Any,
     ):
         if obs_mode not in OBS_MODES:
@@ -134,15 +133,18 @@ class RobotEnv(gym.Env):
         self.camera_size = _image_size(camera_size)
         self.render_size = _image_size(render_size)
         self.max_episode_steps = max_episode_steps or self.task.max_episode_steps
-        substeps = round(1.0 / (CONTROL_HZ * physics_dt))
-        if abs(substeps * physics_dt * CONTROL_HZ - 1.0) > 1e-9:
-            raise ConfigError(f"physics_dt={physics_dt} must divide the {1 / CONTROL_HZ} s "
+        control_hz = self.robot.control_hz
+        physics_dt = physics_dt or self.robot.physics_dt
+        substeps = round(1.0 / (control_hz * physics_dt))
+        if substeps < 1 or abs(substeps * physics_dt * control_hz - 1.0) > 1e-9:
+            raise ConfigError(f"physics_dt={physics_dt} must divide the {1 / control_hz} s "
                               f"control period into a whole number of substeps")
+        self.metadata = {**self.metadata, "render_fps": control_hz}
 
         from librobot_gym.envs.sim.mujoco_sim import MujocoSim
 
         self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, physics_dt,
-                             substeps, fast_render)
+                             substeps, fast_render, self.task.floor_height)
         self.cameras = tuple(c.name for c in self.robot.cameras)
         self._obs_rig = self._render_rig = None
 
@@ -155,6 +157,7 @@ class RobotEnv(gym.Env):
         self._steps = 0
         self._success_once = False
         self._last_obs = self._last_state = None
+        self._terrain_synced: set = set()
 
     # --- spaces ----------------------------------------------------------------------------
     def _observation_fields(self) -> dict[str, int]:
@@ -231,6 +234,7 @@ class RobotEnv(gym.Env):
             from librobot_gym.envs.sim.cameras import CameraRig
 
             self._render_rig = CameraRig(self.sim.model, *self.render_size)
+        self._sync_terrain(self._render_rig)
         return np.hstack([self._render_rig.render(self.sim.data, c) for c in self.cameras])
 
     def close(self):
@@ -246,7 +250,7 @@ class RobotEnv(gym.Env):
 
     def privileged_state(self):
         """The task's view of the world (what scripted experts act on)."""
-        return self.sim.world_state()
+        return self.sim.world_state(privileged=True)
 
     def _state_vector(self, state) -> np.ndarray:
         """A fresh float32 vector: proprioception, then (state modes) the task's object state."""
@@ -265,11 +269,22 @@ class RobotEnv(gym.Env):
             from librobot_gym.envs.sim.cameras import CameraRig
 
             self._obs_rig = CameraRig(self.sim.model, *self.camera_size)
+        self._sync_terrain(self._obs_rig)
         return {
             "images": {c: self._obs_rig.render(self.sim.data, c) for c in self.cameras},
             "state": vector,
             "instruction": self._instruction,
         }
+
+    def _sync_terrain(self, rig) -> None:
+        """Send a changed material height field to the GPU-side copy the rig renders from."""
+        material = self.sim.material
+        if material is not None and (material.dirty or rig not in self._terrain_synced):
+            if material.dirty:
+                self._terrain_synced = set()
+                material.dirty = False
+            rig.upload_hfield(material.hfield)
+            self._terrain_synced.add(rig)
 
     def _info(self, state, success: bool, unstable: bool,
               metrics: dict[str, float] | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class EnvEntry:
 
 ENV_TABLE: tuple[EnvEntry, ...] = (
     EnvEntry("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200),
+    EnvEntry("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200),
 )
 
 

@@ -33,7 +33,7 @@ class ExpertPolicy:
 
     def __init__(self, env: gym.Env):
         self.env = env.unwrapped
-        self.card = PolicyCard("expert", control_mode="ee_delta_pose")
+        self.card = PolicyCard("expert", control_mode=self.env.task.expert_control_mode)
         self.card.check(env)
         self.expert = self.env.task.make_expert()
 
@@ -42,4 +42,7 @@ class ExpertPolicy:
 
     def act(self, obs) -> np.ndarray:
         state = self.env.privileged_state()
-        return ee_command_to_action(state, self.expert.act(state), self.env.action_spec)
+        command = self.expert.act(state)
+        if isinstance(command, EeCommand):
+            return ee_command_to_action(state, command, self.env.action_spec)
+        return np.asarray(command, dtype=np.float32)

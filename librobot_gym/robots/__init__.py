@@ -4,17 +4,21 @@ Robots know nothing of tasks or backends; everything above may import from here.
 """
 
 from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
+from librobot_gym.robots.heavy.excavator import EXCAVATOR
 from librobot_gym.robots.spec import (
     ActionDim,
+    BucketSpec,
     CameraSpec,
     ControlModeSpec,
     GripperSpec,
+    HydraulicSpec,
     JointSpec,
     ProprioField,
     RobotSpec,
+    TrackSpec,
 )
 
-ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (FRANKA_PANDA,)}
+ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (FRANKA_PANDA, EXCAVATOR)}
 
 
 def get_robot(name: str) -> RobotSpec:
@@ -30,6 +34,7 @@ def get_robot(name: str) -> RobotSpec:
 
 
 __all__ = [
-    "ROBOTS", "get_robot", "ActionDim", "CameraSpec", "ControlModeSpec", "GripperSpec",
-    "JointSpec", "ProprioField", "RobotSpec",
+    "ROBOTS", "get_robot", "ActionDim", "BucketSpec", "CameraSpec", "ControlModeSpec",
+    "GripperSpec", "HydraulicSpec", "JointSpec", "ProprioField", "RobotSpec", "TrackSpec",
+    "FRANKA_PANDA", "EXCAVATOR",
 ]

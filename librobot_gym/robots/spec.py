@@ -118,6 +118,50 @@ class GripperSpec:
 
 
 @dataclass(frozen=True)
+class HydraulicSpec:
+    """One hydraulic cylinder or motor driving one joint, as a valve-controlled velocity servo.
+
+    The pilot command (normalised, -1..1) passes a deadband, then a first-order lag (spool and
+    line dynamics), and asks for `max_speed` at full stroke (the pump's flow limit). The servo
+    cannot push harder than the relief pressure allows: `max_force` at the cylinder, i.e.
+    `max_force * moment_arm` at the joint. Cylinder force and pressure are reported from the
+    joint torque through the same constant moment arm, a first-order model of the linkage.
+    """
+
+    actuator: str  # MJCF actuator name
+    joint: str
+    max_speed: float  # rad/s (or m/s) at full pilot command
+    max_force: float  # N at the cylinder (or N m for a motor, with moment_arm = 1)
+    moment_arm: float  # m from the joint axis to the cylinder line
+    piston_area: float  # m^2, for pressure = force / area
+    deadband: float = 0.05  # fraction of the pilot range that moves nothing
+    lag: float = 0.15  # s, first-order time constant from pilot to flow
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """A tracked undercarriage: two tracks driven by hydraulic motors."""
+
+    gauge: float  # m between track centres
+    length: float  # m, ground contact length (support polygon)
+    width: float  # m, overall width across both tracks (support polygon)
+    max_speed: float  # m/s per track at full command
+    lag: float = 0.3  # s
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A digging bucket: where it cuts, how wide, how much it holds, which way it opens."""
+
+    body: str
+    tip_site: str
+    payload_site: str  # where the load's weight acts
+    width: float  # m, cutting edge width
+    rated_capacity: float  # m^3, heaped (SAE J296)
+    opening_axis: tuple[float, float, float]  # outward normal of the opening, bucket frame
+
+
+@dataclass(frozen=True)
 class RobotSpec:
     """Everything a backend needs to simulate or drive one robot, and a policy to command it."""
 
@@ -133,6 +177,12 @@ class RobotSpec:
     home_qpos: tuple[float, ...]  # joint positions of the arm joints at reset
     tool_site: str | None = None  # the frame a task grasps or digs with
     gripper: GripperSpec | None = None
+    control_hz: float = 20.0  # policy rate
+    physics_dt: float = 0.0025  # s; must divide the control period
+    hydraulics: tuple[HydraulicSpec, ...] = ()
+    tracks: TrackSpec | None = None
+    bucket: BucketSpec | None = None
+    base_joints: tuple[str, ...] = ()  # planar x, y, yaw of a mobile base, if any
 
     @property
     def asset_path(self) -> Path:

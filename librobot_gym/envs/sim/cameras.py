@@ -41,6 +41,7 @@ class CameraRig:
         # The offscreen framebuffer must be at least as large as the images asked for.
         model.vis.global_.offwidth = max(int(model.vis.global_.offwidth), width)
         model.vis.global_.offheight = max(int(model.vis.global_.offheight), height)
+        self.model = model
         self.height, self.width = height, width
         self._renderer = mujoco.Renderer(model, height, width)
         flags = self._renderer.scene.flags
@@ -56,6 +57,11 @@ class CameraRig:
     def render(self, data: mujoco.MjData, camera: str) -> np.ndarray:
         self._renderer.update_scene(data, camera=camera)
         return self._renderer.render()
+
+    def upload_hfield(self, hfield_id: int) -> None:
+        """Refresh the renderer's copy of a height field after its data changed."""
+        self._renderer._gl_context.make_current()
+        mujoco.mjr_uploadHField(self.model, self._renderer._mjr_context, hfield_id)
 
     def close(self) -> None:
         if self._renderer is not None:

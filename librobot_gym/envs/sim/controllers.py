@@ -37,7 +37,12 @@ class ArmController:
         self.dof_adr = contiguous([int(model.joint(n).dofadr[0]) for n in robot.joint_names],
                                   f"{robot.name} arm joint velocities")
         self.arm_q = data.qpos[self.qpos_adr]  # live views into MjData
+        self.arm_qd = data.qvel[self.dof_adr]
         self.ctrl = data.ctrl
+        self._tool_mat = data.site_xmat[model.site(robot.tool_site).id] if robot.tool_site \
+            else np.eye(3).ravel()
+        self._quat = np.zeros(4)
+        self._opening = np.zeros(1)
         self.lower, self.upper = robot.joint_lower, robot.joint_upper
         self.home = np.array(robot.home_qpos)
         self.n_arm = len(robot.joint_names)
@@ -52,6 +57,16 @@ class ArmController:
         self.ctrl[: self.n_arm] = self.arm_q
         if self.half_stroke:
             self.ctrl[self.n_arm] = self.gripper_target(gripper_command)
+
+    def after_step(self, dt: float) -> None:
+        """Nothing to integrate for an electric arm."""
+
+    def proprio(self, state) -> list[np.ndarray]:
+        """joint_pos, joint_vel, gripper_opening, ee_pos, ee_quat (w >= 0): `robot.proprio`."""
+        mujoco.mju_mat2Quat(self._quat, self._tool_mat)
+        self._opening[0] = state.gripper_opening
+        return [self.arm_q, self.arm_qd, self._opening, state.ee_pos,
+                self._quat if self._quat[0] >= 0 else -self._quat]
 
 
 class JointPosController(ArmController):
@@ -99,4 +114,9 @@ class EeDeltaPoseController(ArmController):
             self.ctrl[self.n_arm] = self.gripper_target(physical[6])
 
 
-CONTROLLERS = {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController}
+def controllers() -> dict[str, type]:
+    """Control mode name -> the class that implements it in MuJoCo."""
+    from librobot_gym.envs.sim.hydraulics import HydraulicController
+
+    return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
+            "hydraulic": HydraulicController}

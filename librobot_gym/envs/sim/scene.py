@@ -1,22 +1,29 @@
-"""Builds the MuJoCo model of one env: the robot's MJCF plus a plain arena plus task objects."""
+"""Builds the MuJoCo model of one env: the robot's MJCF, a plain arena and the task's scene."""
 
 from __future__ import annotations
 
 import mujoco
+import numpy as np
 
-from librobot_gym.envs.tasks.base import SceneObject
+from librobot_gym.envs.tasks.base import DumpZone, MaterialPile, SceneObject
 from librobot_gym.robots import RobotSpec
 
-# Scene geoms collide with robot geoms (contype 2 / conaffinity 1 in the robot MJCF) and with
+# Scene geoms collide with robot geoms (contype 2 / conaffinity 1 in the robot MJCFs) and with
 # each other; robot links never collide with each other.
 SCENE_CONTYPE = 1
 SCENE_CONAFFINITY = 3
+# Height fields are stored normalised to [0, 1] of this many pile heights (room to pile up).
+PILE_HEADROOM = 1.6
 
 _SHAPES = {"box": mujoco.mjtGeom.mjGEOM_BOX, "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER}
 
 
 def _size3(size: tuple[float, ...]) -> list[float]:
     return list(size) + [0.0] * (3 - len(size))
+
+
+def part_geom_name(obj: SceneObject, index: int) -> str:
+    return f"{obj.name}_part{index}"
 
 
 def _add_object(spec: mujoco.MjSpec, obj: SceneObject) -> None:
@@ -31,25 +38,53 @@ def _add_object(spec: mujoco.MjSpec, obj: SceneObject) -> None:
     )
     for i, part in enumerate(obj.parts):
         body.add_geom(
-            name=f"{obj.name}_part{i}", type=_SHAPES[part.shape], size=_size3(part.size),
-            pos=list(part.pos), rgba=list(part.rgba or obj.rgba), contype=0, conaffinity=0,
+            name=part_geom_name(obj, i), type=_SHAPES[part.shape], size=_size3(part.size),
+            pos=list(part.pos), rgba=list(part.rgba or obj.rgba),
+            contype=SCENE_CONTYPE if part.collide else 0,
+            conaffinity=SCENE_CONAFFINITY if part.collide else 0,
             mass=0.0, density=0.0,
         )
 
 
-def build_model(robot: RobotSpec, objects: list[SceneObject], fast_render: bool) -> mujoco.MjModel:
-    """Compile robot + arena + objects into one model."""
+def pile_grid(pile: MaterialPile) -> tuple[int, float]:
+    """Cells per side and half extent (m) of the square grid that holds `pile`."""
+    half = pile.radius * 1.4
+    return int(round(2 * half / pile.cell)) + 1, half
+
+
+def _add_pile(spec: mujoco.MjSpec, pile: MaterialPile) -> None:
+    """The pile as a height field, for looks only: digging is the material model's business."""
+    n, half = pile_grid(pile)
+    spec.add_hfield(name=pile.name, size=[half, half, pile.height * PILE_HEADROOM, 0.05],
+                    nrow=n, ncol=n, userdata=[0.0] * (n * n))
+    spec.worldbody.add_geom(
+        name=pile.name, type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname=pile.name,
+        pos=[pile.centre[0], pile.centre[1], 0.0], rgba=list(pile.rgba), contype=0, conaffinity=0,
+    )
+
+
+def build_model(robot: RobotSpec, scene: list, fast_render: bool,
+                floor_height: float = 0.0) -> mujoco.MjModel:
+    """Compile robot + arena + scene objects (+ material piles) into one model."""
     spec = mujoco.MjSpec.from_file(str(robot.asset_path))
-    spec.worldbody.add_light(name="key", pos=[0.6, -0.6, 2.5], dir=[-0.2, 0.2, -1.0],
+    extent = 3.0 if robot.family != "heavy" else 40.0
+    height = 2.5 if robot.family != "heavy" else 25.0
+    spec.worldbody.add_light(name="key", pos=[0.6, -0.6, height], dir=[-0.2, 0.2, -1.0],
                              diffuse=[0.7, 0.7, 0.7], castshadow=not fast_render)
-    spec.worldbody.add_light(name="fill", pos=[-0.5, 0.8, 2.0], dir=[0.3, -0.3, -1.0],
+    spec.worldbody.add_light(name="fill", pos=[-0.5, 0.8, height * 0.8], dir=[0.3, -0.3, -1.0],
                              diffuse=[0.35, 0.35, 0.35], castshadow=False)
     spec.worldbody.add_geom(
-        name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[3.0, 3.0, 0.1], pos=[0, 0, -0.75],
-        rgba=[0.42, 0.45, 0.5, 1.0], contype=SCENE_CONTYPE, conaffinity=SCENE_CONAFFINITY,
+        name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[extent, extent, 0.1],
+        pos=[0, 0, floor_height], rgba=[0.42, 0.45, 0.5, 1.0],
+        contype=SCENE_CONTYPE, conaffinity=SCENE_CONAFFINITY,
     )
-    for obj in objects:
-        _add_object(spec, obj)
+    for item in scene:
+        if isinstance(item, SceneObject):
+            _add_object(spec, item)
+        elif isinstance(item, MaterialPile):
+            _add_pile(spec, item)
+        elif not isinstance(item, DumpZone):
+            raise TypeError(f"unknown scene element {item!r}")
     model = spec.compile()
     if fast_render:
         # No shadows, no multisampling, coarser tessellation: ~3x faster 128x128 images on a
@@ -70,3 +105,16 @@ def free_joint_addresses(model: mujoco.MjModel, name: str) -> tuple[int, int]:
     """(qpos address, qvel address) of a free object's joint."""
     joint = model.joint(f"{name}_joint")
     return int(joint.qposadr[0]), int(joint.dofadr[0])
+
+
+def contact_labels(model: mujoco.MjModel, objects: list[SceneObject]) -> dict[int, str]:
+    """For every colliding geom of a fixed object: the name robot contacts report it under."""
+    labels = {model.geom("floor").id: "floor"}
+    for obj in objects:
+        if obj.free:
+            continue
+        labels[model.geom(obj.name).id] = obj.name
+        for i, part in enumerate(obj.parts):
+            if part.collide:
+                labels[model.geom(part_geom_name(obj, i)).id] = part.name or obj.name
+    return labels

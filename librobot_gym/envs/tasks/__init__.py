@@ -5,8 +5,9 @@ never touch a backend. Registered by name in `TASKS`.
 """
 
 from librobot_gym.envs.tasks.base import SceneObject, Task, TaskReset, WorldState
+from librobot_gym.envs.tasks.dig_dump import DigDump
 from librobot_gym.envs.tasks.pick_cup import PickCup
 
-TASKS: dict[str, type[Task]] = {"pick_cup": PickCup}
+TASKS: dict[str, type[Task]] = {"pick_cup": PickCup, "dig_dump": DigDump}
 
-__all__ = ["TASKS", "SceneObject", "Task", "TaskReset", "WorldState", "PickCup"]
+__all__ = ["TASKS", "SceneObject", "Task", "TaskReset", "WorldState", "PickCup", "DigDump"]

@@ -15,13 +15,16 @@ from librobot_gym.robots import RobotSpec
 
 
 @dataclass(frozen=True)
-class VisualPart:
-    """A purely visual primitive attached to a scene object (no collision), in its frame."""
+class ObjectPart:
+    """A further primitive of a scene object, in its frame: visual only unless `collide`.
+    A named part is reported apart from its object in robot contacts (e.g. a truck's cab)."""
 
     shape: str
     size: tuple[float, ...]
     pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rgba: tuple[float, float, float, float] | None = None  # None: the object's colour
+    collide: bool = False
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,36 @@ class SceneObject:
     rgba: tuple[float, float, float, float]
     mass: float | None = None  # None: fixed to the world
     friction: float = 1.0
-    parts: tuple[VisualPart, ...] = ()
+    parts: tuple[ObjectPart, ...] = ()
 
     @property
     def free(self) -> bool:
         return self.mass is not None
+
+
+@dataclass(frozen=True)
+class MaterialPile:
+    """A heap of loose material (a paraboloid mound) the machine can cut, carry and dump."""
+
+    name: str
+    centre: tuple[float, float]
+    radius: float  # m
+    height: float  # m
+    density: float = 1700.0  # kg/m^3, loose earth
+    cell: float = 0.2  # m, grid resolution
+    rgba: tuple[float, float, float, float] = (0.48, 0.36, 0.24, 1.0)
+
+
+@dataclass(frozen=True)
+class DumpZone:
+    """Material dropped inside this rectangle (in `body`'s frame, above `floor_z`) counts as
+    delivered: a truck bed."""
+
+    name: str
+    body: str
+    half_size: tuple[float, float]
+    floor_z: float  # m, world height of the floor
+    centre: tuple[float, float] = (0.0, 0.0)  # in the body's frame
 
 
 @dataclass
@@ -48,7 +76,7 @@ class TaskReset:
     """One draw of the reset distribution."""
 
     instruction: str
-    poses: dict[str, tuple[np.ndarray, np.ndarray]]  # object -> (pos, quat wxyz)
+    poses: dict[str, tuple[np.ndarray, np.ndarray]]  # object (free or fixed) -> (pos, quat wxyz)
     colours: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
@@ -63,8 +91,28 @@ class WorldState:
     object_pos: dict[str, np.ndarray]
     object_quat: dict[str, np.ndarray]
     grasped: dict[str, bool]  # held between both gripper pads
-    robot_arena_contact: bool  # any robot part other than the pads touches a fixed object
+    robot_contacts: frozenset[str]  # fixed objects (or named parts) a robot part touches
     near_joint_limit: bool
+    joint_pos: np.ndarray  # the robot's actuated joints, in `robot.joints` order
+    extras: dict[str, float] = field(default_factory=dict)  # machine and material quantities
+    terrain: Terrain | None = None  # privileged: the material heights, where a task has any
+
+
+@dataclass
+class Terrain:
+    """A copy of a material pile's height grid: heights[iy, ix] in m above the ground at
+    (origin_x + ix * cell, origin_y + iy * cell)."""
+
+    heights: np.ndarray
+    origin: tuple[float, float]
+    cell: float
+
+    def height_at(self, x: float, y: float) -> float:
+        ix = int(round((x - self.origin[0]) / self.cell))
+        iy = int(round((y - self.origin[1]) / self.cell))
+        if 0 <= iy < self.heights.shape[0] and 0 <= ix < self.heights.shape[1]:
+            return float(self.heights[iy, ix])
+        return 0.0
 
 
 class Task:
@@ -85,7 +133,10 @@ class Task:
         self.robot = robot
         self.reward_type = reward_type
 
-    def scene(self) -> list[SceneObject]:
+    floor_height: float = 0.0  # m, where the ground plane lies in the robot base frame
+    expert_control_mode: str = "ee_delta_pose"  # what the scripted expert emits
+
+    def scene(self) -> list[SceneObject | MaterialPile | DumpZone]:
         raise NotImplementedError
 
     def reset(self, rng: np.random.Generator) -> TaskReset:
@@ -115,12 +166,13 @@ class Task:
 
     def safety(self, state: WorldState) -> dict[str, bool]:
         return {
-            "arena_contact": state.robot_arena_contact,
+            "arena_contact": bool(state.robot_contacts),
             "joint_limit": state.near_joint_limit,
         }
 
     def make_expert(self):
-        """A scripted expert with `reset()` and `act(state) -> EeCommand`."""
+        """A scripted expert with `reset()` and `act(state)`, which returns an `EeCommand` (arms)
+        or a normalised action for `expert_control_mode`."""
         raise NotImplementedError
 
 

@@ -11,7 +11,7 @@ from librobot_gym.envs.tasks.base import (
     SceneObject,
     Task,
     TaskReset,
-    VisualPart,
+    ObjectPart,
     WorldState,
 )
 
@@ -52,6 +52,7 @@ class PickCup(Task):
 
     name = "pick_cup"
     max_episode_steps = 200  # 10 s at 20 Hz
+    floor_height = -0.75  # the robot stands on a 0.75 m table
 
     def __init__(self, robot, reward_type: str = "dense"):
         super().__init__(robot, reward_type)
@@ -68,7 +69,7 @@ class PickCup(Task):
             "table", "box", (0.6, 0.6, 0.025), (0.45, 0.0, TABLE_TOP - 0.025),
             (0.62, 0.48, 0.34, 1.0),
             parts=tuple(
-                VisualPart("box", (0.025, 0.025, 0.36), (0.45 + sx * 0.55, sy * 0.55, -0.385),
+                ObjectPart("box", (0.025, 0.025, 0.36), (0.45 + sx * 0.55, sy * 0.55, -0.385),
                            (0.3, 0.3, 0.3, 1.0))
                 for sx in (-1, 1) for sy in (-1, 1)
             ),
@@ -77,7 +78,7 @@ class PickCup(Task):
             "cup", "cylinder", (CUP_RADIUS, CUP_HALF_HEIGHT), (0.5, 0.0, self.rest_height),
             COLOURS["red"], mass=CUP_MASS, friction=1.0,
             # A handle makes the cup's yaw visible in the images; it does not collide.
-            parts=(VisualPart("box", (0.008, 0.005, 0.025), (CUP_RADIUS + 0.008, 0.0, 0.005)),),
+            parts=(ObjectPart("box", (0.008, 0.005, 0.025), (CUP_RADIUS + 0.008, 0.0, 0.005)),),
         )
         return [table, cup]
 

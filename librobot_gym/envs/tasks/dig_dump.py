@@ -1,0 +1,205 @@
+"""DigDump: dig from a pile and load a truck until a target mass is delivered.
+
+Written against any machine that offers a bucket (tip frame, payload weighing) and reports its
+hydraulic energy and tip-over margin; the material itself is the backend's business.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from librobot_gym.envs.tasks.base import (
+    DumpZone,
+    MaterialPile,
+    ObjectPart,
+    SceneObject,
+    Task,
+    TaskReset,
+    WorldState,
+)
+
+TARGETS_T = (2.0, 2.5, 3.0, 3.5, 4.0)
+TEMPLATES = (
+    "load the truck with {t} tonnes from the pile",
+    "put {t} tonnes of soil from the pile into the truck",
+    "dig {t} t from the pile and dump it in the truck bed",
+    "move {t} tonnes of material from the pile to the truck",
+)
+PILE = MaterialPile("pile", centre=(6.6, 0.0), radius=2.6, height=1.3)
+# Truck frame: +x towards the cab; the bed's floor is 1.6 m up, its walls reach 2.4 m.
+TRUCK_HEIGHT = 0.8  # m, body origin above the ground
+BED_CENTRE = (-0.6, 0.0)
+BED_HALF = (2.45, 1.15)
+BED_FLOOR_Z = 1.6
+TRUCK_ANGLE_RANGE = (1.35, 1.8)  # rad, bearing of the bed centre from the swing axis
+TRUCK_DISTANCE_RANGE = (6.0, 6.8)  # m
+TIP_RISK_MARGIN = 0.3  # m, tip-over margin below which a safety event is raised
+
+
+def _truck() -> SceneObject:
+    yellow, grey, glass = (0.85, 0.2, 0.15, 1.0), (0.3, 0.3, 0.32, 1.0), (0.35, 0.55, 0.7, 1.0)
+    bed = dict(collide=True, name="truck_bed", rgba=yellow)
+    return SceneObject(
+        "truck", "box", (3.5, 1.0, 0.35), (0.0, 12.0, TRUCK_HEIGHT), grey,
+        parts=(
+            ObjectPart("box", (2.5, 1.2, 0.1), (BED_CENTRE[0], 0.0, 0.7), **bed),
+            ObjectPart("box", (2.5, 0.05, 0.4), (BED_CENTRE[0], 1.2, 1.2), **bed),
+            ObjectPart("box", (2.5, 0.05, 0.4), (BED_CENTRE[0], -1.2, 1.2), **bed),
+            ObjectPart("box", (0.05, 1.2, 0.5), (1.95, 0.0, 1.3), **bed),
+            ObjectPart("box", (0.05, 1.2, 0.3), (-3.1, 0.0, 1.1), **bed),
+            ObjectPart("box", (0.7, 1.15, 0.9), (2.8, 0.0, 1.2), rgba=yellow, collide=True,
+                       name="truck_cab"),
+            ObjectPart("box", (0.02, 0.9, 0.35), (3.5, 0.0, 1.6), rgba=glass),
+        ) + tuple(
+            ObjectPart("cylinder", (0.5, 0.2), (x, y, -0.3), rgba=(0.08, 0.08, 0.08, 1.0))
+            for x in (-2.4, -1.2, 2.6) for y in (-1.0, 1.0)
+        ),
+    )
+
+
+class DigDump(Task):
+    """Load the truck with the instructed tonnage from the pile."""
+
+    name = "dig_dump"
+    max_episode_steps = 1200  # 120 s at 10 Hz
+    expert_control_mode = "hydraulic"
+
+    def __init__(self, robot, reward_type: str = "dense", target_tonnes: float | None = None):
+        super().__init__(robot)
+        from librobot_gym.errors import ConfigError
+
+        if robot.bucket is None:
+            raise ConfigError(f"DigDump needs a machine with a bucket; {robot.name!r} has none")
+        if reward_type not in self.reward_types:
+            raise ConfigError(f"reward_type={reward_type!r} is not one of {self.reward_types}")
+        if target_tonnes is not None and not 0.5 <= target_tonnes <= 8.0:
+            raise ConfigError(f"target_tonnes={target_tonnes} must lie in [0.5, 8] t")
+        self.reward_type = reward_type
+        self.fixed_target = target_tonnes
+        self.rated_kg = robot.bucket.rated_capacity * PILE.density
+        self.target_kg = 3000.0
+        self.truck_bearing, self.truck_distance = math.pi / 2, 6.4
+        self.truck_yaw = math.pi
+        self._reset_bookkeeping()
+
+    def scene(self) -> list:
+        return [PILE, _truck(), DumpZone("truck_bed", "truck", BED_HALF, BED_FLOOR_Z, BED_CENTRE)]
+
+    def reset(self, rng: np.random.Generator) -> TaskReset:
+        target = self.fixed_target or float(rng.choice(TARGETS_T))
+        self.target_kg = target * 1000.0
+        self.truck_bearing = float(rng.uniform(*TRUCK_ANGLE_RANGE))
+        self.truck_distance = float(rng.uniform(*TRUCK_DISTANCE_RANGE))
+        yaw = self.truck_bearing + math.pi / 2 + float(rng.uniform(-0.08, 0.08))
+        bed = self.truck_distance * np.array([math.cos(self.truck_bearing),
+                                              math.sin(self.truck_bearing)])
+        heading = np.array([math.cos(yaw), math.sin(yaw)])
+        origin = bed - BED_CENTRE[0] * heading
+        self.truck_yaw = yaw
+        self._reset_bookkeeping()
+        text = f"{target:g}"
+        return TaskReset(
+            instruction=TEMPLATES[int(rng.integers(len(TEMPLATES)))].format(t=text),
+            poses={"truck": (np.array([origin[0], origin[1], TRUCK_HEIGHT]),
+                             np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]))},
+        )
+
+    def _reset_bookkeeping(self) -> None:
+        self._cycle_peak = 0.0
+        self._loaded = False
+        self._delivered_mark = 0.0
+        self._fills: list[float] = []
+        self._cycle_ends: list[float] = []
+        self._min_margin = math.inf
+        self._last_metrics: dict[str, float] = {}
+        self._last_success = False
+
+    # --- judging -------------------------------------------------------------------------------
+    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
+        """Called once per control step: also keeps the cycle bookkeeping."""
+        x = state.extras
+        payload, delivered = x["payload_kg"], x["delivered_kg"]
+        margin = x.get("tip_margin_m", math.inf)
+        self._min_margin = min(self._min_margin, margin)
+        self._cycle_peak = max(self._cycle_peak, payload)
+        if payload > 0.2 * self.rated_kg:
+            self._loaded = True
+        elif self._loaded and payload < 0.05 * self.rated_kg:  # the bucket was emptied
+            if delivered > self._delivered_mark:  # into the truck: a cycle ends
+                self._fills.append(self._cycle_peak / self.rated_kg)
+                self._cycle_ends.append(state.time)
+            self._delivered_mark, self._loaded, self._cycle_peak = delivered, False, payload
+        success = delivered >= self.target_kg
+        failure = margin < 0.0  # the machine is tipping over
+        metrics = self._metrics(state, payload, delivered)
+        self._last_metrics, self._last_success = metrics, success
+        return success, failure, self._reward(payload, delivered, x["spilled_kg"], success), \
+            metrics
+
+    def _metrics(self, state: WorldState, payload: float, delivered: float) -> dict[str, float]:
+        x = state.extras
+        hours = max(state.time, 1e-9) / 3600.0
+        ends = [0.0] + self._cycle_ends
+        cycles = np.diff(ends) if len(ends) > 1 else np.array([])
+        tonnes = float(delivered) / 1000.0
+        return {
+            "fill_factor": float(np.mean(self._fills)) if self._fills
+            else float(self._cycle_peak / self.rated_kg),
+            "cycle_time_s": float(cycles.mean()) if len(cycles) else 0.0,
+            "delivered_t": tonnes,
+            "target_t": self.target_kg / 1000.0,
+            "tonnes_per_hour": tonnes / hours,
+            "spillage_kg": float(x["spilled_kg"]),
+            "energy_j_per_tonne": x["energy_j"] / tonnes if tonnes > 0.01 else 0.0,
+            "min_tip_margin_m": self._min_margin if math.isfinite(self._min_margin) else 0.0,
+            "payload_t": float(payload) / 1000.0,
+            "cycles": float(len(self._fills)),
+        }
+
+    def _reward(self, payload: float, delivered: float, spilled: float, success: bool) -> float:
+        if success:
+            return 1.0
+        if self.reward_type == "sparse":
+            return 0.0
+        progress = min(delivered / self.target_kg, 1.0)
+        loaded = min(payload / self.rated_kg, 1.0)
+        return 0.8 * progress + 0.2 * loaded - 0.5 * min(spilled / self.target_kg, 1.0)
+
+    def success(self, state: WorldState) -> bool:
+        return state.extras["delivered_kg"] >= self.target_kg
+
+    def failure(self, state: WorldState) -> bool:
+        return state.extras.get("tip_margin_m", math.inf) < 0.0
+
+    def reward(self, state: WorldState, success: bool) -> float:
+        x = state.extras
+        return self._reward(x["payload_kg"], x["delivered_kg"], x["spilled_kg"], success)
+
+    def metrics(self, state: WorldState) -> dict[str, float]:
+        return self._last_metrics or self._metrics(state, state.extras["payload_kg"],
+                                                   state.extras["delivered_kg"])
+
+    def safety(self, state: WorldState) -> dict[str, bool]:
+        return {
+            "tip_over_risk": state.extras.get("tip_margin_m", math.inf) < TIP_RISK_MARGIN,
+            "cab_contact": "truck_cab" in state.robot_contacts,
+            "truck_contact": "truck_bed" in state.robot_contacts or "truck" in state.robot_contacts,
+            "joint_limit": state.near_joint_limit,
+        }
+
+    def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
+        x = state.extras
+        bed = self.truck_distance * np.array([math.cos(self.truck_bearing),
+                                              math.sin(self.truck_bearing)])
+        return {
+            "truck_pose": np.array([bed[0], bed[1], self.truck_yaw]),
+            "tonnes": np.array([self.target_kg, x["delivered_kg"], x["spilled_kg"],
+                                x["pile_kg"]]) / 1000.0,
+        }
+
+    def make_expert(self):
+        from librobot_gym.envs.tasks.dig_dump_expert import DigDumpExpert
+
+        return DigDumpExpert(self)

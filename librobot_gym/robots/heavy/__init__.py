@@ -1,0 +1,1 @@
+"""Heavy machines (excavator; later wheel loader and articulated truck): one module per machine."""
