@@ -16,8 +16,14 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 def _cmd_envs(args: argparse.Namespace) -> int:
     from librobot_gym.envs.core import OBS_MODES
-    from librobot_gym.envs.registration import ENV_TABLE
+    from librobot_gym.envs.registration import ENV_TABLE, env_doc
     from librobot_gym.robots import get_robot
+
+    if args.doc:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(env_doc(args.doc)))
+        return 0
 
     table = Table(title="librobot-gym environments",
                   caption=f"obs modes: {', '.join(OBS_MODES)}; * = default control mode")
@@ -88,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="librobot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("envs", help="list registered env ids").set_defaults(func=_cmd_envs)
+    envs = sub.add_parser("envs", help="list registered env ids")
+    envs.add_argument("--doc", metavar="ENV_ID", help="print one env's documentation")
+    envs.set_defaults(func=_cmd_envs)
 
     ro = sub.add_parser("rollout", help="roll a policy out and report its success rate")
     ro.add_argument("env_id")

@@ -53,3 +53,19 @@ def test_console_script_and_registration_without_import():
     help_out = subprocess.run([sys.executable, "-m", "librobot_gym.cli", "--help"],
                               capture_output=True, text=True, check=True)
     assert "rollout" in help_out.stdout
+
+
+def test_excavator_rollout_with_video(tmp_path, capsys):
+    video = tmp_path / "excavator.mp4"
+    code = main(["rollout", "librobot/Excavator-DigDump-v0", "--policy", "expert",
+                 "--episodes", "1", "--seed", "3", "--video", str(video)])
+    assert code == 0
+    assert "success rate 1.00" in capsys.readouterr().out
+    frames = imageio.mimread(video, memtest=False)
+    assert len(frames) > 100
+
+
+def test_envs_doc_prints_the_env_documentation(capsys):
+    assert main(["envs", "--doc", "librobot/Excavator-DigDump-v0"]) == 0
+    out = capsys.readouterr().out
+    assert "fill_factor" in out and "Version History" in out

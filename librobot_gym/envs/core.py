@@ -38,58 +38,33 @@ class RobotEnv(gym.Env):
     One robot doing one task in one backend. The robot (`librobot_gym.robots`) says what moves and
     how it may be commanded, the task (`librobot_gym.envs.tasks`) says what is asked and how it is
     judged, the backend (MuJoCo by default) runs physics and renders cameras. Env ids bind the
-    three:
-    `librobot/Franka-PickCup-v0` is the Franka Panda doing PickCup in MuJoCo.
+    three: `librobot/Franka-PickCup-v0` is the Franka Panda doing PickCup in MuJoCo. Each env's
+    own documentation (spaces with units, rewards, metrics, version history) is its task's
+    docstring: `librobot envs --doc ID` prints it.
 
     ## Action Space
     A `Box(-1, 1, (n,), float32)`; `env.unwrapped.action_spec` names every dimension, its unit and
-    the physical range -1 and +1 map to. Franka Panda, `control_mode="ee_delta_pose"` (default):
-
-    | index | name      | unit | -1 / +1                                            |
-    |-------|-----------|------|----------------------------------------------------|
-    | 0-2   | dx dy dz  | m    | -0.03 / +0.03 tool translation per step (world)    |
-    | 3-5   | droll_x dpitch_y dyaw_z | rad | -0.2 / +0.2 tool rotation per step  |
-    | 6     | gripper   | -    | -1 closed, +1 open (0.08 m)                         |
-
-    `control_mode="joint_pos"`: 7 absolute joint targets scaled to the published joint limits,
-    then the gripper. Values outside [-1, 1] are clipped; NaN, inf, a wrong shape or a
-    non-numeric dtype raise `InvalidActionError`.
+    the physical range -1 and +1 map to. Values outside [-1, 1] are clipped; NaN, inf, a wrong
+    shape or a non-numeric dtype raise `InvalidActionError`.
 
     ## Observation Space
-    - `obs_mode="rgb"` (default): `Dict(images=Dict(front, wrist: Box(uint8, H x W x 3)),
+    - `obs_mode="rgb"` (default): `Dict(images=Dict(<camera>: Box(uint8, H x W x 3)),
       state=Box(float32, proprioception), instruction=Text)`; images are 128 x 128 unless
       `camera_size` says otherwise.
     - `obs_mode="state"`: one `Box(float32)`: proprioception, then the task's object state.
     - `obs_mode="state_dict"`: the same values as named entries.
 
-    Franka proprioception (22): joint_pos (7, rad), joint_vel (7, rad/s), gripper_opening (1, m),
-    ee_pos (3, m), ee_quat (4, wxyz). PickCup object state (10): cup_pos (3), cup_quat (4),
-    cup_to_tcp (3).
-
-    ## Rewards
-    `reward_type="dense"` (default): 0.25 reach + 0.25 held + 0.45 lift progress, 1.0 on success.
-    `reward_type="sparse"`: 1.0 on success, else 0.
-
-    ## Success and Episode End
-    PickCup succeeds when the cup is held between both fingers at least 0.10 m above its rest
-    height. `terminated` on success or failure (cup off the table or knocked over);
-    `truncated` after `max_episode_steps` (200 steps = 10 s at 20 Hz) or when the simulation goes
-    unstable (`info["sim_unstable"]`). Every `info` carries `is_success`, `success_once`,
-    `task_metrics`, `safety` and `sim_unstable`.
-
-    ## Starting State
-    Franka's ready pose with +-0.02 rad joint noise, gripper open; the cup uniformly on a
-    0.20 x 0.36 m patch of the table with a random yaw and one of six colours named in the
-    instruction. `reset(seed=s)` gives the same state, images and instruction for the same `s`.
+    ## Episode End
+    `terminated` on success or failure; `truncated` after `max_episode_steps` or when the
+    simulation goes unstable (`info["sim_unstable"]`). Every `info` carries `is_success`,
+    `success_once`, `task_metrics`, `safety` and `sim_unstable`. `reset(seed=s)` gives the same
+    state, images and instruction for the same `s`.
 
     ## Arguments
     `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode="rgb_array"`,
     `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
-    `fast_render=True` (no shadows or multisampling), `physics_dt=0.0025` (must divide the 0.05 s
-    control period), and task options such as `reward_type`.
-
-    ## Version History
-    - v0: first release (Franka PickCup, MuJoCo 3.11, 20 Hz control, 2.5 ms physics step).
+    `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
+    divide the control period), and task options such as `reward_type`.
     """
 
     metadata = {

@@ -44,3 +44,16 @@ def register_all() -> None:
 
 def env_ids() -> list[str]:
     return [entry.id for entry in ENV_TABLE]
+
+
+def env_doc(env_id: str) -> str:
+    """The Markdown documentation of a registered env (its task's docstring)."""
+    import inspect
+
+    from librobot_gym.envs.tasks import TASKS
+    from librobot_gym.errors import ConfigError
+
+    for entry in ENV_TABLE:
+        if entry.id == env_id:
+            return inspect.cleandoc(TASKS[entry.task].__doc__ or "")
+    raise ConfigError(f"unknown env id {env_id!r}; known: {', '.join(env_ids())}")

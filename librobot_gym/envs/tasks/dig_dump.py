@@ -60,7 +60,64 @@ def _truck() -> SceneObject:
 
 
 class DigDump(Task):
-    """Load the truck with the instructed tonnage from the pile."""
+    """
+    ## Description
+    `librobot/Excavator-DigDump-v0`: a 20-tonne tracked hydraulic excavator digs loose earth
+    from a pile in front of it and loads a dump truck parked beside it until the instructed
+    tonnage is delivered ("load the truck with 3 tonnes from the pile"). The material is a
+    height grid; the bucket fills by the fundamental equation of earthmoving, pours when
+    tilted, and what lands in the truck bed counts as delivered.
+
+    ## Action Space
+    `control_mode="hydraulic"`, `Box(-1, 1, (6,))` of pilot (lever) commands, each through a
+    5% deadband and a first-order valve lag, asking for a speed up to the flow limit:
+
+    | index | name        | unit  | full stroke | + means                      |
+    |-------|-------------|-------|-------------|------------------------------|
+    | 0     | boom        | rad/s | 0.4         | raise                        |
+    | 1     | stick       | rad/s | 0.6         | stick in (towards the cab)   |
+    | 2     | bucket      | rad/s | 1.0         | curl in (close)              |
+    | 3     | swing       | rad/s | 1.15        | counter-clockwise (left)     |
+    | 4     | left_track  | m/s   | 1.5         | forward                      |
+    | 5     | right_track | m/s   | 1.5         | forward                      |
+
+    Cylinders are force-limited by a 34.3 MPa relief pressure.
+
+    ## Observation Space
+    `rgb` (default): `cab` and `external` cameras, proprioception, instruction. Proprioception
+    (28): joint_pos and joint_vel of swing, boom, stick, bucket (4 + 4), cylinder_force (4, kN;
+    swing kN m), pressure (4, MPa), bucket_pos (3, m), bucket_quat (4), base_pose (3: x, y,
+    yaw), payload (1, t, as a payload weighing system reports it). `state` adds truck_pose
+    (3: bed centre x, y and yaw) and tonnes (4: target, delivered, spilled, left in the pile).
+
+    ## Rewards
+    Dense (default): 0.8 x delivered/target + 0.2 x payload/rated capacity - 0.5 x
+    spilled/target, and 1.0 on success. Sparse: 1.0 on success.
+
+    ## Metrics (`info["task_metrics"]`)
+    fill_factor (payload at the end of each dig over the rated 1.19 m^3 heaped capacity, mean
+    over completed cycles), cycle_time_s (between dumps), tonnes_per_hour, spillage_kg,
+    energy_j_per_tonne (hydraulic output energy, sum of |force x speed| over the actuators, per
+    delivered tonne), min_tip_margin_m (least distance of the centre of mass, load included,
+    to the edge of the track footprint), delivered_t, target_t, payload_t, cycles.
+    `info["safety"]`: tip_over_risk (margin under 0.3 m), cab_contact (any machine part on
+    the truck's cab), truck_contact (on the bed), joint_limit.
+
+    ## Success and Episode End
+    Success when delivered >= target. `terminated` on success or when the machine tips
+    (margin < 0); `truncated` after 1,200 steps (120 s at 10 Hz).
+
+    ## Starting State
+    The pile (radius 2.6 m, height 1.3 m, 1,700 kg/m^3) 4-9 m in front; the truck 6.0-6.8 m
+    away at a bearing of 77-103 deg to the left; the target 2-4 t in 0.5 t steps; the
+    attachment in a carry pose with +-0.02 rad noise.
+
+    ## Arguments
+    `target_tonnes` (fix the target), `reward_type`, and the common env arguments.
+
+    ## Version History
+    - v0: first release (MuJoCo 3.11, 10 Hz control, 10 ms physics step).
+    """
 
     name = "dig_dump"
     max_episode_steps = 1200  # 120 s at 10 Hz

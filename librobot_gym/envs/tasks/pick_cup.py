@@ -48,7 +48,51 @@ def _yaw_quat(yaw: float) -> np.ndarray:
 
 
 class PickCup(Task):
-    """Pick up the cup the instruction names and hold it 10 cm above the table."""
+    """
+    ## Description
+    `librobot/Franka-PickCup-v0`: a Franka Panda picks up the cup the instruction names (by its
+    colour) and holds it 10 cm above the table.
+
+    ## Action Space
+    `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`:
+
+    | index | name                    | unit | -1 / +1                                   |
+    |-------|-------------------------|------|-------------------------------------------|
+    | 0-2   | dx dy dz                | m    | -0.03 / +0.03 tool translation per step   |
+    | 3-5   | droll_x dpitch_y dyaw_z | rad  | -0.2 / +0.2 tool rotation per step        |
+    | 6     | gripper                 | -    | -1 closed, +1 open (0.08 m)               |
+
+    `control_mode="joint_pos"`: 7 absolute joint targets scaled to the published joint limits,
+    then the gripper.
+
+    ## Observation Space
+    `rgb` (default): `front` and `wrist` cameras, proprioception, instruction. Proprioception
+    (22): joint_pos (7, rad), joint_vel (7, rad/s), gripper_opening (1, m), ee_pos (3, m),
+    ee_quat (4, wxyz). `state` adds cup_pos (3), cup_quat (4), cup_to_tcp (3).
+
+    ## Rewards
+    Dense (default): 0.25 reach + 0.25 held + 0.45 lift progress, 1.0 on success.
+    Sparse: 1.0 on success, else 0.
+
+    ## Metrics (`info["task_metrics"]`)
+    lift_height (m), tcp_to_cup (m), grasped (0/1). `info["safety"]`: arena_contact (a robot
+    link other than the finger pads touches the table or floor), joint_limit.
+
+    ## Success and Episode End
+    Success when the cup is held between both finger pads at least 0.10 m above its rest
+    height. `terminated` on success or failure (cup off the table, or knocked over and not
+    held); `truncated` after 200 steps (10 s at 20 Hz).
+
+    ## Starting State
+    Franka's ready pose with +-0.02 rad joint noise, gripper open; the cup uniformly on a
+    0.20 x 0.36 m patch of the table with a random yaw and one of six colours.
+
+    ## Arguments
+    `reward_type`, and the common env arguments.
+
+    ## Version History
+    - v0: first release (MuJoCo 3.11, 20 Hz control, 2.5 ms physics step).
+    """
 
     name = "pick_cup"
     max_episode_steps = 200  # 10 s at 20 Hz
