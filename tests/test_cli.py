@@ -1,6 +1,7 @@
 """The `librobot` command line, run as users run it."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -39,6 +40,19 @@ def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):
     assert main(["rollout", "librobot/Franka-PickCup-v0", "--policy", "oracle",
                  "--episodes", "1"]) == 2
     assert "unknown policy" in capsys.readouterr().out
+
+
+def test_rendering_works_when_mujoco_was_imported_first():
+    code = (
+        "import mujoco, gymnasium as gym, librobot_gym\n"
+        "env = gym.make('librobot/Franka-PickCup-v0', camera_size=32)\n"
+        "print(env.reset(seed=0)[0]['images']['front'].mean() > 0)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM",
+                                                            "DISPLAY")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.strip().endswith("True")
 
 
 def test_console_script_and_registration_without_import():

@@ -33,11 +33,25 @@ def _forget_gl_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_gl_in_child)
 
 
+def _use_the_gl_backend_asked_for() -> None:
+    """MuJoCo picks its GL backend when it is first imported. If that happened before
+    `import librobot_gym` set MUJOCO_GL=egl, it picked GLFW, which needs a display: switch its
+    renderer to EGL when that is what the environment asks for and there is no display."""
+    from mujoco.rendering.classic import gl_context
+
+    if os.environ.get("MUJOCO_GL", "").lower() == "egl" and not os.environ.get("DISPLAY"):
+        import mujoco.egl
+
+        if getattr(gl_context, "GLContext", None) is not mujoco.egl.GLContext:
+            gl_context.GLContext = mujoco.egl.GLContext
+
+
 class CameraRig:
     """Renders named cameras at one image size, reusing a single GL context and buffers."""
 
     def __init__(self, model: mujoco.MjModel, height: int, width: int):
         global _exit_hook_registered
+        _use_the_gl_backend_asked_for()
         # The offscreen framebuffer must be at least as large as the images asked for.
         model.vis.global_.offwidth = max(int(model.vis.global_.offwidth), width)
         model.vis.global_.offheight = max(int(model.vis.global_.offheight), height)

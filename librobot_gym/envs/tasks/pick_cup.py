@@ -8,10 +8,10 @@ import numpy as np
 
 from librobot_gym.envs.tasks.base import (
     EeCommand,
+    ObjectPart,
     SceneObject,
     Task,
     TaskReset,
-    ObjectPart,
     WorldState,
 )
 
