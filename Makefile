@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/librobot demo --episodes 20 --out outputs/demo
+	$(VENV)/bin/librobot demo --out outputs/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q

@@ -80,13 +80,118 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_score(store, run_id: str, title: str) -> None:
+    from librobot_gym.benchmarks.score import score_episodes
+
+    score = score_episodes(store.episodes_frame(run_id))
+    table = Table(title=title)
+    table.add_column("task", no_wrap=True)
+    for column in ("episodes", "success [95% CI]", "return", "length", "safety events",
+                   "task metrics (mean)"):
+        table.add_column(column)
+    for task in score.tasks:
+        metrics = ", ".join(f"{k}={v:.3g}" for k, v in list(task.metrics.items())[:6])
+        table.add_row(task.env_id, str(task.episodes),
+                      f"{task.rate:.2f} [{task.low:.2f}, {task.high:.2f}]",
+                      f"{task.mean_return:.2f}", f"{task.mean_length:.0f}",
+                      str(task.safety_events), metrics)
+    table.caption = (f"aggregate IQM {score.iqm:.2f} [{score.iqm_low:.2f}, {score.iqm_high:.2f}] "
+                     f"(stratified bootstrap, 95%) over {score.episodes} episodes; run {run_id}")
+    console.print(table)
+
+
+def _bench_run(card, policy: str, store, args) -> str:
+    from librobot_gym.benchmarks.runner import run_suite
+
+    with _progress() as progress:
+        bar = progress.add_task(f"{policy} on {card.name}", total=card.total_episodes, rate="-")
+        successes: list[bool] = []
+
+        def on_start(total: int, done: int) -> None:
+            progress.update(bar, total=total, completed=done)
+
+        def on_episode(result: dict) -> None:
+            successes.append(bool(result["success_once"]))
+            progress.update(bar, advance=1, rate=f"{sum(successes)}/{len(successes)}")
+
+        summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
+                            workers=args.workers, videos=args.videos, out_dir=args.out,
+                            seed_offset=args.seed, on_start=on_start, on_episode=on_episode)
+    if summary.resumed_with:
+        console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
+                      f"already stored, ran {summary.ran}")
+    return summary.run_id
+
+
+def _cmd_bench_run(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.store import ResultsStore, default_url
+
+    card = load_card(args.card)
+    store = ResultsStore(args.db or default_url(args.out))
+    policy = args.policy
+    if args.train:
+        from librobot_gym.training.rl import train_sb3
+
+        if len(card.tasks) != 1:
+            console.print("[red]error:[/red] --train needs a single-task card")
+            return 2
+        task = card.tasks[0]
+        console.print(f"training {args.train} on {task.env} for {args.train_steps} steps ...")
+        model = train_sb3(task.env, args.train, args.train_steps,
+                          Path(args.out) / "models" / f"{args.train}_{card.name}",
+                          task.control_mode, seed=args.seed)
+        policy = f"{args.train}:{model}"
+    run_id = _bench_run(card, policy, store, args)
+    _print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
+    return 0
+
+
+def _cmd_bench_show(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.store import ResultsStore, default_url
+
+    store = ResultsStore(args.db or default_url(args.out))
+    if args.export:
+        path = store.export_parquet(args.export, args.run)
+        console.print(f"wrote {path}")
+    if args.run:
+        run = store.get_run(args.run)
+        if run is None:
+            console.print(f"[red]error:[/red] no run {args.run!r} in {store.url}")
+            return 2
+        _print_score(store, run.id, f"{run.policy} on {run.suite} ({run.backend})")
+        return 0
+    table = Table(title=f"runs in {store.url}")
+    for column in ("run", "suite", "policy", "backend", "episodes", "card hash", "started"):
+        table.add_column(column)
+    frame = store.episodes_frame()
+    for run in store.runs():
+        count = int((frame["run_id"] == run.id).sum()) if len(frame) else 0
+        table.add_row(run.id, run.suite, run.policy, run.backend, str(count),
+                      run.card_hash[:12], run.created_at.strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """The pickcup card for the expert and random policies, scored side by side."""
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.store import ResultsStore
+
     out = Path(args.out)
-    results = out / "results.jsonl"
-    if results.exists():
-        results.unlink()  # the demo starts afresh each time
-    _run("librobot/Franka-PickCup-v0", "expert", args.episodes, args.seed, str(out / "expert.mp4"),
-         str(results), {"obs_mode": "state"})
+    db = out / "results.db"
+    if db.exists():
+        db.unlink()  # the demo starts afresh each time
+    out.mkdir(parents=True, exist_ok=True)
+    store = ResultsStore(f"sqlite:///{db}")
+    card = load_card(args.card)
+    args.backend, args.executor, args.seed = "sim", "local", 0
+    for policy, videos in (("expert", 1), ("random", 0)):
+        args.videos = videos
+        run_id = _bench_run(card, policy, store, args)
+        _print_score(store, run_id, f"{policy} on {card.name}")
+    console.print(f"results: {db} (`librobot bench show --db sqlite:///{db}`); "
+                  f"videos: {out / 'videos'}")
     return 0
 
 
@@ -109,9 +214,31 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
     ro.set_defaults(func=_cmd_rollout)
 
-    demo = sub.add_parser("demo", help="the expert on Franka-PickCup, with video and results")
-    demo.add_argument("--episodes", type=int, default=20)
-    demo.add_argument("--seed", type=int, default=0)
+    bench = sub.add_parser("bench", help="run and inspect benchmarks").add_subparsers(
+        dest="bench_command", required=True)
+    run = bench.add_parser("run", help="train (optional), roll out and score a policy on a card")
+    run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
+    run.add_argument("--policy", default="expert", help="expert | random | ppo:MODEL | sac:MODEL")
+    run.add_argument("--backend", default="sim", help="sim | real")
+    run.add_argument("--executor", default="local", help="local | ray")
+    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--db", help="results database URL (default: sqlite in --out)")
+    run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
+    run.add_argument("--seed", type=int, default=0, help="offset added to the card's seeds")
+    run.add_argument("--train", help="ppo | sac: train with stable-baselines3 first")
+    run.add_argument("--train-steps", type=int, default=20_000)
+    run.add_argument("--out", default="outputs/bench")
+    run.set_defaults(func=_cmd_bench_run)
+    show = bench.add_parser("show", help="list runs, or print one run's scores")
+    show.add_argument("--run", help="run id")
+    show.add_argument("--db", help="results database URL (default: sqlite in --out)")
+    show.add_argument("--export", help="write the episodes (of --run, or all) to parquet")
+    show.add_argument("--out", default="outputs/bench")
+    show.set_defaults(func=_cmd_bench_show)
+
+    demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
+    demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")
+    demo.add_argument("--workers", type=int, default=2)
     demo.add_argument("--out", default="outputs/demo")
     demo.set_defaults(func=_cmd_demo)
     return parser

@@ -60,7 +60,7 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
     """One episode from `reset(seed=seed)` to termination or truncation."""
     start = time.perf_counter()
     obs, info = env.reset(seed=seed)
-    policy.reset()
+    policy.reset(seed=seed)
     if on_frame is not None:
         on_frame(env.render())
     total, steps, first_success = 0.0, 0, None

@@ -37,7 +37,7 @@ class ExpertPolicy:
         self.card.check(env)
         self.expert = self.env.task.make_expert()
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
         self.expert.reset()
 
     def act(self, obs) -> np.ndarray:

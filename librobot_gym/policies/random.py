@@ -14,8 +14,9 @@ class RandomPolicy:
         self.card = PolicyCard("random")
         self.rng = np.random.default_rng(seed)
 
-    def reset(self) -> None:
-        pass
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:  # same episode seed, same actions, whichever worker runs it
+            self.rng = np.random.default_rng(seed)
 
     def act(self, obs) -> np.ndarray:
         low, high = self.action_space.low, self.action_space.high

@@ -1,0 +1,148 @@
+"""Suite cards: versioned YAML files that pin a benchmark's protocol, with a content hash.
+
+A card names env ids (with their frozen versions), episodes and seeds per task, step limits, the
+observation modes a policy may use, the control mode and the variants. Results carry the card's
+hash, so two results are comparable exactly when their hashes match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from librobot_gym.errors import LibrobotError
+
+KNOWN_VARIANTS = ("default",)
+OBS_MODES = ("rgb", "state", "state_dict")
+
+
+class CardError(LibrobotError, ValueError):
+    """A suite card that cannot be used: names the file, the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One env of a suite and how many seeded episodes it gets."""
+
+    env: str
+    episodes: int
+    seed_start: int
+    max_steps: int
+    obs_modes: tuple[str, ...]
+    control_mode: str
+    camera_size: int = 128
+    variants: tuple[str, ...] = ("default",)
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(range(self.seed_start, self.seed_start + self.episodes))
+
+
+@dataclass(frozen=True)
+class SuiteCard:
+    suite: str
+    version: int
+    description: str
+    tasks: tuple[TaskEntry, ...]
+    path: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.suite}-v{self.version}"
+
+    @property
+    def total_episodes(self) -> int:
+        return sum(t.episodes * len(t.variants) for t in self.tasks)
+
+    def canonical(self) -> dict:
+        """The card's content, independent of file formatting and comments."""
+        data = asdict(self)
+        data.pop("path")
+        return data
+
+    @property
+    def content_hash(self) -> str:
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _field(raw: dict, key: str, kind: type, where: str, path: str, default=None):
+    if key not in raw:
+        if default is not None:
+            return default
+        raise CardError(f"{path}: missing field {where}{key!r} ({kind.__name__} expected)")
+    value = raw[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise CardError(f"{path}: field {where}{key!r} must be an integer, got {value!r}")
+    if kind is not int and not isinstance(value, kind):
+        raise CardError(f"{path}: field {where}{key!r} must be a {kind.__name__}, "
+                        f"got {value!r}")
+    return value
+
+
+def _task(raw: object, index: int, path: str) -> TaskEntry:
+    where = f"tasks[{index}]."
+    if not isinstance(raw, dict):
+        raise CardError(f"{path}: tasks[{index}] must be a mapping, got {raw!r}")
+    unknown = set(raw) - {f for f in TaskEntry.__dataclass_fields__}
+    if unknown:
+        raise CardError(f"{path}: unknown field(s) {sorted(unknown)} in tasks[{index}]; "
+                        f"expected some of {sorted(TaskEntry.__dataclass_fields__)}")
+    env = _field(raw, "env", str, where, path)
+    import gymnasium as gym
+
+    import librobot_gym  # noqa: F401  (registers the ids)
+
+    if env not in gym.registry:
+        raise CardError(f"{path}: field {where}'env' names an unregistered env {env!r}; "
+                        f"`librobot envs` lists them")
+    episodes = _field(raw, "episodes", int, where, path)
+    max_steps = _field(raw, "max_steps", int, where, path)
+    if episodes < 1 or max_steps < 1:
+        raise CardError(f"{path}: fields {where}'episodes' and 'max_steps' must be positive")
+    limit = gym.registry[env].kwargs.get("max_episode_steps")
+    if limit is not None and max_steps > limit:
+        raise CardError(f"{path}: field {where}'max_steps' is {max_steps}, beyond {env}'s own "
+                        f"limit of {limit} steps; a longer episode needs a new env version")
+    obs_modes = tuple(_field(raw, "obs_modes", list, where, path, default=["rgb"]))
+    if not obs_modes or any(m not in OBS_MODES for m in obs_modes):
+        raise CardError(f"{path}: field {where}'obs_modes' must list some of {OBS_MODES}, "
+                        f"got {list(obs_modes)}")
+    variants = tuple(_field(raw, "variants", list, where, path, default=["default"]))
+    if any(v not in KNOWN_VARIANTS for v in variants):
+        raise CardError(f"{path}: field {where}'variants' may only hold {KNOWN_VARIANTS}, "
+                        f"got {list(variants)}")
+    return TaskEntry(
+        env=env, episodes=episodes, seed_start=_field(raw, "seed_start", int, where, path),
+        max_steps=max_steps, obs_modes=obs_modes,
+        control_mode=_field(raw, "control_mode", str, where, path),
+        camera_size=_field(raw, "camera_size", int, where, path, default=128),
+        variants=variants,
+    )
+
+
+def load_card(path: str | Path) -> SuiteCard:
+    """Read and validate a suite card; raise CardError naming the file and field at fault."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CardError(f"{path}: no such suite card") from None
+    except yaml.YAMLError as exc:
+        raise CardError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise CardError(f"{path}: a suite card is a mapping with suite, version, tasks")
+    tasks = _field(raw, "tasks", list, "", str(path))
+    if not tasks:
+        raise CardError(f"{path}: field 'tasks' must list at least one task")
+    return SuiteCard(
+        suite=_field(raw, "suite", str, "", str(path)),
+        version=_field(raw, "version", int, "", str(path)),
+        description=str(raw.get("description", "")).strip(),
+        tasks=tuple(_task(t, i, str(path)) for i, t in enumerate(tasks)),
+        path=str(path),
+    )

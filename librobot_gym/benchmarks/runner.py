@@ -1,0 +1,124 @@
+"""The benchmark runner: optionally train, then roll out every episode a suite card asks for,
+store each one as it finishes, and score.
+
+A run's identity is (card hash, policy, backend, seed offset): running the same command again
+resumes the same run and runs only the episodes it does not have yet, so a killed run finishes
+with exactly the card's episodes, none lost and none counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from librobot_gym.benchmarks.cards import SuiteCard
+from librobot_gym.benchmarks.executors import EXECUTORS, EpisodeJob, run_jobs
+from librobot_gym.benchmarks.rollout import software_versions
+from librobot_gym.benchmarks.store import ResultsStore, Run
+from librobot_gym.errors import ConfigError
+from librobot_gym.policies.base import required_obs_mode
+
+BACKENDS = ("sim", "real")
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    policy: str
+    total: int
+    resumed_with: int  # episodes already stored when this invocation started
+    ran: int
+
+
+def run_id_for(card: SuiteCard, policy: str, backend: str, seed_offset: int) -> str:
+    key = f"{card.content_hash}|{policy}|{backend}|{seed_offset}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def choose_obs_mode(policy: str, allowed: tuple[str, ...]) -> str:
+    """The policy's observation mode if the card allows it; any-mode policies get the cheapest
+    allowed one (state before state_dict before rgb)."""
+    needed = required_obs_mode(policy)
+    if needed is not None:
+        if needed not in allowed:
+            raise ConfigError(f"policy {policy!r} reads {needed!r} observations; the card "
+                              f"allows only {list(allowed)}")
+        return needed
+    for mode in ("state", "state_dict", "rgb"):
+        if mode in allowed:
+            return mode
+    return allowed[0]
+
+
+def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
+              video_dir: Path) -> list[EpisodeJob]:
+    jobs = []
+    for task in card.tasks:
+        obs_mode = choose_obs_mode(policy, task.obs_modes)
+        for variant in task.variants:
+            for i, seed in enumerate(task.seeds):
+                seed += seed_offset
+                video = None
+                if i < videos:
+                    name = f"{task.env.replace('/', '_')}_{variant}_{seed}.mp4"
+                    video = str(video_dir / name)
+                jobs.append(EpisodeJob(task.env, seed, variant, task.max_steps, obs_mode,
+                                       task.control_mode, task.camera_size, policy, video))
+    return jobs
+
+
+def run_suite(
+    card: SuiteCard,
+    policy: str,
+    store: ResultsStore,
+    backend: str = "sim",
+    executor: str = "local",
+    workers: int = 1,
+    videos: int = 0,
+    out_dir: str | Path = "outputs/bench",
+    seed_offset: int = 0,
+    on_start: Callable[[int, int], None] | None = None,
+    on_episode: Callable[[dict], None] | None = None,
+) -> RunSummary:
+    """Roll `policy` out on every episode of `card` that the store lacks; see module doc."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
+    if backend == "real":
+        raise ConfigError("no real-hardware backend is installed yet: run with --backend sim")
+    if executor not in EXECUTORS:
+        raise ConfigError(f"executor={executor!r} is not one of {EXECUTORS}")
+    if workers < 1:
+        raise ConfigError(f"workers={workers} must be at least 1")
+    run_id = run_id_for(card, policy, backend, seed_offset)
+    store.ensure_run(Run(id=run_id, suite=card.name, card_hash=card.content_hash,
+                         card_path=card.path, policy=policy, backend=backend,
+                         seed_offset=seed_offset, git_revision=git_revision(),
+                         versions=software_versions()))
+    done = store.done(run_id)
+    video_dir = Path(out_dir) / "videos" / run_id
+    jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir)
+            if (j.env_id, j.seed, j.variant) not in done]
+    if on_start is not None:
+        on_start(card.total_episodes, len(done))
+
+    def record(result: dict) -> None:
+        stored = store.add_episode({**result, "run_id": run_id, "suite": card.name,
+                                    "backend": backend})
+        if stored and result.get("video_path"):
+            store.add_artifact(run_id, "video", result["video_path"])
+        if on_episode is not None:
+            on_episode(result)
+
+    run_jobs(jobs, record, executor, workers)
+    return RunSummary(run_id, policy, card.total_episodes, len(done), len(jobs))

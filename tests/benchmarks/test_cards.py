@@ -1,0 +1,75 @@
+"""Suite cards: the shipped ones load, the hash follows content only, bad cards are refused."""
+
+import pathlib
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from librobot_gym.benchmarks.cards import CardError, load_card
+from tests.benchmarks.conftest import write_card
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["pickcup-v0.yaml", "earthmoving-v0.yaml"])
+def test_shipped_cards_load(name):
+    card = load_card(ROOT / "benchmarks" / name)
+    assert card.total_episodes >= 10 and len(card.content_hash) == 64
+
+
+def test_hash_ignores_formatting_and_follows_content(tmp_path):
+    card = load_card(write_card(tmp_path / "a.yaml"))
+    raw = yaml.safe_load((tmp_path / "a.yaml").read_text())
+    (tmp_path / "b.yaml").write_text("# comment\n" + yaml.safe_dump(raw, indent=4))
+    assert load_card(tmp_path / "b.yaml").content_hash == card.content_hash
+    raw["tasks"][0]["episodes"] = 5
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    assert load_card(tmp_path / "c.yaml").content_hash != card.content_hash
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("episodes", "ten", "'episodes' must be an integer"),
+    ("episodes", 0, "must be positive"),
+    ("env", "librobot/Nope-v0", "unregistered env"),
+    ("obs_modes", ["pixels"], "'obs_modes' must list"),
+    ("variants", ["night"], "'variants' may only hold"),
+    ("max_steps", 5000, "beyond librobot/Franka-PickCup-v0's own limit"),
+    ("colour", "red", "unknown field"),
+])
+def test_malformed_cards_name_file_field_and_expectation(tmp_path, field, value, message):
+    path = write_card(tmp_path / "bad.yaml")
+    raw = yaml.safe_load(path.read_text())
+    raw["tasks"][0][field] = value
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CardError) as excinfo:
+        load_card(path)
+    assert str(path) in str(excinfo.value) and message in str(excinfo.value)
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(CardError, match="no such suite card"):
+        load_card(tmp_path / "absent.yaml")
+    (tmp_path / "broken.yaml").write_text("tasks: [\n")
+    with pytest.raises(CardError, match="not valid YAML"):
+        load_card(tmp_path / "broken.yaml")
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.text(max_size=8),
+                    st.lists(st.text(max_size=5), max_size=3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["suite", "version", "tasks", "episodes", "seed_start", "max_steps",
+                        "obs_modes", "control_mode", "camera_size", "variants", "env"]), scalars)
+def test_any_mutation_loads_or_raises_card_error(tmp_path_factory, field, value):
+    path = write_card(tmp_path_factory.mktemp("card") / "m.yaml")
+    raw = yaml.safe_load(path.read_text())
+    target = raw if field in ("suite", "version", "tasks") else raw["tasks"][0]
+    target[field] = value
+    path.write_text(yaml.safe_dump(raw))
+    try:
+        load_card(path)
+    except CardError as exc:
+        assert str(path) in str(exc)
