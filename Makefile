@@ -12,6 +12,9 @@ export PYOPENGL_PLATFORM ?= egl
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
+	# PostgreSQL server binaries, for the results-store tests (a server the tests start and stop).
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch pinned in the same command as everything that depends on it (CPU build on disk).
@@ -29,6 +32,7 @@ lint: $(STAMP)
 
 perf: $(STAMP)
 	$(PY) benchmarks/perf/env_throughput.py
+	$(PY) benchmarks/perf/bench_throughput.py
 
 clean:
 	rm -rf $(VENV) outputs

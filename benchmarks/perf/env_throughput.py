@@ -24,7 +24,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-import librobot_gym  # noqa: F401, I001  (first: picks headless EGL before mujoco loads GL)
+import librobot_gym  # noqa: F401  (registers the envs)
 
 
 def pin_to_one_core() -> None:

@@ -30,7 +30,8 @@ def test_expert_run_stores_every_episode_and_scores_it(tiny_card, tmp_path):
     assert sorted(frame["seed"]) == [100, 101, 102, 103]
     score = score_episodes(frame)
     assert score.tasks[0].rate == 1.0 and score.tasks[0].low > 0.39
-    assert frame["video_path"].notna().sum() == 1 and os.path.exists(frame["video_path"].dropna()[0])
+    videos = frame["video_path"].dropna()
+    assert len(videos) == 1 and os.path.exists(videos.iloc[0])
     # Software versions, git revision and card hash travel with the run.
     run = store.get_run(summary.run_id)
     assert run.card_hash == load_card(tiny_card).content_hash and run.versions["mujoco"]
