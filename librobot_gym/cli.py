@@ -95,8 +95,9 @@ def _print_score(store, run_id: str, title: str) -> None:
                       f"{task.rate:.2f} [{task.low:.2f}, {task.high:.2f}]",
                       f"{task.mean_return:.2f}", f"{task.mean_length:.0f}",
                       str(task.safety_events), metrics)
-    table.caption = (f"aggregate IQM {score.iqm:.2f} [{score.iqm_low:.2f}, {score.iqm_high:.2f}] "
-                     f"(stratified bootstrap, 95%) over {score.episodes} episodes; run {run_id}")
+    table.caption = (f"aggregate: IQM of task success {score.iqm:.2f} "
+                     f"[{score.iqm_low:.2f}, {score.iqm_high:.2f}] (stratified bootstrap, 95%) "
+                     f"over {score.episodes} episodes; run {run_id}")
     console.print(table)
 
 

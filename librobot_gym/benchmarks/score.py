@@ -1,5 +1,5 @@
-"""Scores of a run: success per task with Wilson intervals, an IQM aggregate with stratified
-bootstrap intervals, and task metrics averaged per policy."""
+"""Scores of a run: success per task with Wilson intervals, an IQM of task success rates with a
+stratified bootstrap interval, and task metrics averaged per policy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from librobot_gym.benchmarks.stats import (
     aggregate_metrics,
-    stratified_bootstrap_ci,
+    aggregate_success_ci,
     wilson_interval,
 )
 
@@ -55,7 +55,7 @@ def score_episodes(frame) -> RunScore:
         ))
         per_task[str(env_id)] = successes.astype(float)
     if per_task:
-        iqm, low, high = stratified_bootstrap_ci(per_task)
+        iqm, low, high = aggregate_success_ci(per_task)
     else:
         iqm = low = high = float("nan")
     return RunScore(tasks, float(iqm), float(low), float(high), int(len(frame)))

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
+    "aggregate_success_ci",
     "SuccessSummary",
     "aggregate_metrics",
     "bradley_terry",
@@ -125,6 +126,32 @@ def stratified_bootstrap_ci(
     alpha = 1.0 - confidence
     low, high = np.percentile(boot, [100.0 * alpha / 2.0, 100.0 * (1.0 - alpha / 2.0)])
     return float(statistic(flat)), float(low), float(high)
+
+
+def aggregate_success_ci(
+    per_task: dict[str, np.ndarray],
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """IQM across tasks of per-task success rates, with a stratified bootstrap interval.
+
+    The unit of a benchmark score is a task's success rate, not an episode: an IQM over binary
+    episodes would collapse to 0 or 1. Each replicate resamples episodes within each task
+    (the strata), recomputes every task's rate, then the IQM across tasks (rliable's
+    aggregate with one run per task). With one task this is the bootstrap interval of its rate.
+    """
+    _check_confidence(confidence)
+    tasks = _strata(per_task)
+    rng = np.random.default_rng(seed)
+    rates = np.column_stack([t[rng.integers(0, t.size, (reps, t.size))].mean(axis=1)
+                             for t in tasks])  # (reps, num_tasks)
+    rates.sort(axis=1)
+    cut = rates.shape[1] // 4
+    boot = rates[:, cut: rates.shape[1] - cut].mean(axis=1)
+    alpha = 1.0 - confidence
+    low, high = np.percentile(boot, [100.0 * alpha / 2.0, 100.0 * (1.0 - alpha / 2.0)])
+    return iqm([t.mean() for t in tasks]), float(low), float(high)
 
 
 def _paired(x: Sequence[float], y: Sequence[float], what: str) -> tuple[np.ndarray, np.ndarray]:

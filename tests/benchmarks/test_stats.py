@@ -262,3 +262,17 @@ def test_aggregate_metrics_ignores_non_finite():
     )
     assert out["idle_s"]["n"] == 0.0 and math.isnan(out["idle_s"]["mean"])
     assert aggregate_metrics([]) == {}
+
+
+def test_aggregate_success_uses_task_rates_not_binary_episodes():
+    from librobot_gym.benchmarks.stats import aggregate_success_ci
+
+    ninety = np.array([1.0] * 18 + [0.0] * 2)
+    point, low, high = aggregate_success_ci({"a": ninety}, seed=1)
+    assert point == pytest.approx(0.9) and low < 0.9 < high and high <= 1.0
+    assert iqm(ninety) == 1.0  # what an IQM over binary episodes would have claimed
+    point, *_ = aggregate_success_ci({"a": ninety, "b": np.zeros(10), "c": np.ones(5),
+                                      "d": np.array([1.0, 0.0])})
+    assert point == pytest.approx(np.mean([0.5, 0.9]))  # IQM of rates 0, 0.5, 0.9, 1
+    assert aggregate_success_ci({"a": ninety}, seed=3) == aggregate_success_ci({"a": ninety},
+                                                                                seed=3)
