@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml Makefile
 	# PostgreSQL server binaries, for the results-store tests (a server the tests start and stop).
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+	# Debian's Chromium, for the leaderboard page's browser test (playwright drives it).
+	test -x /usr/bin/chromium || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch pinned in the same command as everything that depends on it (CPU build on disk).

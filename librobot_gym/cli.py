@@ -174,6 +174,53 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_export(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.store import ResultsStore, default_url
+    from librobot_gym.leaderboards.bundle import export_bundle
+
+    store = ResultsStore(args.db or default_url(args.results))
+    path = export_bundle(store, args.run, args.out)
+    console.print(f"bundle of run {args.run}: {path}")
+    return 0
+
+
+def _build_board(card, store, out: str) -> Path:
+    from librobot_gym.leaderboards.board import BoardDir
+    from librobot_gym.leaderboards.render import write_board
+
+    board_dir = BoardDir(out)
+    board_dir.init(card)
+    board_dir.add_from_store(store, card)
+    return write_board(board_dir.board(), out)
+
+
+def _cmd_leaderboard_build(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.store import ResultsStore
+
+    page = _build_board(load_card(args.card), ResultsStore(args.db), args.out)
+    console.print(f"board: {page} (also README.md, results.csv, results.json)")
+    return 0
+
+
+def _cmd_leaderboard_submit(args: argparse.Namespace) -> int:
+    from librobot_gym.leaderboards.board import BoardDir
+    from librobot_gym.leaderboards.render import write_board
+
+    board_dir = BoardDir(args.board)
+    run_id = board_dir.submit(args.bundle)
+    page = write_board(board_dir.board(), args.board)
+    console.print(f"accepted run {run_id}; board: {page}")
+    return 0
+
+
+def _cmd_leaderboard_publish(args: argparse.Namespace) -> int:
+    from librobot_gym.leaderboards.publish import publish
+
+    console.print(f"published to {args.to}: {publish(args.board, args.to)}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The pickcup card for the expert and random policies, scored side by side."""
     from librobot_gym.benchmarks.cards import load_card
@@ -193,6 +240,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         _print_score(store, run_id, f"{policy} on {card.name}")
     console.print(f"results: {db} (`librobot bench show --db sqlite:///{db}`); "
                   f"videos: {out / 'videos'}")
+    page = _build_board(card, store, args.board)
+    console.print(f"leaderboard: open {Path(page).resolve()}")
     return 0
 
 
@@ -237,10 +286,34 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", default="outputs/bench")
     show.set_defaults(func=_cmd_bench_show)
 
+    export = bench.add_parser("export", help="write a run as a result bundle")
+    export.add_argument("run", help="run id (see `librobot bench show`)")
+    export.add_argument("--out", required=True, help="bundle folder to write")
+    export.add_argument("--db", help="results database URL (default: sqlite in --results)")
+    export.add_argument("--results", default="outputs/bench")
+    export.set_defaults(func=_cmd_bench_export)
+
+    boards = sub.add_parser("leaderboard", help="build, submit to and publish leaderboards")
+    boards = boards.add_subparsers(dest="leaderboard_command", required=True)
+    build = boards.add_parser("build", help="render a board from the runs of a card")
+    build.add_argument("--db", required=True, help="results database URL")
+    build.add_argument("--card", required=True)
+    build.add_argument("--out", required=True, help="board folder")
+    build.set_defaults(func=_cmd_leaderboard_build)
+    submit = boards.add_parser("submit", help="verify a result bundle and add it to a board")
+    submit.add_argument("bundle")
+    submit.add_argument("--board", required=True)
+    submit.set_defaults(func=_cmd_leaderboard_submit)
+    pub = boards.add_parser("publish", help="copy a board to a folder or commit it to git")
+    pub.add_argument("board")
+    pub.add_argument("--to", required=True, help="folder, or git repository URL/path")
+    pub.set_defaults(func=_cmd_leaderboard_publish)
+
     demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
     demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")
     demo.add_argument("--workers", type=int, default=2)
     demo.add_argument("--out", default="outputs/demo")
+    demo.add_argument("--board", default="leaderboards/demo")
     demo.set_defaults(func=_cmd_demo)
     return parser
 
