@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 # Piped output (logs, CI) gets a wide console so tables keep one row per env.
-console = Console(width=None if sys.stdout.isatty() else 120)
+console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

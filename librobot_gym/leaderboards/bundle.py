@@ -97,8 +97,9 @@ def load_bundle(path: str | Path, expected_card_hash: str | None = None) -> Bund
     present = {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} - \
         {"manifest.json"}
     if present != set(listed):
-        raise BundleError(f"{path}: files differ from the manifest: unlisted "
-                          f"{sorted(present - set(listed))}, missing {sorted(set(listed) - present)}")
+        unlisted, missing = sorted(present - set(listed)), sorted(set(listed) - present)
+        raise BundleError(f"{path}: files differ from the manifest: unlisted {unlisted}, "
+                          f"missing {missing}")
     for name, digest in listed.items():
         if _sha256(path / name) != digest:
             raise BundleError(f"{path}: {name} was modified after export (sha256 mismatch)")
@@ -106,8 +107,9 @@ def load_bundle(path: str | Path, expected_card_hash: str | None = None) -> Bund
     run = json.loads((path / "run.json").read_text())
     hashes = {card.content_hash, run.get("card_hash"), manifest.get("card_hash")}
     if len(hashes) != 1:
+        claimed = str(run.get("card_hash"))[:12]
         raise BundleError(f"{path}: card hash mismatch: card.yaml hashes to "
-                          f"{card.content_hash[:12]}, the run says {str(run.get('card_hash'))[:12]}")
+                          f"{card.content_hash[:12]}, the run says {claimed}")
     if expected_card_hash is not None and card.content_hash != expected_card_hash:
         raise BundleError(f"{path}: the bundle follows card {card.name} "
                           f"({card.content_hash[:12]}), the board is for {expected_card_hash[:12]}")
