@@ -13,32 +13,53 @@ from librobot_gym.errors import ConfigError, PolicyMismatchError
 
 @dataclass(frozen=True)
 class PolicyCard:
-    """What a policy emits; rollouts check it against the env before the first step."""
+    """What a policy needs (observation mode, cameras, image size, state size, instruction) and
+    emits (control mode, action dimension, control rate, chunk length). `None` means any.
+    Rollouts check it against the env before the first step."""
 
     name: str
-    control_mode: str | None = None  # None: any
-    action_dim: int | None = None  # None: any
-    obs_mode: str | None = None  # None: any
+    control_mode: str | None = None
+    action_dim: int | None = None
+    obs_mode: str | None = None
+    cameras: tuple[str, ...] = ()
+    image_size: tuple[int, int] | None = None  # (height, width)
+    state_dim: int | None = None
+    instruction: bool = False
+    control_hz: float | None = None
+    chunk_size: int = 1
+
+    def mismatches(self, env: gym.Env) -> list[str]:
+        """Every way `env` does not fit this card, as readable lines (empty: it fits)."""
+        base = env.unwrapped
+        problems = []
+
+        def differs(field: str, wanted, got, verb: str = "needs") -> None:
+            if wanted is not None and wanted != got:
+                problems.append(f"{field}: policy {verb} {wanted!r}, env has {got!r}")
+
+        differs("control_mode", self.control_mode, getattr(base, "control_mode", None), "emits")
+        size = env.action_space.shape[0] if env.action_space.shape else None
+        differs("action_dim", self.action_dim, size, "emits")
+        differs("obs_mode", self.obs_mode, getattr(base, "obs_mode", None))
+        cameras = tuple(getattr(base, "cameras", ()))
+        missing = [c for c in self.cameras if c not in cameras]
+        if missing:
+            problems.append(f"cameras: policy needs {missing}, env has {list(cameras)}")
+        if self.cameras and getattr(base, "obs_mode", "rgb") != "rgb":
+            problems.append("cameras: policy needs images, env obs_mode is not 'rgb'")
+        differs("image_size", self.image_size, getattr(base, "camera_size", None))
+        robot = getattr(base, "robot", None)
+        differs("state_dim", self.state_dim, robot.proprio_size if robot else None)
+        differs("control_hz", self.control_hz, env.metadata.get("render_fps"), "runs at")
+        return problems
 
     def check(self, env: gym.Env) -> None:
         """Raise PolicyMismatchError listing every way the env does not fit this card."""
-        base = env.unwrapped
-        problems = []
-        mode = getattr(base, "control_mode", None)
-        if self.control_mode is not None and mode != self.control_mode:
-            problems.append(
-                f"control_mode: policy emits {self.control_mode!r}, env expects {mode!r}")
-        obs_mode = getattr(base, "obs_mode", None)
-        if self.obs_mode is not None and obs_mode != self.obs_mode:
-            problems.append(f"obs_mode: policy reads {self.obs_mode!r}, env gives {obs_mode!r}")
-        size = env.action_space.shape[0] if env.action_space.shape else None
-        if self.action_dim is not None and size != self.action_dim:
-            problems.append(f"action_dim: policy emits {self.action_dim}, env expects {size}")
+        problems = self.mismatches(env)
         if problems:
-            raise PolicyMismatchError(
-                f"policy {self.name!r} does not fit env {env.spec.id if env.spec else base}: "
-                + "; ".join(problems)
-            )
+            name = env.spec.id if env.spec else type(env.unwrapped).__name__
+            raise PolicyMismatchError(f"policy {self.name!r} does not fit env {name}: "
+                                      + "; ".join(problems))
 
 
 @runtime_checkable
@@ -51,9 +72,24 @@ class Policy(Protocol):
     def act(self, obs: Any) -> np.ndarray: ...
 
 
+def batch_size(obs: Any) -> int | None:
+    """The batch size of a vector env's observation, or None for a single observation."""
+    if isinstance(obs, dict):
+        state = obs.get("state")
+        if state is not None:
+            return int(np.shape(state)[0]) if np.ndim(state) == 2 else None
+        first = next(iter(obs.values()), None)
+        return int(np.shape(first)[0]) if first is not None and np.ndim(first) == 2 else None
+    if obs is None:
+        return None
+    return int(np.shape(obs)[0]) if np.ndim(obs) == 2 else None
+
+
 def required_obs_mode(spec: str) -> str | None:
     """The observation mode a policy spec needs, known before building it (None: any)."""
     algorithm = spec.split(":", 1)[0]
+    if algorithm == "vla":
+        return "rgb"
     return "state" if algorithm in SB3_ALGORITHMS else None
 
 
@@ -61,12 +97,18 @@ SB3_ALGORITHMS = ("ppo", "sac")
 
 
 def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
-    """A policy for `env` from a spec: "expert", "random", or "ppo:MODEL.zip" / "sac:MODEL.zip"
-    (a stable-baselines3 model trained in `state` mode)."""
+    """A policy for `env` from a spec: "expert", "random", "ppo:MODEL.zip" / "sac:MODEL.zip"
+    (a stable-baselines3 model trained in `state` mode) or "vla:CHECKPOINT_DIR"."""
     from librobot_gym.policies.expert import ExpertPolicy
     from librobot_gym.policies.random import RandomPolicy
 
     algorithm, _, path = spec.partition(":")
+    if algorithm == "vla" and path:
+        from librobot_gym.policies.vla.policy import VLAPolicy
+
+        policy = VLAPolicy.from_pretrained(path)
+        policy.card.check(env)
+        return policy
     if algorithm in SB3_ALGORITHMS and path:
         from librobot_gym.policies.sb3 import SB3Policy
 
@@ -74,5 +116,5 @@ def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
     builders = {"expert": lambda: ExpertPolicy(env), "random": lambda: RandomPolicy(env, seed)}
     if spec not in builders:
         raise ConfigError(f"unknown policy {spec!r}; built-in policies: {sorted(builders)}, "
-                          f"or ppo:PATH / sac:PATH for a stable-baselines3 model")
+                          f"or ppo:PATH / sac:PATH (stable-baselines3), vla:DIR (VLA checkpoint)")
     return builders[spec]()

