@@ -75,6 +75,8 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["obs_mode"] = args.obs_mode
     if args.control_mode:
         env_kwargs["control_mode"] = args.control_mode
+    if args.camera_size:
+        env_kwargs["camera_size"] = args.camera_size
     _run(args.env_id, args.policy, args.episodes, args.seed, args.video, args.results,
          env_kwargs)
     return 0
@@ -255,13 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ro = sub.add_parser("rollout", help="roll a policy out and report its success rate")
     ro.add_argument("env_id")
-    ro.add_argument("--policy", default="expert", help="expert | random")
+    ro.add_argument("--policy", default="expert",
+                    help="expert | random | ppo:MODEL | sac:MODEL | vla:CHECKPOINT_DIR")
     ro.add_argument("--episodes", type=int, default=10)
     ro.add_argument("--seed", type=int, default=0)
     ro.add_argument("--video", help="write an MP4 of every episode here")
     ro.add_argument("--results", help="append per-episode records (JSON lines) here")
     ro.add_argument("--obs-mode", help="rgb | state | state_dict (default: the env's)")
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
+    ro.add_argument("--camera-size", type=int, help="square camera images of this many pixels")
     ro.set_defaults(func=_cmd_rollout)
 
     bench = sub.add_parser("bench", help="run and inspect benchmarks").add_subparsers(

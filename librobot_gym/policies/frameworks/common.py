@@ -18,25 +18,13 @@ import torch
 from torch import nn
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.policies.heads.common import check_choice, check_positive  # noqa: F401 (re-exported)
 from librobot_gym.policies.vla.interfaces import ActionHead, VLAFramework, VLMBackbone, VLMOutput
 from librobot_gym.policies.vla.registry import create_action_head, create_vlm
 
 VLMSpec = VLMBackbone | str | dict
 HeadSpec = str | dict | None
 TIME_DISTRIBUTIONS = ("uniform", "beta")
-
-
-def check_positive(**values: int) -> None:
-    """Raise ConfigError naming the first setting that is not a positive integer."""
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{name}={value!r} must be a positive integer")
-
-
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    """Raise ConfigError when a string setting is not one of `choices`."""
-    if value not in choices:
-        raise ConfigError(f"{name}={value!r} is not one of {choices}")
 
 
 # --- building the components ------------------------------------------------------------------
