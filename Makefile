@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# torch pinned in the same command as everything that depends on it (CPU build on disk).
 	$(PY) -m pip install -q -e '.[dev]' torch==2.13.0
+	$(PY) -m pip install -q --no-deps openpi-client
 	touch $(STAMP)
 
 demo: $(STAMP)

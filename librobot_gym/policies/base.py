@@ -98,11 +98,16 @@ SB3_ALGORITHMS = ("ppo", "sac")
 
 def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
     """A policy for `env` from a spec: "expert", "random", "ppo:MODEL.zip" / "sac:MODEL.zip"
-    (a stable-baselines3 model trained in `state` mode) or "vla:CHECKPOINT_DIR"."""
+    (a stable-baselines3 model trained in `state` mode), "vla:CHECKPOINT_DIR" or
+    "remote:ws://HOST:PORT" (a policy served by `librobot serve`)."""
     from librobot_gym.policies.expert import ExpertPolicy
     from librobot_gym.policies.random import RandomPolicy
 
     algorithm, _, path = spec.partition(":")
+    if algorithm == "remote" and path:  # "remote:ws://HOST:PORT", a `librobot serve` server
+        from librobot_gym.serving.client import remote_policy
+
+        return remote_policy(path, env)  # checks the server's card against env
     if algorithm == "vla" and path:
         from librobot_gym.policies.vla.policy import VLAPolicy
 
@@ -116,5 +121,6 @@ def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
     builders = {"expert": lambda: ExpertPolicy(env), "random": lambda: RandomPolicy(env, seed)}
     if spec not in builders:
         raise ConfigError(f"unknown policy {spec!r}; built-in policies: {sorted(builders)}, "
-                          f"or ppo:PATH / sac:PATH (stable-baselines3), vla:DIR (VLA checkpoint)")
+                          f"or ppo:PATH / sac:PATH (stable-baselines3), vla:DIR (VLA checkpoint), "
+                          f"remote:ws://HOST:PORT (a served policy)")
     return builders[spec]()

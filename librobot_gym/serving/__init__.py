@@ -1,0 +1,22 @@
+"""Serving policies over a websocket, wire-compatible with openpi's policy server and client.
+
+`PolicyServer` (server.py) serves any librobot-gym policy to openpi's `WebsocketClientPolicy`
+or to our `RemotePolicy` (client.py), which is itself a Policy, so a model running on another
+process or machine acts in an env like a local one. msgpack_numpy.py is the array encoding,
+protocol.py the frames and keys both sides agree on, cli.py the `librobot serve` entry point.
+
+May import policies (and, in cli.py, envs); nothing else in the package imports it.
+"""
+
+from librobot_gym.serving.client import (
+    RemoteConnectionError,
+    RemotePolicy,
+    RemotePolicyError,
+    RemoteServerError,
+    RemoteTimeoutError,
+    remote_policy,
+)
+from librobot_gym.serving.server import PolicyServer
+
+__all__ = ["PolicyServer", "RemotePolicy", "RemotePolicyError", "RemoteConnectionError",
+           "RemoteServerError", "RemoteTimeoutError", "remote_policy"]

@@ -1,0 +1,57 @@
+"""`librobot serve`: build a policy from a spec and serve it until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.serving.server import PolicyServer
+
+logger = logging.getLogger(__name__)
+
+
+def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str | None = None,
+               env_kwargs: dict | None = None,
+               on_ready: Callable[[str], None] | None = None) -> int:
+    """Serve `policy_spec` (any `make_policy` spec) on ws://host:port until Ctrl-C; returns 0.
+
+    The env (`gym.make(env_id, **env_kwargs)`) is what the policy is built for: "expert" and
+    "random" need it, and a "vla:DIR" checkpoint's card is checked against it (without an env
+    the checkpoint is served unchecked). `on_ready(url)` runs once the port is bound, so a CLI
+    can say where it listens even for port 0.
+    """
+    import gymnasium as gym
+
+    import librobot_gym  # noqa: F401  (registers the envs)
+    from librobot_gym.policies import make_policy
+    from librobot_gym.policies.base import required_obs_mode
+
+    algorithm, _, path = policy_spec.partition(":")
+    env = None
+    if env_id is not None:
+        kwargs = dict(env_kwargs or {})
+        obs_mode = required_obs_mode(policy_spec)
+        if obs_mode is not None:
+            kwargs.setdefault("obs_mode", obs_mode)
+        env = gym.make(env_id, **kwargs)
+    try:
+        if env is not None:
+            policy = make_policy(policy_spec, env)
+        elif algorithm == "vla" and path:
+            from librobot_gym.policies.vla.policy import VLAPolicy
+
+            policy = VLAPolicy.from_pretrained(path)
+        else:
+            raise ConfigError(f"policy {policy_spec!r} is built for an env: pass env_id "
+                              f"(only vla:DIR checkpoints can be served without one)")
+        server = PolicyServer(policy, host, port,
+                              metadata={"policy_spec": policy_spec, "env_id": env_id})
+        try:
+            server.serve_forever(on_ready)
+        except KeyboardInterrupt:
+            logger.info("stopped serving %s", policy_spec)
+    finally:
+        if env is not None:
+            env.close()
+    return 0

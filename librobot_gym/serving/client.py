@@ -1,0 +1,198 @@
+"""`RemotePolicy`: a Policy whose model runs behind a policy server (ours or openpi's).
+
+It sends each observation it needs a prediction for, gets an action chunk back and executes it
+one step per `act()` (receding horizon, as chunked models are meant to run), so a chunk of H
+actions costs one round trip. A dropped connection is reopened and the request resent (a
+prediction has no side effects); a reply that does not come within `timeout`, or an error frame
+from the server, raises a typed error instead of hanging or returning garbage.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gymnasium as gym
+import numpy as np
+import websockets.sync.client
+from websockets.exceptions import WebSocketException
+
+from librobot_gym.errors import ConfigError, LibrobotError
+from librobot_gym.policies.base import PolicyCard, batch_size
+from librobot_gym.policies.vla.chunking import ActionChunker
+from librobot_gym.serving import msgpack_numpy
+from librobot_gym.serving.protocol import CARD_KEY, card_from_wire, wrap_obs
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Loopback and LAN servers are reached directly, never through an environment proxy (websockets
+# >= 15 honours one); websockets >= 17 warns about a connection opened outside a `with` unless
+# it opts in with legacy=True. Older versions lack both options, so pass only what exists.
+_OPTIONS = inspect.signature(websockets.sync.client.connect).parameters
+CONNECT_OPTIONS = {key: value for key, value in {"proxy": None, "legacy": True}.items()
+                   if key in _OPTIONS}
+
+
+class RemotePolicyError(LibrobotError, RuntimeError):
+    """Something went wrong talking to a policy server."""
+
+
+class RemoteConnectionError(RemotePolicyError, ConnectionError):
+    """The server could not be reached, even after reconnecting `retries` times."""
+
+
+class RemoteTimeoutError(RemotePolicyError, TimeoutError):
+    """The server accepted a request but sent no reply within the timeout."""
+
+
+class RemoteServerError(RemotePolicyError):
+    """The server answered with an error frame; `.server_traceback` holds its text."""
+
+    def __init__(self, message: str, server_traceback: str):
+        super().__init__(message)
+        self.server_traceback = server_traceback
+
+
+class RemotePolicy:
+    """A Policy served at `url` ("ws://host:port").
+
+    timeout: seconds to wait for a connection or a reply. retries: how many times a failed
+    connection is reopened (with doubling back-off from `backoff` seconds) before giving up.
+    execute_steps: how many actions of each chunk to execute before asking again (default: all).
+    The card is the one the server advertises (any env fits when the server sends none).
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0, retries: int = 3,
+                 execute_steps: int | None = None, backoff: float = 0.1):
+        if not url.startswith(("ws://", "wss://")):
+            raise ConfigError(f"policy server url {url!r} must start with ws:// or wss://")
+        if retries < 0 or timeout <= 0:
+            raise ConfigError(f"retries={retries} must be >= 0 and timeout={timeout} > 0")
+        self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
+        self.execute_steps = execute_steps
+        self.metadata: dict = {}
+        self.chunker: ActionChunker | None = None
+        self._packer = msgpack_numpy.Packer()
+        self._ws: websockets.sync.client.ClientConnection | None = None
+        self._with_retries(self._connection)  # fail now, not at the first act(), if unreachable
+        self.card: PolicyCard = card_from_wire(self.metadata.get(CARD_KEY, {}), f"remote:{url}")
+
+    # --- the Policy protocol -------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> None:
+        """Forget the chunk in progress. The seed stays here: the server's policy is shared."""
+        if self.chunker is not None:
+            self.chunker.reset()
+
+    def act(self, obs: Any) -> np.ndarray:
+        """One action [D] (or [B, D] for a batch), from the current chunk or a new one."""
+        batched = batch_size(obs) is not None
+        if self.chunker is None or self.chunker.needs_prediction():
+            actions = np.array(self.infer(obs)["actions"])  # a writable copy of the frame
+            chunk = actions if batched else actions[None]
+            if chunk.ndim != 3:
+                raise RemotePolicyError(f"{self.url} sent actions of shape {actions.shape}; "
+                                        f"expected [H, D] (or [B, H, D] for a batch)")
+            if self.chunker is None or self.chunker.chunk_size != chunk.shape[1]:
+                self.chunker = ActionChunker(chunk.shape[1], "receding", self.execute_steps)
+            self.chunker.add(chunk)
+        action = self.chunker.next_action()
+        return action if batched else action[0]
+
+    # --- openpi's client interface -------------------------------------------------------------
+    def infer(self, obs: Any) -> dict:
+        """The server's reply to one observation: {"actions": ..., "server_timing": ...}."""
+        data = self._packer.pack(wrap_obs(obs))
+        reply = self._with_retries(lambda: self._round_trip(data))
+        if isinstance(reply, str):  # openpi's convention: a text frame is the server's error
+            raise RemoteServerError(f"policy server {self.url} failed:\n{reply}", reply)
+        decoded = msgpack_numpy.unpackb(reply)
+        if not isinstance(decoded, dict) or "actions" not in decoded:
+            raise RemotePolicyError(f"{self.url} replied without 'actions': {decoded!r:.200}")
+        return decoded
+
+    def get_server_metadata(self) -> dict:
+        return self.metadata
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None
+
+    def __enter__(self) -> RemotePolicy:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- connection ----------------------------------------------------------------------------
+    def _connection(self) -> websockets.sync.client.ClientConnection:
+        """The open connection, opening one (and reading the metadata frame) if needed."""
+        if self._ws is None:
+            ws = websockets.sync.client.connect(self.url, compression=None, max_size=None,
+                                                open_timeout=self.timeout, **CONNECT_OPTIONS)
+            try:
+                first = ws.recv(timeout=self.timeout)
+                if isinstance(first, str):
+                    raise RemoteServerError(f"{self.url} sent an error instead of its metadata:"
+                                            f"\n{first}", first)
+                self.metadata = msgpack_numpy.unpackb(first)
+            except BaseException:
+                ws.close()
+                raise
+            self._ws = ws
+        return self._ws
+
+    def _round_trip(self, data: bytes) -> str | bytes:
+        ws = self._connection()
+        ws.send(data)
+        try:
+            return ws.recv(timeout=self.timeout)
+        except TimeoutError:
+            self.close()  # a late reply would answer the next request: start afresh
+            raise RemoteTimeoutError(f"no reply from {self.url} within {self.timeout}s; raise "
+                                     f"timeout= if the model is slow") from None
+
+    def _with_retries(self, attempt: Callable[[], T]) -> T:
+        """`attempt()`, reconnecting after a dropped or refused connection up to `retries`
+        times; our own errors (timeout, server error) are not retried."""
+        for tries in range(self.retries + 1):
+            try:
+                return attempt()
+            except RemotePolicyError:
+                raise
+            except (OSError, WebSocketException) as exc:
+                self._drop()
+                if tries == self.retries:
+                    raise RemoteConnectionError(
+                        f"cannot reach policy server {self.url} after {tries + 1} attempt(s): "
+                        f"{type(exc).__name__}: {exc}; is `librobot serve` running?") from exc
+                delay = self.backoff * 2 ** tries
+                logger.info("connection to %s failed (%s); retrying in %.2fs", self.url, exc,
+                            delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        if self._ws is not None:
+            try:
+                self._ws.close()
+            except (OSError, WebSocketException):
+                pass
+            self._ws = None
+
+
+def remote_policy(url: str, env: gym.Env | None = None, **options: Any) -> RemotePolicy:
+    """`make_policy`'s "remote:ws://host:port": a RemotePolicy whose advertised card is checked
+    against `env` (PolicyMismatchError listing every misfit) before the first step."""
+    policy = RemotePolicy(url, **options)
+    if env is not None:
+        try:
+            policy.card.check(env)
+        except LibrobotError:
+            policy.close()
+            raise
+    return policy
