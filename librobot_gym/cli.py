@@ -223,6 +223,46 @@ def _cmd_leaderboard_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from librobot_gym.training.data.collect import collect_main
+
+    collect_main(args.env_id, args.policy, args.episodes, args.out, args.seed, args.camera_size)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    if args.algo:
+        from librobot_gym.training.rl import train_sb3
+
+        if not args.env:
+            console.print("[red]error:[/red] --algo needs --env ENV_ID")
+            return 2
+        path = train_sb3(args.env, args.algo, args.steps, Path(args.out) / f"{args.algo}_model",
+                         seed=args.seed)
+        console.print(f"trained {args.algo} on {args.env} for {args.steps} steps: {path} "
+                      f"(use it as --policy {args.algo}:{path})")
+        return 0
+    if not args.config:
+        console.print("[red]error:[/red] give --config TRAIN.yaml (behaviour cloning) or "
+                      "--algo ppo|sac --env ENV_ID (reinforcement learning)")
+        return 2
+    from librobot_gym.training.bc import TrainConfig
+    from librobot_gym.training.run import train_from_config
+
+    result = train_from_config(TrainConfig.from_yaml(args.config), console)
+    console.print(f"trained to step {result['step']}: checkpoint {result['checkpoint']} "
+                  f"(use it as --policy vla:{result['checkpoint']}); evaluation {result['eval']}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from librobot_gym.serving.cli import serve_main
+
+    return serve_main(args.policy, args.port, args.host, args.env,
+                      on_ready=lambda url: console.print(f"serving {args.policy} on {url} "
+                                                         f"(health: GET /healthz); Ctrl-C stops"))
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The pickcup card for the expert and random policies, scored side by side."""
     from librobot_gym.benchmarks.cards import load_card
@@ -312,6 +352,31 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("board")
     pub.add_argument("--to", required=True, help="folder, or git repository URL/path")
     pub.set_defaults(func=_cmd_leaderboard_publish)
+
+    col = sub.add_parser("collect", help="record demonstrations (LeRobot v3 layout)")
+    col.add_argument("env_id")
+    col.add_argument("--policy", default="expert")
+    col.add_argument("--episodes", type=int, default=50)
+    col.add_argument("--out", required=True)
+    col.add_argument("--seed", type=int, default=0)
+    col.add_argument("--camera-size", type=int, default=128)
+    col.set_defaults(func=_cmd_collect)
+
+    train = sub.add_parser("train", help="behaviour cloning (--config) or RL (--algo)")
+    train.add_argument("--config", help="training YAML (see configs/train/)")
+    train.add_argument("--algo", help="ppo | sac: stable-baselines3 on the env's state mode")
+    train.add_argument("--env", help="env id for --algo")
+    train.add_argument("--steps", type=int, default=20_000)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="outputs/train")
+    train.set_defaults(func=_cmd_train)
+
+    serve = sub.add_parser("serve", help="serve a policy over websockets (openpi-compatible)")
+    serve.add_argument("--policy", required=True, help="vla:DIR, random, expert, ppo:MODEL ...")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--env", help="env id the policy is checked against (and built for)")
+    serve.set_defaults(func=_cmd_serve)
 
     demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
     demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")
