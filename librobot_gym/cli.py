@@ -246,10 +246,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         console.print("[red]error:[/red] give --config TRAIN.yaml (behaviour cloning) or "
                       "--algo ppo|sac --env ENV_ID (reinforcement learning)")
         return 2
-    from librobot_gym.training.bc import TrainConfig
+    from librobot_gym.training.bc import Callback, TrainConfig
     from librobot_gym.training.run import train_from_config
 
-    result = train_from_config(TrainConfig.from_yaml(args.config), console)
+    config = TrainConfig.from_yaml(args.config)
+    with _progress() as progress:
+        bar = progress.add_task("training", total=config.steps, rate="-")
+
+        class ShowProgress(Callback):
+            def on_step_end(self, trainer, metrics):
+                progress.update(bar, completed=trainer.step, rate=f"loss {metrics['loss']:.3f}")
+
+        result = train_from_config(config, [ShowProgress()])
     console.print(f"trained to step {result['step']}: checkpoint {result['checkpoint']} "
                   f"(use it as --policy vla:{result['checkpoint']}); evaluation {result['eval']}")
     return 0
