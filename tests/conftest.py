@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym  # noqa: E402
+import pytest  # noqa: E402
 
 import librobot_gym  # noqa: E402, F401
 
@@ -12,3 +13,15 @@ import librobot_gym  # noqa: E402, F401
 def registered_env_ids() -> list[str]:
     """Every env id librobot-gym registers: new envs join the conformance suite by themselves."""
     return sorted(env_id for env_id in gym.registry if env_id.startswith("librobot/"))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module: model tests on this loaded 2-core machine run several
+    times faster than with torch's default threads fighting the other pytest worker."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

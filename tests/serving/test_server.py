@@ -10,7 +10,6 @@ import gymnasium as gym
 import msgpack
 import numpy as np
 import pytest
-import torch
 import websockets.sync.client
 from openpi_client import msgpack_numpy as openpi_msgpack
 from openpi_client.websocket_client_policy import WebsocketClientPolicy
@@ -37,12 +36,7 @@ SIZE = 32
 CHUNK = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

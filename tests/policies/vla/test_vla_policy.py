@@ -4,7 +4,6 @@ backbone acts in a real env, checkpoints round-trip, batches work, cards are che
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
 from librobot_gym.cli import main
 from librobot_gym.errors import PolicyMismatchError
@@ -18,12 +17,7 @@ ENV_ID = "librobot/Franka-PickCup-v0"
 SIZE = 32
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
