@@ -50,6 +50,7 @@ class TrainConfig:
     eval_episodes: int = 10
     eval_seed: int = 10_000
     early_stopping_patience: int = 0  # evaluations without improvement; 0: never stop early
+    transforms: list = field(default_factory=list)  # sample transforms, e.g. [{name: random_shift}]
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -261,7 +262,23 @@ class Trainer:
                 callback.on_evaluate(self, result)
         for callback in self.callbacks:
             callback.on_train_end(self)
-        return {"step": self.step, "eval": result, "checkpoint": str(self.last)}
+        summary = {"step": self.step, "eval": result, "checkpoint": str(self.last),
+                   "world_size": self.world}
+        if self.world > 1:
+            summary["replica_spread"] = self._replica_spread()
+            if self.rank == 0:
+                JsonlLogger(self.out / "metrics.jsonl")._write({"distributed": summary})
+            torch.distributed.destroy_process_group()
+        return summary
+
+    def _replica_spread(self) -> float:
+        """Largest difference between the ranks' parameter checksums: 0 when DDP kept every
+        replica identical, as it must (a non-zero value means a rank trained on its own)."""
+        checksum = torch.stack([p.detach().double().sum() for p in self.model.parameters()]).sum()
+        gathered = [torch.zeros_like(checksum) for _ in range(self.world)]
+        torch.distributed.all_gather(gathered, checksum)
+        values = torch.stack(gathered)
+        return float(values.max() - values.min())
 
     def evaluate(self) -> dict:
         """Roll the current policy out on `eval_episodes` seeded episodes of `eval_env`."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from librobot_gym.training.bc import Callback, TrainConfig, Trainer
+from librobot_gym.training.data.transforms import Compose
 from librobot_gym.training.data.windows import ActionChunkDataset
 
 
 def build_trainer(config: TrainConfig, callbacks: list[Callback] | None = None) -> Trainer:
     vla = config.vla_config()
+    transform = Compose(config.transforms) if config.transforms else None
     dataset = ActionChunkDataset(config.dataset, chunk_size=vla.chunk_size,
-                                 cameras=vla.policy.get("cameras"))
+                                 cameras=vla.policy.get("cameras"), transform=transform)
     return Trainer(config, dataset, callbacks)
 
 

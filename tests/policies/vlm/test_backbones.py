@@ -94,6 +94,32 @@ def test_tiny_forward_shapes_and_mask(tiny):
     assert tiny.get_embedding_dim() == 64
 
 
+def test_spatial_softmax_finds_a_hot_spot():
+    from librobot_gym.policies.vlm.tiny import SpatialSoftmax
+
+    layer = SpatialSoftmax(1, 1)
+    with torch.no_grad():
+        layer.maps.weight.fill_(1.0)
+        layer.maps.bias.zero_()
+        layer.temperature.fill_(3.0)  # sharp: the expectation sits on the peak
+    features = torch.zeros(1, 1, 16, 16)
+    features[0, 0, 4, 12] = 10.0  # row 4 (y), column 12 (x)
+    x, y = layer(features)[0, 0].tolist()
+    assert x == pytest.approx(-1 + 2 * 12 / 15, abs=1e-3)
+    assert y == pytest.approx(-1 + 2 * 4 / 15, abs=1e-3)
+
+
+def test_tiny_keypoint_tokens_follow_the_image_tokens():
+    vlm = create_vlm("tiny", text_encoder="learned", embed_dim=32, channels=[8, 16],
+                     keypoints=5, keypoint_block=1)
+    assert vlm.encode_image(_images()).shape == (2, 2 * (16 + 5), 32)
+    rebuilt = create_vlm("tiny", **vlm.config)
+    rebuilt.load_state_dict(vlm.state_dict())  # the config rebuilds the same modules
+    with pytest.raises(ConfigError, match="keypoint_block"):
+        create_vlm("tiny", text_encoder="learned", channels=[8, 16], keypoints=2,
+                   keypoint_block=3)
+
+
 def test_tiny_accepts_any_frame_size_and_camera_count(tiny):
     out = tiny(_images(views=3, height=128, width=96), TEXT)
     assert out.mask.sum(1).min() >= 3 * 16
