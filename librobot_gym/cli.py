@@ -119,7 +119,8 @@ def _bench_run(card, policy: str, store, args) -> str:
 
         summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
                             workers=args.workers, videos=args.videos, out_dir=args.out,
-                            seed_offset=args.seed, on_start=on_start, on_episode=on_episode)
+                            seed_offset=args.seed, driver=getattr(args, "driver", None),
+                            on_start=on_start, on_episode=on_episode)
     if summary.resumed_with:
         console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
                       f"already stored, ran {summary.ran}")
@@ -148,6 +149,29 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     run_id = _bench_run(card, policy, store, args)
     _print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
     return 0
+
+
+def _cmd_bench_compare(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.compare import compare
+    from librobot_gym.benchmarks.store import ResultsStore, default_url
+
+    result = compare(ResultsStore(args.db or default_url(args.out)), load_card(args.card))
+    table = Table(title=f"sim vs real on {result.card}")
+    for column in ("policy", "sim", "real", "gap", "sim eps", "real eps", "aborted"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for pair in result.pairs:
+        table.add_row(pair.policy, f"{pair.sim:.2f}", f"{pair.real:.2f}", f"{pair.gap:+.2f}",
+                      str(pair.sim_episodes), str(pair.real_episodes), str(pair.aborted))
+    table.caption = f"Pearson r {result.pearson_r:.3f}, MMRV {result.mmrv:.3f}"
+    console.print(table)
+    return 0
+
+
+def _cmd_bridge_serve(args: argparse.Namespace) -> int:
+    from librobot_gym.envs.real.bridge import bridge_main
+
+    return bridge_main(args.rest)
 
 
 def _cmd_bench_show(args: argparse.Namespace) -> int:
@@ -322,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
     run.add_argument("--policy", default="expert", help="expert | random | ppo:MODEL | sac:MODEL")
     run.add_argument("--backend", default="sim", help="sim | real")
+    run.add_argument("--driver", help="real backend: bridge:ws://HOST:PORT | franky:HOST | "
+                                      "twin | twin:lockstep")
     run.add_argument("--executor", default="local", help="local | ray")
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--db", help="results database URL (default: sqlite in --out)")
@@ -337,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--export", help="write the episodes (of --run, or all) to parquet")
     show.add_argument("--out", default="outputs/bench")
     show.set_defaults(func=_cmd_bench_show)
+
+    cmp = bench.add_parser("compare", help="sim vs real success per policy, Pearson r, MMRV")
+    cmp.add_argument("card")
+    cmp.add_argument("--db", help="results database URL (default: sqlite in --out)")
+    cmp.add_argument("--out", default="outputs/bench")
+    cmp.set_defaults(func=_cmd_bench_compare)
 
     export = bench.add_parser("export", help="write a run as a result bundle")
     export.add_argument("run", help="run id (see `librobot bench show`)")
@@ -385,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--env", help="env id the policy is checked against (and built for)")
     serve.set_defaults(func=_cmd_serve)
+
+    bridge = sub.add_parser("bridge", help="host a robot driver for envs on another computer")
+    bridge = bridge.add_subparsers(dest="bridge_command", required=True)
+    bserve = bridge.add_parser("serve", help="serve a driver (run this on the robot's PC)",
+                               add_help=False)
+    bserve.add_argument("rest", nargs=argparse.REMAINDER)
+    bserve.set_defaults(func=_cmd_bridge_serve)
 
     demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
     demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")

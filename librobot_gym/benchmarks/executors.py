@@ -29,6 +29,8 @@ class EpisodeJob:
     camera_size: int
     policy: str
     video_path: str | None = None
+    make_id: str | None = None  # the env id to build, if not env_id (a -Real- counterpart)
+    driver: str | None = None  # real hardware: the driver spec
 
 
 _WORKER_CACHE: dict = {}
@@ -44,14 +46,19 @@ def run_job(job: EpisodeJob) -> dict:
 
     video = job.video_path is not None
     key = (job.env_id, job.obs_mode, job.control_mode, job.camera_size, job.max_steps,
-           job.policy, video)
+           job.policy, video, job.make_id, job.driver)
     if key not in _WORKER_CACHE:
         for env, _ in _WORKER_CACHE.values():
             env.close()
         _WORKER_CACHE.clear()
-        env = gym.make(job.env_id, obs_mode=job.obs_mode, control_mode=job.control_mode,
-                       camera_size=job.camera_size, max_episode_steps=job.max_steps,
-                       render_mode="rgb_array" if video else None)
+        hardware = {"driver": job.driver} if job.driver else {}
+        env = gym.make(job.make_id or job.env_id, obs_mode=job.obs_mode,
+                       control_mode=job.control_mode, camera_size=job.camera_size,
+                       max_episode_steps=job.max_steps,
+                       render_mode="rgb_array" if video else None, **hardware)
+        # gym.make enforces its max_episode_steps with a TimeLimit wrapper the env cannot see;
+        # the env must know its own limit (on hardware the operator labels the last step).
+        env.unwrapped.max_episode_steps = job.max_steps
         _WORKER_CACHE[key] = (env, make_policy(job.policy, env, seed=job.seed))
     env, policy = _WORKER_CACHE[key]
     writer = None

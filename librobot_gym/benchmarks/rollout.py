@@ -36,6 +36,8 @@ class EpisodeResult:
     safety_events: dict[str, int] = field(default_factory=dict)
     task_metrics: dict[str, float] = field(default_factory=dict)
     wall_time_s: float = 0.0
+    aborted: bool = False  # a hardware fault or the operator stopped it: not scored
+    abort_reason: str = ""
 
 
 @dataclass
@@ -57,33 +59,49 @@ class RolloutSummary:
 
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
                 on_frame: Callable[[np.ndarray], None] | None = None) -> EpisodeResult:
-    """One episode from `reset(seed=seed)` to termination or truncation."""
+    """One episode from `reset(seed=seed)` to termination or truncation.
+
+    On real hardware a fault (a `DriverError`: disconnect, robot reflex, safety stop, camera)
+    or the operator's refusal (`EpisodeAborted`) ends the episode early: the robot has been
+    stopped by then, and the episode comes back marked `aborted` with the reason, so it is
+    recorded rather than lost and not scored as a failure of the policy. The next
+    `env.reset()` reconnects.
+    """
+    from librobot_gym.envs.real.console import EpisodeAborted
+    from librobot_gym.envs.real.driver import DriverError
+
     start = time.perf_counter()
-    obs, info = env.reset(seed=seed)
-    policy.reset(seed=seed)
-    if on_frame is not None:
-        on_frame(env.render())
     total, steps, first_success = 0.0, 0, None
     safety_events: dict[str, int] = {}
-    while True:
-        obs, reward, terminated, truncated, info = env.step(policy.act(obs))
-        steps += 1
-        total += float(reward)
-        if info["is_success"] and first_success is None:
-            first_success = steps
-        for name, violated in info["safety"].items():
-            safety_events[name] = safety_events.get(name, 0) + int(bool(violated))
+    info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
+                  "task_metrics": {}}
+    try:
+        obs, info = env.reset(seed=seed)
+        policy.reset(seed=seed)
         if on_frame is not None:
             on_frame(env.render())
-        if terminated or truncated:
-            break
+        while True:
+            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
+            steps += 1
+            total += float(reward)
+            if info["is_success"] and first_success is None:
+                first_success = steps
+            for name, violated in info["safety"].items():
+                safety_events[name] = safety_events.get(name, 0) + int(bool(violated))
+            if on_frame is not None:
+                on_frame(env.render())
+            if terminated or truncated:
+                break
+        aborted, reason = False, ""
+    except (DriverError, EpisodeAborted) as error:
+        aborted, reason = True, f"{type(error).__name__}: {error}"
     return EpisodeResult(
         env_id=env_id, policy=policy.card.name, seed=seed,
         instruction=str(info.get("instruction", "")), success=bool(info["is_success"]),
         success_once=bool(info["success_once"]), episode_return=total, length=steps,
         time_to_success=first_success, sim_unstable=bool(info["sim_unstable"]),
         safety_events=safety_events, task_metrics=dict(info["task_metrics"]),
-        wall_time_s=time.perf_counter() - start,
+        wall_time_s=time.perf_counter() - start, aborted=aborted, abort_reason=reason[:500],
     )
 
 

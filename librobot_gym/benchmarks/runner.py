@@ -24,6 +24,18 @@ from librobot_gym.policies.base import required_obs_mode
 BACKENDS = ("sim", "real")
 
 
+def real_env_id(env_id: str) -> str:
+    """The hardware counterpart of a sim env id: librobot/X-Task-vN -> librobot/X-Task-Real-vN."""
+    import gymnasium as gym
+
+    name, _, version = env_id.rpartition("-")
+    real = f"{name}-Real-{version}"
+    if real not in gym.registry:
+        raise ConfigError(f"{env_id} has no real-hardware counterpart ({real} is not "
+                          f"registered); run it with --backend sim")
+    return real
+
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -62,9 +74,14 @@ def choose_obs_mode(policy: str, allowed: tuple[str, ...]) -> str:
 
 
 def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
-              video_dir: Path) -> list[EpisodeJob]:
+              video_dir: Path, backend: str = "sim", driver: str | None = None
+              ) -> list[EpisodeJob]:
+    """The card's episodes as jobs; on hardware, on each env's -Real- counterpart. Jobs keep
+    the card's env id (the key results are stored and compared under); `make_id` is what the
+    worker builds."""
     jobs = []
     for task in card.tasks:
+        make_id = real_env_id(task.env) if backend == "real" else task.env
         obs_mode = choose_obs_mode(policy, task.obs_modes)
         for variant in task.variants:
             for i, seed in enumerate(task.seeds):
@@ -74,7 +91,8 @@ def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
                     name = f"{task.env.replace('/', '_')}_{variant}_{seed}.mp4"
                     video = str(video_dir / name)
                 jobs.append(EpisodeJob(task.env, seed, variant, task.max_steps, obs_mode,
-                                       task.control_mode, task.camera_size, policy, video))
+                                       task.control_mode, task.camera_size, policy, video,
+                                       make_id, driver))
     return jobs
 
 
@@ -88,6 +106,7 @@ def run_suite(
     videos: int = 0,
     out_dir: str | Path = "outputs/bench",
     seed_offset: int = 0,
+    driver: str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_episode: Callable[[dict], None] | None = None,
 ) -> RunSummary:
@@ -95,19 +114,25 @@ def run_suite(
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
     if backend == "real":
-        raise ConfigError("no real-hardware backend is installed yet: run with --backend sim")
+        if not driver:
+            raise ConfigError("--backend real needs --driver (e.g. bridge:ws://robot-pc:8765, "
+                              "franky:HOST, twin:lockstep)")
+        if workers > 1 and not driver.startswith("twin"):
+            raise ConfigError(f"one robot runs one episode at a time: --workers {workers} "
+                              f"is only for simulated twins, not driver {driver!r}")
     if executor not in EXECUTORS:
         raise ConfigError(f"executor={executor!r} is not one of {EXECUTORS}")
     if workers < 1:
         raise ConfigError(f"workers={workers} must be at least 1")
-    run_id = run_id_for(card, policy, backend, seed_offset)
+    run_id = run_id_for(card, policy, f"real:{driver}" if backend == "real" else backend,
+                        seed_offset)
     store.ensure_run(Run(id=run_id, suite=card.name, card_hash=card.content_hash,
                          card_path=card.path, policy=policy, backend=backend,
                          seed_offset=seed_offset, git_revision=git_revision(),
                          versions=software_versions()))
     done = store.done(run_id)
     video_dir = Path(out_dir) / "videos" / run_id
-    jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir)
+    jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir, backend, driver)
             if (j.env_id, j.seed, j.variant) not in done]
     if on_start is not None:
         on_start(card.total_episodes, len(done))

@@ -74,6 +74,7 @@ class Episode(Base):
     time_to_success: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sim_unstable: Mapped[bool] = mapped_column(Boolean, default=False)
     aborted: Mapped[bool] = mapped_column(Boolean, default=False)
+    abort_reason: Mapped[str] = mapped_column(String(512), default="")
     safety_events: Mapped[dict] = mapped_column(JSON, default=dict)
     task_metrics: Mapped[dict] = mapped_column(JSON, default=dict)
     video_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
@@ -123,15 +124,23 @@ class ResultsStore:
             return stored
 
     def done(self, run_id: str) -> set[tuple[str, int, str]]:
-        """(env, seed, variant) of every episode already recorded for a run."""
+        """(env, seed, variant) of every episode a run has finished; aborted ones (hardware
+        faults) are not finished: a rerun plays them again and replaces their record."""
         with Session(self.engine) as session:
             rows = session.execute(select(Episode.env_id, Episode.seed, Episode.variant)
-                                   .where(Episode.run_id == run_id))
+                                   .where(Episode.run_id == run_id, ~Episode.aborted))
             return {(env, seed, variant) for env, seed, variant in rows}
 
     def add_episode(self, record: dict) -> bool:
-        """Record one episode in its own transaction; False if it was already there."""
+        """Record one episode in its own transaction (replacing an aborted attempt at the same
+        episode); False if it was already finished."""
         with Session(self.engine) as session:
+            key = {"run_id": record["run_id"], "env_id": record["env_id"],
+                   "seed": record["seed"], "variant": record.get("variant", "default")}
+            stale = session.scalars(select(Episode).filter_by(**key, aborted=True)).first()
+            if stale is not None:
+                session.delete(stale)
+                session.flush()
             session.add(Episode(**{k: v for k, v in record.items() if k in EPISODE_FIELDS}))
             try:
                 session.commit()

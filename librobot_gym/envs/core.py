@@ -17,7 +17,7 @@ from librobot_gym.errors import ConfigError
 from librobot_gym.robots import get_robot
 
 OBS_MODES = ("rgb", "state", "state_dict")
-BACKENDS = ("mujoco",)
+BACKENDS = ("mujoco", "real")
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:'-!?()/"
 MAX_INSTRUCTION_LENGTH = 256
 
@@ -86,6 +86,9 @@ class RobotEnv(gym.Env):
         max_episode_steps: int | None = None,
         fast_render: bool = True,
         physics_dt: float | None = None,
+        driver: Any = None,
+        cameras: dict | None = None,
+        operator: Any = None,
         **task_kwargs: Any,
     ):
         if obs_mode not in OBS_MODES:
@@ -116,10 +119,22 @@ class RobotEnv(gym.Env):
                               f"control period into a whole number of substeps")
         self.metadata = {**self.metadata, "render_fps": control_hz}
 
-        from librobot_gym.envs.sim.mujoco_sim import MujocoSim
+        self.backend = backend
+        if backend == "real":
+            from librobot_gym.envs.real.backend import RealBackend
 
-        self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, physics_dt,
-                             substeps, fast_render, self.task.floor_height)
+            self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
+                                   cameras, operator)
+            if obs_mode != "rgb" and not self.sim.judges_success:
+                raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this robot "
+                                  f"cell does not report; use obs_mode='rgb'")
+        elif driver is not None or cameras is not None or operator is not None:
+            raise ConfigError("driver, cameras and operator are options of backend='real'")
+        else:
+            from librobot_gym.envs.sim.mujoco_sim import MujocoSim
+
+            self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, physics_dt,
+                                 substeps, fast_render, self.task.floor_height)
         self.cameras = tuple(c.name for c in self.robot.cameras)
         self._obs_rig = self._render_rig = None
 
@@ -195,16 +210,30 @@ class RobotEnv(gym.Env):
             obs = copy.deepcopy(self._last_obs)
             return obs, 0.0, False, True, self._info(self._last_state, False, True)
         state = self.sim.world_state()
-        success, failure, reward, metrics = self.task.evaluate(state)
+        success, failure, reward, metrics = self._judge(state, truncated)
         self._success_once |= success
         obs = self._observe(state)
         self._last_obs, self._last_state = obs, state
         info = self._info(state, success, False, metrics)
         return obs, reward, success or failure, truncated, info
 
+    def _judge(self, state, truncated: bool):
+        """(success, failure, reward, metrics): the task's test where the world is measured (a
+        simulator, an instrumented cell); on a real cell without sensors, the operator's label
+        when the episode ends, and no reward meanwhile."""
+        if self.backend != "real" or self.sim.judges_success:
+            return self.task.evaluate(state)
+        if not truncated:
+            return False, False, 0.0, {}
+        label = self.sim.label(self._instruction)
+        progress = float("nan") if label.progress is None else float(label.progress)
+        return label.success, False, float(label.success), {"progress": progress}
+
     def render(self):
         if self.render_mode != "rgb_array":
             return None
+        if self.backend == "real":
+            return np.hstack(list(self.sim.images(self.render_size).values()))
         if self._render_rig is None:
             from librobot_gym.envs.sim.cameras import CameraRig
 
@@ -213,6 +242,8 @@ class RobotEnv(gym.Env):
         return np.hstack([self._render_rig.render(self.sim.data, c) for c in self.cameras])
 
     def close(self):
+        if self.backend == "real":
+            self.sim.close()
         for rig in (self._obs_rig, self._render_rig):
             if rig is not None:
                 rig.close()
@@ -240,6 +271,9 @@ class RobotEnv(gym.Env):
             return vector
         if self.obs_mode == "state_dict":
             return {name: vector[where] for name, where in self._slices}
+        if self.backend == "real":
+            return {"images": self.sim.images(self.camera_size), "state": vector,
+                    "instruction": self._instruction}
         if self._obs_rig is None:
             from librobot_gym.envs.sim.cameras import CameraRig
 
@@ -261,13 +295,24 @@ class RobotEnv(gym.Env):
             rig.upload_hfield(material.hfield)
             self._terrain_synced.add(rig)
 
+    def _metrics(self, state) -> dict[str, float]:
+        if self.backend == "real" and not self.sim.judges_success:
+            return {}
+        return self.task.metrics(state)
+
+    def _safety(self, state) -> dict[str, Any]:
+        flags = self.task.safety(state)
+        if self.backend == "real":
+            flags.update({f"clipped_{k}": v for k, v in self.sim.violations.items()})
+        return flags
+
     def _info(self, state, success: bool, unstable: bool,
               metrics: dict[str, float] | None = None) -> dict[str, Any]:
         return {
             "is_success": success,
             "success_once": self._success_once,
-            "task_metrics": self.task.metrics(state) if metrics is None else metrics,
-            "safety": self.task.safety(state),
+            "task_metrics": self._metrics(state) if metrics is None else metrics,
+            "safety": self._safety(state),
             "sim_unstable": unstable,
             "instruction": self._instruction,
         }

@@ -23,6 +23,9 @@ class EnvEntry:
 ENV_TABLE: tuple[EnvEntry, ...] = (
     EnvEntry("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200),
     EnvEntry("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200),
+    # Real hardware: the same robot, task, spaces and success test; pass driver=... to make.
+    EnvEntry("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200,
+             {"backend": "real"}),
 )
 
 

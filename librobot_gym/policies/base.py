@@ -97,7 +97,8 @@ SB3_ALGORITHMS = ("ppo", "sac")
 
 
 def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
-    """A policy for `env` from a spec: "expert", "random", "ppo:MODEL.zip" / "sac:MODEL.zip"
+    """A policy for `env` from a spec: "expert", "expert:NOISE" (a perturbed expert), "random",
+    "ppo:MODEL.zip" / "sac:MODEL.zip"
     (a stable-baselines3 model trained in `state` mode), "vla:CHECKPOINT_DIR" or
     "remote:ws://HOST:PORT" (a policy served by `librobot serve`)."""
     from librobot_gym.policies.expert import ExpertPolicy
@@ -118,9 +119,17 @@ def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
         from librobot_gym.policies.sb3 import SB3Policy
 
         return SB3Policy(env, algorithm, path)
+    if algorithm == "expert" and path:  # "expert:0.3", a perturbed expert
+        try:
+            noise = float(path)
+        except ValueError:
+            raise ConfigError(f"policy {spec!r}: expert:NOISE needs a number, e.g. "
+                              f"expert:0.3") from None
+        return ExpertPolicy(env, noise=noise, seed=seed)
     builders = {"expert": lambda: ExpertPolicy(env), "random": lambda: RandomPolicy(env, seed)}
     if spec not in builders:
         raise ConfigError(f"unknown policy {spec!r}; built-in policies: {sorted(builders)}, "
+                          f"expert:NOISE (a perturbed expert), "
                           f"or ppo:PATH / sac:PATH (stable-baselines3), vla:DIR (VLA checkpoint), "
                           f"remote:ws://HOST:PORT (a served policy)")
     return builders[spec]()

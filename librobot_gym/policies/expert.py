@@ -29,20 +29,36 @@ def ee_command_to_action(state: WorldState, command: EeCommand, spec: ControlMod
 
 
 class ExpertPolicy:
-    """Acts from the env's privileged state, so it needs the env itself, not just observations."""
+    """Acts from the env's privileged state, so it needs the env itself, not just observations.
 
-    def __init__(self, env: gym.Env):
+    `noise` > 0 makes a perturbed expert (spec "expert:0.3"): gaussian noise of that standard
+    deviation on every normalised action dimension, seeded per episode. A family of experts of
+    graded quality is what sim-to-real comparisons rank.
+    """
+
+    def __init__(self, env: gym.Env, noise: float = 0.0, seed: int | None = None):
+        if not (np.isfinite(noise) and noise >= 0):
+            raise ValueError(f"expert noise must be a finite number >= 0, got {noise!r}")
         self.env = env.unwrapped
-        self.card = PolicyCard("expert", control_mode=self.env.task.expert_control_mode)
+        name = "expert" if noise == 0 else f"expert:{noise:g}"
+        self.card = PolicyCard(name, control_mode=self.env.task.expert_control_mode)
         self.card.check(env)
         self.expert = self.env.task.make_expert()
+        self.noise = float(noise)
+        self.rng = np.random.default_rng(seed)
 
     def reset(self, seed: int | None = None) -> None:
         self.expert.reset()
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
 
     def act(self, obs) -> np.ndarray:
         state = self.env.privileged_state()
         command = self.expert.act(state)
         if isinstance(command, EeCommand):
-            return ee_command_to_action(state, command, self.env.action_spec)
-        return np.asarray(command, dtype=np.float32)
+            action = ee_command_to_action(state, command, self.env.action_spec)
+        else:
+            action = np.asarray(command, dtype=np.float32)
+        if self.noise:
+            action = np.clip(action + self.rng.normal(0.0, self.noise, action.shape), -1, 1)
+        return action.astype(np.float32)

@@ -108,7 +108,7 @@ def test_bench_cli_run_show_and_export(tiny_card, tmp_path, capsys):
 def test_bad_runner_options_are_clear(tiny_card, tmp_path, capsys):
     db = f"sqlite:///{tmp_path}/x.db"
     assert main(["bench", "run", str(tiny_card), "--backend", "real", "--db", db]) == 2
-    assert "real-hardware backend" in capsys.readouterr().out
+    assert "--backend real needs --driver" in capsys.readouterr().out
     assert main(["bench", "run", str(tiny_card), "--executor", "slurm", "--db", db]) == 2
     assert main(["bench", "run", str(tmp_path / "nope.yaml"), "--db", db]) == 2
     assert "no such suite card" in capsys.readouterr().out

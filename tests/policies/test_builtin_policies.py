@@ -42,3 +42,25 @@ def test_unknown_policy_name():
     with pytest.raises(ConfigError, match="expert"):
         make_policy("oracle", env)
     env.close()
+
+
+def test_perturbed_experts_are_seeded_and_degrade_with_noise():
+    from librobot_gym.benchmarks.rollout import run_episode
+
+    env = gym.make(ENV_ID, obs_mode="state")
+    noisy = make_policy("expert:0.5", env, seed=0)
+    assert noisy.card.name == "expert:0.5"
+    rates = {}
+    for spec in ("expert", "expert:2"):
+        policy = make_policy(spec, env, seed=0)
+        rates[spec] = np.mean([run_episode(env, policy, s, ENV_ID).success_once
+                               for s in range(4)])
+    assert rates["expert"] == 1.0 and rates["expert:2"] < 1.0
+    obs, _ = env.reset(seed=3)
+    first = [make_policy("expert:0.5", env, seed=0) for _ in range(2)]
+    for policy in first:
+        policy.reset(seed=3)
+    np.testing.assert_array_equal(first[0].act(obs), first[1].act(obs))
+    with pytest.raises(ConfigError, match="expert:NOISE"):
+        make_policy("expert:loud", env)
+    env.close()

@@ -1,0 +1,61 @@
+"""Sim-to-real agreement: for each policy run on a card in simulation and on hardware (or the
+twin), its success in both, the gap, and over all policies Pearson r and MMRV (SimplerEnv's
+mean maximum rank violation: how badly the simulator mis-orders policies the real world
+separates). `librobot bench compare CARD` prints it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from librobot_gym.benchmarks.cards import SuiteCard
+from librobot_gym.benchmarks.score import score_episodes
+from librobot_gym.benchmarks.stats import mmrv, pearson_r
+from librobot_gym.benchmarks.store import ResultsStore
+from librobot_gym.errors import ConfigError
+
+
+@dataclass
+class PolicyPair:
+    policy: str
+    sim: float  # aggregate success (IQM over tasks) in simulation
+    real: float
+    sim_episodes: int
+    real_episodes: int
+    aborted: int  # real episodes aborted by faults (not scored)
+
+    @property
+    def gap(self) -> float:
+        return self.sim - self.real
+
+
+@dataclass
+class Comparison:
+    card: str
+    pairs: list[PolicyPair]
+    pearson_r: float
+    mmrv: float
+
+
+def compare(store: ResultsStore, card: SuiteCard) -> Comparison:
+    """Pair each policy's latest sim run with its latest real run of this card (same content
+    hash); needs at least two policies with both."""
+    latest: dict[tuple[str, str], str] = {}
+    for run in store.runs():  # oldest first, so later runs win
+        if run.card_hash == card.content_hash:
+            latest[(run.policy, run.backend)] = run.id
+    pairs = []
+    for policy in sorted({p for p, _ in latest}):
+        if (policy, "sim") not in latest or (policy, "real") not in latest:
+            continue
+        sim_frame = store.episodes_frame(latest[(policy, "sim")])
+        real_frame = store.episodes_frame(latest[(policy, "real")])
+        sim, real = score_episodes(sim_frame), score_episodes(real_frame)
+        pairs.append(PolicyPair(policy, sim.iqm, real.iqm, sim.episodes, real.episodes,
+                                int(real_frame["aborted"].astype(bool).sum())))
+    if len(pairs) < 2:
+        raise ConfigError(f"comparing sim and real needs at least two policies run on "
+                          f"{card.name} with both --backend sim and --backend real; "
+                          f"found {len(pairs)}")
+    sim = [p.sim for p in pairs]
+    real = [p.real for p in pairs]
+    return Comparison(card.name, pairs, pearson_r(sim, real), mmrv(sim, real))

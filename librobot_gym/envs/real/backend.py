@@ -1,0 +1,164 @@
+"""The real-hardware backend of `RobotEnv`: a driver behind the safety layer, cameras, the
+operator console, and the robot's kinematics model.
+
+One control step: the action becomes joint targets through the same control law as in
+simulation (`ArmKinematics`), the safety layer clips them and sends them, the backend waits out
+the control period (or lets a lockstep twin advance it), then reads the robot and the cameras.
+Between episodes the driver's cell places the objects itself (the PyBullet twin) or the operator
+console asks a person to; at the end a success detector (a cell that reports object poses)
+judges, else the operator labels success and progress.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from librobot_gym.envs.real.cameras import FrameSource, open_cameras
+from librobot_gym.envs.real.console import EpisodeLabel, OperatorConsole
+from librobot_gym.envs.real.driver import Driver, RobotState, SceneReport, lockstep_advance
+from librobot_gym.envs.real.drivers import make_driver
+from librobot_gym.envs.real.kinematics import ArmKinematics
+from librobot_gym.envs.real.safety import SafetyLayer, SafetyLimits
+from librobot_gym.envs.tasks.base import TaskReset, WorldState
+from librobot_gym.errors import ConfigError
+from librobot_gym.robots import RobotSpec
+
+HOME_TIMEOUT = 30.0  # s for the between-episode move to the start posture
+
+
+def colour_names(task_reset: TaskReset, task) -> dict[str, str]:
+    """Object -> colour name for the operator's prompt, where the task names one (PickCup)."""
+    colour = getattr(task, "colour", None)
+    return {name: colour for name in task_reset.colours} if isinstance(colour, str) else {}
+
+
+class RealBackend:
+    """What `RobotEnv` needs of a backend (`reset`, `step`, `world_state`, `proprio`), on a
+    robot reached through `driver` (a `Driver` or a spec such as "bridge:ws://robot-pc:8765")."""
+
+    material = None  # no simulated terrain
+
+    def __init__(self, robot: RobotSpec, task, control_mode: str, control_hz: float,
+                 driver: Driver | str | None,
+                 cameras: dict[str, int | str | FrameSource] | None = None,
+                 operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
+        if driver is None:
+            raise ConfigError("a real env needs driver=...: 'bridge:ws://HOST:PORT' (a robot "
+                              "PC running `librobot bridge serve`), 'franky:HOST' (a Franka), "
+                              "or 'twin' / 'twin:lockstep' (the PyBullet twin)")
+        if robot.family != "arm":
+            raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
+                              f"{robot.family} robot")
+        self.robot, self.task = robot, task
+        self.control_dt = 1.0 / control_hz
+        self.driver = make_driver(driver, robot) if isinstance(driver, str) else driver
+        self.kinematics = ArmKinematics(robot, control_mode)
+        self.safety = SafetyLayer(self.driver,
+                                  limits or SafetyLimits.for_robot(robot, self.control_dt),
+                                  self.control_dt,
+                                  forward_kinematics=self.kinematics.tool_position)
+        self.cameras = open_cameras(cameras or {})
+        self.operator = operator or OperatorConsole()
+        self.violations: dict[str, float] = {}
+        self.missed_deadlines = 0
+        self._state: RobotState | None = None
+        self._scene: SceneReport | None = None
+        self._deadline = 0.0
+        self.automatic_cell = False
+        self.driver.connect()
+        self.safety.start()
+        self._read()
+
+    # --- episode -------------------------------------------------------------------------------
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
+        """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go."""
+        self.safety.end_episode()
+        self.driver.connect()  # no-op when connected; reconnects after a disconnect
+        opening = self.kinematics.controller.gripper_target(gripper_command) * 2.0
+        self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
+        if not self.automatic_cell:
+            self.operator.reset_scene(task_reset.instruction, task_reset.poses,
+                                      colour_names(task_reset, self.task))
+        if self.safety.faulted:
+            self.safety.rearm()
+        with self.safety.guard():
+            self.driver.move_to(np.asarray(joint_pos, dtype=np.float64), opening, HOME_TIMEOUT)
+        if not self.automatic_cell:
+            self.operator.confirm_start()
+        self._read()
+        self.violations = {}
+        self.safety.begin_episode()
+        self._deadline = time.monotonic() + self.control_dt
+
+    def step(self, physical_action: np.ndarray) -> bool:
+        """One control period on the robot. Driver and safety faults raise (typed)."""
+        state = self._state
+        self.kinematics.set_posture(state.joint_pos, state.gripper_opening)
+        targets, opening = self.kinematics.targets(physical_action)
+        self.violations = self.safety.command(targets, opening)
+        with self.safety.guard():
+            if not lockstep_advance(self.driver, self.control_dt):
+                self._wait_for_period()
+            self._read()
+        return True
+
+    def _wait_for_period(self) -> None:
+        now = time.monotonic()
+        if now < self._deadline:
+            time.sleep(self._deadline - now)
+            self._deadline += self.control_dt
+        else:  # late: count it and restart the schedule from now
+            self.missed_deadlines += 1
+            self._deadline = now + self.control_dt
+
+    def _read(self) -> None:
+        self._state = state = self.driver.read_state()
+        self.kinematics.set_posture(state.joint_pos, state.gripper_opening)
+        self.kinematics.controller.arm_qd[:] = state.joint_vel
+        self._scene = self.driver.scene()
+
+    # --- reading the world ---------------------------------------------------------------------
+    @property
+    def judges_success(self) -> bool:
+        """True when the cell reports object poses, so the task's own success test runs."""
+        return self._scene is not None
+
+    def world_state(self, privileged: bool = False) -> WorldState:
+        if privileged and self._scene is None:
+            raise ConfigError("this robot cell reports no object poses, so policies that need "
+                              "privileged state (the scripted expert) cannot run on it")
+        state, scene = self._state, self._scene or SceneReport()
+        ee_pos, ee_rot = self.kinematics.tool_pose()
+        lower, upper = self.robot.joint_lower, self.robot.joint_upper
+        return WorldState(
+            time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
+            gripper_opening=float(state.gripper_opening),
+            object_pos=dict(scene.object_pos), object_quat=dict(scene.object_quat),
+            grasped=dict(scene.grasped), robot_contacts=frozenset(),
+            near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
+                                  or np.any(state.joint_pos > upper - 0.01)),
+            joint_pos=state.joint_pos.copy())
+
+    def proprio(self, state: WorldState) -> list[np.ndarray]:
+        return self.kinematics.controller.proprio(state)
+
+    def images(self, size: tuple[int, int]) -> dict[str, np.ndarray]:
+        frames = dict(self.driver.camera_frames(size) or {})
+        for name, camera in self.cameras.items():
+            frames[name] = camera.read(size)
+        return frames
+
+    def label(self, instruction: str) -> EpisodeLabel:
+        """The operator's verdict at the end of an episode the cell cannot judge."""
+        self.safety.end_episode()
+        return self.operator.label(instruction)
+
+    def close(self) -> None:
+        try:
+            self.safety.close()
+        finally:
+            self.driver.close()
+            for camera in self.cameras.values():
+                camera.close()

@@ -1,0 +1,143 @@
+"""`librobot/Franka-PickCup-Real-v0` end to end on the PyBullet twin: same API as the sim env,
+the safety layer in the loop, the operator console where the cell cannot judge, faults that
+abort an episode without losing it, and sim-vs-real scoring through the benchmark runner."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import yaml
+
+from librobot_gym.benchmarks.cards import load_card
+from librobot_gym.benchmarks.compare import compare
+from librobot_gym.benchmarks.rollout import run_episode
+from librobot_gym.benchmarks.runner import run_suite
+from librobot_gym.benchmarks.store import ResultsStore
+from librobot_gym.envs.real.console import OperatorConsole
+from librobot_gym.envs.real.driver import DriverDisconnected
+from librobot_gym.envs.real.twin import TwinDriver
+from librobot_gym.errors import ConfigError, InvalidActionError
+from librobot_gym.policies import make_policy
+from librobot_gym.robots import get_robot
+
+REAL = "librobot/Franka-PickCup-Real-v0"
+SIM = "librobot/Franka-PickCup-v0"
+
+
+def test_a_real_env_says_which_driver_it_needs():
+    with pytest.raises(ConfigError, match="bridge:ws://HOST:PORT"):
+        gym.make(REAL)
+    with pytest.raises(ConfigError, match="backend='real'"):
+        gym.make(SIM, driver="twin")
+
+
+def test_same_spaces_and_info_as_the_sim_env_and_the_expert_succeeds_on_the_twin():
+    real = gym.make(REAL, driver="twin:lockstep", camera_size=48)
+    sim = gym.make(SIM, camera_size=48)
+    try:
+        assert real.observation_space == sim.observation_space
+        assert real.action_space == sim.action_space
+        obs, info = real.reset(seed=3)
+        assert real.observation_space.contains(obs)
+        assert obs["instruction"] == sim.reset(seed=3)[0]["instruction"]  # same task reset
+        assert set(info) == set(sim.reset(seed=3)[1])
+        with pytest.raises(InvalidActionError):
+            real.step(np.full(7, np.nan, np.float32))
+        result = run_episode(real, make_policy("expert", real), 3, REAL)
+        assert result.success_once and not result.aborted
+        assert result.task_metrics["grasped"] == 1.0  # judged by the twin's own measurements
+        assert "clipped_joint_step" in result.safety_events  # the safety layer was in the loop
+    finally:
+        real.close()
+        sim.close()
+
+
+class BlindTwin(TwinDriver):
+    """A cell without sensors: nobody places the cup for the env and nothing reports it."""
+
+    def reset_scene(self, poses, colours):
+        super().reset_scene(poses, colours)  # "the operator" puts it there
+        return False
+
+    def scene(self):
+        return None
+
+
+def test_without_a_detector_the_operator_sets_up_and_labels_the_episode():
+    transcript: list[str] = []
+    operator = OperatorConsole.scripted(["y", "y", "n", "35"], transcript)
+    env = gym.make(REAL, driver=BlindTwin(get_robot("franka_panda"), realtime=False),
+                   operator=operator, camera_size=32)
+    env.unwrapped.max_episode_steps = 3
+    try:
+        obs, info = env.reset(seed=0)
+        assert "Set up the scene" in transcript[0] and info["task_metrics"] == {}
+        with pytest.raises(ConfigError, match="reports no object poses"):
+            make_policy("expert", env).act(obs)
+        for _ in range(3):
+            obs, reward, terminated, truncated, info = env.step(np.zeros(7, np.float32))
+        assert truncated and not info["is_success"]
+        assert info["task_metrics"] == {"progress": 35.0}
+        assert any("Progress 0-100" in line for line in transcript)
+    finally:
+        env.close()
+
+
+class FlakyTwin(TwinDriver):
+    """Drops its link once, at the 10th command."""
+
+    def __init__(self, *args, **kwargs):
+        self.commands = self.stops = self.connects = 0
+        super().__init__(*args, **kwargs)
+
+    def command(self, joint_targets, gripper_opening):
+        self.commands += 1
+        if self.commands == 10:
+            raise DriverDisconnected("link lost (injected)")
+        super().command(joint_targets, gripper_opening)
+
+    def stop(self):
+        self.stops += 1
+        super().stop()
+
+    def connect(self):
+        self.connects += 1
+        super().connect()
+
+
+def test_a_fault_mid_episode_stops_the_robot_and_records_an_aborted_episode():
+    driver = FlakyTwin(get_robot("franka_panda"), realtime=False)
+    env = gym.make(REAL, driver=driver, camera_size=32)
+    try:
+        policy = make_policy("expert", env)
+        first = run_episode(env, policy, 0, REAL)
+        assert first.aborted and first.length == 9
+        assert first.abort_reason.startswith("DriverDisconnected: link lost")
+        assert driver.stops >= 1  # the safety layer stopped the robot
+        connects = driver.connects
+        second = run_episode(env, policy, 1, REAL)  # reset reconnects and re-arms
+        assert driver.connects > connects and not second.aborted and second.success_once
+    finally:
+        env.close()
+
+
+def test_bench_runs_on_the_twin_and_compares_with_sim(tmp_path):
+    card_path = tmp_path / "card.yaml"
+    card_path.write_text(yaml.safe_dump({
+        "suite": "pickcup-mini", "version": 0, "tasks": [{
+            "env": SIM, "episodes": 2, "seed_start": 50, "max_steps": 120,
+            "obs_modes": ["rgb", "state"], "control_mode": "ee_delta_pose",
+            "camera_size": 32, "variants": ["default"]}]}))
+    card = load_card(card_path)
+    store = ResultsStore(f"sqlite:///{tmp_path / 'results.db'}")
+    for policy in ("expert", "random"):
+        run_suite(card, policy, store, out_dir=tmp_path)
+        summary = run_suite(card, policy, store, backend="real", driver="twin:lockstep",
+                            out_dir=tmp_path)
+        assert summary.ran == 2
+    with pytest.raises(ConfigError, match="--driver"):
+        run_suite(card, "expert", store, backend="real")
+    result = compare(store, card)
+    pairs = {p.policy: p for p in result.pairs}
+    assert pairs["expert"].sim == 1.0 and pairs["expert"].real == 1.0
+    assert pairs["random"].real == 0.0 and pairs["expert"].real_episodes == 2
+    assert result.mmrv == 0.0 and result.pearson_r == pytest.approx(1.0)
