@@ -168,12 +168,6 @@ def _cmd_bench_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bridge_serve(args: argparse.Namespace) -> int:
-    from librobot_gym.envs.real.bridge import bridge_main
-
-    return bridge_main(args.rest)
-
-
 def _cmd_bench_show(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.store import ResultsStore, default_url
 
@@ -420,10 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bridge = sub.add_parser("bridge", help="host a robot driver for envs on another computer")
     bridge = bridge.add_subparsers(dest="bridge_command", required=True)
-    bserve = bridge.add_parser("serve", help="serve a driver (run this on the robot's PC)",
-                               add_help=False)
-    bserve.add_argument("rest", nargs=argparse.REMAINDER)
-    bserve.set_defaults(func=_cmd_bridge_serve)
+    bridge.add_parser("serve", help="serve a driver (run this on the robot's PC); "
+                                    "see `librobot bridge serve --help`")
 
     demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
     demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")
@@ -438,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     import librobot_gym  # noqa: F401  (registers the envs)
     from librobot_gym.errors import LibrobotError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["bridge", "serve"]:  # its own options (see `librobot bridge serve --help`)
+        from librobot_gym.envs.real.bridge import bridge_main
+
+        return bridge_main(argv[2:])
     args = build_parser().parse_args(argv)
     if getattr(args, "episodes", 1) < 1:
         console.print("[red]error:[/red] --episodes must be at least 1")

@@ -2,8 +2,9 @@
 
 `PolicyServer` (server.py) serves any librobot-gym policy to openpi's `WebsocketClientPolicy`
 or to our `RemotePolicy` (client.py), which is itself a Policy, so a model running on another
-process or machine acts in an env like a local one. msgpack_numpy.py is the array encoding,
-protocol.py the frames and keys both sides agree on, cli.py the `librobot serve` entry point.
+process or machine acts in an env like a local one. `librobot_gym.wire` has the array
+encoding, protocol.py the frames and keys both sides agree on, cli.py the `librobot serve`
+entry point.
 
 May import policies (and, in cli.py, envs); nothing else in the package imports it.
 """

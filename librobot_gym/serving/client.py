@@ -9,7 +9,6 @@ from the server, raises a typed error instead of hanging or returning garbage.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -23,18 +22,13 @@ from websockets.exceptions import WebSocketException
 from librobot_gym.errors import ConfigError, LibrobotError
 from librobot_gym.policies.base import PolicyCard, batch_size
 from librobot_gym.policies.vla.chunking import ActionChunker
-from librobot_gym.serving import msgpack_numpy
 from librobot_gym.serving.protocol import CARD_KEY, card_from_wire, wrap_obs
+from librobot_gym.wire import msgpack_numpy
+from librobot_gym.wire.websocket import CONNECT_OPTIONS
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Loopback and LAN servers are reached directly, never through an environment proxy (websockets
-# >= 15 honours one); websockets >= 17 warns about a connection opened outside a `with` unless
-# it opts in with legacy=True. Older versions lack both options, so pass only what exists.
-_OPTIONS = inspect.signature(websockets.sync.client.connect).parameters
-CONNECT_OPTIONS = {key: value for key, value in {"proxy": None, "legacy": True}.items()
-                   if key in _OPTIONS}
 
 
 class RemotePolicyError(LibrobotError, RuntimeError):

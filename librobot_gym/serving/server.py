@@ -27,7 +27,6 @@ from websockets.exceptions import ConnectionClosed
 
 from librobot_gym.errors import LibrobotError
 from librobot_gym.policies.base import Policy, batch_size
-from librobot_gym.serving import msgpack_numpy
 from librobot_gym.serving.protocol import (
     CARD_KEY,
     HEALTH_PATH,
@@ -35,6 +34,7 @@ from librobot_gym.serving.protocol import (
     card_to_wire,
     unwrap_obs,
 )
+from librobot_gym.wire import msgpack_numpy
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from librobot_gym.serving import (
     RemotePolicy,
     RemoteServerError,
     RemoteTimeoutError,
-    msgpack_numpy,
     remote_policy,
 )
+from librobot_gym.wire import msgpack_numpy
 
 # openpi's client opens its connection the pre-websockets-17 way; that is its business.
 pytestmark = pytest.mark.filterwarnings("ignore:connect\\(\\) must be used:DeprecationWarning")

@@ -2,6 +2,11 @@
 the safety layer in the loop, the operator console where the cell cannot judge, faults that
 abort an episode without losing it, and sim-vs-real scoring through the benchmark runner."""
 
+import socket
+import subprocess
+import sys
+import time
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -141,3 +146,46 @@ def test_bench_runs_on_the_twin_and_compares_with_sim(tmp_path):
     assert pairs["expert"].sim == 1.0 and pairs["expert"].real == 1.0
     assert pairs["random"].real == 0.0 and pairs["expert"].real_episodes == 2
     assert result.mmrv == 0.0 and result.pearson_r == pytest.approx(1.0)
+
+
+def start_bridge(port: int) -> subprocess.Popen:
+    """`librobot bridge serve` hosting a lockstep twin, as a robot PC would host its driver."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "librobot_gym.cli", "bridge", "serve", "--driver", "twin:lockstep",
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the bridge did not start")
+
+
+def test_through_the_bridge_a_lost_link_aborts_the_episode_and_a_new_one_continues():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bridge = start_bridge(port)
+    env = gym.make(REAL, driver=f"bridge:ws://127.0.0.1:{port}", camera_size=32)
+    try:
+        policy = make_policy("expert", env)
+        assert run_episode(env, policy, 4, REAL).success_once  # the twin, over the network
+        env.reset(seed=5)
+        policy.reset(seed=5)
+        obs = env.step(policy.act(env.unwrapped._last_obs))[0]
+        bridge.kill()  # the robot PC goes away mid-episode
+        bridge.wait(10)
+        with pytest.raises(DriverDisconnected, match=str(port)):
+            for _ in range(5):
+                obs = env.step(policy.act(obs))[0]
+        aborted = run_episode(env, policy, 6, REAL)  # reset cannot reach the robot either
+        assert aborted.aborted and "DriverDisconnected" in aborted.abort_reason
+        bridge = start_bridge(port)  # back up: the next episode reconnects and runs
+        assert run_episode(env, policy, 7, REAL).success_once
+    finally:
+        env.close()
+        bridge.kill()
+        bridge.wait(10)
