@@ -77,6 +77,8 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["control_mode"] = args.control_mode
     if args.camera_size:
         env_kwargs["camera_size"] = args.camera_size
+    if args.driver:
+        env_kwargs["driver"] = args.driver
     _run(args.env_id, args.policy, args.episodes, args.seed, args.video, args.results,
          env_kwargs)
     return 0
@@ -332,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--obs-mode", help="rgb | state | state_dict (default: the env's)")
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
     ro.add_argument("--camera-size", type=int, help="square camera images of this many pixels")
+    ro.add_argument("--driver", help="-Real- envs: bridge:ws://HOST:PORT | franky:HOST | twin")
     ro.set_defaults(func=_cmd_rollout)
 
     bench = sub.add_parser("bench", help="run and inspect benchmarks").add_subparsers(

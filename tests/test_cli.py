@@ -36,6 +36,17 @@ def test_random_policy_rollout_reports_low_success(capsys):
     assert "success rate 0.00" in capsys.readouterr().out
 
 
+def test_rollout_on_the_real_env_through_the_twin_with_a_video(tmp_path, capsys):
+    video = tmp_path / "real.mp4"
+    assert main(["rollout", "librobot/Franka-PickCup-Real-v0", "--driver", "twin:lockstep",
+                 "--policy", "expert", "--episodes", "1", "--seed", "2", "--camera-size", "32",
+                 "--video", str(video)]) == 0
+    assert "success rate 1.00" in capsys.readouterr().out
+    assert imageio.mimread(video, memtest=False)[0].shape[2] == 3  # the twin's own cameras
+    assert main(["rollout", "librobot/Franka-PickCup-Real-v0", "--episodes", "1"]) == 2
+    assert "needs driver=" in capsys.readouterr().out
+
+
 def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):
     assert main(["rollout", "librobot/Franka-PickCup-v0", "--policy", "oracle",
                  "--episodes", "1"]) == 2
