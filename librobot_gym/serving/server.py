@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from librobot_gym.serving.protocol import (
     unwrap_obs,
 )
 from librobot_gym.wire import msgpack_numpy
+from librobot_gym.wire.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +65,14 @@ def _health_check(connection: ServerConnection, request: Request) -> Response | 
     return None
 
 
-class PolicyServer:
+class PolicyServer(ThreadedServer):
     """Serves `policy` on ws://host:port (port 0: an ephemeral port, read `.port` once started).
 
     `serve_forever()` blocks (Ctrl-C to stop); `start()` / `stop()`, or `with PolicyServer(...)`,
     run it on a background thread, which is how tests and benchmarks use it.
     """
+
+    thread_name = "policy-server"
 
     def __init__(self, policy: Policy, host: str = "127.0.0.1", port: int = 0,
                  metadata: dict | None = None):
@@ -78,9 +80,7 @@ class PolicyServer:
         self.host, self.port = host, port
         self.metadata = {"protocol": PROTOCOL, CARD_KEY: card_to_wire(policy.card),
                          **(metadata or {})}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
+        ThreadedServer.__init__(self)
 
     @property
     def url(self) -> str:
@@ -108,8 +108,7 @@ class PolicyServer:
     # --- serving -------------------------------------------------------------------------------
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until `stop()`; `on_ready(url)` is called once the port is bound."""
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+        stopping = self._begin()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy") as executor:
             async def handler(websocket: ServerConnection) -> None:
                 await self._serve_connection(websocket, executor)
@@ -120,46 +119,10 @@ class PolicyServer:
                 logger.info("serving %s on %s", self.policy.card.name, self.url)
                 if on_ready is not None:
                     on_ready(self.url)
-                await self._stopping.wait()
+                await stopping.wait()
 
-    def serve_forever(self, on_ready: Callable[[str], None] | None = None) -> None:
-        """Serve on this thread until interrupted (KeyboardInterrupt propagates)."""
-        asyncio.run(self.run(on_ready))
-
-    def start(self, timeout: float = 10.0) -> PolicyServer:
-        """Serve on a daemon thread; returns once the port is bound (or raises why it failed)."""
-        if self._thread is not None:
-            raise RuntimeError(f"server on {self.url} is already running")
-        ready, failure = threading.Event(), []
-
-        def target() -> None:
-            try:
-                asyncio.run(self.run(lambda _: ready.set()))
-            except BaseException as exc:  # reported to start(); the thread then ends
-                failure.append(exc)
-                ready.set()
-
-        self._thread = threading.Thread(target=target, name="policy-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout) or failure:
-            self._thread = None
-            raise failure[0] if failure else TimeoutError(f"server did not start in {timeout}s")
+    def _started(self) -> PolicyServer:
         return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close every connection (code 1001), free the port and end the serving thread."""
-        if self._thread is None:
-            return
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout)
-        self._thread = None
-
-    def __enter__(self) -> PolicyServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     async def _serve_connection(self, websocket: ServerConnection,
                                 executor: ThreadPoolExecutor) -> None:

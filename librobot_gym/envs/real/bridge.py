@@ -51,6 +51,7 @@ from librobot_gym.envs.real.driver import (
     SceneReport,
 )
 from librobot_gym.errors import ConfigError
+from librobot_gym.wire.threaded import ThreadedServer
 from librobot_gym.wire.websocket import CONNECT_OPTIONS
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def error_type(exc: BaseException) -> str:
 
 
 # --- the robot PC's side ----------------------------------------------------------------------
-class BridgeServer:
+class BridgeServer(ThreadedServer):
     """Serves `driver` on ws://host:port to one client at a time (port 0: an ephemeral port).
 
     `start()` serves on a background thread and returns the bound port, `stop()` ends it;
@@ -91,6 +92,8 @@ class BridgeServer:
     driver: whoever made it does.
     """
 
+    thread_name = "bridge-server"
+
     def __init__(self, driver: Driver, host: str = "127.0.0.1", port: int = 0,
                  heartbeat_timeout: float = 0.5):
         if heartbeat_timeout <= 0:
@@ -98,9 +101,7 @@ class BridgeServer:
         self.driver = driver
         self.host, self.port, self.heartbeat_timeout = host, port, heartbeat_timeout
         self.client: str | None = None  # the address being served, if any
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
+        ThreadedServer.__init__(self)
         self._worker: ThreadPoolExecutor | None = None  # every driver call but stop, in order
         self._stopper: ThreadPoolExecutor | None = None  # stop, which must not queue behind
 
@@ -131,8 +132,7 @@ class BridgeServer:
     # --- lifecycle ---------------------------------------------------------------------------
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until `stop()`; `on_ready(url)` is called once the port is bound."""
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+        stopping = self._begin()
         with (ThreadPoolExecutor(1, thread_name_prefix="bridge-driver") as self._worker,
               ThreadPoolExecutor(1, thread_name_prefix="bridge-stop") as self._stopper):
             async with serve(self._serve_client, self.host, self.port, compression=None,
@@ -141,48 +141,10 @@ class BridgeServer:
                 logger.info("bridge for %s on %s", self.driver_name, self.url)
                 if on_ready is not None:
                     on_ready(self.url)
-                await self._stopping.wait()
+                await stopping.wait()
 
-    def serve_forever(self, on_ready: Callable[[str], None] | None = None) -> None:
-        """Serve on this thread until interrupted (KeyboardInterrupt propagates)."""
-        asyncio.run(self.run(on_ready))
-
-    def start(self, timeout: float = 10.0) -> int:
-        """Serve on a daemon thread; returns the bound port (or raises why it failed)."""
-        if self._thread is not None:
-            raise RuntimeError(f"bridge on {self.url} is already running")
-        ready, failure = threading.Event(), []
-
-        def target() -> None:
-            try:
-                asyncio.run(self.run(lambda _: ready.set()))
-            except BaseException as exc:  # reported to start(); the thread then ends
-                failure.append(exc)
-                ready.set()
-
-        self._thread = threading.Thread(target=target, name="bridge-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout) or failure:
-            self._thread = None
-            raise failure[0] if failure else TimeoutError(f"bridge did not start in {timeout}s")
+    def _started(self) -> int:
         return self.port
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close the connection (code 1001; the driver is stopped), free the port, end the
-        serving thread."""
-        if self._thread is None:
-            return
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout)
-        self._thread = None
-
-    def __enter__(self) -> BridgeServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # --- a session -----------------------------------------------------------------------------
     async def _serve_client(self, websocket: ServerConnection) -> None:
