@@ -64,7 +64,9 @@ class RobotEnv(gym.Env):
     `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode="rgb_array"`,
     `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
     `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
-    divide the control period), and task options such as `reward_type`.
+    divide the control period), and task options such as `reward_type`. With `backend="real"`
+    (the `-Real-` ids): `driver` (a spec such as "bridge:ws://robot-pc:8765" or a `Driver`),
+    `cameras` ({name: device index, URL or frame source}), `operator` (an `OperatorConsole`).
     """
 
     metadata = {
@@ -126,6 +128,7 @@ class RobotEnv(gym.Env):
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)
             if obs_mode != "rgb" and not self.sim.judges_success:
+                self.sim.close()  # do not leave the robot connected behind a refused env
                 raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this robot "
                                   f"cell does not report; use obs_mode='rgb'")
         elif driver is not None or cameras is not None or operator is not None:
