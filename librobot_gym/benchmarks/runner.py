@@ -116,7 +116,7 @@ def run_suite(
     if backend == "real":
         if not driver:
             raise ConfigError("--backend real needs --driver (e.g. bridge:ws://robot-pc:8765, "
-                              "franky:HOST, twin:lockstep)")
+                              "twin:lockstep)")
         if workers > 1 and not driver.startswith("twin"):
             raise ConfigError(f"one robot runs one episode at a time: --workers {workers} "
                               f"is only for simulated twins, not driver {driver!r}")

@@ -46,8 +46,8 @@ class RealBackend:
                  operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
         if driver is None:
             raise ConfigError("a real env needs driver=...: 'bridge:ws://HOST:PORT' (a robot "
-                              "PC running `librobot bridge serve`), 'franky:HOST' (a Franka), "
-                              "or 'twin' / 'twin:lockstep' (the PyBullet twin)")
+                              "PC running `librobot bridge serve`), or 'twin' / "
+                              "'twin:lockstep' (the PyBullet twin)")
         if robot.family != "arm":
             raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
                               f"{robot.family} robot")
