@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(VENV)/bin/librobot demo --out outputs/demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check librobot_gym tests benchmarks

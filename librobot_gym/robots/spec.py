@@ -183,6 +183,9 @@ class RobotSpec:
     tracks: TrackSpec | None = None
     bucket: BucketSpec | None = None
     base_joints: tuple[str, ...] = ()  # planar x, y, yaw of a mobile base, if any
+    # Box (lower xyz, upper xyz; m, base frame) the tool may reach on hardware: the safety
+    # layer's default workspace for this robot.
+    workspace: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
     @property
     def asset_path(self) -> Path:

@@ -14,10 +14,16 @@ ENV_IDS = registered_env_ids()
 SIM_IDS = [env_id for env_id in ENV_IDS if "-Real-" not in env_id]
 
 
+# No robot is reachable here: each hardware env is pointed at the stand-in for its robot.
+REAL_TEST_DRIVERS = {
+    "librobot/Franka-PickCup-Real-v0": "twin:lockstep",  # the PyBullet twin
+}
+
+
 def make(env_id: str, **kwargs) -> gym.Env:
-    """The env; hardware envs are pointed at the PyBullet twin in lockstep (no robot here)."""
+    """The env; hardware envs get their stand-in driver from REAL_TEST_DRIVERS."""
     if "-Real-" in env_id:
-        kwargs.setdefault("driver", "twin:lockstep")
+        kwargs.setdefault("driver", REAL_TEST_DRIVERS[env_id])
     return gym.make(env_id, **kwargs)
 
 

@@ -79,12 +79,16 @@ class SafetyLimits:
                               f"gripper opening >= 0; got {self}")
 
     @classmethod
-    def for_robot(cls, robot: RobotSpec, control_dt: float,
-                  workspace=((0.2, -0.5, 0.01), (0.8, 0.5, 0.8)), margin: float = 0.02,
-                  velocity_fraction: float = 0.5) -> SafetyLimits:
+    def for_robot(cls, robot: RobotSpec, control_dt: float, workspace=None,
+                  margin: float = 0.02, velocity_fraction: float = 0.5) -> SafetyLimits:
         """Limits from the robot's published ones: joint limits shrunk by `margin` (rad), a
         velocity cap of `velocity_fraction` of each joint's max velocity, hence a step of at
-        most that cap times `control_dt`, and a workspace box for the tool."""
+        most that cap times `control_dt`, and a workspace box for the tool (`robot.workspace`
+        unless given)."""
+        workspace = workspace or robot.workspace
+        if workspace is None:
+            raise ConfigError(f"robot {robot.name!r} declares no workspace box; pass "
+                              "workspace=((x, y, z), (x, y, z)) in metres, base frame")
         velocity = velocity_fraction * np.array([j.max_velocity for j in robot.joints])
         return cls(joint_lower=robot.joint_lower + margin, joint_upper=robot.joint_upper - margin,
                    max_joint_step=velocity * control_dt, max_joint_velocity=velocity,

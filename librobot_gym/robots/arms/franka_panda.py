@@ -86,4 +86,5 @@ FRANKA_PANDA = RobotSpec(
         max_opening=0.08,
         max_force=70.0,
     ),
+    workspace=((0.2, -0.5, 0.01), (0.8, 0.5, 0.8)),
 )
