@@ -45,9 +45,10 @@ class RealBackend:
                  cameras: dict[str, int | str | FrameSource] | None = None,
                  operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
         if driver is None:
-            raise ConfigError("a real env needs driver=...: 'bridge:ws://HOST:PORT' (a robot "
-                              "PC running `librobot bridge serve`), or 'twin' / "
-                              "'twin:lockstep' (the PyBullet twin)")
+            raise ConfigError("a real env needs driver=...: 'franky:HOST' (a Franka at its "
+                              "FCI address), 'bridge:ws://HOST:PORT' (a robot PC running "
+                              "`librobot bridge serve`), or 'twin' / 'twin:lockstep' (the "
+                              "PyBullet twin)")
         if robot.family != "arm":
             raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
                               f"{robot.family} robot")

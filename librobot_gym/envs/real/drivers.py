@@ -3,6 +3,7 @@
     twin                      the PyBullet twin in this process (real-time clock)
     twin:lockstep             the twin advancing exactly one control period per step
     bridge:ws://HOST:PORT     any driver hosted by `librobot bridge serve` on another computer
+    franky:HOST               a Franka (Panda / FR3) at its FCI address, through franky
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from librobot_gym.envs.real.driver import Driver
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
 
-SPECS = ("twin", "twin:lockstep", "bridge:ws://HOST:PORT")
+SPECS = ("twin", "twin:lockstep", "bridge:ws://HOST:PORT", "franky:HOST")
 
 
 def make_driver(spec: str, robot: RobotSpec, **options) -> Driver:
@@ -27,4 +28,8 @@ def make_driver(spec: str, robot: RobotSpec, **options) -> Driver:
         from librobot_gym.envs.real.bridge import BridgeDriver
 
         return BridgeDriver(rest, **options)
+    if kind == "franky":
+        from librobot_gym.envs.real.franky_driver import FrankyDriver
+
+        return FrankyDriver(robot, host=rest, **options)
     raise ConfigError(f"unknown driver {spec!r}; expected one of {', '.join(SPECS)}")
