@@ -467,3 +467,69 @@ def _raises(action, kind):
     except kind:
         return True
     return False
+
+
+# --- the env on the simulated robot -----------------------------------------------------------
+class CuttingPolicy:
+    """Small random actions; cuts the link to the robot at step `cut_at` of the episode it is
+    told to (a cable pulled mid-episode)."""
+
+    def __init__(self, env, proxy, cut_in_episode, cut_at=3):
+        from librobot_gym.policies.base import PolicyCard
+
+        self.card = PolicyCard("random-small")
+        self.space, self.proxy = env.action_space, proxy
+        self.cut_in_episode, self.cut_at = cut_in_episode, cut_at
+        self.episode, self.steps = -1, 0
+        self.rng = np.random.default_rng(0)
+
+    def reset(self, seed=None):
+        self.episode, self.steps = self.episode + 1, 0
+
+    def act(self, obs):
+        self.steps += 1
+        if self.episode == self.cut_in_episode and self.steps == self.cut_at:
+            self.proxy.cut()
+        return (0.3 * self.rng.uniform(-1, 1, self.space.shape)).astype(self.space.dtype)
+
+
+def test_the_real_env_on_franky_aborts_an_episode_on_a_cut_link_and_continues(cell):
+    """`librobot/Franka-PickCup-Real-v0` on the Franka driver: operator-labelled episodes, a link
+    cut mid-episode -> the robot stopped and the episode recorded as aborted, the next reset
+    reconnects."""
+    import gymnasium as gym
+
+    from librobot_gym.benchmarks.rollout import run_episode
+    from librobot_gym.envs.real.cameras import ArrayFrameSource
+    from librobot_gym.envs.real.console import OperatorConsole
+
+    sim, proxy = cell
+    proxy.clear()
+    real = "librobot/Franka-PickCup-Real-v0"
+    frames = [np.zeros((48, 48, 3), np.uint8)]
+    # per episode: scene ready, start, [success?, progress] unless it aborts
+    operator = OperatorConsole.scripted(["y", "y", "n", "10", "y", "y", "y", "y", "n", "20"])
+    env = gym.make(real, driver=FrankyDriver(FRANKA_PANDA, host=LOOPBACK, realtime=False),
+                   operator=operator, camera_size=32,
+                   cameras={"front": ArrayFrameSource(frames), "wrist": ArrayFrameSource(frames)})
+    env.unwrapped.max_episode_steps = 6
+    policy = CuttingPolicy(env, proxy, cut_in_episode=1)
+    try:
+        first = run_episode(env, policy, 0, real)
+        assert not first.aborted and first.length == 6
+        assert first.task_metrics["progress"] == 10.0
+        cut = run_episode(env, policy, 1, real)
+        assert cut.aborted and cut.length == 2, cut
+        assert cut.abort_reason.split(":")[0] in ("DriverDisconnected", "WatchdogTimeout")
+        print(f"\ncut mid-episode: aborted, {cut.abort_reason[:120]}")
+        proxy.restore()
+        again = run_episode(env, policy, 2, real)  # reset reconnects, homes and re-arms
+        assert not again.aborted and again.length == 6 and again.task_metrics["progress"] == 20.0
+    finally:
+        proxy.clear()
+        env.close()
+        with contextlib.suppress(DriverError):  # leave the sim at home for the next tests
+            drv = FrankyDriver(FRANKA_PANDA, host=LOOPBACK, realtime=False)
+            drv.connect()
+            drv.move_to(SIM_HOME, 0.04, timeout=60)
+            drv.close()
