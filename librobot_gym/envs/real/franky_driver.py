@@ -350,6 +350,11 @@ class FrankyDriver(Driver):
                              "recovery, e.g. unlocking the brakes or releasing the stop button, "
                              "may be needed), then connect() again")
         self._fault = None
+        # franky keeps the last motion's failure until it is polled; a motion the reflex
+        # aborted while the fault was seen elsewhere (a reading) predates the recovery.
+        with contextlib.suppress(DriverError):
+            self._call("recovering from errors", "poll_motion", benign=True)
+        self._fault = None
         reading = self._reading
         if reading is not None:
             with reading.cond:  # the readings so far predate the recovery

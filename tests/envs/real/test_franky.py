@@ -27,16 +27,16 @@ import numpy as np
 import pytest
 
 from librobot_gym.envs.real.driver import DriverDisconnected, DriverError, RobotFault
-from librobot_gym.envs.real.faults import (
+from librobot_gym.envs.real.fault_proxy import FaultProxy
+from librobot_gym.envs.real.franky_driver import FrankyDriver
+from librobot_gym.envs.real.franky_sim_process import (
     GRIPPER_PORT,
     LOOPBACK,
     ROBOT_PORT,
-    FaultProxy,
     FrankySim,
     free_port_pair,
     port_is_free,
 )
-from librobot_gym.envs.real.franky_driver import FrankyDriver
 from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
 
 pytestmark = pytest.mark.xdist_group("franky")
