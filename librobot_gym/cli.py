@@ -291,6 +291,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                                                          f"(health: GET /healthz); Ctrl-C stops"))
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    """Record a servo-bus arm's calibration with a person at the arm (prompts on the terminal)."""
+    from librobot_gym.envs.real.feetech.bus import FeetechBus
+    from librobot_gym.envs.real.feetech.calibration import record_calibration
+    from librobot_gym.envs.real.feetech.driver import joint_names_and_limits
+    from librobot_gym.errors import ConfigError
+    from librobot_gym.robots import get_robot
+
+    robot = get_robot(args.robot)
+    names, limits = joint_names_and_limits(robot)
+    try:
+        ids = [int(i) for i in args.ids.split(",")]
+    except ValueError:
+        raise ConfigError(f"--ids wants servo ids separated by commas, e.g. 1,2,3,4,5,6; "
+                          f"got {args.ids!r}") from None
+    bus = FeetechBus(args.port)
+    bus.open()
+    try:
+        calibration = record_calibration(bus, robot.name, args.robot_id, names, ids, limits,
+                                         ask=lambda prompt: input(prompt),
+                                         recentre=not args.no_recentre)
+    finally:
+        bus.close()
+    console.print(f"calibration saved to {calibration.save(args.out)}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The pickcup card for the expert and random policies, scored side by side."""
     from librobot_gym.benchmarks.cards import load_card
@@ -420,6 +447,16 @@ def build_parser() -> argparse.ArgumentParser:
     bridge = bridge.add_subparsers(dest="bridge_command", required=True)
     bridge.add_parser("serve", help="serve a driver (run this on the robot's PC); "
                                     "see `librobot bridge serve --help`")
+
+    cal = sub.add_parser("calibrate", help="calibrate a servo-bus arm (SO-100) at its zero pose")
+    cal.add_argument("robot", choices=["so100"])
+    cal.add_argument("--port", required=True, help="the bus adapter, e.g. /dev/ttyACM0")
+    cal.add_argument("--robot-id", required=True, help="name of this arm, e.g. lab-left")
+    cal.add_argument("--ids", default="1,2,3,4,5,6", help="servo ids in joint order")
+    cal.add_argument("--out", help="calibration file (default: the per-robot-id cache file)")
+    cal.add_argument("--no-recentre", action="store_true",
+                     help="keep the servos' offsets; record their readings at zero instead")
+    cal.set_defaults(func=_cmd_calibrate)
 
     demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
     demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml")

@@ -22,10 +22,12 @@ class EnvEntry:
 
 ENV_TABLE: tuple[EnvEntry, ...] = (
     EnvEntry("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200),
+    EnvEntry("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200),
     EnvEntry("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200),
     # Real hardware: the same robot, task, spaces and success test; pass driver=... to make.
     EnvEntry("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200,
              {"backend": "real"}),
+    EnvEntry("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, {"backend": "real"}),
 )
 
 
@@ -50,7 +52,8 @@ def env_ids() -> list[str]:
 
 
 def env_doc(env_id: str) -> str:
-    """The Markdown documentation of a registered env (its task's docstring)."""
+    """The Markdown documentation of a registered env: its task's docstring, or the task's
+    doc for this env's robot where it has one (`env_docs`, e.g. PickCup at the SO-100's scale)."""
     import inspect
 
     from librobot_gym.envs.tasks import TASKS
@@ -58,5 +61,7 @@ def env_doc(env_id: str) -> str:
 
     for entry in ENV_TABLE:
         if entry.id == env_id:
-            return inspect.cleandoc(TASKS[entry.task].__doc__ or "")
+            task = TASKS[entry.task]
+            doc = getattr(task, "env_docs", {}).get(entry.robot) or task.__doc__
+            return inspect.cleandoc(doc or "")
     raise ConfigError(f"unknown env id {env_id!r}; known: {', '.join(env_ids())}")

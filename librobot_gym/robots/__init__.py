@@ -4,6 +4,7 @@ Robots know nothing of tasks or backends; everything above may import from here.
 """
 
 from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
+from librobot_gym.robots.arms.so100 import SO100
 from librobot_gym.robots.heavy.excavator import EXCAVATOR
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -18,7 +19,7 @@ from librobot_gym.robots.spec import (
     TrackSpec,
 )
 
-ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (FRANKA_PANDA, EXCAVATOR)}
+ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (FRANKA_PANDA, SO100, EXCAVATOR)}
 
 
 def get_robot(name: str) -> RobotSpec:
@@ -36,5 +37,5 @@ def get_robot(name: str) -> RobotSpec:
 __all__ = [
     "ROBOTS", "get_robot", "ActionDim", "BucketSpec", "CameraSpec", "ControlModeSpec",
     "GripperSpec", "HydraulicSpec", "JointSpec", "ProprioField", "RobotSpec", "TrackSpec",
-    "FRANKA_PANDA", "EXCAVATOR",
+    "FRANKA_PANDA", "SO100", "EXCAVATOR",
 ]

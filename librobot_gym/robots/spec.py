@@ -8,6 +8,7 @@ MJCF file that models it. Backends (MuJoCo, real hardware) read it; tasks ask it
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -109,12 +110,48 @@ class CameraSpec:
 
 @dataclass(frozen=True)
 class GripperSpec:
-    """A parallel gripper: its finger joints, the geoms that grasp, and its stroke."""
+    """A gripper: its joints, the geoms that grasp, and its stroke.
+
+    `kind` "parallel": slide fingers (the Franka Hand), each finger moves half the opening, so
+    the opening is the sum of the finger positions (m). `kind` "jaw": one hinged jaw closing on
+    a fixed one (the SO-100). The centre of the moving pad's face sits `jaw_radius` m from the
+    hinge axis, which lies in the plane of the fixed pad's face, and crosses that plane at joint
+    angle `jaw_closed` (rad; the jaw opens as the angle grows), so the opening (m, from the
+    fixed pad's face to the moving pad's centre) is jaw_radius * sin(q - jaw_closed), for
+    openings up to jaw_radius. Callers convert with `opening_from_joints` and
+    `joints_from_opening` and never assume either kind.
+    """
 
     joints: tuple[str, ...]
     pad_geoms: tuple[str, ...]
     max_opening: float  # distance between the pads when fully open, m
     max_force: float  # continuous grasp force, N
+    kind: str = "parallel"  # "parallel" (slide fingers) or "jaw" (one hinged jaw)
+    jaw_radius: float = 0.0  # m, hinge axis to the moving pad's contact point ("jaw" only)
+    jaw_closed: float = 0.0  # rad, joint angle at which the pads touch ("jaw" only)
+
+    def __post_init__(self) -> None:
+        from librobot_gym.errors import ConfigError
+
+        if self.kind not in ("parallel", "jaw"):
+            raise ConfigError(f"gripper kind must be 'parallel' or 'jaw', got {self.kind!r}")
+        if self.kind == "jaw" and (len(self.joints) != 1 or self.jaw_radius <= 0
+                                   or self.max_opening > self.jaw_radius):
+            raise ConfigError("a 'jaw' gripper has exactly one hinge joint and a jaw_radius > 0 "
+                              "with max_opening <= jaw_radius; fix its GripperSpec")
+
+    def opening_from_joints(self, q: np.ndarray) -> float:
+        """Distance between the pads (m) for the gripper joint positions `q` (one per joint)."""
+        if self.kind == "parallel":
+            return float(np.sum(q))
+        return self.jaw_radius * math.sin(float(q[0]) - self.jaw_closed)
+
+    def joints_from_opening(self, opening: float) -> np.ndarray:
+        """Gripper joint positions (m per finger, or rad for a jaw) that give `opening` (m)."""
+        if self.kind == "parallel":
+            return np.full(len(self.joints), opening / len(self.joints))
+        ratio = min(max(opening / self.jaw_radius, -1.0), 1.0)
+        return np.array([self.jaw_closed + math.asin(ratio)])
 
 
 @dataclass(frozen=True)
@@ -186,6 +223,14 @@ class RobotSpec:
     # Box (lower xyz, upper xyz; m, base frame) the tool may reach on hardware: the safety
     # layer's default workspace for this robot.
     workspace: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    # Weight of the orientation rows (rad) against the position rows (m) in the ee_delta_pose
+    # IK step. 1.0 solves the full 6-D delta (an arm with >= 6 joints); an arm with fewer joints
+    # cannot meet every 6-D delta, and a weight < 1 makes the least-squares step favour the
+    # position: 1 rad of orientation error costs as much as w m of position error.
+    ik_rotation_weight: float = 1.0
+    # Damping of that least-squares step (m), None: the controller's default (0.05, sized for
+    # the Franka). Jacobians scale with the arm's reach, so a small arm wants a smaller one.
+    ik_damping: float | None = None
 
     @property
     def asset_path(self) -> Path:

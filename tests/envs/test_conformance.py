@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
+from librobot_gym.envs.real.cameras import ArrayFrameSource
 from librobot_gym.errors import InvalidActionError
 from tests.conftest import registered_env_ids
 
@@ -17,13 +18,28 @@ SIM_IDS = [env_id for env_id in ENV_IDS if "-Real-" not in env_id]
 # No robot is reachable here: each hardware env is pointed at the stand-in for its robot.
 REAL_TEST_DRIVERS = {
     "librobot/Franka-PickCup-Real-v0": "twin:lockstep",  # the PyBullet twin
+    "librobot/SO100-PickCup-Real-v0": "feetech:emulator:lockstep",  # servo-bus emulator
+    "librobot/Excavator-DigDump-Real-v0": "j1939:emulator:lockstep",  # ECU on virtual CAN
 }
+# Stand-ins that render no camera images of their own get noise frames (cameras of a cell).
+DRIVERS_WITH_CAMERAS = ("twin:lockstep",)
+
+
+def noise_cameras(env_id: str) -> dict[str, ArrayFrameSource]:
+    rng = np.random.default_rng(0)
+    robot = gym.spec(env_id).kwargs["robot"]
+    from librobot_gym.robots import get_robot
+
+    return {camera.name: ArrayFrameSource(lambda: rng.integers(0, 256, (48, 48, 3), np.uint8))
+            for camera in get_robot(robot).cameras}
 
 
 def make(env_id: str, **kwargs) -> gym.Env:
     """The env; hardware envs get their stand-in driver from REAL_TEST_DRIVERS."""
     if "-Real-" in env_id:
         kwargs.setdefault("driver", REAL_TEST_DRIVERS[env_id])
+        if kwargs["driver"] not in DRIVERS_WITH_CAMERAS:
+            kwargs.setdefault("cameras", noise_cameras(env_id))
     return gym.make(env_id, **kwargs)
 
 
@@ -149,9 +165,15 @@ def test_blow_up_is_reported_as_truncation(env_id):
         env.close()
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+# Worker processes build their own envs from picklable arguments: hardware envs whose stand-in
+# renders its own cameras only (the others need FrameSource objects made in the worker).
+VECTOR_IDS = [env_id for env_id in ENV_IDS
+              if REAL_TEST_DRIVERS.get(env_id, DRIVERS_WITH_CAMERAS[0]) in DRIVERS_WITH_CAMERAS]
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
 def test_async_vector_env_steps(env_id):
-    hardware = {"driver": "twin:lockstep"} if "-Real-" in env_id else {}
+    hardware = {"driver": REAL_TEST_DRIVERS[env_id]} if "-Real-" in env_id else {}
     envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="async",
                         camera_size=32, **hardware)
     try:

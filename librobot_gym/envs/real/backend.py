@@ -77,7 +77,7 @@ class RealBackend:
         """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go."""
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
-        opening = self.kinematics.controller.gripper_target(gripper_command) * 2.0
+        opening = self.kinematics.gripper_opening(gripper_command)  # m, any gripper kind
         self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
         if not self.automatic_cell:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses,

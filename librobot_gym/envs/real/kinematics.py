@@ -30,17 +30,23 @@ class ArmKinematics:
         """Pose the model as the robot measured it (Jacobians and tool pose follow)."""
         self.controller.arm_q[:] = joint_pos
         if len(self._fingers):
-            self.data.qpos[self._fingers] = gripper_opening / len(self._fingers)
+            self.data.qpos[self._fingers] = self.robot.gripper.joints_from_opening(
+                gripper_opening)
         mujoco.mj_kinematics(self.model, self.data)
         mujoco.mj_comPos(self.model, self.data)
+
+    def gripper_opening(self, gripper_command: float) -> float:
+        """The opening (m) a gripper command in [-1, 1] asks for."""
+        return self.controller.gripper_opening(gripper_command)
 
     def targets(self, physical_action: np.ndarray) -> tuple[np.ndarray, float]:
         """(joint targets rad, gripper opening m) for an action in physical units, from the
         posture last set: what the simulator's controller would ask its actuators for."""
-        self.controller.apply(np.asarray(physical_action, dtype=np.float64))
-        ctrl = self.data.ctrl
-        opening = 2.0 * float(ctrl[self.n_arm]) if self.robot.gripper else 0.0
-        return ctrl[: self.n_arm].copy(), opening  # the gripper target is half the opening
+        action = np.asarray(physical_action, dtype=np.float64)
+        self.controller.apply(action)
+        opening = self.controller.gripper_opening(action[-1]) \
+            if self.robot.gripper else 0.0
+        return self.data.ctrl[: self.n_arm].copy(), opening
 
     def tool_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """(position [3] m, rotation [3, 3]) of the tool frame at the posture last set."""

@@ -18,6 +18,10 @@ deterministic, and `command()` still checks the age of the state it reads.
 
 Latch: after any fault (watchdog, driver error, an exception inside `guard()`, `stop()`),
 nothing is sent until `rearm()`, which checks that the robot reports a fresh state first.
+
+The watchdog, the latch, `guard()` and `rearm()` live in `SafetyCore`, which every safety layer
+shares; what differs is the clipping policy. `SafetyLayer` clips joint targets for arms;
+`envs/real/machine_safety.py` clips valve commands for hydraulic machines on the same core.
 """
 
 from __future__ import annotations
@@ -102,13 +106,13 @@ def _excess(position: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float
     return float(np.linalg.norm(np.maximum(lower - position, 0) + np.maximum(position - upper, 0)))
 
 
-class SafetyLayer:
-    """Clips and sends commands to `driver`, watches it, and latches faults (module doc)."""
+class SafetyCore:
+    """The watchdog, the fault latch, `guard()` and `rearm()` (module doc), for any driver with
+    `read_state()` and `stop()`. Subclasses add a clipping policy and a `command()` that sends
+    through `_send()`."""
 
-    def __init__(self, driver: Driver, limits: SafetyLimits, control_dt: float,
-                 forward_kinematics: Callable[[np.ndarray], np.ndarray] | None = None):
-        self.driver, self.limits, self.control_dt = driver, limits, float(control_dt)
-        self.forward_kinematics = forward_kinematics
+    def __init__(self, driver, control_dt: float):
+        self.driver, self.control_dt = driver, float(control_dt)
         self.timeout = STALE_PERIODS * self.control_dt
         self._driver_clock = getattr(driver, "now", None) or time.monotonic
         self._polls = getattr(driver, "realtime", True) is not False
@@ -116,10 +120,156 @@ class SafetyLayer:
         self._fault_lock = threading.Lock()  # guards _fault only, never held during driver calls
         self._running = False  # inside an episode: commands are due every period
         self._last_command = time.monotonic()
-        self._last_opening: float | None = None
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+
+    def _forget_last_command(self) -> None:
+        """Hook: drop what the clipping remembers of the last command (a new episode, a rearm)."""
+
+    def _send(self, send: Callable[[RobotState], dict[str, float]]) -> dict[str, float]:
+        """Run `send(fresh state) -> violations` under the latch: raises the latched fault (a
+        `SafetyFault`) if there is one; any exception on the way stops the robot and latches."""
+        self._raise_if_faulted()
+        try:
+            violations = send(self._read_fresh_state())
+            self._last_command = time.monotonic()
+        except BaseException as error:
+            self._trip(error)
+            raise
+        if self._fault is not None:  # the watchdog fired while we were sending
+            self.driver.stop()
+            self._raise_if_faulted()
+        return violations
+
+    def _read_fresh_state(self) -> RobotState:
+        state = self.driver.read_state()
+        age = self._driver_clock() - state.stamp
+        if age > self.timeout:
+            raise WatchdogTimeout(
+                f"the newest robot state is {age:.3f} s old (limit {self.timeout:.3f} s): the "
+                "link to the robot stalled and the robot was stopped; check the connection, "
+                "then call rearm()")
+        return state
+
+    def _raise_if_faulted(self) -> None:
+        fault = self._fault
+        if fault is None:
+            return
+        if isinstance(fault, SafetyFault):
+            raise fault.with_traceback(None)  # the same fault each time, not a growing trace
+        raise SafetyFault(f"the robot was stopped after {fault!r}; nothing is sent until "
+                          "rearm() (call it after checking the robot)") from fault
+
+    def _trip(self, error: BaseException) -> None:
+        """Latch `error` (the first fault wins) and stop the robot."""
+        with self._fault_lock:
+            if self._fault is None:
+                self._fault = error
+        self.driver.stop()
+
+    # --- episodes, watchdog, latch ----------------------------------------------------------
+    def begin_episode(self) -> None:
+        """Commands are due every control period from now on (the watchdog checks)."""
+        self._last_command = time.monotonic()
+        self._forget_last_command()
+        self._running = True
+
+    def end_episode(self) -> None:
+        """No more commands are due (homing, the operator resetting the scene)."""
+        self._running = False
+
+    def start(self) -> None:
+        """Start the watchdog thread (idempotent; none for a lockstep driver, see module doc)."""
+        if self._closed:
+            raise SafetyFault("this safety layer was closed; make a new SafetyLayer")
+        if self._polls and (self._thread is None or not self._thread.is_alive()):
+            self._halt.clear()
+            self._thread = threading.Thread(target=self._watch, name="safety-watchdog",
+                                            daemon=True)
+            self._thread.start()
+
+    @property
+    def watching(self) -> bool:
+        """True while the watchdog thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _watch(self) -> None:
+        while not self._halt.wait(self.control_dt / POLLS_PER_PERIOD):
+            if self._fault is not None:
+                continue  # already stopped and latched
+            try:
+                self._read_fresh_state()
+                late = time.monotonic() - self._last_command
+                if self._running and late > self.timeout:
+                    raise WatchdogTimeout(
+                        f"no command for {late:.3f} s (limit {self.timeout:.3f} s) during an "
+                        "episode: the control loop stalled and the robot was stopped; check "
+                        "the policy and the loop, then call rearm()")
+            except BaseException as error:  # a stale state, a late loop or a driver error
+                self._trip(error)
+
+    def stop(self) -> None:
+        """Stop the robot now and latch, so nothing moves it until `rearm()` (idempotent)."""
+        self._trip(SafetyFault("stop() was called; call rearm() to command the robot again"))
+
+    def rearm(self) -> None:
+        """Clear the latched fault once the driver reads without error and the state is fresh;
+        otherwise raise (`DriverError` from the driver, `WatchdogTimeout`) and stay latched."""
+        if self._closed:
+            raise SafetyFault("this safety layer was closed; make a new SafetyLayer")
+        self._read_fresh_state()
+        with self._fault_lock:
+            self._last_command = time.monotonic()
+            self._forget_last_command()
+            self._fault = None
+
+    @property
+    def fault(self) -> BaseException | None:
+        """The latched fault, or None when armed."""
+        return self._fault
+
+    @property
+    def faulted(self) -> bool:
+        return self._fault is not None
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[SafetyCore]:
+        """Any exception inside (KeyboardInterrupt included) stops the robot, latches, re-raises."""
+        try:
+            yield self
+        except BaseException as error:
+            self._trip(error)
+            raise
+
+    def close(self) -> None:
+        """Stop the watchdog thread, then the robot; the layer stays latched for good."""
+        self._closed = True
+        self._halt.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1.0)
+        self._trip(SafetyFault("the safety layer was closed; make a new one"))
+
+    def __enter__(self) -> SafetyCore:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class SafetyLayer(SafetyCore):
+    """Clips and sends joint commands to an arm's `driver`, watches it, and latches faults."""
+
+    def __init__(self, driver: Driver, limits: SafetyLimits, control_dt: float,
+                 forward_kinematics: Callable[[np.ndarray], np.ndarray] | None = None):
+        super().__init__(driver, control_dt)
+        self.limits = limits
+        self.forward_kinematics = forward_kinematics
+        self._last_opening: float | None = None
+
+    def _forget_last_command(self) -> None:
+        self._last_opening = None
 
     # --- clipping ---------------------------------------------------------------------------
     def check(self, joint_targets, gripper_opening, current_joint_pos,
@@ -193,131 +343,12 @@ class SafetyLayer:
     def command(self, joint_targets, gripper_opening) -> dict[str, float]:
         """Clip and send one command; returns the violations. Raises the latched fault (a
         `SafetyFault`) if there is one; any exception on the way stops the robot and latches."""
-        self._raise_if_faulted()
-        try:
-            state = self._read_fresh_state()
+        def send(state: RobotState) -> dict[str, float]:
             hold = state.gripper_opening if self._last_opening is None else self._last_opening
             targets, opening, violations = self.check(joint_targets, gripper_opening,
                                                       state.joint_pos, hold)
             self.driver.command(targets, opening)
-            self._last_command, self._last_opening = time.monotonic(), opening
-        except BaseException as error:
-            self._trip(error)
-            raise
-        if self._fault is not None:  # the watchdog fired while we were sending
-            self.driver.stop()
-            self._raise_if_faulted()
-        return violations
+            self._last_opening = opening
+            return violations
 
-    def _read_fresh_state(self) -> RobotState:
-        state = self.driver.read_state()
-        age = self._driver_clock() - state.stamp
-        if age > self.timeout:
-            raise WatchdogTimeout(
-                f"the newest robot state is {age:.3f} s old (limit {self.timeout:.3f} s): the "
-                "link to the robot stalled and the robot was stopped; check the connection, "
-                "then call rearm()")
-        return state
-
-    def _raise_if_faulted(self) -> None:
-        fault = self._fault
-        if fault is None:
-            return
-        if isinstance(fault, SafetyFault):
-            raise fault.with_traceback(None)  # the same fault each time, not a growing trace
-        raise SafetyFault(f"the robot was stopped after {fault!r}; nothing is sent until "
-                          "rearm() (call it after checking the robot)") from fault
-
-    def _trip(self, error: BaseException) -> None:
-        """Latch `error` (the first fault wins) and stop the robot."""
-        with self._fault_lock:
-            if self._fault is None:
-                self._fault = error
-        self.driver.stop()
-
-    # --- episodes, watchdog, latch ----------------------------------------------------------
-    def begin_episode(self) -> None:
-        """Commands are due every control period from now on (the watchdog checks)."""
-        self._last_command, self._last_opening = time.monotonic(), None
-        self._running = True
-
-    def end_episode(self) -> None:
-        """No more commands are due (homing, the operator resetting the scene)."""
-        self._running = False
-
-    def start(self) -> None:
-        """Start the watchdog thread (idempotent; none for a lockstep driver, see module doc)."""
-        if self._closed:
-            raise SafetyFault("this safety layer was closed; make a new SafetyLayer")
-        if self._polls and (self._thread is None or not self._thread.is_alive()):
-            self._halt.clear()
-            self._thread = threading.Thread(target=self._watch, name="safety-watchdog",
-                                            daemon=True)
-            self._thread.start()
-
-    @property
-    def watching(self) -> bool:
-        """True while the watchdog thread runs."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def _watch(self) -> None:
-        while not self._halt.wait(self.control_dt / POLLS_PER_PERIOD):
-            if self._fault is not None:
-                continue  # already stopped and latched
-            try:
-                self._read_fresh_state()
-                late = time.monotonic() - self._last_command
-                if self._running and late > self.timeout:
-                    raise WatchdogTimeout(
-                        f"no command for {late:.3f} s (limit {self.timeout:.3f} s) during an "
-                        "episode: the control loop stalled and the robot was stopped; check "
-                        "the policy and the loop, then call rearm()")
-            except BaseException as error:  # a stale state, a late loop or a driver error
-                self._trip(error)
-
-    def stop(self) -> None:
-        """Stop the robot now and latch, so nothing moves it until `rearm()` (idempotent)."""
-        self._trip(SafetyFault("stop() was called; call rearm() to command the robot again"))
-
-    def rearm(self) -> None:
-        """Clear the latched fault once the driver reads without error and the state is fresh;
-        otherwise raise (`DriverError` from the driver, `WatchdogTimeout`) and stay latched."""
-        if self._closed:
-            raise SafetyFault("this safety layer was closed; make a new SafetyLayer")
-        self._read_fresh_state()
-        with self._fault_lock:
-            self._last_command, self._last_opening = time.monotonic(), None
-            self._fault = None
-
-    @property
-    def fault(self) -> BaseException | None:
-        """The latched fault, or None when armed."""
-        return self._fault
-
-    @property
-    def faulted(self) -> bool:
-        return self._fault is not None
-
-    @contextlib.contextmanager
-    def guard(self) -> Iterator[SafetyLayer]:
-        """Any exception inside (KeyboardInterrupt included) stops the robot, latches, re-raises."""
-        try:
-            yield self
-        except BaseException as error:
-            self._trip(error)
-            raise
-
-    def close(self) -> None:
-        """Stop the watchdog thread, then the robot; the layer stays latched for good."""
-        self._closed = True
-        self._halt.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=1.0)
-        self._trip(SafetyFault("the safety layer was closed; make a new one"))
-
-    def __enter__(self) -> SafetyLayer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+        return self._send(send)

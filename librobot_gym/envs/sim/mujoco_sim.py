@@ -26,6 +26,10 @@ _BADQVEL = int(mujoco.mjtWarning.mjWARN_BADQVEL)
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 
 
+def _no_gripper(q: np.ndarray) -> float:
+    return 0.0
+
+
 class MujocoSim:
     """One MuJoCo model and its data, driven at the control rate with `substeps` physics steps.
 
@@ -69,6 +73,7 @@ class MujocoSim:
         self._tool_pos = d.site_xpos[self.tool_site]
         self._tool_mat = d.site_xmat[self.tool_site]
         self._finger_q = d.qpos[self._fingers]
+        self._opening_of = gripper.opening_from_joints if gripper else _no_gripper
         self._objects_qpos = {name: (d.qpos[q: q + 3], d.qpos[q + 3: q + 7])
                               for name, (q, _) in self.free.items()}
         self._warnings = d.warning.number  # live view of MuJoCo's warning counters
@@ -105,8 +110,10 @@ class MujocoSim:
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
         self._arm_q[:] = joint_pos
-        if self.robot.gripper:
-            self._finger_q[:] = self.controller.gripper_target(gripper_command)
+        gripper = self.robot.gripper
+        if gripper:
+            self._finger_q[:] = gripper.joints_from_opening(
+                self.controller.gripper_opening(gripper_command))
         for name, (pos, quat) in task_reset.poses.items():
             if name in self.fixed_body:
                 m.body_pos[self.fixed_body[name]] = pos
@@ -166,7 +173,7 @@ class MujocoSim:
             time=d.time,
             ee_pos=self._tool_pos.copy(),
             ee_rot=self._tool_mat.reshape(3, 3).copy(),
-            gripper_opening=float(self._finger_q.sum()),
+            gripper_opening=self._opening_of(self._finger_q),
             object_pos=object_pos,
             object_quat=object_quat,
             grasped=grasped,

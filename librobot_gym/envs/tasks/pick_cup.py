@@ -1,4 +1,8 @@
-"""PickCup: lift a coloured cup off the table with any arm that has a tool frame and a gripper."""
+"""PickCup: lift a coloured cup off the table with any arm that has a tool frame and a gripper.
+
+The numbers that scale with the arm (cup, reset patch, table, lift, grasp) come from its
+`PickCupLayout` (`pick_cup_layouts.py`); the module constants below are the Franka's.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from librobot_gym.envs.tasks.base import (
     TaskReset,
     WorldState,
 )
+from librobot_gym.envs.tasks.pick_cup_layouts import FRANKA, LAYOUTS, TOOL_DOWN, layout_for
 
 COLOURS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.85, 0.12, 0.10, 1.0),
@@ -32,15 +37,20 @@ TEMPLATES = (
     "raise the {colour} cup",
 )
 
-CUP_RADIUS = 0.03  # m; fits the Franka Hand's 0.08 m stroke with 1 cm to spare per side
-CUP_HALF_HEIGHT = 0.05  # m
-CUP_MASS = 0.15  # kg
-LIFT_SUCCESS = 0.10  # m above the rest height, while held
-TABLE_TOP = 0.0  # the robot base stands on the table top
+# The Franka's layout, by its historical names.
+CUP_RADIUS = FRANKA.cup_radius  # m; fits the Franka Hand's 0.08 m stroke with 1 cm to spare
+CUP_HALF_HEIGHT = FRANKA.cup_half_height  # m
+CUP_MASS = FRANKA.cup_mass  # kg
+LIFT_SUCCESS = FRANKA.lift_success  # m above the rest height, while held
+TABLE_TOP = 0.0  # the robot base stands on the table top, for every layout
 
 # Reset distribution of the cup centre on the table, in the robot base frame (m, rad).
-CUP_X_RANGE = (0.42, 0.62)
-CUP_Y_RANGE = (-0.18, 0.18)
+CUP_X_RANGE = FRANKA.cup_x_range
+CUP_Y_RANGE = FRANKA.cup_y_range
+
+__all__ = ["COLOURS", "CUP_HALF_HEIGHT", "CUP_MASS", "CUP_RADIUS", "CUP_X_RANGE", "CUP_Y_RANGE",
+           "LAYOUTS", "LIFT_SUCCESS", "TABLE_TOP", "TEMPLATES", "TOOL_DOWN", "PickCup",
+           "PickCupExpert"]
 
 
 def _yaw_quat(yaw: float) -> np.ndarray:
@@ -95,6 +105,8 @@ class PickCup(Task):
     """
 
     name = "pick_cup"
+    # Env docs of the other arms' layouts (robot name -> Markdown), for `env_doc`.
+    env_docs = {name: layout.doc for name, layout in LAYOUTS.items() if layout.doc}
     max_episode_steps = 200  # 10 s at 20 Hz
     floor_height = -0.75  # the robot stands on a 0.75 m table
 
@@ -105,31 +117,39 @@ class PickCup(Task):
         if robot.tool_site is None or robot.gripper is None:
             raise ConfigError(f"PickCup needs a robot with a tool frame and a gripper; "
                               f"{robot.name!r} has none")
-        self.rest_height = TABLE_TOP + CUP_HALF_HEIGHT
+        self.layout = layout_for(robot.name)
+        self.lift_success = self.layout.lift_success
+        self.rest_height = TABLE_TOP + self.layout.cup_half_height
         self.colour = "red"
 
     def scene(self) -> list[SceneObject]:
+        lay = self.layout
+        cx, (hx, hy), (dx, dy) = lay.table_centre_x, lay.table_half_size, lay.leg_offset
         table = SceneObject(
-            "table", "box", (0.6, 0.6, 0.025), (0.45, 0.0, TABLE_TOP - 0.025),
+            "table", "box", (hx, hy, 0.025), (cx, 0.0, TABLE_TOP - 0.025),
             (0.62, 0.48, 0.34, 1.0),
             parts=tuple(
-                ObjectPart("box", (0.025, 0.025, 0.36), (0.45 + sx * 0.55, sy * 0.55, -0.385),
+                ObjectPart("box", (0.025, 0.025, 0.36), (cx + sx * dx, sy * dy, -0.385),
                            (0.3, 0.3, 0.3, 1.0))
                 for sx in (-1, 1) for sy in (-1, 1)
             ),
         )
+        radius, half_height = lay.cup_radius, lay.cup_half_height
+        handle = lay.handle_size
         cup = SceneObject(
-            "cup", "cylinder", (CUP_RADIUS, CUP_HALF_HEIGHT), (0.5, 0.0, self.rest_height),
-            COLOURS["red"], mass=CUP_MASS, friction=1.0,
+            "cup", "cylinder", (radius, half_height),
+            (*lay.cup_start, self.rest_height),
+            COLOURS["red"], mass=lay.cup_mass, friction=1.0,
             # A handle makes the cup's yaw visible in the images; it does not collide.
-            parts=(ObjectPart("box", (0.008, 0.005, 0.025), (CUP_RADIUS + 0.008, 0.0, 0.005)),),
+            parts=(ObjectPart("box", handle, (radius + handle[0], 0.0, lay.handle_z)),),
         )
         return [table, cup]
 
     def reset(self, rng: np.random.Generator) -> TaskReset:
         self.colour = str(rng.choice(list(COLOURS)))
         template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
-        pos = np.array([rng.uniform(*CUP_X_RANGE), rng.uniform(*CUP_Y_RANGE), self.rest_height])
+        pos = np.array([rng.uniform(*self.layout.cup_x_range),
+                        rng.uniform(*self.layout.cup_y_range), self.rest_height])
         quat = _yaw_quat(rng.uniform(-np.pi, np.pi))
         return TaskReset(
             instruction=template.format(colour=self.colour),
@@ -149,7 +169,7 @@ class PickCup(Task):
 
     def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
         lift, distance, held = self._measure(state)
-        success = held and lift >= LIFT_SUCCESS
+        success = held and lift >= self.lift_success
         metrics = {"lift_height": lift, "tcp_to_cup": distance, "grasped": float(held)}
         return success, self.failure(state), self._reward(lift, distance, held, success), metrics
 
@@ -173,7 +193,7 @@ class PickCup(Task):
             return 0.0
         # Dense shaping in [0, 1): reach the cup, hold it, raise it.
         reach = 1.0 - math.tanh(10.0 * distance)
-        lift_progress = min(max(lift / LIFT_SUCCESS, 0.0), 1.0) if held else 0.0
+        lift_progress = min(max(lift / self.lift_success, 0.0), 1.0) if held else 0.0
         return 0.25 * reach + 0.25 * float(held) + 0.45 * lift_progress
 
     def metrics(self, state: WorldState) -> dict[str, float]:
@@ -191,49 +211,59 @@ class PickCup(Task):
         return PickCupExpert(self)
 
 
-# Tool pointing straight down with the fingers closing along world y (Franka's ready pose).
-TOOL_DOWN = np.diag([1.0, -1.0, -1.0])
-
-
 class PickCupExpert:
-    """Scripted grasp from privileged state: hover above, descend, close, lift."""
+    """Scripted grasp from privileged state: hover above, descend, close, lift. Distances and
+    the tool orientation are the layout's."""
 
     APPROACH, DESCEND, CLOSE, LIFT = range(4)
-    HOVER = 0.12  # m above the cup centre
-    GRASP_OFFSET = 0.01  # m: pads a little above the cup centre
-    CLOSE_STEPS = 6  # 0.3 s at 20 Hz for the fingers to close
 
     def __init__(self, task: PickCup):
         self.task = task
+        lay = task.layout
+        self.tool_rot = lay.tool_rot
+        self.hover_offset = np.array(lay.hover_offset)
+        self.grasp_offset = np.array(lay.grasp_offset)
+        self.close_offset = np.array(lay.close_offset)
+        self.close_steps = lay.close_steps
+        self.lift_to = lay.lift_to
+        self.approach_tol, self.grasp_tol = lay.approach_tolerance, lay.grasp_tolerance
+        self.descend_abort, self.settle_step = lay.descend_abort, lay.settle_step
         self.reset()
 
     def reset(self) -> None:
         self.phase = self.APPROACH
         self.closing_steps = 0
+        self._settled = not self.settle_step  # the tool moved <= settle_step in the last step
+        self._last_ee: np.ndarray | None = None
 
     def act(self, state: WorldState) -> EeCommand:
-        cup = state.object_pos["cup"]
-        hover = cup + np.array([0.0, 0.0, self.HOVER])
-        grasp = cup + np.array([0.0, 0.0, self.GRASP_OFFSET])
-        err_xy = np.linalg.norm(state.ee_pos[:2] - cup[:2])
+        if self.settle_step:
+            last, self._last_ee = self._last_ee, state.ee_pos.copy()
+            self._settled = last is not None and \
+                float(np.linalg.norm(state.ee_pos - last)) <= self.settle_step
+        cup, tool = state.object_pos["cup"], self.tool_rot
+        hover = cup + self.hover_offset
+        grasp = cup + self.grasp_offset
+        err_xy = np.linalg.norm(state.ee_pos[:2] - grasp[:2])
         if self.phase == self.APPROACH:
-            if err_xy < 0.008 and abs(state.ee_pos[2] - hover[2]) < 0.03:
+            if err_xy < self.approach_tol and abs(state.ee_pos[2] - hover[2]) < 0.03 \
+                    and self._settled:
                 self.phase = self.DESCEND
-            return EeCommand(hover, TOOL_DOWN, 1.0)
+            return EeCommand(hover, tool, 1.0)
         if self.phase == self.DESCEND:
-            if err_xy > 0.02:
+            if err_xy > self.descend_abort:
                 self.phase = self.APPROACH
-            elif np.linalg.norm(state.ee_pos - grasp) < 0.006:
+            elif np.linalg.norm(state.ee_pos - grasp) < self.grasp_tol:
                 self.phase = self.CLOSE
-            return EeCommand(grasp, TOOL_DOWN, 1.0)
+            return EeCommand(grasp, tool, 1.0)
         if self.phase == self.CLOSE:
             self.closing_steps += 1
-            if self.closing_steps >= self.CLOSE_STEPS:
+            if self.closing_steps >= self.close_steps:
                 self.phase = self.LIFT
-            return EeCommand(grasp, TOOL_DOWN, -1.0)
+            return EeCommand(cup + self.close_offset, tool, -1.0)
         # LIFT: if the cup slipped out, start over.
         if not state.grasped["cup"] and self.task.lift_height(state) < 0.01:
             self.reset()
-            return EeCommand(hover, TOOL_DOWN, 1.0)
-        lift_to = np.array([cup[0], cup[1], self.task.rest_height + 0.25])
-        return EeCommand(lift_to, TOOL_DOWN, -1.0)
+            return EeCommand(hover, tool, 1.0)
+        lift_to = np.array([grasp[0], grasp[1], self.task.rest_height + self.lift_to])
+        return EeCommand(lift_to, tool, -1.0)
