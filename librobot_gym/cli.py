@@ -361,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--obs-mode", help="rgb | state | state_dict (default: the env's)")
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
     ro.add_argument("--camera-size", type=int, help="square camera images of this many pixels")
-    ro.add_argument("--driver", help="-Real- envs: franky:HOST | bridge:ws://HOST:PORT | "
-                                    "twin | twin:lockstep")
+    ro.add_argument("--driver", help="-Real- envs: franky:HOST | feetech:PORT | "
+                                    "j1939:CHANNEL | bridge:ws://HOST:PORT | twin | "
+                                    "twin:lockstep | feetech:emulator | j1939:emulator")
     ro.set_defaults(func=_cmd_rollout)
 
     bench = sub.add_parser("bench", help="run and inspect benchmarks").add_subparsers(
@@ -371,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
     run.add_argument("--policy", default="expert", help="expert | random | ppo:MODEL | sac:MODEL")
     run.add_argument("--backend", default="sim", help="sim | real")
-    run.add_argument("--driver", help="real backend: franky:HOST | bridge:ws://HOST:PORT "
-                                      "| twin | twin:lockstep")
+    run.add_argument("--driver", help="real backend: franky:HOST | feetech:PORT | "
+                                      "j1939:CHANNEL | bridge:ws://HOST:PORT | twin | "
+                                      "twin:lockstep | feetech:emulator | j1939:emulator")
     run.add_argument("--executor", default="local", help="local | ray")
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--db", help="results database URL (default: sqlite in --out)")

@@ -46,9 +46,10 @@ class RealBackend:
                  operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
         if driver is None:
             raise ConfigError("a real env needs driver=...: 'franky:HOST' (a Franka at its "
-                              "FCI address), 'bridge:ws://HOST:PORT' (a robot PC running "
-                              "`librobot bridge serve`), or 'twin' / 'twin:lockstep' (the "
-                              "PyBullet twin)")
+                              "FCI address), 'feetech:/dev/ttyACM0' (an SO-100's servo bus), "
+                              "'bridge:ws://HOST:PORT' (a robot PC running `librobot bridge "
+                              "serve`), or a stand-in: 'twin' / 'twin:lockstep' (the Franka's "
+                              "PyBullet twin), 'feetech:emulator[:lockstep]'")
         if robot.family != "arm":
             raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
                               f"{robot.family} robot")

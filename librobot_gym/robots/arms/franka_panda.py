@@ -4,13 +4,11 @@ Limits are Franka's published joint position/velocity/torque limits; the MJCF as
 (`assets/franka_panda.xml`) is built from the published Denavit-Hartenberg table.
 """
 
+from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
 from librobot_gym.robots.spec import (
-    ActionDim,
     CameraSpec,
-    ControlModeSpec,
     GripperSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
 )
 
@@ -30,33 +28,16 @@ JOINTS = tuple(JointSpec(n, lo, hi, v, t) for n, lo, hi, v, t in _JOINT_LIMITS)
 MAX_STEP_TRANSLATION = 0.03  # m
 MAX_STEP_ROTATION = 0.2  # rad
 
-_GRIPPER_DIM = ActionDim(
-    "gripper", "normalised opening", -1.0, 1.0, "-1 = closed, +1 = fully open (0.08 m)"
+# The Franka Hand: two slide fingers, 0.08 m stroke, 70 N continuous grasp force.
+GRIPPER = GripperSpec(
+    joints=("finger_joint1", "finger_joint2"),
+    pad_geoms=("left_pad", "right_pad"),
+    max_opening=0.08,
+    max_force=70.0,
 )
 
-EE_DELTA_POSE = ControlModeSpec(
-    "ee_delta_pose",
-    tuple(
-        ActionDim(f"d{axis}", "m", -MAX_STEP_TRANSLATION, MAX_STEP_TRANSLATION,
-                  f"tool-centre-point translation along world {axis} this step")
-        for axis in "xyz"
-    )
-    + tuple(
-        ActionDim(f"d{axis}", "rad", -MAX_STEP_ROTATION, MAX_STEP_ROTATION,
-                  f"tool rotation about world {axis[-1]} this step")
-        for axis in ("roll_x", "pitch_y", "yaw_z")
-    )
-    + (_GRIPPER_DIM,),
-    "Cartesian delta of the tool centre point in the robot base frame, plus gripper opening.",
-)
-
-JOINT_POS = ControlModeSpec(
-    "joint_pos",
-    tuple(ActionDim(j.name, "rad", j.lower, j.upper, "absolute joint position target")
-          for j in JOINTS)
-    + (_GRIPPER_DIM,),
-    "Absolute joint position targets scaled to the joint limits, plus gripper opening.",
-)
+CONTROL_MODES = arm_control_modes(JOINTS, MAX_STEP_TRANSLATION, MAX_STEP_ROTATION,
+                                  GRIPPER.max_opening)
 
 FRANKA_PANDA = RobotSpec(
     name="franka_panda",
@@ -64,15 +45,9 @@ FRANKA_PANDA = RobotSpec(
     asset="franka_panda.xml",
     joints=JOINTS,
     actuators=tuple(f"actuator{i}" for i in range(1, 8)) + ("gripper",),
-    control_modes={m.name: m for m in (EE_DELTA_POSE, JOINT_POS)},
+    control_modes=CONTROL_MODES,
     default_control_mode="ee_delta_pose",
-    proprio=(
-        ProprioField("joint_pos", 7, "rad"),
-        ProprioField("joint_vel", 7, "rad/s"),
-        ProprioField("gripper_opening", 1, "m"),
-        ProprioField("ee_pos", 3, "m"),
-        ProprioField("ee_quat", 4, "quaternion wxyz"),
-    ),
+    proprio=arm_proprio(7),
     cameras=(
         CameraSpec("front", "world", 50.0),
         CameraSpec("wrist", "hand", 75.0),
@@ -80,11 +55,6 @@ FRANKA_PANDA = RobotSpec(
     # Franka's "ready" pose: tool 0.49 m above the base, pointing down.
     home_qpos=(0.0, -0.785398, 0.0, -2.356194, 0.0, 1.570796, 0.785398),
     tool_site="tcp",
-    gripper=GripperSpec(
-        joints=("finger_joint1", "finger_joint2"),
-        pad_geoms=("left_pad", "right_pad"),
-        max_opening=0.08,
-        max_force=70.0,
-    ),
+    gripper=GRIPPER,
     workspace=((0.2, -0.5, 0.01), (0.8, 0.5, 0.8)),
 )

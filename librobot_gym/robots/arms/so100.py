@@ -19,13 +19,11 @@ as the angle grows. Link offsets are the published SO-ARM100 kinematics (see the
 `assets/so100.xml`, written for this project with primitive geoms).
 """
 
+from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
 from librobot_gym.robots.spec import (
-    ActionDim,
     CameraSpec,
-    ControlModeSpec,
     GripperSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
 )
 
@@ -67,35 +65,10 @@ GRIPPER = GripperSpec(
 MAX_STEP_TRANSLATION = 0.015  # m
 MAX_STEP_ROTATION = 0.15  # rad
 
-_GRIPPER_DIM = ActionDim(
-    "gripper", "normalised opening", -1.0, 1.0, "-1 = closed, +1 = fully open (0.06 m)"
-)
-
-EE_DELTA_POSE = ControlModeSpec(
-    "ee_delta_pose",
-    tuple(
-        ActionDim(f"d{axis}", "m", -MAX_STEP_TRANSLATION, MAX_STEP_TRANSLATION,
-                  f"tool-centre-point translation along world {axis} this step")
-        for axis in "xyz"
-    )
-    + tuple(
-        ActionDim(f"d{axis}", "rad", -MAX_STEP_ROTATION, MAX_STEP_ROTATION,
-                  f"tool rotation about world {axis[-1]} this step")
-        for axis in ("roll_x", "pitch_y", "yaw_z")
-    )
-    + (_GRIPPER_DIM,),
-    "Cartesian delta of the tool centre point in the robot base frame, plus gripper opening. "
+CONTROL_MODES = arm_control_modes(
+    JOINTS, MAX_STEP_TRANSLATION, MAX_STEP_ROTATION, GRIPPER.max_opening,
     "Five joints cannot meet every 6-D delta: the IK step favours the position "
-    "(ik_rotation_weight).",
-)
-
-JOINT_POS = ControlModeSpec(
-    "joint_pos",
-    tuple(ActionDim(j.name, "rad", j.lower, j.upper, "absolute joint position target")
-          for j in JOINTS)
-    + (_GRIPPER_DIM,),
-    "Absolute joint position targets scaled to the joint limits, plus gripper opening.",
-)
+    "(ik_rotation_weight).")
 
 SO100 = RobotSpec(
     name="so100",
@@ -103,15 +76,9 @@ SO100 = RobotSpec(
     asset="so100.xml",
     joints=JOINTS,
     actuators=tuple(j.name for j in JOINTS) + ("gripper",),
-    control_modes={m.name: m for m in (EE_DELTA_POSE, JOINT_POS)},
+    control_modes=CONTROL_MODES,
     default_control_mode="ee_delta_pose",
-    proprio=(
-        ProprioField("joint_pos", 5, "rad"),
-        ProprioField("joint_vel", 5, "rad/s"),
-        ProprioField("gripper_opening", 1, "m"),
-        ProprioField("ee_pos", 3, "m"),
-        ProprioField("ee_quat", 4, "quaternion wxyz"),
-    ),
+    proprio=arm_proprio(5),
     cameras=(
         CameraSpec("front", "world", 50.0),
         CameraSpec("wrist", "gripper_body", 80.0),

@@ -37,6 +37,7 @@ from librobot_gym.envs.real.driver import (
 )
 from librobot_gym.serving.client import CONNECT_OPTIONS
 from librobot_gym.wire import msgpack_numpy
+from tests.envs.real.waiting import wait_until
 
 HEARTBEAT = 0.5  # the server's heartbeat_timeout in these tests
 ROOT = Path(__file__).resolve().parents[3]
@@ -151,15 +152,6 @@ def bridge(server):
     driver.connect()
     yield driver
     driver.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 # --- round trips ------------------------------------------------------------------------------
@@ -317,7 +309,7 @@ def test_a_silent_client_gets_the_robot_stopped(arm, server):
     assert ask(ws, {"v": 1, "id": 1, "op": "command",
                     "args": {"joint_targets": np.ones(7), "gripper_opening": 0.0}})["ok"]
     last = time.monotonic()
-    assert wait_for(lambda: arm.stops, HEARTBEAT + 1.0)
+    assert wait_until(lambda: arm.stops, HEARTBEAT + 1.0)
     assert HEARTBEAT - 0.05 <= arm.stops[0] - last <= HEARTBEAT + 0.3
     with pytest.raises(ConnectionClosed):  # and its session is over
         ws.recv(timeout=2)
@@ -329,7 +321,7 @@ def test_a_killed_client_gets_the_robot_stopped(arm, server):
     assert ask(ws, {"v": 1, "id": 1, "op": "ping"})["ok"]
     ws.socket.close()  # no closing handshake, as when the process dies
     killed = time.monotonic()
-    assert wait_for(lambda: arm.stops, HEARTBEAT + 1.0)
+    assert wait_until(lambda: arm.stops, HEARTBEAT + 1.0)
     assert arm.stops[0] - killed <= HEARTBEAT + 0.3
 
 
@@ -353,7 +345,7 @@ def test_stop_overtakes_a_slow_move(arm, bridge):
     time.sleep(0.2)
     asked = time.monotonic()
     bridge.stop()  # from another thread, while move_to holds the link
-    assert wait_for(lambda: arm.stops, 0.5) and arm.stops[0] - asked < 0.3
+    assert wait_until(lambda: arm.stops, 0.5) and arm.stops[0] - asked < 0.3
     mover.join()
     arm.delay = 0.0
     assert bridge.read_state().joint_pos.shape == (7,)

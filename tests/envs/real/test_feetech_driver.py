@@ -40,6 +40,7 @@ from librobot_gym.envs.real.safety import SafetyLayer, SafetyLimits
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies import make_policy
 from librobot_gym.robots import SO100
+from tests.envs.real.waiting import wait_until
 
 CALIBRATION = default_calibration(SO100)
 IDS = CALIBRATION.servo_ids
@@ -67,15 +68,6 @@ def flush(driver) -> None:
 def goals(emulator) -> dict[int, int]:
     with emulator.lock:
         return {i: emulator.servo(i).get(STS3215.GOAL_POSITION) for i in IDS}
-
-
-def wait_until(predicate, timeout: float = 2.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
 
 
 def held(emulator, ids=IDS) -> bool:

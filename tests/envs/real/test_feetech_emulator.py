@@ -15,6 +15,7 @@ from librobot_gym.envs.real.feetech import protocol as p
 from librobot_gym.envs.real.feetech.bus import PORT_ERRORS
 from librobot_gym.envs.real.feetech.emulator import ServoBusEmulator
 from librobot_gym.envs.real.feetech.protocol import STS3215
+from tests.envs.real.waiting import wait_until
 
 GOAL, PRESENT, TORQUE = (STS3215.GOAL_POSITION.address, STS3215.PRESENT_POSITION.address,
                          STS3215.TORQUE_ENABLE.address)
@@ -30,15 +31,6 @@ def bus():
             yield emulator, port, scs.PacketHandler(0)
         finally:
             port.closePort()
-
-
-def wait_until(predicate, timeout=2.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_ping_read_write_and_the_motion_model(bus):

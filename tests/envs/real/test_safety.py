@@ -22,6 +22,7 @@ from librobot_gym.envs.real.safety import (
     WatchdogTimeout,
 )
 from librobot_gym.robots import get_robot
+from tests.envs.real.waiting import wait_until
 
 ROBOT = get_robot("franka_panda")
 HOME = np.array(ROBOT.home_qpos)
@@ -87,15 +88,6 @@ def franka_fk():
         return data.site_xpos[site].copy()
 
     return tool_position
-
-
-def wait_for(predicate, timeout: float = 2.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return predicate()
 
 
 def layer(driver: Driver, control_dt: float = 0.05, fk=None, **workspace) -> SafetyLayer:
@@ -203,7 +195,7 @@ def test_watchdog_stops_within_two_periods_of_stale_state():
         time.sleep(dt)
         assert not driver.stops and not safety.faulted  # fresh state, no episode: all quiet
         frozen = driver.freeze()
-        assert wait_for(lambda: driver.stops)
+        assert wait_until(lambda: driver.stops)
         delay = driver.stops[0] - frozen
         assert 2 * dt <= delay <= 2 * dt + 0.1
         assert isinstance(safety.fault, WatchdogTimeout)
@@ -229,7 +221,7 @@ def test_missed_command_deadline_faults_and_latches_until_rearm():
         safety.begin_episode()
         safety.command(HOME, 0.04)
         last = time.monotonic()
-        assert wait_for(lambda: driver.stops)
+        assert wait_until(lambda: driver.stops)
         assert 2 * dt <= driver.stops[0] - last <= 2 * dt + 0.1
         assert isinstance(safety.fault, WatchdogTimeout) and "no command" in str(safety.fault)
         with pytest.raises(WatchdogTimeout):
@@ -258,7 +250,7 @@ def test_watchdog_stops_on_a_driver_error_while_reading():
     driver = RecordingDriver()
     with layer(driver, 0.05) as safety:
         driver.read_error = RobotFault("reflex: joint 4 torque")
-        assert wait_for(lambda: driver.stops)
+        assert wait_until(lambda: driver.stops)
         assert safety.fault is driver.read_error
         with pytest.raises(SafetyFault, match="rearm") as raised:
             safety.command(HOME, 0.04)
