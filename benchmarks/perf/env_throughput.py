@@ -1,6 +1,6 @@
 """Env throughput, measured side by side in one run on one core.
 
-For every registered env (or those named with --env):
+For every registered simulated env (or those named with --env):
   * state mode: env steps/s and the real-time factor (simulated seconds per wall second);
   * raw MuJoCo: the same model replaying the exact control sequence the env produced, with
     `mj_step(nstep=substeps)` and nothing else. The overhead ratio is env time / raw time, timed
@@ -160,7 +160,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     pin_to_one_core()
-    env_ids = args.env or sorted(i for i in gym.registry if i.startswith("librobot/"))
+    # Hardware envs have no MuJoCo model to replay: simulated envs only.
+    env_ids = args.env or sorted(i for i in gym.registry
+                                 if i.startswith("librobot/") and "-Real-" not in i)
     rows = [measure_librobot(env_id, args.steps, args.seed, args.rounds) for env_id in env_ids]
     fetch = measure_fetch(args.steps, args.seed)
 

@@ -123,7 +123,10 @@ class RobotEnv(gym.Env):
 
         self.backend = backend
         if backend == "real":
-            from librobot_gym.envs.real.backend import RealBackend
+            if self.robot.family == "heavy":  # valve commands, not joint targets
+                from librobot_gym.envs.real.machine import MachineBackend as RealBackend
+            else:
+                from librobot_gym.envs.real.backend import RealBackend
 
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)

@@ -28,6 +28,8 @@ ENV_TABLE: tuple[EnvEntry, ...] = (
     EnvEntry("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200,
              {"backend": "real"}),
     EnvEntry("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, {"backend": "real"}),
+    EnvEntry("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
+             {"backend": "real"}),
 )
 
 

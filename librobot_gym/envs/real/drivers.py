@@ -8,8 +8,8 @@
                               ?robot_id=ID&calibration=PATH; `feetech:emulator[:lockstep]`
                               an emulated bus in this process
     j1939:CHANNEL             a hydraulic machine on its SAE J1939 CAN bus (SocketCAN can0; other
-                              python-can interfaces: interface=...), `j1939:emulator` an ECU
-                              emulator on a private software CAN bus in this process
+                              python-can interfaces: interface=...), `j1939:emulator[:lockstep]`
+                              an ECU emulator on a private software CAN bus in this process
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from librobot_gym.robots import RobotSpec
 
 SPECS = ("twin", "twin:lockstep", "bridge:ws://HOST:PORT", "franky:HOST",
          "feetech:PORT", "feetech:emulator",
-         "feetech:emulator:lockstep", "j1939:CHANNEL", "j1939:emulator")
+         "feetech:emulator:lockstep", "j1939:CHANNEL", "j1939:emulator",
+         "j1939:emulator:lockstep")
 
 
 def make_driver(spec: str, robot: RobotSpec, **options) -> Driver:
