@@ -110,7 +110,7 @@ def test_move_to_stop_and_close_releases_torque(rig):
     with pytest.raises(DriverError, match="within"):
         driver.move_to(np.full(5, 10.0), 0.0, timeout=0.3)  # clipped to the range: unreachable
     flush(driver)
-    assert held(emulator)
+    assert wait_until(lambda: held(emulator), 1.0)  # holds where stop() found it
 
     # stop() from another thread interrupts a move and holds where the arm is.
     driver.move_speed = 0.5
@@ -120,7 +120,7 @@ def test_move_to_stop_and_close_releases_torque(rig):
         driver.move_to(np.zeros(5), 0.0, timeout=5.0)
     stopper.join()
     flush(driver)
-    assert held(emulator)
+    assert wait_until(lambda: held(emulator), 1.0)  # holds where stop() found it
     driver.close()
     assert wait_until(lambda: not any(emulator.torque_enabled(i) for i in IDS))  # released
     driver.stop()  # a closed driver's stop() does nothing and raises nothing
@@ -204,7 +204,7 @@ def test_servo_status_errors_raise_robot_fault_and_hold(rig, inject, words):
     with pytest.raises(RobotFault, match=f"servo 3 \\(elbow_flex\\) reports {words}"):
         driver.read_state()
     flush(driver)
-    assert held(emulator)
+    assert wait_until(lambda: held(emulator), 1.0)  # holds where stop() found it
     with pytest.raises(RobotFault):  # not re-armed while the servo still reports it
         driver.connect()
     emulator.clear_faults(3)
@@ -234,7 +234,7 @@ def test_a_silent_servo_disconnects_after_retries_and_the_others_hold(rig):
     with pytest.raises(DriverDisconnected, match="servo 5 did not answer"):
         driver.read_state()
     flush(driver)
-    assert held(emulator, [1, 2, 3, 4, 6])
+    assert wait_until(lambda: held(emulator, [1, 2, 3, 4, 6]), 1.0)
     with pytest.raises(DriverDisconnected, match="servo 5"):
         driver.connect()  # the ping names the missing servo
     emulator.mute(5, False)
@@ -338,6 +338,52 @@ def test_a_disconnect_mid_episode_is_recorded_as_aborted_and_the_next_episode_ru
         assert not second.aborted and second.length == 6
         assert second.task_metrics == {"progress": 0.0}
         assert all(emulator.torque_enabled(i) for i in IDS)  # reconnected
+    finally:
+        env.close()
+
+
+PERIOD = 1.0 / SO100.control_hz
+
+
+def test_a_stalled_control_loop_is_stopped_within_two_periods():
+    """Real-time emulated bus with the watchdog thread: commands stop arriving mid-episode."""
+    env = so100_env("feetech:emulator?scene=static", obs_mode="state")
+    try:
+        env.reset(seed=0)
+        env.step(np.zeros(7, np.float32))
+        safety, emulator = env.sim.safety, env.sim.driver.emulator
+        last, holds = safety._last_command, emulator.received["SYNC_WRITE"]
+        assert wait_until(lambda: safety.faulted, 1.0)  # the loop stops stepping
+        latency = time.monotonic() - last
+        print(f"\nSO-100 stalled loop: stopped {latency * 1e3:.0f} ms after the last command")
+        assert type(safety.fault).__name__ == "WatchdogTimeout"
+        assert latency <= 2 * PERIOD + PERIOD / 2  # two periods, then the next watchdog poll
+        assert wait_until(lambda: emulator.received["SYNC_WRITE"] > holds, 1.0)  # the hold
+        assert wait_until(lambda: held(emulator), 1.0)  # stop(): goals := present positions
+        time.sleep(2 * PERIOD)
+        writes = emulator.received["SYNC_WRITE"]
+        time.sleep(3 * PERIOD)
+        assert emulator.received["SYNC_WRITE"] == writes  # then nothing: latched
+    finally:
+        env.close()
+
+
+def test_a_silent_bus_trips_the_watchdog_within_two_periods():
+    env = so100_env("feetech:emulator?scene=static", obs_mode="state")
+    try:
+        env.reset(seed=0)
+        safety, emulator = env.sim.safety, env.sim.driver.emulator
+        safety.end_episode()  # commands not due: only the state's age is watched
+        for servo_id in IDS:
+            emulator.mute(servo_id)
+        silent = time.monotonic()
+        assert wait_until(lambda: safety.faulted, 1.0)
+        latency = time.monotonic() - silent
+        print(f"\nSO-100 silent bus: latched {latency * 1e3:.0f} ms after the silence")
+        # Stale after two periods; each watchdog poll of a silent bus costs one SDK reply
+        # timeout (34 ms), so the age is seen at the first poll ending past 0.1 s (measured
+        # 140-145 ms).
+        assert latency <= 2 * PERIOD + 0.1
     finally:
         env.close()
 

@@ -54,8 +54,13 @@ class CorruptReply(BusError):
 class FeetechBus:
     """One serial port with STS servos on it, through the vendor SDK."""
 
-    def __init__(self, port: str, baud_rate: int = BAUD_RATE, retries: int = 2):
+    def __init__(self, port: str, baud_rate: int = BAUD_RATE, retries: int = 2,
+                 timeout_retries: int = 1):
         self.port_name, self.baud_rate, self.retries = port, int(baud_rate), int(retries)
+        # One servo transaction (ping, read, write: set-up and calibration, not the control
+        # loop's sync read, whose misses the driver counts) is asked again this many times
+        # when nobody answers: a reply lost to noise or a busy host must not fail a set-up.
+        self.timeout_retries = int(timeout_retries)
         self.lock = threading.RLock()
         self.port: scs.PortHandler | None = None
         self.packets = scs.PacketHandler(STS_ENDIAN)
@@ -126,9 +131,11 @@ class FeetechBus:
                        f"{self.packets.getTxRxResult(result)}")
 
     def _transact(self, servo_id: int, what: str, call):
-        """Run `call(port)` -> (..., result, error) with retries on corrupt replies."""
+        """Run `call(port)` -> (..., result, error) with retries on corrupt replies and on
+        missing ones (`timeout_retries`)."""
         with self.lock:
-            for attempt in range(self.retries + 1):
+            corrupt = missing = 0
+            while True:
                 port = self._begin()
                 try:
                     *values, result, error = call(port)
@@ -139,7 +146,12 @@ class FeetechBus:
                     return (*values, error)
                 except CorruptReply:
                     self.corrupt_replies += 1
-                    if attempt == self.retries:
+                    corrupt += 1
+                    if corrupt > self.retries:
+                        raise
+                except ReplyTimeout:
+                    missing += 1
+                    if missing > self.timeout_retries:
                         raise
 
     # --- transactions --------------------------------------------------------------------------

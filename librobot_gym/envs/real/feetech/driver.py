@@ -18,7 +18,7 @@ the half-duplex wire.
   then waits until the arm is within `REACHED` rad of the target; `stop()` interrupts it.
 - `stop()`: goal := present position on every servo that answers (hold; a silent one keeps
   its goal: a stale reading would move the arm back). Never raises; waits at most
-  `STOP_LOCK_TIMEOUT` for the bus.
+  `STOP_LOCK_TIMEOUT` for the bus and spends at most `STOP_BUDGET` asking silent servos.
 - `close()`: stop, then torque off (`release_on_close`, the default). Torque off, not holding,
   because a hobby servo left holding a posture with nobody watching stalls against gravity and
   overheats, and the operator expects an arm they can move by hand after a session (LeRobot
@@ -30,7 +30,9 @@ reply raises `RobotFault` naming the joint, the servo and the fix; `max_failures
 failed transactions (no reply, corrupt replies after retries) raise `DriverDisconnected`; until
 then a failed read returns the previous state with its old stamp, so the safety layer's
 watchdog sees it age. A single corrupt reply is retried by the bus and only counted
-(`extras["corrupt_replies"]`). Every raised error first stops the robot.
+(`extras["corrupt_replies"]`). A status fault first stops the robot; a silent bus cannot carry
+a stop (the servos hold their last goal by themselves), so its `DriverDisconnected` is raised
+at once and the safety layer's stop follows.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from librobot_gym.envs.real.driver import (
     SceneReport,
 )
 from librobot_gym.envs.real.feetech import protocol as p
-from librobot_gym.envs.real.feetech.bus import BAUD_RATE, BusError, FeetechBus, ReplyTimeout
+from librobot_gym.envs.real.feetech.bus import BAUD_RATE, BusError, FeetechBus
 from librobot_gym.envs.real.feetech.calibration import (
     RAD_PER_TICK,
     Calibration,
@@ -65,6 +67,7 @@ from librobot_gym.robots import RobotSpec
 MOVE_PERIOD = 0.02  # s between set points of move_to
 REACHED = 0.05  # rad: move_to is done when every arm joint is this close
 STOP_LOCK_TIMEOUT = 0.5  # s stop() waits for the bus before giving up
+STOP_BUDGET = 0.08  # s stop() spends asking silent servos one by one (a timeout is 34 ms)
 JAW_MARGIN = 0.1  # rad of jaw range beyond closed and fully open
 
 FIXES = {
@@ -250,7 +253,7 @@ class FeetechDriver(Driver):
             self.bus.open()
             try:
                 for joint in self.joints:
-                    self.models[joint.servo_id], error = self._ping(joint.servo_id)
+                    self.models[joint.servo_id], error = self.bus.ping(joint.servo_id)
                     self._raise_status(joint.servo_id, error)
                 state = self._read()
                 self.bus.sync_write(STS3215.GOAL_POSITION, dict(self._ticks))
@@ -263,16 +266,6 @@ class FeetechDriver(Driver):
                     f"{error}. Check the servos' power supply and cables, and that ids "
                     f"{self.ids} are set (`librobot calibrate`)") from error
             self._state, self.failures, self._ready, self._suspect = state, 0, True, False
-
-    def _ping(self, servo_id: int) -> tuple[int, int]:
-        """A ping, tried `max_failures` times: one lost answer does not fail a connect."""
-        for attempt in range(self.max_failures):
-            try:
-                return self.bus.ping(servo_id)
-            except ReplyTimeout:
-                if attempt == self.max_failures - 1:
-                    raise
-        raise AssertionError("unreachable")
 
     # --- reading -------------------------------------------------------------------------------
     def _raise_status(self, servo_id: int, error: int) -> None:
@@ -331,8 +324,10 @@ class FeetechDriver(Driver):
         self._suspect = True  # the next connect() checks every servo again (torque, goals)
         if self.failures < self.max_failures and self._state is not None:
             return
+        # No stop() here: a bus this silent cannot carry it (each try costs a reply timeout,
+        # and read_state must return within a period); the servos hold their last goal by
+        # themselves, and the safety layer's stop() follows the error.
         self._ready = False
-        self.stop()
         raise DriverDisconnected(
             f"{self.failures} failed transactions in a row on the servo bus at "
             f"{self.bus.port_name} (last: {error}); check the servos' power and cables, "
@@ -403,10 +398,11 @@ class FeetechDriver(Driver):
                 return
             # Fresh positions only: a goal from an old reading would move the arm back. A
             # servo that does not answer gets no goal (it keeps its last one).
+            deadline = time.monotonic() + STOP_BUDGET
             replies = self.bus.sync_read(self.ids, *STS3215_POSITION, partial=True)
             holds = {i: int.from_bytes(d, "little") for i, (d, _) in replies.items()}
             for servo_id in self.ids:
-                if servo_id not in holds:
+                if servo_id not in holds and time.monotonic() < deadline:
                     try:
                         holds[servo_id] = self.bus.read(servo_id, STS3215.PRESENT_POSITION)[0]
                     except BusError:
