@@ -257,7 +257,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if not args.env:
             console.print("[red]error:[/red] --algo needs --env ENV_ID")
             return 2
-        path = train_sb3(args.env, args.algo, args.steps, Path(args.out) / f"{args.algo}_model",
+        out = Path(args.out or "outputs/train")
+        path = train_sb3(args.env, args.algo, args.steps, out / f"{args.algo}_model",
                          seed=args.seed)
         console.print(f"trained {args.algo} on {args.env} for {args.steps} steps: {path} "
                       f"(use it as --policy {args.algo}:{path})")
@@ -270,6 +271,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from librobot_gym.training.run import train_from_config
 
     config = TrainConfig.from_yaml(args.config)
+    if args.out:
+        config.out = args.out
     with _progress() as progress:
         bar = progress.add_task("training", total=config.steps, rate="-")
 
@@ -435,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--env", help="env id for --algo")
     train.add_argument("--steps", type=int, default=20_000)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="outputs/train")
+    train.add_argument("--out", help="output folder (default: the config's `out`, or "
+                                     "outputs/train for --algo)")
     train.set_defaults(func=_cmd_train)
 
     serve = sub.add_parser("serve", help="serve a policy over websockets (openpi-compatible)")

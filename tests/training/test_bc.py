@@ -66,3 +66,17 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path, demos):
     second = build_trainer(config(tmp_path, demos, steps=10, checkpoint_every=3))
     assert second.step == 6  # picked up where the first run stopped
     assert second.train()["step"] == 10
+
+
+def test_librobot_train_writes_where_out_says(tmp_path, demos):
+    import yaml
+
+    from librobot_gym.cli import main
+
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump({"model": MODEL, "dataset": str(demos), "steps": 2,
+                                    "batch_size": 8, "out": str(tmp_path / "from-config"),
+                                    "checkpoint_every": 2, "log_every": 1}))
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "from-cli")]) == 0
+    assert (tmp_path / "from-cli" / "last").is_dir()
+    assert not (tmp_path / "from-config").exists()

@@ -16,8 +16,9 @@ import time
 import numpy as np
 
 from librobot_gym.envs.real.cameras import FrameSource, open_cameras
-from librobot_gym.envs.real.console import EpisodeLabel, OperatorConsole
-from librobot_gym.envs.real.driver import Driver, RobotState, SceneReport, lockstep_advance
+from librobot_gym.envs.real.cell import CellBackend
+from librobot_gym.envs.real.console import OperatorConsole
+from librobot_gym.envs.real.driver import Driver, RobotState, SceneReport
 from librobot_gym.envs.real.drivers import make_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
 from librobot_gym.envs.real.safety import SafetyLayer, SafetyLimits
@@ -34,11 +35,9 @@ def colour_names(task_reset: TaskReset, task) -> dict[str, str]:
     return {name: colour for name in task_reset.colours} if isinstance(colour, str) else {}
 
 
-class RealBackend:
+class RealBackend(CellBackend):
     """What `RobotEnv` needs of a backend (`reset`, `step`, `world_state`, `proprio`), on a
     robot reached through `driver` (a `Driver` or a spec such as "bridge:ws://robot-pc:8765")."""
-
-    material = None  # no simulated terrain
 
     def __init__(self, robot: RobotSpec, task, control_mode: str, control_hz: float,
                  driver: Driver | str | None,
@@ -101,19 +100,9 @@ class RealBackend:
         targets, opening = self.kinematics.targets(physical_action)
         self.violations = self.safety.command(targets, opening)
         with self.safety.guard():
-            if not lockstep_advance(self.driver, self.control_dt):
-                self._wait_for_period()
+            self._next_period()
             self._read()
         return True
-
-    def _wait_for_period(self) -> None:
-        now = time.monotonic()
-        if now < self._deadline:
-            time.sleep(self._deadline - now)
-            self._deadline += self.control_dt
-        else:  # late: count it and restart the schedule from now
-            self.missed_deadlines += 1
-            self._deadline = now + self.control_dt
 
     def _read(self) -> None:
         self._state = state = self.driver.read_state()
@@ -145,22 +134,3 @@ class RealBackend:
 
     def proprio(self, state: WorldState) -> list[np.ndarray]:
         return self.kinematics.controller.proprio(state)
-
-    def images(self, size: tuple[int, int]) -> dict[str, np.ndarray]:
-        frames = dict(self.driver.camera_frames(size) or {})
-        for name, camera in self.cameras.items():
-            frames[name] = camera.read(size)
-        return frames
-
-    def label(self, instruction: str) -> EpisodeLabel:
-        """The operator's verdict at the end of an episode the cell cannot judge."""
-        self.safety.end_episode()
-        return self.operator.label(instruction)
-
-    def close(self) -> None:
-        try:
-            self.safety.close()
-        finally:
-            self.driver.close()
-            for camera in self.cameras.values():
-                camera.close()

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from librobot_gym.envs.real.cameras import FrameSource, open_cameras
-from librobot_gym.envs.real.console import EpisodeLabel, OperatorConsole
-from librobot_gym.envs.real.driver import DriverError, RobotState, SceneReport, lockstep_advance
+from librobot_gym.envs.real.cell import CellBackend
+from librobot_gym.envs.real.console import OperatorConsole
+from librobot_gym.envs.real.driver import DriverError, RobotState, SceneReport
 from librobot_gym.envs.real.machine_kinematics import MachineKinematics
 from librobot_gym.envs.real.machine_safety import ValveLimits, ValveSafetyLayer
 from librobot_gym.envs.tasks.base import MaterialPile, TaskReset, WorldState
@@ -106,11 +107,9 @@ class MachineDriver(ABC):
         return None
 
 
-class MachineBackend:
+class MachineBackend(CellBackend):
     """What `RobotEnv` needs of a backend, for a hydraulic machine reached through `driver` (a
     `MachineDriver` or a spec such as "j1939:can0")."""
-
-    material = None  # no simulated terrain
 
     def __init__(self, robot: RobotSpec, task, control_mode: str, control_hz: float,
                  driver: MachineDriver | str | None,
@@ -221,20 +220,6 @@ class MachineBackend:
         self.energy_j += self._hydraulic_power() * self.control_dt
         return True
 
-    def _next_period(self) -> None:
-        """Let a lockstep emulator run one period, else wait it out on the clock."""
-        if not lockstep_advance(self.driver, self.control_dt):
-            self._wait_for_period()
-
-    def _wait_for_period(self) -> None:
-        now = time.monotonic()
-        if now < self._deadline:
-            time.sleep(self._deadline - now)
-            self._deadline += self.control_dt
-        else:  # late: count it and restart the schedule from now
-            self.missed_deadlines += 1
-            self._deadline = now + self.control_dt
-
     def _read(self) -> RobotState:
         self._state = state = self.driver.read_state()
         self._site = self.driver.scene()
@@ -303,22 +288,3 @@ class MachineBackend:
         forces = pressures * self.kinematics.piston_area
         return [measured.joint_pos, measured.joint_vel, forces / 1e3, pressures / 1e6, tip, quat,
                 np.zeros(3), np.array([state.extras.get("payload_kg", 0.0) / 1e3])]
-
-    def images(self, size: tuple[int, int]) -> dict[str, np.ndarray]:
-        frames = dict(self.driver.camera_frames(size) or {})
-        for name, camera in self.cameras.items():
-            frames[name] = camera.read(size)
-        return frames
-
-    def label(self, instruction: str) -> EpisodeLabel:
-        """The operator's verdict at the end of the episode (no sensor measures the material)."""
-        self.safety.end_episode()
-        return self.operator.label(instruction)
-
-    def close(self) -> None:
-        try:
-            self.safety.close()
-        finally:
-            self.driver.close()
-            for camera in self.cameras.values():
-                camera.close()

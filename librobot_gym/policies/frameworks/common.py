@@ -266,3 +266,20 @@ class FrameworkBase(VLAFramework):
         if tuple(actions.shape) != expected:
             raise ConfigError(f"{type(self).__name__} expects actions [B, C, A] = {expected}, "
                               f"got {tuple(actions.shape)}")
+
+
+class FlowMatchingFramework(FrameworkBase):
+    """A framework whose own action model is flow matching (pi0's action expert, GR00T's DiT):
+    the checked and stored `num_layers`, `num_steps` (Euler steps) and `time_distribution`
+    ("beta", pi0's, or "uniform"), on top of `FrameworkBase`."""
+
+    def __init__(self, vlm: VLMSpec, action_dim: int, proprio_dim: int, chunk_size: int,
+                 hidden_dim: int, head: HeadSpec, num_layers: int, num_heads: int,
+                 num_steps: int, time_distribution: str, freeze_vlm: bool | None):
+        check_positive(num_layers=num_layers, num_steps=num_steps)
+        check_choice("time_distribution", time_distribution, TIME_DISTRIBUTIONS)
+        super().__init__(vlm, action_dim, proprio_dim, chunk_size, hidden_dim, head, num_heads,
+                         freeze_vlm, num_layers=num_layers, num_steps=num_steps,
+                         time_distribution=time_distribution)
+        self.num_steps = num_steps
+        self.time_distribution = time_distribution

@@ -18,13 +18,10 @@ import torch
 from torch import nn
 
 from librobot_gym.policies.frameworks.common import (
-    TIME_DISTRIBUTIONS,
-    FrameworkBase,
+    FlowMatchingFramework,
     HeadSpec,
     TimeEmbedding,
     VLMSpec,
-    check_choice,
-    check_positive,
     encoder_stack,
     euler_sample,
     feed_forward,
@@ -73,7 +70,7 @@ class DiTBlock(nn.Module):
 
 
 @register_vla(name="groot", aliases=["gr00t", "gr00t-n1"])
-class GrootFramework(FrameworkBase):
+class GrootFramework(FlowMatchingFramework):
     """State encoder + DiT flow-matching action model over the VLM tokens (or a registered head).
 
     Settings: `num_layers` (2) DiT blocks (or fusion-encoder layers with `head=`), `num_heads` (4)
@@ -85,13 +82,8 @@ class GrootFramework(FrameworkBase):
                  hidden_dim: int = 128, head: HeadSpec = None, num_layers: int = 2,
                  num_heads: int = 4, num_steps: int = 10, time_distribution: str = "beta",
                  freeze_vlm: bool | None = None):
-        check_positive(num_layers=num_layers, num_steps=num_steps)
-        check_choice("time_distribution", time_distribution, TIME_DISTRIBUTIONS)
-        super().__init__(vlm, action_dim, proprio_dim, chunk_size, hidden_dim, head, num_heads,
-                         freeze_vlm, num_layers=num_layers, num_steps=num_steps,
-                         time_distribution=time_distribution)
-        self.num_steps = num_steps
-        self.time_distribution = time_distribution
+        super().__init__(vlm, action_dim, proprio_dim, chunk_size, hidden_dim, head,
+                         num_layers, num_heads, num_steps, time_distribution, freeze_vlm)
         if self.head_config is not None:
             self.fusion = encoder_stack(hidden_dim, num_layers, num_heads)
             self.head = self.build_head()

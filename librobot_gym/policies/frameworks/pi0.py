@@ -24,13 +24,10 @@ import torch
 from torch import nn
 
 from librobot_gym.policies.frameworks.common import (
-    TIME_DISTRIBUTIONS,
-    FrameworkBase,
+    FlowMatchingFramework,
     HeadSpec,
     TimeEmbedding,
     VLMSpec,
-    check_choice,
-    check_positive,
     encoder_layer,
     euler_sample,
     feed_forward,
@@ -66,7 +63,7 @@ class ActionExpertLayer(nn.Module):
 
 
 @register_vla(name="pi0", aliases=["pi-0", "pi-zero"])
-class Pi0Framework(FrameworkBase):
+class Pi0Framework(FlowMatchingFramework):
     """Prefix transformer + flow-matching action expert (or the prefix tokens to a head).
 
     Settings: `num_layers` (2) prefix layers and as many expert layers, `num_heads` (4),
@@ -78,13 +75,8 @@ class Pi0Framework(FrameworkBase):
                  hidden_dim: int = 128, head: HeadSpec = None, num_layers: int = 2,
                  num_heads: int = 4, num_steps: int = 10, time_distribution: str = "beta",
                  freeze_vlm: bool | None = None):
-        check_positive(num_layers=num_layers, num_steps=num_steps)
-        check_choice("time_distribution", time_distribution, TIME_DISTRIBUTIONS)
-        super().__init__(vlm, action_dim, proprio_dim, chunk_size, hidden_dim, head, num_heads,
-                         freeze_vlm, num_layers=num_layers, num_steps=num_steps,
-                         time_distribution=time_distribution)
-        self.num_steps = num_steps
-        self.time_distribution = time_distribution
+        super().__init__(vlm, action_dim, proprio_dim, chunk_size, hidden_dim, head,
+                         num_layers, num_heads, num_steps, time_distribution, freeze_vlm)
         self.prefix_layers = nn.ModuleList(encoder_layer(hidden_dim, num_heads)
                                            for _ in range(num_layers))
         if self.head_config is not None:

@@ -33,8 +33,29 @@ def regression_loss(prediction: torch.Tensor, target: torch.Tensor, kind: str) -
     return nn.functional.l1_loss(prediction, target)
 
 
+class RegressionChunkHead(ChunkHead):
+    """A head that predicts the chunk directly (`_chunk`, set by the subclass) and trains it by
+    regression (`loss_kind`): one forward for training, the same pass for prediction."""
+
+    loss_kind = "mse"
+
+    def _chunk(self, features: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, features: torch.Tensor, actions: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Regression loss between the predicted chunk and `actions` [B, C, A]."""
+        self.check_actions(features, actions)
+        return regression_loss(self._chunk(features, mask), actions, self.loss_kind)
+
+    def predict(self, features: torch.Tensor, mask: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """[B, T, D] -> [B, C, A]; deterministic (`generator` is accepted and ignored)."""
+        return self._chunk(features, mask)
+
+
 @register_action_head(name="mlp", aliases=["regression", "mlp-regression"])
-class MLPHead(ChunkHead, ActionHead):
+class MLPHead(RegressionChunkHead, ActionHead):
     """Masked pooling of the tokens, LayerNorm, `num_layers` hidden layers, a Linear to C * A.
 
     Settings: `loss` ("mse" default, "smooth_l1" or "l1"), `pooling` ("mean" default, or "max")
@@ -62,14 +83,3 @@ class MLPHead(ChunkHead, ActionHead):
         self.check_features(features, mask)
         pooled = self.norm(pool_tokens(features, mask, self.pooling))
         return self.net(pooled).view(-1, self.chunk_size, self.action_dim)
-
-    def forward(self, features: torch.Tensor, actions: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Regression loss between the predicted chunk and `actions` [B, C, A]."""
-        self.check_actions(features, actions)
-        return regression_loss(self._chunk(features, mask), actions, self.loss_kind)
-
-    def predict(self, features: torch.Tensor, mask: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """[B, T, D] -> [B, C, A]; deterministic (`generator` is accepted and ignored)."""
-        return self._chunk(features, mask)

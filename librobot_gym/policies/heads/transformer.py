@@ -11,14 +11,14 @@ import torch
 from torch import nn
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.policies.heads.common import ChunkHead, check_choice, check_positive
-from librobot_gym.policies.heads.mlp import LOSSES, regression_loss
+from librobot_gym.policies.heads.common import check_choice, check_positive
+from librobot_gym.policies.heads.mlp import LOSSES, RegressionChunkHead
 from librobot_gym.policies.vla.interfaces import ActionHead
 from librobot_gym.policies.vla.registry import register_action_head
 
 
 @register_action_head(name="transformer", aliases=["act", "query-decoder"])
-class TransformerHead(ChunkHead, ActionHead):
+class TransformerHead(RegressionChunkHead, ActionHead):
     """Project tokens to `hidden_dim`, decode `chunk_size` learned queries, Linear to A each.
 
     Settings: `num_layers` (2) pre-norm decoder layers with `num_heads` (4) attention heads,
@@ -54,14 +54,3 @@ class TransformerHead(ChunkHead, ActionHead):
         padding = None if mask is None else ~mask.to(torch.bool)
         decoded = self.decoder(queries, memory, memory_key_padding_mask=padding)
         return self.out(decoded)
-
-    def forward(self, features: torch.Tensor, actions: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Regression loss between the decoded chunk and `actions` [B, C, A]."""
-        self.check_actions(features, actions)
-        return regression_loss(self._chunk(features, mask), actions, self.loss_kind)
-
-    def predict(self, features: torch.Tensor, mask: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """[B, T, D] -> [B, C, A]; deterministic (`generator` is accepted and ignored)."""
-        return self._chunk(features, mask)

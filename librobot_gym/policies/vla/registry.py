@@ -97,37 +97,9 @@ VLAS = Registry("VLA framework")
 HEADS = Registry("action head")
 
 
-def register_vlm(name: str, aliases: list[str] | tuple[str, ...] = ()) -> Callable:
-    return VLMS.register(name, aliases)
-
-
-def create_vlm(name: str, **kwargs):
-    return VLMS.create(name, **kwargs)
-
-
-def list_vlms() -> list[str]:
-    return VLMS.names()
-
-
-def register_vla(name: str, aliases: list[str] | tuple[str, ...] = ()) -> Callable:
-    return VLAS.register(name, aliases)
-
-
-def create_vla(name: str, **kwargs):
-    return VLAS.create(name, **kwargs)
-
-
-def list_vlas() -> list[str]:
-    return VLAS.names()
-
-
-def register_action_head(name: str, aliases: list[str] | tuple[str, ...] = ()) -> Callable:
-    return HEADS.register(name, aliases)
-
-
-def create_action_head(name: str, **kwargs):
-    return HEADS.create(name, **kwargs)
-
-
-def list_action_heads() -> list[str]:
-    return HEADS.names()
+# The public functions are the registries' own methods: register_x(name, aliases) decorates,
+# create_x(name, **kwargs) builds, list_x() names what is registered (plugins included).
+register_vlm, create_vlm, list_vlms = VLMS.register, VLMS.create, VLMS.names
+register_vla, create_vla, list_vlas = VLAS.register, VLAS.create, VLAS.names
+register_action_head, create_action_head, list_action_heads = (HEADS.register, HEADS.create,
+                                                               HEADS.names)

@@ -44,25 +44,8 @@ DATASETS = DataRegistry("dataset")
 TRANSFORMS = DataRegistry("transform")
 
 
-def register_dataset(name: str, aliases: list[str] | tuple[str, ...] = ()) -> Callable:
-    return DATASETS.register(name, aliases)
-
-
-def create_dataset(name: str, **kwargs):
-    return DATASETS.create(name, **kwargs)
-
-
-def list_datasets() -> list[str]:
-    return DATASETS.names()
-
-
-def register_transform(name: str, aliases: list[str] | tuple[str, ...] = ()) -> Callable:
-    return TRANSFORMS.register(name, aliases)
-
-
-def create_transform(name: str, **kwargs):
-    return TRANSFORMS.create(name, **kwargs)
-
-
-def list_transforms() -> list[str]:
-    return TRANSFORMS.names()
+# The public functions are the registries' own methods (as in `policies.vla.registry`).
+register_dataset, create_dataset, list_datasets = (DATASETS.register, DATASETS.create,
+                                                   DATASETS.names)
+register_transform, create_transform, list_transforms = (TRANSFORMS.register, TRANSFORMS.create,
+                                                         TRANSFORMS.names)

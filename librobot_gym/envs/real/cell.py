@@ -1,0 +1,56 @@
+"""What every real backend shares, whatever it commands (joint targets, valves): the control
+period's clock, the cell's cameras, the operator's label and an orderly close (the safety layer
+first, so the robot is stopped, then the link and the cameras)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from librobot_gym.envs.real.console import EpisodeLabel
+from librobot_gym.envs.real.driver import lockstep_advance
+
+
+class CellBackend:
+    """Base of `RealBackend` (arms) and `MachineBackend` (hydraulic machines). Subclasses set
+    `driver`, `safety`, `cameras`, `operator` and `control_dt`."""
+
+    material = None  # no simulated terrain
+    missed_deadlines = 0
+    _deadline = 0.0
+
+    def _next_period(self) -> None:
+        """Let a lockstep stand-in (a twin, an emulator) run one control period, else wait the
+        period out on the clock."""
+        if not lockstep_advance(self.driver, self.control_dt):
+            self._wait_for_period()
+
+    def _wait_for_period(self) -> None:
+        now = time.monotonic()
+        if now < self._deadline:
+            time.sleep(self._deadline - now)
+            self._deadline += self.control_dt
+        else:  # late: count it and restart the schedule from now
+            self.missed_deadlines += 1
+            self._deadline = now + self.control_dt
+
+    def images(self, size: tuple[int, int]) -> dict[str, np.ndarray]:
+        """The driver's own frames (a twin renders them), then the cell's cameras."""
+        frames = dict(self.driver.camera_frames(size) or {})
+        for name, camera in self.cameras.items():
+            frames[name] = camera.read(size)
+        return frames
+
+    def label(self, instruction: str) -> EpisodeLabel:
+        """The operator's verdict at the end of an episode the cell cannot judge."""
+        self.safety.end_episode()
+        return self.operator.label(instruction)
+
+    def close(self) -> None:
+        try:
+            self.safety.close()
+        finally:
+            self.driver.close()
+            for camera in self.cameras.values():
+                camera.close()
