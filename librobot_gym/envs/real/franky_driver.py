@@ -98,6 +98,10 @@ def _let_go_before_exit() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 _PREEMPTED = object()  # what _call returns for our own stop()'s "Move command preempted!"
 STOP_SETTLE = 2.0  # s a motion after stop() waits for the stop to take effect
+# Ruckig, franky's trajectory generator, can fail to plan one streamed target (e.g. error -111,
+# synchronisation, for a target at the present posture while a joint velocity chatters); the
+# robot then holds its last target. That many failures in a row are an error.
+MAX_PLANNER_FAILURES = 3
 
 
 def import_franky():
@@ -223,6 +227,7 @@ class FrankyDriver(Driver):
         self._stopped = False  # stop() ran since the last motion started
         self._closing: list[threading.Thread] = []  # threads still holding old franky objects
         self._fault: str | None = None  # a RobotFault seen and not yet recovered from
+        self.planner_failures = 0  # streamed targets Ruckig could not plan, in a row
         self._hand_future = None
         self._hand_sent: float | None = None
         self._hand_pending: float | None = None
@@ -493,8 +498,16 @@ class FrankyDriver(Driver):
                              f"({self._fault}); {RECOVERY_HINT}")
         if self._stopped:
             self._settle_stop()
-        # What the running (or last) motion failed with; our own stop() is no fault.
-        self._call("executing the last motion", "poll_motion", benign=True)
+        # What the running (or last) motion failed with; our own stop() is no fault, nor is
+        # an occasional target the planner could not reach smoothly (the robot holds).
+        try:
+            self._call("executing the last motion", "poll_motion", benign=True)
+            self.planner_failures = 0
+        except DriverError as error:
+            if "Motion planner failed" not in str(error) or \
+                    self.planner_failures + 1 >= MAX_PLANNER_FAILURES:
+                raise
+            self.planner_failures += 1
         if self._call(doing, "move", make_motion(), True, benign=True) is _PREEMPTED:
             self._call(doing, "move", make_motion(), True)  # a stop() ended the last one just now
 

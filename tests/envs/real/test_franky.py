@@ -231,6 +231,38 @@ def test_constructing_does_not_connect():
         drv.command(SIM_HOME, 0.04)
 
 
+class PlanningRobot:
+    """What `command()` touches of a franky.Robot, with the last motion's planning failing
+    `failures` times (franky reports it when the next motion polls the last one)."""
+
+    def __init__(self, failures):
+        self.failures, self.moves = failures, 0
+
+    def poll_motion(self):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("Motion planner failed with error code -111")
+        return True
+
+    def move(self, motion, asynchronous):
+        self.moves += 1
+
+
+def test_occasional_planner_failures_are_ridden_out_and_persistent_ones_raise():
+    drv = FrankyDriver(FRANKA_PANDA, host=LOOPBACK, realtime=False, gripper=False)
+    drv._franky, drv._robot = franky, PlanningRobot(failures=2)
+    drv.command(SIM_HOME, 0.04)
+    drv.command(SIM_HOME, 0.04)  # two failed plans: the robot held, streaming goes on
+    assert drv._robot.moves == 2 and drv.planner_failures == 2
+    drv.command(SIM_HOME, 0.04)  # planned fine: the count starts again
+    assert drv.planner_failures == 0
+    drv._robot.failures = 3
+    drv.command(SIM_HOME, 0.04)
+    drv.command(SIM_HOME, 0.04)
+    with pytest.raises(DriverError, match="Motion planner failed"):
+        drv.command(SIM_HOME, 0.04)  # the third in a row
+
+
 # --- on the simulated robot -----------------------------------------------------------------
 @starvation_tolerant
 def test_connect_reads_the_home_posture(driver):
