@@ -79,9 +79,26 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["camera_size"] = args.camera_size
     if args.driver:
         env_kwargs["driver"] = args.driver
+    if args.camera:
+        env_kwargs["cameras"] = _camera_sources(args.camera)
     _run(args.env_id, args.policy, args.episodes, args.seed, args.video, args.results,
          env_kwargs)
     return 0
+
+
+def _camera_sources(specs: list[str]) -> dict[str, int | str]:
+    """["front=0", "wrist=rtsp://..."] -> {"front": 0, "wrist": "rtsp://..."} (a number is an
+    OpenCV device index, anything else a stream URL or video file)."""
+    from librobot_gym.errors import ConfigError
+
+    sources: dict[str, int | str] = {}
+    for spec in specs:
+        name, sep, source = spec.partition("=")
+        if not sep or not name or not source:
+            raise ConfigError(f"--camera {spec!r}: write NAME=SOURCE, e.g. front=0 or "
+                              "wrist=rtsp://wrist-cam/stream")
+        sources[name] = int(source) if source.isdecimal() else source
+    return sources
 
 
 def _print_score(store, run_id: str, title: str) -> None:
@@ -364,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--obs-mode", help="rgb | state | state_dict (default: the env's)")
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
     ro.add_argument("--camera-size", type=int, help="square camera images of this many pixels")
+    ro.add_argument("--camera", action="append", metavar="NAME=SOURCE",
+                    help="-Real- envs: a camera of the cell, OpenCV device index or stream URL "
+                         "(repeat per camera, e.g. --camera front=0 --camera wrist=rtsp://...)")
     ro.add_argument("--driver", help="-Real- envs: franky:HOST | feetech:PORT | "
                                     "j1939:CHANNEL | bridge:ws://HOST:PORT | twin | "
                                     "twin:lockstep | feetech:emulator | j1939:emulator")

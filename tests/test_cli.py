@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import imageio.v2 as imageio
+import numpy as np
 
 from librobot_gym.cli import main
 
@@ -45,6 +46,24 @@ def test_rollout_on_the_real_env_through_the_twin_with_a_video(tmp_path, capsys)
     assert imageio.mimread(video, memtest=False)[0].shape[2] == 3  # the twin's own cameras
     assert main(["rollout", "librobot/Franka-PickCup-Real-v0", "--episodes", "1"]) == 2
     assert "needs driver=" in capsys.readouterr().out
+
+
+def test_rollout_on_a_real_env_takes_the_cell_cameras_from_the_command_line(tmp_path, capsys):
+    env_id, driver = "librobot/SO100-PickCup-Real-v0", "feetech:emulator:lockstep"
+    assert main(["rollout", env_id, "--driver", driver, "--policy", "random",
+                 "--episodes", "1"]) == 2  # the emulated bus has no cameras of its own
+    out = capsys.readouterr().out
+    assert "have no source" in out and "--camera NAME=SOURCE" in out
+    assert main(["rollout", env_id, "--driver", driver, "--camera", "front"]) == 2
+    assert "write NAME=SOURCE" in capsys.readouterr().out
+    video = tmp_path / "cell.mp4"  # a recorded stream stands in for the cell's cameras
+    rng = np.random.default_rng(0)
+    imageio.mimwrite(video, [rng.integers(0, 255, (32, 32, 3), np.uint8) for _ in range(230)],
+                     fps=20)
+    assert main(["rollout", env_id, "--driver", driver, "--policy", "random", "--episodes", "1",
+                 "--camera", f"front={video}", "--camera", f"wrist={video}",
+                 "--camera-size", "32"]) == 0
+    assert "success rate 0.00 over 1 episodes" in capsys.readouterr().out
 
 
 def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):

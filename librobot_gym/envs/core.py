@@ -130,10 +130,15 @@ class RobotEnv(gym.Env):
 
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)
-            if obs_mode != "rgb" and not self.sim.judges_success:
+            try:
+                if obs_mode != "rgb" and not self.sim.judges_success:
+                    raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this "
+                                      f"robot cell does not report; use obs_mode='rgb'")
+                if obs_mode == "rgb" or render_mode is not None:
+                    self.sim.check_cameras(self.robot)
+            except ConfigError:
                 self.sim.close()  # do not leave the robot connected behind a refused env
-                raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this robot "
-                                  f"cell does not report; use obs_mode='rgb'")
+                raise
         elif driver is not None or cameras is not None or operator is not None:
             raise ConfigError("driver, cameras and operator are options of backend='real'")
         else:

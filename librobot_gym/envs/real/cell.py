@@ -10,6 +10,7 @@ import numpy as np
 
 from librobot_gym.envs.real.console import EpisodeLabel
 from librobot_gym.envs.real.driver import lockstep_advance
+from librobot_gym.errors import ConfigError
 
 
 class CellBackend:
@@ -19,6 +20,17 @@ class CellBackend:
     material = None  # no simulated terrain
     missed_deadlines = 0
     _deadline = 0.0
+
+    def check_cameras(self, robot) -> None:
+        """ConfigError unless every camera the robot's observation has gets frames from the
+        cell (`cameras=`) or from the driver (a twin renders its own)."""
+        own = self.driver.camera_frames((8, 8)) or {}
+        missing = [c.name for c in robot.cameras if c.name not in self.cameras
+                   and c.name not in own]
+        if missing:
+            raise ConfigError(f"cameras {missing} have no source: pass cameras={{name: device "
+                              f"index, stream URL or FrameSource}} for each of "
+                              f"{[c.name for c in robot.cameras]} (CLI: --camera NAME=SOURCE)")
 
     def _next_period(self) -> None:
         """Let a lockstep stand-in (a twin, an emulator) run one control period, else wait the

@@ -153,12 +153,6 @@ class MachineBackend(CellBackend):
             self.driver.connect()
             self.safety.start()
             self._read()
-            missing = [c.name for c in robot.cameras if c.name not in self.cameras
-                       and c.name not in (self.driver.camera_frames((8, 8)) or {})]
-            if missing:
-                raise ConfigError(f"cameras {missing} have no source: pass cameras={{name: "
-                                  "device index, stream URL or FrameSource}} for each of "
-                                  f"{[c.name for c in robot.cameras]}")
         except BaseException:
             self.close()  # do not leave the machine connected behind a refused env
             raise
