@@ -139,6 +139,7 @@ def _bench_run(card, policy: str, store, args) -> str:
         summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
+                            cameras=_camera_sources(getattr(args, "camera", None) or []),
                             on_start=on_start, on_episode=on_episode)
     if summary.resumed_with:
         console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
@@ -398,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--driver", help="real backend: franky:HOST | feetech:PORT | "
                                       "j1939:CHANNEL | bridge:ws://HOST:PORT | twin | "
                                       "twin:lockstep | feetech:emulator | j1939:emulator")
+    run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
+                     help="real backend: a camera of the cell (OpenCV device index or URL)")
     run.add_argument("--executor", default="local", help="local | ray")
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--db", help="results database URL (default: sqlite in --out)")

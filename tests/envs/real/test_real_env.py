@@ -189,3 +189,29 @@ def test_through_the_bridge_a_lost_link_aborts_the_episode_and_a_new_one_continu
         env.close()
         bridge.kill()
         bridge.wait(10)
+
+
+def test_bench_jobs_bring_the_cell_cameras_to_the_env(tmp_path):
+    import imageio.v2 as imageio
+
+    from librobot_gym.benchmarks.executors import _WORKER_CACHE, EpisodeJob, run_job
+    from librobot_gym.benchmarks.runner import plan_jobs
+    from librobot_gym.envs.real.cameras import OpenCVCamera
+
+    card = load_card("benchmarks/pickcup-sim2real-v0.yaml")
+    jobs = plan_jobs(card, "random", 0, 0, tmp_path, "real", "twin:lockstep", {"front": 0})
+    assert {job.cameras for job in jobs} == {(("front", 0),)}
+    video = tmp_path / "front.mp4"  # the cell's front camera, recorded
+    imageio.mimwrite(video, [np.full((32, 32, 3), 200, np.uint8)] * 40, fps=20)
+    job = EpisodeJob(SIM, 0, "default", 3, "rgb", "ee_delta_pose", 32, "random",
+                     make_id=REAL, driver="twin:lockstep", cameras=(("front", str(video)),))
+    try:
+        assert run_job(job)["length"] == 3
+        env, _ = next(iter(_WORKER_CACHE.values()))
+        assert isinstance(env.unwrapped.sim.cameras["front"], OpenCVCamera)
+        assert env.unwrapped._observe(env.unwrapped.sim.world_state())["images"]["front"].mean() \
+            > 150  # the recorded frame, not the twin's render
+    finally:
+        for env, _ in _WORKER_CACHE.values():
+            env.close()
+        _WORKER_CACHE.clear()
