@@ -52,6 +52,14 @@ class SceneReport:
     object_quat: dict[str, np.ndarray] = field(default_factory=dict)
     grasped: dict[str, bool] = field(default_factory=dict)
 
+    @classmethod
+    def at_rest(cls, poses: dict[str, tuple[np.ndarray, np.ndarray]], **extra):
+        """The objects where `poses` (name -> (position, quaternion)) put them, none grasped:
+        what a stand-in cell that places the task's objects and never moves them reports."""
+        return cls(object_pos={n: np.array(p[0], dtype=np.float64) for n, p in poses.items()},
+                   object_quat={n: np.array(p[1], dtype=np.float64) for n, p in poses.items()},
+                   grasped=dict.fromkeys(poses, False), **extra)
+
 
 class Driver(ABC):
     """One robot behind its protocol. Every method may raise `DriverError`; `stop` never does."""

@@ -197,11 +197,7 @@ class FeetechDriver(Driver):
         operator sets the scene up)."""
         if not self.static_scene:
             return False
-        self._scene = SceneReport(
-            object_pos={name: np.array(pose[0], dtype=np.float64) for name, pose in poses.items()},
-            object_quat={name: np.array(pose[1], dtype=np.float64)
-                         for name, pose in poses.items()},
-            grasped=dict.fromkeys(poses, False))
+        self._scene = SceneReport.at_rest(poses)
         return True
 
     def scene(self) -> SceneReport | None:

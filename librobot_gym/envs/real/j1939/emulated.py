@@ -38,8 +38,6 @@ import os
 import time
 import urllib.parse
 
-import numpy as np
-
 from librobot_gym.envs.real.j1939.driver import SEND_PERIOD, J1939Driver
 from librobot_gym.envs.real.j1939.emulator import TICK, ExcavatorEcuEmulator, ticks_in
 from librobot_gym.envs.real.machine import SiteReport
@@ -170,11 +168,7 @@ class EmulatedMachineDriver(J1939Driver):
         as surveyed and nothing delivered or spilled (module doc); else False (the operator)."""
         if not self.static_site:
             return False
-        self._site = SiteReport(
-            object_pos={name: np.array(pose[0], dtype=np.float64) for name, pose in poses.items()},
-            object_quat={name: np.array(pose[1], dtype=np.float64)
-                         for name, pose in poses.items()},
-            grasped=dict.fromkeys(poses, False), pile_kg=float(sum(piles_kg.values())))
+        self._site = SiteReport.at_rest(poses, pile_kg=float(sum(piles_kg.values())))
         return True
 
     def scene(self) -> SiteReport | None:
