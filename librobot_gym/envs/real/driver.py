@@ -11,6 +11,7 @@ Units: rad, rad/s, metres, seconds. Times are `time.monotonic()` on the driver's
 
 from __future__ import annotations
 
+import urllib.parse
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -104,6 +105,20 @@ class Driver(ABC):
     def camera_frames(self, size: tuple[int, int]) -> dict[str, np.ndarray] | None:
         """Frames [H, W, 3] uint8 per camera if the driver has its own cameras (the twin)."""
         return None
+
+
+def spec_options(kind: str, rest: str, example: str) -> tuple[str, dict[str, str]]:
+    """The address and the `?key=value&...` options of the part of a driver spec after
+    "KIND:": "emulator?scene=none" -> ("emulator", {"scene": "none"}); malformed options raise
+    a ConfigError showing `example`."""
+    from librobot_gym.errors import ConfigError
+
+    where, _, query = rest.partition("?")
+    try:
+        return where, (dict(urllib.parse.parse_qsl(query, strict_parsing=True)) if query else {})
+    except ValueError as error:
+        raise ConfigError(f"driver '{kind}:{rest}': bad options {query!r} ({error}); write "
+                          f"{example}") from error
 
 
 def lockstep_advance(driver: Driver, dt: float) -> bool:

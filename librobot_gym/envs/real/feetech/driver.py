@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +50,7 @@ from librobot_gym.envs.real.driver import (
     RobotFault,
     RobotState,
     SceneReport,
+    spec_options,
 )
 from librobot_gym.envs.real.feetech import protocol as p
 from librobot_gym.envs.real.feetech.bus import BAUD_RATE, BusError, FeetechBus
@@ -214,12 +214,7 @@ class FeetechDriver(Driver):
         """The driver for the part of a driver spec after "feetech:": a port path or
         "emulator[:lockstep]", optionally followed by `?robot_id=ID&calibration=PATH` (and
         for the emulator `scene=static|none`); keyword `options` win."""
-        where, _, query = spec.partition("?")
-        try:
-            params = dict(urllib.parse.parse_qsl(query, strict_parsing=True)) if query else {}
-        except ValueError as error:
-            raise ConfigError(f"driver 'feetech:{spec}': bad options {query!r} ({error}); "
-                              "write ?robot_id=ID&calibration=PATH") from error
+        where, params = spec_options("feetech", spec, "?robot_id=ID&calibration=PATH")
         if "scene" in params:
             scene = params.pop("scene")
             if scene not in ("static", "none"):

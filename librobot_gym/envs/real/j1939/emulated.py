@@ -36,8 +36,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-import urllib.parse
 
+from librobot_gym.envs.real.driver import spec_options
 from librobot_gym.envs.real.j1939.driver import SEND_PERIOD, J1939Driver
 from librobot_gym.envs.real.j1939.emulator import TICK, ExcavatorEcuEmulator, ticks_in
 from librobot_gym.envs.real.machine import SiteReport
@@ -70,16 +70,11 @@ class EmulatedMachineDriver(J1939Driver):
     @classmethod
     def from_spec(cls, rest: str, robot: RobotSpec, **options) -> EmulatedMachineDriver:
         """`emulator[:lockstep]`, optionally `?scene=static|none`; keyword options win."""
-        where, _, query = rest.partition("?")
-        try:
-            params = dict(urllib.parse.parse_qsl(query, strict_parsing=True)) if query else {}
-        except ValueError as error:
-            raise ConfigError(f"driver 'j1939:{rest}': bad options {query!r} ({error}); write "
-                              "?scene=static or ?scene=none") from error
+        where, params = spec_options("j1939", rest, "?scene=static or ?scene=none")
         scene = params.pop("scene", None)
         if params or scene not in (None, "static", "none"):
             raise ConfigError(f"driver 'j1939:{rest}': the emulator takes one option, "
-                              f"scene=static|none; got {query!r}")
+                              f"scene=static|none; got {rest!r}")
         if scene is not None:
             options.setdefault("static_site", scene == "static")
         return cls(robot, lockstep=where == "emulator:lockstep", **options)
