@@ -314,10 +314,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     """Record a servo-bus arm's calibration with a person at the arm (prompts on the terminal)."""
-    from librobot_gym.envs.real.feetech.bus import FeetechBus
-    from librobot_gym.envs.real.feetech.calibration import record_calibration
-    from librobot_gym.envs.real.feetech.driver import joint_names_and_limits
     from librobot_gym.errors import ConfigError
+    from librobot_gym.hardware.feetech.bus import FeetechBus
+    from librobot_gym.hardware.feetech.calibration import record_calibration
+    from librobot_gym.hardware.feetech.driver import joint_names_and_limits
     from librobot_gym.robots import get_robot
 
     robot = get_robot(args.robot)
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:2] == ["bridge", "serve"]:  # its own options (see `librobot bridge serve --help`)
-        from librobot_gym.envs.real.bridge import bridge_main
+        from librobot_gym.hardware.bridge.server import bridge_main
 
         return bridge_main(argv[2:])
     args = build_parser().parse_args(argv)

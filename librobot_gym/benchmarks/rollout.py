@@ -67,8 +67,8 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
     recorded rather than lost and not scored as a failure of the policy. The next
     `env.reset()` reconnects.
     """
-    from librobot_gym.envs.real.console import EpisodeAborted
-    from librobot_gym.envs.real.driver import DriverError
+    from librobot_gym.hardware.console import EpisodeAborted
+    from librobot_gym.hardware.driver import DriverError
 
     start = time.perf_counter()
     total, steps, first_success = 0.0, 0, None

@@ -124,7 +124,7 @@ class RobotEnv(gym.Env):
         self.backend = backend
         if backend == "real":
             if self.robot.family == "heavy":  # valve commands, not joint targets
-                from librobot_gym.envs.real.machine import MachineBackend as RealBackend
+                from librobot_gym.envs.real.machine_backend import MachineBackend as RealBackend
             else:
                 from librobot_gym.envs.real.backend import RealBackend
 

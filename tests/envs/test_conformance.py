@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
-from librobot_gym.envs.real.cameras import ArrayFrameSource
 from librobot_gym.errors import InvalidActionError
+from librobot_gym.hardware.cameras import ArrayFrameSource
 from tests.conftest import registered_env_ids
 
 ENV_IDS = registered_env_ids()

@@ -1,3 +1,3 @@
-"""The real-hardware backend: drivers (one per robot family, each speaking the robot's own
-protocol), the safety layer every real env shares, cameras and the operator console.
-May import robots/ and envs/tasks; nothing here imports sim/ except the kinematics model."""
+"""The env side of a real robot: `RealBackend` (arms, joint targets) and `MachineBackend`
+(hydraulic machines, valves) on a shared `CellBackend`, and the arm's kinematics model.
+May import robots/, hardware/, envs/tasks and envs/sim; drivers live in `librobot_gym.hardware`."""

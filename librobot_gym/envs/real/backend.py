@@ -15,15 +15,15 @@ import time
 
 import numpy as np
 
-from librobot_gym.envs.real.cameras import FrameSource, open_cameras
 from librobot_gym.envs.real.cell import CellBackend
-from librobot_gym.envs.real.console import OperatorConsole
-from librobot_gym.envs.real.driver import Driver, RobotState, SceneReport
-from librobot_gym.envs.real.drivers import make_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
-from librobot_gym.envs.real.safety import SafetyLayer, SafetyLimits
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.cameras import FrameSource, open_cameras
+from librobot_gym.hardware.console import OperatorConsole
+from librobot_gym.hardware.driver import Driver, RobotState, SceneReport
+from librobot_gym.hardware.drivers import make_driver
+from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.robots import RobotSpec
 
 HOME_TIMEOUT = 30.0  # s for the between-episode move to the start posture

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from librobot_gym.envs.real.console import EpisodeLabel
-from librobot_gym.envs.real.driver import lockstep_advance
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.console import EpisodeLabel
+from librobot_gym.hardware.driver import lockstep_advance
 
 
 class CellBackend:

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 
 from librobot_gym.benchmarks.rollout import run_episode
 from librobot_gym.envs.core import RobotEnv
-from librobot_gym.envs.real.cameras import ArrayFrameSource
-from librobot_gym.envs.real.console import OperatorConsole
-from librobot_gym.envs.real.driver import RobotState
-from librobot_gym.envs.real.machine import MachineDriver
-from librobot_gym.envs.real.machine_safety import ValveLimits, ValveSafetyLayer
-from librobot_gym.envs.real.safety import WatchdogTimeout
+from librobot_gym.envs.real.machine_backend import MachineDriver
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.cameras import ArrayFrameSource
+from librobot_gym.hardware.console import OperatorConsole
+from librobot_gym.hardware.driver import RobotState
+from librobot_gym.hardware.machine_safety import ValveLimits, ValveSafetyLayer
+from librobot_gym.hardware.safety import WatchdogTimeout
 from librobot_gym.policies.random import RandomPolicy
 from librobot_gym.robots import get_robot
-from tests.envs.real.waiting import wait_until
+from tests.waiting import wait_until
 
 EXCAVATOR = get_robot("excavator")
 PERIOD = 1.0 / EXCAVATOR.control_hz

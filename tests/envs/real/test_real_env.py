@@ -17,10 +17,10 @@ from librobot_gym.benchmarks.compare import compare
 from librobot_gym.benchmarks.rollout import run_episode
 from librobot_gym.benchmarks.runner import run_suite
 from librobot_gym.benchmarks.store import ResultsStore
-from librobot_gym.envs.real.console import OperatorConsole
-from librobot_gym.envs.real.driver import DriverDisconnected
-from librobot_gym.envs.real.twin import TwinDriver
 from librobot_gym.errors import ConfigError, InvalidActionError
+from librobot_gym.hardware.console import OperatorConsole
+from librobot_gym.hardware.driver import DriverDisconnected
+from librobot_gym.hardware.twin.driver import TwinDriver
 from librobot_gym.policies import make_policy
 from librobot_gym.robots import get_robot
 
@@ -196,7 +196,7 @@ def test_bench_jobs_bring_the_cell_cameras_to_the_env(tmp_path):
 
     from librobot_gym.benchmarks.executors import _WORKER_CACHE, EpisodeJob, run_job
     from librobot_gym.benchmarks.runner import plan_jobs
-    from librobot_gym.envs.real.cameras import OpenCVCamera
+    from librobot_gym.hardware.cameras import OpenCVCamera
 
     card = load_card("benchmarks/pickcup-sim2real-v0.yaml")
     jobs = plan_jobs(card, "random", 0, 0, tmp_path, "real", "twin:lockstep", {"front": 0})

@@ -1,4 +1,0 @@
-"""SAE J1939 on CAN for hydraulic machines: the excavator's DBC and codec, the driver (python-can
-+ can-j1939), an ECU emulator that speaks the same frames on a software CAN bus, and the
-driver on that emulator in real time or in lockstep (`emulated.py`).
-May import envs/real (driver interfaces) and robots/; nothing here imports sim/."""

@@ -1,0 +1,130 @@
+"""What the real backend asks of a robot driver, and the errors drivers raise.
+
+A driver is the thin layer between `RobotEnv(backend="real")` and one robot family's protocol
+(franky/libfranka for the Franka, the bridge's wire format, the PyBullet twin). It speaks joint
+space only: the backend turns end-effector deltas into joint targets with its own kinematics
+model, so every driver gets the same checked command and the safety layer
+(`hardware/safety.py`) clips it in one place.
+
+Units: rad, rad/s, metres, seconds. Times are `time.monotonic()` on the driver's machine.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from librobot_gym.errors import LibrobotError
+
+
+class DriverError(LibrobotError, RuntimeError):
+    """The robot or its link failed; the robot has been asked to stop."""
+
+
+class DriverDisconnected(DriverError):
+    """The link to the robot (or to the bridge) is gone; reconnect with `connect()`."""
+
+
+class RobotFault(DriverError):
+    """The robot itself reported an error (a reflex, a limit violation) and stopped."""
+
+
+@dataclass
+class RobotState:
+    """One reading of the robot: arm joints, their velocities, the gripper opening."""
+
+    joint_pos: np.ndarray  # [n] rad
+    joint_vel: np.ndarray  # [n] rad/s
+    gripper_opening: float  # m between the fingers
+    stamp: float  # time.monotonic() when it was measured
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass
+class SceneReport:
+    """What an instrumented cell (the twin, a lab with a motion-capture rig) can say about the
+    scene: object poses in the robot base frame and its own success verdict. A real cell without
+    sensors reports nothing and the operator console labels the episode instead."""
+
+    object_pos: dict[str, np.ndarray] = field(default_factory=dict)
+    object_quat: dict[str, np.ndarray] = field(default_factory=dict)
+    grasped: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def at_rest(cls, poses: dict[str, tuple[np.ndarray, np.ndarray]], **extra):
+        """The objects where `poses` (name -> (position, quaternion)) put them, none grasped:
+        what a stand-in cell that places the task's objects and never moves them reports."""
+        return cls(object_pos={n: np.array(p[0], dtype=np.float64) for n, p in poses.items()},
+                   object_quat={n: np.array(p[1], dtype=np.float64) for n, p in poses.items()},
+                   grasped=dict.fromkeys(poses, False), **extra)
+
+
+class Driver(ABC):
+    """One robot behind its protocol. Every method may raise `DriverError`; `stop` never does."""
+
+    name: str = "driver"
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the link (idempotent); raises `DriverDisconnected` when the robot is unreachable."""
+
+    @abstractmethod
+    def read_state(self) -> RobotState:
+        """The latest state. Must not block for longer than one control period."""
+
+    @abstractmethod
+    def command(self, joint_targets: np.ndarray, gripper_opening: float) -> None:
+        """Track these joint positions (rad) and gripper opening (m) from now on. Already
+        checked by the safety layer; a driver sends it as it is."""
+
+    @abstractmethod
+    def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
+        """Blocking move to a posture (homing between episodes), at a slow, safe speed."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop moving now and hold. Safe from any thread, at any time, more than once."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop, then release the link."""
+
+    # --- optional: cells that can set up or observe the scene themselves ---------------------
+    def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
+                    colours: dict[str, tuple[float, ...]]) -> bool:
+        """Place the task's objects; False (the default) means a person has to do it."""
+        return False
+
+    def scene(self) -> SceneReport | None:
+        """Object poses and grasps if the cell can measure them, else None."""
+        return None
+
+    def camera_frames(self, size: tuple[int, int]) -> dict[str, np.ndarray] | None:
+        """Frames [H, W, 3] uint8 per camera if the driver has its own cameras (the twin)."""
+        return None
+
+
+def spec_options(kind: str, rest: str, example: str) -> tuple[str, dict[str, str]]:
+    """The address and the `?key=value&...` options of the part of a driver spec after
+    "KIND:": "emulator?scene=none" -> ("emulator", {"scene": "none"}); malformed options raise
+    a ConfigError showing `example`."""
+    from librobot_gym.errors import ConfigError
+
+    where, _, query = rest.partition("?")
+    try:
+        return where, (dict(urllib.parse.parse_qsl(query, strict_parsing=True)) if query else {})
+    except ValueError as error:
+        raise ConfigError(f"driver '{kind}:{rest}': bad options {query!r} ({error}); write "
+                          f"{example}") from error
+
+
+def lockstep_advance(driver: Driver, dt: float) -> bool:
+    """Let a simulated robot that runs in lockstep (a twin) advance `dt`; True if it did. Real
+    robots keep their own time: the backend then waits out the control period on the clock."""
+    advance = getattr(driver, "advance", None)
+    if advance is None:
+        return False
+    return bool(advance(dt))

@@ -1,0 +1,337 @@
+"""`ExcavatorEcuEmulator`: the excavator's machine controller, on a CAN bus, in a thread (or in
+lockstep with its driver).
+
+It speaks exactly the frames of `excavator.dbc` (encoded by the same codec, checked byte for
+byte against the layout in the tests) on any python-can bus: in tests python-can's `virtual`
+interface, an in-process software bus, so no traffic leaves the process. Like a real machine
+controller it
+
+- claims its J1939 address (0x80) with its own NAME through can-j1939, and notes every other
+  address claim (NAME per source address): valve frames are taken only from a claimed address;
+- checks every VALVE_COMMAND (length, checksum over the frame and its identifier, a counter
+  that moves on) and centres the valves when no valid frame came for `command_timeout`
+  (100 ms), its own heartbeat check, independent of the autonomy controller's;
+- runs a hydraulic joint model every 10 ms: the pilot command passes a 5 % deadband and a
+  first-order spool lag (the robot spec's figures), asks for up to the joint's flow-limited
+  speed, and stops at the joints' hard limits; cylinder pressures are the statics of the
+  machine's MJCF (attachment plus `payload_kg`) plus a line loss proportional to flow;
+- publishes JOINT_ANGLES, JOINT_RATES and CYLINDER_PRESSURES at 50 Hz, MACHINE_STATUS at 20 Hz
+  and DM1 at 1 Hz and on every change.
+
+Time: real time by default (a thread ticks every 10 ms, a `can.Notifier` receives); with
+`lockstep=True` there is no thread: time is simulated (`now()`: ticks x 10 ms) and passes only in
+`advance(dt)`, which per tick takes the frames already on the bus (`pump()`), steps the model and
+publishes that tick's frames synchronously, so a driver that runs it (`EmulatedMachineDriver`
+in lockstep, `emulated.py`) is deterministic and as fast as the frames can be coded. Every time
+the emulator keeps (command timeout, `neutral_since`, `last_status_sent`) is on `now()`.
+
+Fault injection: `silence_status()` (the heartbeat stops, the rest flows), `go_silent()` (the
+ECU sends nothing; the model keeps running), `resume()`, `raise_fault(spn, fmi, red_stop)` /
+`clear_faults()` (DM1), `override(signal=raw)` (raw values as they are: 0xFFFF 'not available',
+out-of-range values) / `clear_overrides()`, `press_estop()`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import can
+import j1939
+import numpy as np
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.j1939 import codec
+from librobot_gym.hardware.machine_kinematics import MachineKinematics
+from librobot_gym.robots import RobotSpec, get_robot
+
+TICK = 0.01  # s: model step; frames every 2 (50 Hz), status every 5 (20 Hz), DM1 every 100
+COMMAND_TIMEOUT = 0.1  # s without a valid valve frame -> valves centred
+LINE_LOSS_PA = 0.5e6  # pressure drop at full flow
+PILOT_JOINTS = ("boom", "stick", "bucket", "swing")  # the first four valves
+
+
+def machine_controller_name(identity: int = 1) -> j1939.Name:
+    """A single-address machine controller: its NAME (arbitrary-address bit 0) outranks any
+    self-configurable ECU in an address conflict."""
+    return j1939.Name(arbitrary_address_capable=0, industry_group=j1939.Name.IndustryGroup
+                      .Construction, vehicle_system=0, function=0x81, function_instance=0,
+                      ecu_instance=0, manufacturer_code=0, identity_number=identity)
+
+
+class ExcavatorEcuEmulator:
+    def __init__(self, channel: str, interface: str = "virtual",
+                 address: int = codec.MACHINE_ADDRESS, robot: RobotSpec | None = None,
+                 joint_pos=None, command_timeout: float = COMMAND_TIMEOUT,
+                 lockstep: bool = False, **bus_options):
+        self.robot = robot or get_robot("excavator")
+        self.lockstep = lockstep  # True: simulated time, advanced by `advance(dt)` (module doc)
+        self.ticks = 0  # model steps so far; in lockstep the clock is ticks x TICK
+        self.channel, self.interface, self.address = channel, interface, address
+        self.bus_options, self.command_timeout = bus_options, command_timeout
+        self.kinematics = MachineKinematics(self.robot)
+        names = self.robot.joint_names
+        self._pilot_joint = np.array([names.index(j) for j in PILOT_JOINTS])
+        by_joint = {h.joint: h for h in self.robot.hydraulics}
+        self._max_speed = np.array([by_joint[j].max_speed for j in PILOT_JOINTS])
+        self._lag = np.array([by_joint[j].lag for j in PILOT_JOINTS])
+        self._deadband = np.array([by_joint[j].deadband for j in PILOT_JOINTS])
+        self._lower, self._upper = self.robot.joint_lower, self.robot.joint_upper
+        self.joint_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
+                                  dtype=np.float64)
+        self.joint_vel = np.zeros(len(names))
+        self._spool = np.zeros(4)
+        self.valves = np.zeros(6)  # what the machine follows now
+        self.payload_kg = 0.0
+        self.lock = threading.RLock()
+        # Fault injection state.
+        self.status_silent = self.silent = False
+        self.estop = False
+        self.lamps = {name: 0 for name in codec.LAMPS}
+        self.codes: list[codec.TroubleCode] = []
+        self.overrides: dict[str, int] = {}
+        # What happened, for tests and figures.
+        self.claims: dict[int, int] = {}  # source address -> NAME value
+        self.received: collections.deque = collections.deque(maxlen=4000)  # (t, command, src)
+        self.rejected = 0
+        self.frames_sent = 0  # frames put on the bus (a lockstep driver waits for them)
+        self._count_lock = threading.Lock()
+        self.last_status_sent = -np.inf
+        self.neutral_since: float | None = None  # when the command timeout centred the valves
+        self._last_command = -np.inf
+        self._last_counter: int | None = None
+        self._mode = 1  # remote ready
+        self._status_counter = 0
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._bus = self._ecu = self._ca = self._notifier = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> ExcavatorEcuEmulator:
+        self._bus = can.Bus(interface=self.interface, channel=self.channel, **self.bus_options)
+        self._ecu = j1939.ElectronicControlUnit(send_message=self._send_frame)
+        self._ca = j1939.ControllerApplication(machine_controller_name(), self.address)
+        self._ecu.add_ca(controller_application=self._ca)
+        self._ca.subscribe(self._on_message)
+        if not self.lockstep:  # in lockstep `advance` receives and ticks
+            self._notifier = can.Notifier(self._bus, [self._on_frame], timeout=0.05)
+        self._ca.start()
+        if not self.lockstep:
+            self._halt.clear()
+            self._thread = threading.Thread(target=self._run, name="excavator-ecu", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        for part in (self._notifier, self._ca, self._ecu):
+            if part is not None:
+                part.stop()
+        if self._bus is not None:
+            self._bus.shutdown()
+        self._bus = self._ecu = self._ca = self._notifier = self._thread = None
+
+    def __enter__(self) -> ExcavatorEcuEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._bus is not None
+
+    # --- lockstep --------------------------------------------------------------------------
+    def now(self) -> float:
+        """The emulator's clock: `time.monotonic()`, or simulated seconds in lockstep."""
+        return self.ticks * TICK if self.lockstep else time.monotonic()
+
+    def advance(self, dt: float) -> None:
+        """Lockstep: run `dt` seconds (whole ticks) of machine time now. Each tick takes the
+        frames on the bus, steps the model, then publishes that tick's frames."""
+        if not self.lockstep:
+            raise RuntimeError("advance() is for a lockstep emulator; this one runs in real time")
+        for _ in range(ticks_in(dt)):
+            self.pump()
+            self.ticks += 1
+            self.step(TICK)
+            if self.claimed and not self.silent:
+                self._publish(self.ticks)
+
+    def pump(self) -> int:
+        """Lockstep: hand every frame waiting on the bus to the ECU (what the notifier thread
+        does in real time); how many there were."""
+        bus, count = self._bus, 0
+        while bus is not None and (message := bus.recv(timeout=0)) is not None:
+            self._on_frame(message)
+            count += 1
+        return count
+
+    @property
+    def claimed(self) -> bool:
+        return self._ca is not None and \
+            self._ca.state == j1939.ControllerApplication.State.NORMAL
+
+    # --- fault injection -------------------------------------------------------------------
+    def silence_status(self, silent: bool = True) -> None:
+        self.status_silent = silent
+
+    def go_silent(self) -> None:
+        self.silent = True
+
+    def resume(self) -> None:
+        self.silent = self.status_silent = False
+
+    def raise_fault(self, spn: int, fmi: int, red_stop: bool = True) -> None:
+        with self.lock:
+            self.codes.append(codec.TroubleCode(spn, fmi, 1))
+            self.lamps["RedStopLamp" if red_stop else "AmberWarningLamp"] = 1
+        self._send_dm1()  # on change, as J1939-73 asks
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.codes, self.lamps = [], {name: 0 for name in codec.LAMPS}
+        self._send_dm1()
+
+    def override(self, **raw: int) -> None:
+        """Send these signals' raw values as they are, whatever the model says."""
+        with self.lock:
+            self.overrides.update(raw)
+
+    def clear_overrides(self) -> None:
+        with self.lock:
+            self.overrides = {}
+
+    def press_estop(self, pressed: bool = True) -> None:
+        self.estop = pressed
+
+    # --- bus -------------------------------------------------------------------------------
+    def _send_frame(self, can_id: int, extended_id: bool, data, fd_format: bool = False) -> None:
+        if self._bus is not None and not self.silent:
+            self._bus.send(can.Message(arbitration_id=can_id, is_extended_id=extended_id,
+                                       data=data))
+            with self._count_lock:  # the ECU's job thread sends too
+                self.frames_sent += 1
+
+    def _on_frame(self, message: can.Message) -> None:
+        if not message.is_extended_id or message.is_error_frame or message.is_remote_frame:
+            return
+        ecu = self._ecu
+        if ecu is None:
+            return
+        _, pgn, source, _ = codec.parse_can_id(message.arbitration_id)
+        if pgn == codec.PGN_ADDRESS_CLAIMED and len(message.data) == 8 and source < 0xFE:
+            self.claims[source] = j1939.Name(bytes=bytes(message.data)).value
+        ecu.notify(message.arbitration_id, message.data, message.timestamp)
+
+    def _on_message(self, priority: int, pgn: int, source: int, timestamp: float, data) -> None:
+        if pgn != codec.PGN_VALVE_COMMAND:
+            return
+        identifier = codec.can_id(priority, pgn, source, self.address)
+        try:
+            if source not in self.claims:
+                raise codec.MalformedFrame(f"valve frame from unclaimed address 0x{source:02X}")
+            command = codec.decode_valve_command(identifier, data)
+            if command.counter == self._last_counter:
+                raise codec.MalformedFrame("repeated counter")
+        except codec.SignalError:
+            self.rejected += 1
+            return
+        now = self.now()
+        with self.lock:
+            self._last_counter, self._last_command = command.counter, now
+            self.valves = command.valves if command.mode == codec.ACTIVE else np.zeros(6)
+            self.received.append((now, command, source))
+
+    def _send(self, pgn: int, values: dict[str, float]) -> None:
+        message = codec.message_for(pgn)
+        names = {s.name for s in message.signals}
+        raw = {k: v for k, v in self.overrides.items() if k in names}
+        priority = codec.parse_can_id(message.frame_id)[0]
+        self._ca.send_message(priority, pgn, codec.encode(pgn, values, raw))
+
+    def _send_dm1(self) -> None:
+        if self._ca is None or not self.claimed or self.silent:
+            return
+        with self.lock:
+            data = codec.encode_dm1(self.lamps, self.codes)
+        # Up to one code in a frame; more go by BAM (can-j1939's transport protocol).
+        self._ca.send_pgn(0, codec.PGN_DM1 >> 8, codec.PGN_DM1 & 0xFF, 6, list(data))
+
+    # --- the machine -----------------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        """Advance the hydraulic model by `dt` (the thread calls it every tick)."""
+        with self.lock:
+            now = self.now()
+            if now - self._last_command > self.command_timeout:
+                if self.valves.any() or self.neutral_since is None:
+                    self.neutral_since = now
+                self.valves = np.zeros(6)
+                self._mode = 3 if self._last_counter is not None else 1
+            else:
+                self._mode = 2
+            if self.estop or self.lamps["RedStopLamp"]:
+                self.valves = np.zeros(6)
+            pilots = self.valves[:4]
+            flow = np.sign(pilots) * np.clip((np.abs(pilots) - self._deadband)
+                                             / (1 - self._deadband), 0.0, 1.0)
+            self._spool += (flow - self._spool) * np.minimum(1.0, dt / self._lag)
+            speed = self._spool * self._max_speed
+            q = self.joint_pos[self._pilot_joint] + speed * dt
+            low, high = self._lower[self._pilot_joint], self._upper[self._pilot_joint]
+            stopped = (q <= low) | (q >= high)  # hard stops (swing: none)
+            speed[stopped] = 0.0
+            self.joint_pos[self._pilot_joint] = np.clip(q, low, high)
+            self.joint_vel[self._pilot_joint] = speed
+
+    def _publish(self, tick: int) -> None:
+        with self.lock:
+            q, qd = self.joint_pos.copy(), self.joint_vel.copy()
+            payload, spool = self.payload_kg, self._spool.copy()
+        if tick % 2 == 0:
+            angles = dict(zip(codec.ANGLES, q, strict=True))
+            angles["SwingAngle"] = codec.wrap_angle(q[0])
+            self._send(codec.PGN_JOINT_ANGLES, angles)
+            self._send(codec.PGN_JOINT_RATES, dict(zip(codec.RATES, qd, strict=True)))
+            pressures = self.kinematics.static_pressures(q, payload)
+            pressures[self._pilot_joint] += LINE_LOSS_PA * spool
+            self._send(codec.PGN_CYLINDER_PRESSURES,
+                       dict(zip(codec.PRESSURES, np.clip(pressures / 1e6, -40, 40), strict=True)))
+        if tick % 5 == 0 and not self.status_silent:
+            self._status_counter = (self._status_counter + 1) & 0xF
+            self._send(codec.PGN_MACHINE_STATUS, {
+                "MachineMode": 4 if self.lamps["RedStopLamp"] else self._mode,
+                "EmergencyStop": int(self.estop), "PilotLockout": 0, "EngineSpeed": 1800.0,
+                "HydraulicOilTemp": 55.0, "StatusCounter": self._status_counter,
+                "CommandCounterEcho": self._last_counter or 0,
+                "ValveCommandStatus": 0 if self._mode == 2 else 1})
+            self.last_status_sent = self.now()
+        if tick % 100 == 0:
+            self._send_dm1()
+
+    def _run(self) -> None:
+        tick, last = 0, time.monotonic()
+        next_tick = last + TICK
+        while not self._halt.wait(max(0.0, next_tick - time.monotonic())):
+            now = time.monotonic()
+            tick, next_tick = tick + 1, max(next_tick + TICK, now)  # late: no catching up
+            self.step(min(now - last, 5 * TICK))
+            last = now
+            if self.claimed and not self.silent:
+                try:
+                    self._publish(tick)
+                except (can.CanError, RuntimeError):
+                    pass  # the bus is closing; the next tick or stop() sorts it out
+
+
+
+def ticks_in(dt: float) -> int:
+    """`dt` as a whole number of model ticks (a control period must be one)."""
+    ticks = round(dt / TICK)
+    if ticks < 1 or abs(ticks * TICK - dt) > 1e-9:
+        raise ConfigError(f"lockstep time moves in whole {TICK * 1e3:.0f} ms ticks; {dt} s is "
+                          "not a multiple: make the control period one")
+    return ticks

@@ -1,0 +1,74 @@
+"""What a hydraulic machine's driver offers (`MachineDriver`) and what an instrumented site
+reports (`SiteReport`). A machine is told valve (pilot) commands, not joint targets, so it has a
+driver interface of its own beside the arms' joint-space `Driver`; the env side of a machine
+(`envs/real/machine_backend.py`) drives it through the valve safety layer.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from librobot_gym.hardware.driver import RobotState, SceneReport
+
+
+@dataclass
+class SiteReport(SceneReport):
+    """What an instrumented site measures besides the machine, in the machine's frame at the
+    start of the episode: the truck's pose (`object_pos` / `object_quat`), the material
+    delivered into it (a weighbridge), spilled, and left in the piles (a survey), in kg."""
+
+    delivered_kg: float = 0.0
+    spilled_kg: float = 0.0
+    pile_kg: float = 0.0
+
+
+class MachineDriver(ABC):
+    """One hydraulic machine behind its protocol. Every method may raise `DriverError`
+    (`DriverDisconnected`, `RobotFault`, a typed signal error); `stop` never does.
+
+    `read_state()` returns joint angles and rates in `robot.joints` order and `extras` with
+    `pressure_pa` (net load pressure per joint, NaN where the machine has none, each such joint
+    named in `not_available`), `machine_mode`, `engine_speed_rpm`, `hydraulic_oil_temp_c` and
+    `faults` (active trouble codes, as text)."""
+
+    name: str = "machine"
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the link (idempotent; after a disconnect it reconnects) or raise
+        `DriverDisconnected` when the machine does not answer."""
+
+    @abstractmethod
+    def read_state(self) -> RobotState:
+        """The latest measurement; never blocks for longer than a control period."""
+
+    @abstractmethod
+    def command(self, valves: np.ndarray) -> None:
+        """Hold these six normalised pilot commands from now on (already checked by the safety
+        layer): [boom, stick, bucket, swing, left track, right track]."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Centre every valve now (the load holds). Safe from any thread, more than once."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop, then release the link."""
+
+    def camera_frames(self, size: tuple[int, int]) -> dict[str, np.ndarray] | None:
+        """Frames per camera where the driver has its own cameras."""
+        return None
+
+    # --- optional: instrumented sites --------------------------------------------------------
+    def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
+                    piles_kg: dict[str, float]) -> bool:
+        """Place the truck (`poses`: object -> (position, quaternion wxyz)) and the piles of
+        these masses; False (the default) means a person sets the site up."""
+        return False
+
+    def scene(self) -> SiteReport | None:
+        """What the site measures (truck pose, material), or None where nothing does."""
+        return None
