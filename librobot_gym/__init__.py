@@ -1,7 +1,10 @@
 """librobot-gym: Gymnasium-style simulation and evaluation suite for robot policies.
 
-`import librobot_gym` registers every env id, e.g. `gym.make("librobot/Franka-PickCup-v0")`.
-Layers, each importing only from those before it: robots <- envs <- policies <- benchmarks <- cli.
+`import librobot_gym` registers every env id, e.g. `gym.make("librobot/Franka-PickCup-v0")`,
+and loads the plugins of the `librobot_gym.plugins` entry-point group (their env ids too).
+Layers, each importing only from those before it (tests/test_imports.py checks it):
+errors/registry/scene/wire <- robots <- hardware <- envs <- policies <- training/benchmarks/
+serving <- leaderboards <- cli.
 """
 
 import os
@@ -15,7 +18,9 @@ if os.environ["MUJOCO_GL"] in ("egl", "osmesa"):
 os.environ.setdefault("LP_NUM_THREADS", "0")
 
 from librobot_gym.envs.registration import register_all  # noqa: E402
+from librobot_gym.registry import load_plugins  # noqa: E402
 
 __version__ = "0.1.0"
 
+load_plugins()
 register_all()

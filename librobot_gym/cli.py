@@ -16,7 +16,7 @@ console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)
 
 def _cmd_envs(args: argparse.Namespace) -> int:
     from librobot_gym.envs.core import OBS_MODES
-    from librobot_gym.envs.registration import ENV_TABLE, env_doc
+    from librobot_gym.envs.registration import env_doc, env_entries
     from librobot_gym.robots import get_robot
 
     if args.doc:
@@ -30,13 +30,21 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     table.add_column("env id", no_wrap=True)
     for column in ("robot", "task", "control modes", "max steps"):
         table.add_column(column, overflow="fold")
-    for entry in ENV_TABLE:
+    for entry in env_entries():
         robot = get_robot(entry.robot)
         modes = [f"{m}*" if m == robot.default_control_mode else m for m in robot.control_modes]
         table.add_row(entry.id, entry.robot, entry.task, ", ".join(modes),
                       str(entry.max_episode_steps))
     console.print(table)
     return 0
+
+
+def _task_cell(robot, task_name: str):
+    """The cell (scene objects, floor) of `task_name` at `robot`'s scale."""
+    from librobot_gym.envs.tasks import get_task
+    from librobot_gym.scene import Cell
+
+    return Cell.of(get_task(task_name)(robot))
 
 
 def _progress() -> Progress:
@@ -504,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:2] == ["bridge", "serve"]:  # its own options (see `librobot bridge serve --help`)
         from librobot_gym.hardware.bridge.server import bridge_main
 
-        return bridge_main(argv[2:])
+        return bridge_main(argv[2:], cell_of=_task_cell)
     args = build_parser().parse_args(argv)
     if getattr(args, "episodes", 1) < 1:
         console.print("[red]error:[/red] --episodes must be at least 1")

@@ -19,7 +19,7 @@ from librobot_gym.benchmarks.executors import EXECUTORS, EpisodeJob, run_jobs
 from librobot_gym.benchmarks.rollout import software_versions
 from librobot_gym.benchmarks.store import ResultsStore, Run
 from librobot_gym.errors import ConfigError
-from librobot_gym.policies.base import required_obs_mode
+from librobot_gym.policies.registry import required_obs_mode
 
 BACKENDS = ("sim", "real")
 

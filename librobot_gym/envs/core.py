@@ -12,7 +12,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 from librobot_gym.envs.actions import validate_action
-from librobot_gym.envs.tasks import TASKS
+from librobot_gym.envs.sim.viewer import Viewer, check_display
+from librobot_gym.envs.tasks import get_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import get_robot
 
@@ -61,7 +62,8 @@ class RobotEnv(gym.Env):
     state, images and instruction for the same `s`.
 
     ## Arguments
-    `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode="rgb_array"`,
+    `robot`, `task`, `backend="mujoco"`, `obs_mode`, `control_mode`, `render_mode` (None,
+    "rgb_array", or "human": a MuJoCo viewer window where a display exists, refused otherwise),
     `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
     `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
     divide the control period), and task options such as `reward_type`. With `backend="real"`
@@ -70,7 +72,7 @@ class RobotEnv(gym.Env):
     """
 
     metadata = {
-        "render_modes": ["rgb_array"],
+        "render_modes": ["rgb_array", "human"],
         "render_fps": 20,  # each instance sets its robot's control rate
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
@@ -100,13 +102,14 @@ class RobotEnv(gym.Env):
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r} is not one of "
                               f"{self.metadata['render_modes']} or None")
-        if task not in TASKS:
-            raise ConfigError(f"unknown task {task!r}; known tasks: {sorted(TASKS)}")
+        if render_mode == "human":
+            check_display(backend)
+        task_class = get_task(task)
         self.robot = get_robot(robot)
         self.control_mode = control_mode or self.robot.default_control_mode
         self.action_spec = self.robot.control_mode(self.control_mode)
         try:
-            self.task = TASKS[task](self.robot, **task_kwargs)
+            self.task = task_class(self.robot, **task_kwargs)
         except TypeError as exc:
             raise ConfigError(f"bad option for task {task!r}: {exc}") from None
         self.obs_mode, self.render_mode = obs_mode, render_mode
@@ -147,7 +150,7 @@ class RobotEnv(gym.Env):
             self.sim = MujocoSim(self.robot, self.task.scene(), self.control_mode, physics_dt,
                                  substeps, fast_render, self.task.floor_height)
         self.cameras = tuple(c.name for c in self.robot.cameras)
-        self._obs_rig = self._render_rig = None
+        self._obs_rig = self._render_rig = self._viewer = None
 
         self.action_space = spaces.Box(-1.0, 1.0, (self.action_spec.size,), np.float32)
         self._fields = self._observation_fields()
@@ -197,6 +200,8 @@ class RobotEnv(gym.Env):
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if self.spec is not None and self.spec.max_episode_steps:
+            self.max_episode_steps = self.spec.max_episode_steps  # gym.make(max_episode_steps=)
         rng = self.np_random
         task_reset = self.task.reset(rng)
         home = np.array(self.robot.home_qpos)
@@ -209,6 +214,8 @@ class RobotEnv(gym.Env):
         state = self.sim.world_state()
         obs = self._observe(state)
         self._last_obs, self._last_state = obs, state
+        if self.render_mode == "human":
+            self.render()
         return obs, self._info(state, False, False)
 
     def step(self, action):
@@ -226,6 +233,8 @@ class RobotEnv(gym.Env):
         obs = self._observe(state)
         self._last_obs, self._last_state = obs, state
         info = self._info(state, success, False, metrics)
+        if self.render_mode == "human":
+            self.render()
         return obs, reward, success or failure, truncated, info
 
     def _judge(self, state, truncated: bool):
@@ -241,6 +250,11 @@ class RobotEnv(gym.Env):
         return label.success, False, float(label.success), {"progress": progress}
 
     def render(self):
+        if self.render_mode == "human":
+            if self._viewer is None:
+                self._viewer = Viewer(self.sim.model, self.sim.data)
+            self._viewer.sync()
+            return None
         if self.render_mode != "rgb_array":
             return None
         if self.backend == "real":
@@ -255,10 +269,10 @@ class RobotEnv(gym.Env):
     def close(self):
         if self.backend == "real":
             self.sim.close()
-        for rig in (self._obs_rig, self._render_rig):
+        for rig in (self._obs_rig, self._render_rig, self._viewer):
             if rig is not None:
                 rig.close()
-        self._obs_rig = self._render_rig = None
+        self._obs_rig = self._render_rig = self._viewer = None
 
     # --- observations and info ----------------------------------------------------------------
     @property

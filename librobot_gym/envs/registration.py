@@ -1,12 +1,23 @@
-"""The table of env ids. Released ids are frozen: a behaviour change gets a new -v<N+1>."""
+"""The table of env ids: one `register_env` row per id, simulated and `-Real-`.
+
+A row binds a robot and a task (by their registered names) with fixed settings; it is
+registered with gymnasium at once, so `gym.make(id)` works after `import librobot_gym`.
+Plugins add rows with the same call. Released ids are frozen: a behaviour change gets a new
+-v<N+1>.
+"""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import gymnasium as gym
 
+from librobot_gym.errors import ConfigError
+from librobot_gym.registry import Registry, caller_module
+
 ENTRY_POINT = "librobot_gym.envs.core:RobotEnv"
+ENVS = Registry("env id")
 
 
 @dataclass(frozen=True)
@@ -19,51 +30,75 @@ class EnvEntry:
     max_episode_steps: int
     kwargs: dict = field(default_factory=dict)
 
+    @property
+    def real(self) -> bool:
+        return self.kwargs.get("backend") == "real"
 
-ENV_TABLE: tuple[EnvEntry, ...] = (
-    EnvEntry("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200),
-    EnvEntry("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200),
-    EnvEntry("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200),
-    # Real hardware: the same robot, task, spaces and success test; pass driver=... to make.
-    EnvEntry("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200,
-             {"backend": "real"}),
-    EnvEntry("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, {"backend": "real"}),
-    EnvEntry("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
-             {"backend": "real"}),
-)
+
+def register_env(env_id: str, robot: str, task: str, max_episode_steps: int,
+                 **kwargs) -> EnvEntry:
+    """Add an env id (and register it with gymnasium). `kwargs` are fixed `RobotEnv`
+    arguments, e.g. `backend="real"` for a hardware env."""
+    if not isinstance(max_episode_steps, int) or max_episode_steps < 1:
+        raise ConfigError(f"env {env_id!r}: max_episode_steps={max_episode_steps!r} must be a "
+                          f"positive int")
+    entry = EnvEntry(env_id, robot, task, max_episode_steps, dict(kwargs))
+    ENVS.add(env_id, entry, module=caller_module(), robot=robot, task=task)
+    _register_with_gymnasium(entry)
+    return entry
+
+
+def _register_with_gymnasium(entry: EnvEntry) -> None:
+    if entry.id in gym.registry:
+        return
+    # The env enforces its own step limit (the real backend needs it too) and adopts the
+    # spec's when gym.make changes it; the conformance suite runs gymnasium's checker, so no
+    # per-step checker wrapper.
+    gym.register(id=entry.id, entry_point=ENTRY_POINT, disable_env_checker=True,
+                 max_episode_steps=entry.max_episode_steps,
+                 kwargs={"robot": entry.robot, "task": entry.task,
+                         "max_episode_steps": entry.max_episode_steps, **entry.kwargs})
+
+
+# --- the built-in envs ----------------------------------------------------------------------
+register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
+register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
+register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
+# Real hardware: the same robot, task, spaces and success test; pass driver=... to make (the
+# robot's spec names its drivers and the stand-in that runs without hardware).
+register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
+register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend="real")
+register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
+             backend="real")
 
 
 def register_all() -> None:
-    """Register every env id with gymnasium (idempotent)."""
-    for entry in ENV_TABLE:
-        if entry.id in gym.registry:
-            continue
-        # The env enforces its own step limit (the real backend needs it too), so no TimeLimit
-        # wrapper; the conformance suite runs gymnasium's checker, so no per-step checker wrapper.
-        gym.register(
-            id=entry.id,
-            entry_point=ENTRY_POINT,
-            disable_env_checker=True,
-            kwargs={"robot": entry.robot, "task": entry.task,
-                    "max_episode_steps": entry.max_episode_steps, **entry.kwargs},
-        )
+    """Register every env id with gymnasium, plugins' included (idempotent)."""
+    for entry in env_entries():
+        _register_with_gymnasium(entry)
+
+
+def env_entries() -> list[EnvEntry]:
+    return [entry.component for entry in ENVS.entries()]
+
+
+def env_entry(env_id: str) -> EnvEntry:
+    """The row of `env_id`; ConfigError with the close matches for an unknown id."""
+    return ENVS.get(env_id)
 
 
 def env_ids() -> list[str]:
-    return [entry.id for entry in ENV_TABLE]
+    return ENVS.names()
 
 
 def env_doc(env_id: str) -> str:
-    """The Markdown documentation of a registered env: its task's docstring, or the task's
-    doc for this env's robot where it has one (`env_docs`, e.g. PickCup at the SO-100's scale)."""
-    import inspect
+    """The Markdown documentation of a registered env: `<task>.md` in its robot's folder where
+    the robot has one (e.g. PickCup at the SO-100's scale), else the task's docstring."""
+    from librobot_gym.envs.tasks import get_task
+    from librobot_gym.robots import get_robot
 
-    from librobot_gym.envs.tasks import TASKS
-    from librobot_gym.errors import ConfigError
-
-    for entry in ENV_TABLE:
-        if entry.id == env_id:
-            task = TASKS[entry.task]
-            doc = getattr(task, "env_docs", {}).get(entry.robot) or task.__doc__
-            return inspect.cleandoc(doc or "")
-    raise ConfigError(f"unknown env id {env_id!r}; known: {', '.join(env_ids())}")
+    entry = env_entry(env_id)
+    own = get_robot(entry.robot).folder / f"{entry.task}.md"
+    if own.is_file():
+        return own.read_text().strip()
+    return inspect.cleandoc(get_task(entry.task).__doc__ or "")

@@ -1,5 +1,9 @@
 """Driver specs -> drivers, so a real env, the bridge server and the CLI name them the same way.
 
+A spec is `SCHEME[:REST]`: the scheme picks a builder from the `DRIVERS` registry, which gets
+the rest, the robot and keyword options. Built-in schemes (each registered by its protocol's
+`scheme` module, imported on first lookup):
+
     twin                      the PyBullet twin in this process (real-time clock)
     twin:lockstep             the twin advancing exactly one control period per step
     bridge:ws://HOST:PORT     any driver hosted by `librobot bridge serve` on another computer
@@ -10,43 +14,63 @@
     j1939:CHANNEL             a hydraulic machine on its SAE J1939 CAN bus (SocketCAN can0; other
                               python-can interfaces: interface=...), `j1939:emulator[:lockstep]`
                               an ECU emulator on a private software CAN bus in this process
+
+Plugins add schemes with `@register_driver("scheme", usage=..., summary=...)` on a builder
+`(rest: str, robot: RobotSpec, **options) -> Driver`. A scheme whose builder simulates the
+world (`simulates_cell=True`) also gets the task's `scene=Cell`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import Driver
+from librobot_gym.registry import Registry
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import Cell
 
-SPECS = ("twin", "twin:lockstep", "bridge:ws://HOST:PORT", "franky:HOST",
-         "feetech:PORT", "feetech:emulator",
-         "feetech:emulator:lockstep", "j1939:CHANNEL", "j1939:emulator",
-         "j1939:emulator:lockstep")
+BUILTIN_SCHEMES = (
+    "librobot_gym.hardware.twin.scheme",
+    "librobot_gym.hardware.bridge.scheme",
+    "librobot_gym.hardware.franky.scheme",
+    "librobot_gym.hardware.feetech.scheme",
+    "librobot_gym.hardware.j1939.scheme",
+)
+DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)
 
 
-def make_driver(spec: str, robot: RobotSpec, **options) -> Driver:
-    """The driver `spec` names, for `robot`; `options` go to its constructor."""
-    kind, _, rest = spec.partition(":")
-    if kind == "twin":
-        from librobot_gym.hardware.twin.driver import TwinDriver
+def register_driver(scheme: str, usage: str, summary: str, simulates_cell: bool = False,
+                    renders_cameras: bool = False) -> Callable:
+    """Decorator: `builder(rest, robot, **options) -> Driver` serves specs `scheme[:rest]`.
+    `usage` shows the spec's form ("franky:HOST"); `simulates_cell`: the builder takes
+    `scene=Cell`; `renders_cameras`: the driver renders the robot's cameras itself."""
+    return DRIVERS.register(scheme, usage=usage, summary=summary, simulates_cell=simulates_cell,
+                            renders_cameras=renders_cameras)
 
-        if rest not in ("", "lockstep", "realtime"):
-            raise ConfigError(f"driver {spec!r}: the twin is 'twin' or 'twin:lockstep'")
-        return TwinDriver(robot, realtime=rest != "lockstep", **options)
-    if kind == "bridge" and rest.startswith(("ws://", "wss://")):
-        from librobot_gym.hardware.bridge.server import BridgeDriver
 
-        return BridgeDriver(rest, **options)
-    if kind == "franky":
-        from librobot_gym.hardware.franky.driver import FrankyDriver
+def scheme_info(spec: str) -> dict:
+    """The registration details (usage, summary, flags) of the scheme `spec` names."""
+    return DRIVERS.entry(spec.partition(":")[0]).info or {}
 
-        return FrankyDriver(robot, host=rest, **options)
-    if kind == "feetech" and rest:
-        from librobot_gym.hardware.feetech.driver import FeetechDriver
 
-        return FeetechDriver.from_spec(rest, robot, **options)
-    if kind == "j1939" and rest:
-        from librobot_gym.hardware.j1939.driver import J1939Driver
+def driver_usages() -> list[str]:
+    """Every registered scheme's spec form, for help texts and errors."""
+    return [entry.info["usage"] for entry in DRIVERS.entries()]
 
-        return J1939Driver.from_spec(rest, robot, **options)
-    raise ConfigError(f"unknown driver {spec!r}; expected one of {', '.join(SPECS)}")
+
+def make_driver(spec: str, robot: RobotSpec, scene: Cell | None = None, **options) -> Driver:
+    """The driver `spec` names, for `robot`; `options` go to its builder, and `scene` (the
+    task's cell) to builders that simulate the world."""
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(f"driver={spec!r}: expected a spec such as "
+                          f"{', '.join(driver_usages())}")
+    scheme, _, rest = spec.partition(":")
+    entry = DRIVERS.entry(scheme)
+    if entry.info and entry.info.get("simulates_cell"):
+        options["scene"] = scene
+    return entry.component(rest, robot, **options)
+
+
+def list_drivers() -> list[str]:
+    return DRIVERS.names()

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-from librobot_gym.errors import ConfigError, PolicyMismatchError
+from librobot_gym.errors import PolicyMismatchError
 
 
 @dataclass(frozen=True)
@@ -83,53 +83,3 @@ def batch_size(obs: Any) -> int | None:
     if obs is None:
         return None
     return int(np.shape(obs)[0]) if np.ndim(obs) == 2 else None
-
-
-def required_obs_mode(spec: str) -> str | None:
-    """The observation mode a policy spec needs, known before building it (None: any)."""
-    algorithm = spec.split(":", 1)[0]
-    if algorithm == "vla":
-        return "rgb"
-    return "state" if algorithm in SB3_ALGORITHMS else None
-
-
-SB3_ALGORITHMS = ("ppo", "sac")
-
-
-def make_policy(spec: str, env: gym.Env, seed: int | None = None) -> Policy:
-    """A policy for `env` from a spec: "expert", "expert:NOISE" (a perturbed expert), "random",
-    "ppo:MODEL.zip" / "sac:MODEL.zip"
-    (a stable-baselines3 model trained in `state` mode), "vla:CHECKPOINT_DIR" or
-    "remote:ws://HOST:PORT" (a policy served by `librobot serve`)."""
-    from librobot_gym.policies.expert import ExpertPolicy
-    from librobot_gym.policies.random import RandomPolicy
-
-    algorithm, _, path = spec.partition(":")
-    if algorithm == "remote" and path:  # "remote:ws://HOST:PORT", a `librobot serve` server
-        from librobot_gym.serving.client import remote_policy
-
-        return remote_policy(path, env)  # checks the server's card against env
-    if algorithm == "vla" and path:
-        from librobot_gym.policies.vla.policy import VLAPolicy
-
-        policy = VLAPolicy.from_pretrained(path)
-        policy.card.check(env)
-        return policy
-    if algorithm in SB3_ALGORITHMS and path:
-        from librobot_gym.policies.sb3 import SB3Policy
-
-        return SB3Policy(env, algorithm, path)
-    if algorithm == "expert" and path:  # "expert:0.3", a perturbed expert
-        try:
-            noise = float(path)
-        except ValueError:
-            raise ConfigError(f"policy {spec!r}: expert:NOISE needs a number, e.g. "
-                              f"expert:0.3") from None
-        return ExpertPolicy(env, noise=noise, seed=seed)
-    builders = {"expert": lambda: ExpertPolicy(env), "random": lambda: RandomPolicy(env, seed)}
-    if spec not in builders:
-        raise ConfigError(f"unknown policy {spec!r}; built-in policies: {sorted(builders)}, "
-                          f"expert:NOISE (a perturbed expert), "
-                          f"or ppo:PATH / sac:PATH (stable-baselines3), vla:DIR (VLA checkpoint), "
-                          f"remote:ws://HOST:PORT (a served policy)")
-    return builders[spec]()

@@ -1,11 +1,12 @@
-"""Robot descriptions: joints, actuators, control modes, proprioception, cameras and MJCF assets.
+"""Robot descriptions: joints, actuators, control modes, proprioception, cameras, MJCF, per-task
+layouts and the hardware binding, one folder per robot (`arms/franka_panda/`, `arms/so100/`,
+`heavy/excavator/`), each registered with `register_robot`.
 
-Robots know nothing of tasks or backends; everything above may import from here.
+Robots know nothing of tasks' code, backends or drivers (they name driver specs as strings);
+everything above may import from here.
 """
 
-from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
-from librobot_gym.robots.arms.so100 import SO100
-from librobot_gym.robots.heavy.excavator import EXCAVATOR
+from librobot_gym.robots.registry import ROBOTS, get_robot, list_robots, register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
     BucketSpec,
@@ -19,23 +20,8 @@ from librobot_gym.robots.spec import (
     TrackSpec,
 )
 
-ROBOTS: dict[str, RobotSpec] = {spec.name: spec for spec in (FRANKA_PANDA, SO100, EXCAVATOR)}
-
-
-def get_robot(name: str) -> RobotSpec:
-    """The robot description registered under `name`."""
-    from librobot_gym.errors import ConfigError
-
-    try:
-        return ROBOTS[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown robot {name!r}; known robots: {', '.join(sorted(ROBOTS))}"
-        ) from None
-
-
 __all__ = [
-    "ROBOTS", "get_robot", "ActionDim", "BucketSpec", "CameraSpec", "ControlModeSpec",
-    "GripperSpec", "HydraulicSpec", "JointSpec", "ProprioField", "RobotSpec", "TrackSpec",
-    "FRANKA_PANDA", "SO100", "EXCAVATOR",
+    "ROBOTS", "get_robot", "list_robots", "register_robot", "ActionDim", "BucketSpec",
+    "CameraSpec", "ControlModeSpec", "GripperSpec", "HydraulicSpec", "JointSpec",
+    "ProprioField", "RobotSpec", "TrackSpec",
 ]

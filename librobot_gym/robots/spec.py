@@ -9,10 +9,11 @@ MJCF file that models it. Backends (MuJoCo, real hardware) read it; tasks ask it
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -204,7 +205,7 @@ class RobotSpec:
 
     name: str
     family: str  # "arm", "mobile", "mobile_manipulator", "humanoid", "heavy"
-    asset: str  # MJCF file name under librobot_gym/robots/assets
+    asset: str  # absolute path of the MJCF file, beside the robot's module in its folder
     joints: tuple[JointSpec, ...]
     actuators: tuple[str, ...]  # MJCF actuator names, in control order
     control_modes: dict[str, ControlModeSpec]
@@ -231,10 +232,29 @@ class RobotSpec:
     # Damping of that least-squares step (m), None: the controller's default (0.05, sized for
     # the Franka). Jacobians scale with the arm's reach, so a small arm wants a smaller one.
     ik_damping: float | None = None
+    # Per-task numbers at this robot's scale, as plain data keyed by task name (the task owns
+    # the schema, e.g. `PickCupLayout`; the robot owns the numbers): {"pick_cup": {...}}.
+    task_layouts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    # The hardware binding: driver specs that reach this robot ("franky:HOST"), and the
+    # stand-in a `-Real-` env of it runs on without hardware (tests, conformance, rehearsal).
+    drivers: tuple[str, ...] = ()
+    stand_in: str | None = None
+
+    def __post_init__(self):
+        if not Path(self.asset).is_absolute():
+            from librobot_gym.errors import ConfigError
+
+            raise ConfigError(f"robot {self.name!r}: asset={self.asset!r} must be an absolute "
+                              f"path, e.g. str(Path(__file__).with_name({self.asset!r}))")
 
     @property
     def asset_path(self) -> Path:
-        return Path(str(resources.files("librobot_gym.robots") / "assets" / self.asset))
+        return Path(self.asset)
+
+    @property
+    def folder(self) -> Path:
+        """The robot's folder: its MJCF, and its envs' docs (`<task>.md`)."""
+        return self.asset_path.parent
 
     @property
     def joint_names(self) -> tuple[str, ...]:

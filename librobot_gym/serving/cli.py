@@ -25,7 +25,7 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
 
     import librobot_gym  # noqa: F401  (registers the envs)
     from librobot_gym.policies import make_policy
-    from librobot_gym.policies.base import required_obs_mode
+    from librobot_gym.policies.registry import required_obs_mode
 
     algorithm, _, path = policy_spec.partition(":")
     env = None

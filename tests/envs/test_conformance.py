@@ -15,14 +15,16 @@ ENV_IDS = registered_env_ids()
 SIM_IDS = [env_id for env_id in ENV_IDS if "-Real-" not in env_id]
 
 
-# No robot is reachable here: each hardware env is pointed at the stand-in for its robot.
-REAL_TEST_DRIVERS = {
-    "librobot/Franka-PickCup-Real-v0": "twin:lockstep",  # the PyBullet twin
-    "librobot/SO100-PickCup-Real-v0": "feetech:emulator:lockstep",  # servo-bus emulator
-    "librobot/Excavator-DigDump-Real-v0": "j1939:emulator:lockstep",  # ECU on virtual CAN
-}
-# Stand-ins that render no camera images of their own get noise frames (cameras of a cell).
-DRIVERS_WITH_CAMERAS = ("twin:lockstep",)
+# No robot is reachable here: each hardware env runs on its robot's stand-in (the twin, the
+# servo-bus emulator, the ECU on a virtual CAN bus), named by the robot's spec; stand-ins that
+# render no camera images of their own get noise frames (cameras of a cell).
+def stand_in(env_id: str) -> str:
+    from librobot_gym.envs.registration import env_entry
+    from librobot_gym.robots import get_robot
+
+    robot = get_robot(env_entry(env_id).robot)
+    assert robot.stand_in, f"{robot.name} has a -Real- env but no stand_in driver"
+    return robot.stand_in
 
 
 def noise_cameras(env_id: str) -> dict[str, ArrayFrameSource]:
@@ -35,10 +37,12 @@ def noise_cameras(env_id: str) -> dict[str, ArrayFrameSource]:
 
 
 def make(env_id: str, **kwargs) -> gym.Env:
-    """The env; hardware envs get their stand-in driver from REAL_TEST_DRIVERS."""
+    """The env; hardware envs get their robot's stand-in driver."""
     if "-Real-" in env_id:
-        kwargs.setdefault("driver", REAL_TEST_DRIVERS[env_id])
-        if kwargs["driver"] not in DRIVERS_WITH_CAMERAS:
+        from librobot_gym.hardware.drivers import scheme_info
+
+        kwargs.setdefault("driver", stand_in(env_id))
+        if not scheme_info(kwargs["driver"]).get("renders_cameras"):
             kwargs.setdefault("cameras", noise_cameras(env_id))
     return gym.make(env_id, **kwargs)
 
@@ -167,13 +171,18 @@ def test_blow_up_is_reported_as_truncation(env_id):
 
 # Worker processes build their own envs from picklable arguments: hardware envs whose stand-in
 # renders its own cameras only (the others need FrameSource objects made in the worker).
-VECTOR_IDS = [env_id for env_id in ENV_IDS
-              if REAL_TEST_DRIVERS.get(env_id, DRIVERS_WITH_CAMERAS[0]) in DRIVERS_WITH_CAMERAS]
+def _renders_own_cameras(env_id: str) -> bool:
+    from librobot_gym.hardware.drivers import scheme_info
+
+    return "-Real-" not in env_id or scheme_info(stand_in(env_id)).get("renders_cameras", False)
+
+
+VECTOR_IDS = [env_id for env_id in ENV_IDS if _renders_own_cameras(env_id)]
 
 
 @pytest.mark.parametrize("env_id", VECTOR_IDS)
 def test_async_vector_env_steps(env_id):
-    hardware = {"driver": REAL_TEST_DRIVERS[env_id]} if "-Real-" in env_id else {}
+    hardware = {"driver": stand_in(env_id)} if "-Real-" in env_id else {}
     envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="async",
                         camera_size=32, **hardware)
     try:

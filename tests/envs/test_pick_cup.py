@@ -4,9 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from librobot_gym.envs.tasks.pick_cup import COLOURS, LIFT_SUCCESS
+from librobot_gym.envs.tasks.pick_cup import COLOURS
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies import ExpertPolicy
+from librobot_gym.robots.arms.franka_panda.layouts import PICK_CUP
+
+LIFT_SUCCESS = PICK_CUP["lift_success"]  # the Franka's
 
 ENV_ID = "librobot/Franka-PickCup-v0"
 

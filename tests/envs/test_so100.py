@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from librobot_gym.envs.real.kinematics import ArmKinematics
 from librobot_gym.envs.registration import env_doc
-from librobot_gym.envs.tasks.pick_cup import TOOL_DOWN
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies import ExpertPolicy
-from librobot_gym.robots import FRANKA_PANDA, ROBOTS, SO100, GripperSpec
-from librobot_gym.robots.arms.so100 import GRIPPER_JOINT_RANGE, STALL_TORQUE
+from librobot_gym.robots import ROBOTS, GripperSpec
+from librobot_gym.robots.arms.common import TOOL_DOWN
+from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
+from librobot_gym.robots.arms.so100 import GRIPPER_JOINT_RANGE, SO100, STALL_TORQUE
 
 ENV_ID = "librobot/SO100-PickCup-v0"
 ARM_JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll")

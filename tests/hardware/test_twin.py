@@ -7,7 +7,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from librobot_gym.envs.tasks.pick_cup import CUP_HALF_HEIGHT, TOOL_DOWN
+from librobot_gym.envs.tasks.pick_cup import PickCup
+from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import (
     DriverDisconnected,
     DriverError,
@@ -15,7 +16,13 @@ from librobot_gym.hardware.driver import (
 )
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.twin.driver import TwinDriver
+from librobot_gym.robots.arms.common import TOOL_DOWN
 from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
+from librobot_gym.robots.arms.franka_panda.layouts import PICK_CUP
+from librobot_gym.scene import Cell
+
+CELL = Cell.of(PickCup(FRANKA_PANDA))  # the PickCup cell the twin simulates
+CUP_HALF_HEIGHT = PICK_CUP["cup_half_height"]
 
 HOME = np.array(FRANKA_PANDA.home_qpos)
 POSTURE = HOME + np.array([0.3, 0.2, -0.2, 0.3, 0.2, -0.3, 0.3])
@@ -32,7 +39,7 @@ def make_twin():
 
     def make(**options):
         options.setdefault("realtime", False)
-        twin = TwinDriver(FRANKA_PANDA, **options)
+        twin = TwinDriver(FRANKA_PANDA, scene=CELL, **options)
         twins.append(twin)
         return twin
 
@@ -277,7 +284,9 @@ def test_two_twins_in_one_process_do_not_interfere(make_twin):
 
 
 def test_driver_specs_make_twins():
-    twin = make_driver("twin:lockstep", FRANKA_PANDA, joint_noise=0.0)
+    with pytest.raises(ConfigError, match="needs the cell"):
+        make_driver("twin:lockstep", FRANKA_PANDA)
+    twin = make_driver("twin:lockstep", FRANKA_PANDA, scene=CELL, joint_noise=0.0)
     try:
         assert isinstance(twin, TwinDriver) and not twin.realtime
         assert lockstep_advance(twin, 0.05) and twin.now() == pytest.approx(0.05)

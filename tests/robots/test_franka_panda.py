@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from librobot_gym.robots import FRANKA_PANDA
+from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
 
 # Franka's published Denavit-Hartenberg parameters (Craig's convention): a, d, alpha.
 DH = [

@@ -15,14 +15,13 @@ import time
 
 import numpy as np
 
-from librobot_gym.envs.real.cell import CellBackend
+from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.cameras import FrameSource, open_cameras
 from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import Driver, RobotState, SceneReport
-from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.robots import RobotSpec
 
@@ -43,18 +42,12 @@ class RealBackend(CellBackend):
                  driver: Driver | str | None,
                  cameras: dict[str, int | str | FrameSource] | None = None,
                  operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
-        if driver is None:
-            raise ConfigError("a real env needs driver=...: 'franky:HOST' (a Franka at its "
-                              "FCI address), 'feetech:/dev/ttyACM0' (an SO-100's servo bus), "
-                              "'bridge:ws://HOST:PORT' (a robot PC running `librobot bridge "
-                              "serve`), or a stand-in: 'twin' / 'twin:lockstep' (the Franka's "
-                              "PyBullet twin), 'feetech:emulator[:lockstep]'")
         if robot.family != "arm":
             raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
                               f"{robot.family} robot")
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
-        self.driver = make_driver(driver, robot) if isinstance(driver, str) else driver
+        self.driver = connect_driver(driver, robot, task)
         self.kinematics = ArmKinematics(robot, control_mode)
         self.safety = SafetyLayer(self.driver,
                                   limits or SafetyLimits.for_robot(robot, self.control_dt),

@@ -11,6 +11,20 @@ import numpy as np
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.console import EpisodeLabel
 from librobot_gym.hardware.driver import lockstep_advance
+from librobot_gym.hardware.drivers import make_driver
+from librobot_gym.scene import Cell
+
+
+def connect_driver(driver, robot, task):
+    """`driver` itself, or the driver its spec names (a stand-in that simulates the world gets
+    the task's cell); ConfigError naming the robot's own driver specs when there is none."""
+    if driver is None:
+        stand_in = f", or its stand-in {robot.stand_in!r}" if robot.stand_in else ""
+        raise ConfigError(f"a real env of {robot.name!r} needs driver=...: one of "
+                          f"{', '.join(repr(d) for d in robot.drivers)}{stand_in}")
+    if isinstance(driver, str):
+        return make_driver(driver, robot, scene=Cell.of(task))
+    return driver
 
 
 class CellBackend:

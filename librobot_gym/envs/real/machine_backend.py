@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from librobot_gym.envs.real.cell import CellBackend
+from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.tasks.base import MaterialPile, TaskReset, WorldState
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.cameras import FrameSource, open_cameras
@@ -54,16 +54,9 @@ class MachineBackend(CellBackend):
                  driver: MachineDriver | str | None,
                  cameras: dict[str, int | str | FrameSource] | None = None,
                  operator: OperatorConsole | None = None, limits: ValveLimits | None = None):
-        if driver is None:
-            raise ConfigError("a real machine env needs driver=...: 'j1939:can0' (SocketCAN "
-                              "channel can0 wired to the machine's J1939 bus) or "
-                              "'j1939:emulator[:lockstep]' (an ECU emulator on a software CAN "
-                              "bus)")
         if control_mode != "hydraulic":
             raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
                               f"{control_mode!r}")
-        from librobot_gym.hardware.drivers import make_driver
-
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
         dims = robot.control_mode(control_mode).dims
@@ -73,7 +66,7 @@ class MachineBackend(CellBackend):
                           if isinstance(p, MaterialPile)}
         self._valve_joint = [robot.joint_names.index(d.name) if d.name in robot.joint_names
                              else -1 for d in dims]
-        self.driver = make_driver(driver, robot) if isinstance(driver, str) else driver
+        self.driver = connect_driver(driver, robot, task)
         self.kinematics = MachineKinematics(robot)
         self.safety = ValveSafetyLayer(
             self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),

@@ -12,63 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import DumpZone, MaterialPile, ObjectPart, SceneObject
 
-
-@dataclass(frozen=True)
-class ObjectPart:
-    """A further primitive of a scene object, in its frame: visual only unless `collide`.
-    A named part is reported apart from its object in robot contacts (e.g. a truck's cab)."""
-
-    shape: str
-    size: tuple[float, ...]
-    pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    rgba: tuple[float, float, float, float] | None = None  # None: the object's colour
-    collide: bool = False
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class SceneObject:
-    """A primitive body in the scene. `shape` is "box" (size = half extents) or "cylinder"
-    (size = radius, half height). Free objects have a mass; fixed ones are part of the arena."""
-
-    name: str
-    shape: str
-    size: tuple[float, ...]
-    pos: tuple[float, float, float]
-    rgba: tuple[float, float, float, float]
-    mass: float | None = None  # None: fixed to the world
-    friction: float = 1.0
-    parts: tuple[ObjectPart, ...] = ()
-
-    @property
-    def free(self) -> bool:
-        return self.mass is not None
-
-
-@dataclass(frozen=True)
-class MaterialPile:
-    """A heap of loose material (a paraboloid mound) the machine can cut, carry and dump."""
-
-    name: str
-    centre: tuple[float, float]
-    radius: float  # m
-    height: float  # m
-    density: float = 1700.0  # kg/m^3, loose earth
-    cell: float = 0.2  # m, grid resolution
-    rgba: tuple[float, float, float, float] = (0.48, 0.36, 0.24, 1.0)
-
-
-@dataclass(frozen=True)
-class DumpZone:
-    """Material dropped inside this rectangle (in `body`'s frame, above `floor_z`) counts as
-    delivered: a truck bed."""
-
-    name: str
-    body: str
-    half_size: tuple[float, float]
-    floor_z: float  # m, world height of the floor
-    centre: tuple[float, float] = (0.0, 0.0)  # in the body's frame
+__all__ = ["DumpZone", "MaterialPile", "ObjectPart", "SceneObject", "EeCommand", "Task",
+           "TaskReset", "Terrain", "WorldState"]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from librobot_gym.envs.tasks.base import (
     TaskReset,
     WorldState,
 )
+from librobot_gym.envs.tasks.registry import register_task
 
 TARGETS_T = (2.0, 2.5, 3.0, 3.5, 4.0)
 TEMPLATES = (
@@ -59,6 +60,7 @@ def _truck() -> SceneObject:
     )
 
 
+@register_task("dig_dump")
 class DigDump(Task):
     """
     ## Description

@@ -1,7 +1,7 @@
 """PickCup: lift a coloured cup off the table with any arm that has a tool frame and a gripper.
 
 The numbers that scale with the arm (cup, reset patch, table, lift, grasp) come from its
-`PickCupLayout` (`pick_cup_layouts.py`); the module constants below are the Franka's.
+`PickCupLayout` (`pick_cup_layouts.py`), declared in the robot's folder.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from librobot_gym.envs.tasks.base import (
     TaskReset,
     WorldState,
 )
-from librobot_gym.envs.tasks.pick_cup_layouts import FRANKA, LAYOUTS, TOOL_DOWN, layout_for
+from librobot_gym.envs.tasks.pick_cup_layouts import PickCupLayout
+from librobot_gym.envs.tasks.registry import register_task
 
 COLOURS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.85, 0.12, 0.10, 1.0),
@@ -37,26 +38,17 @@ TEMPLATES = (
     "raise the {colour} cup",
 )
 
-# The Franka's layout, by its historical names.
-CUP_RADIUS = FRANKA.cup_radius  # m; fits the Franka Hand's 0.08 m stroke with 1 cm to spare
-CUP_HALF_HEIGHT = FRANKA.cup_half_height  # m
-CUP_MASS = FRANKA.cup_mass  # kg
-LIFT_SUCCESS = FRANKA.lift_success  # m above the rest height, while held
 TABLE_TOP = 0.0  # the robot base stands on the table top, for every layout
 
-# Reset distribution of the cup centre on the table, in the robot base frame (m, rad).
-CUP_X_RANGE = FRANKA.cup_x_range
-CUP_Y_RANGE = FRANKA.cup_y_range
 
-__all__ = ["COLOURS", "CUP_HALF_HEIGHT", "CUP_MASS", "CUP_RADIUS", "CUP_X_RANGE", "CUP_Y_RANGE",
-           "LAYOUTS", "LIFT_SUCCESS", "TABLE_TOP", "TEMPLATES", "TOOL_DOWN", "PickCup",
-           "PickCupExpert"]
+__all__ = ["COLOURS", "TABLE_TOP", "TEMPLATES", "PickCup", "PickCupExpert"]
 
 
 def _yaw_quat(yaw: float) -> np.ndarray:
     return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
 
 
+@register_task("pick_cup")
 class PickCup(Task):
     """
     ## Description
@@ -105,8 +97,6 @@ class PickCup(Task):
     """
 
     name = "pick_cup"
-    # Env docs of the other arms' layouts (robot name -> Markdown), for `env_doc`.
-    env_docs = {name: layout.doc for name, layout in LAYOUTS.items() if layout.doc}
     max_episode_steps = 200  # 10 s at 20 Hz
     floor_height = -0.75  # the robot stands on a 0.75 m table
 
@@ -117,7 +107,7 @@ class PickCup(Task):
         if robot.tool_site is None or robot.gripper is None:
             raise ConfigError(f"PickCup needs a robot with a tool frame and a gripper; "
                               f"{robot.name!r} has none")
-        self.layout = layout_for(robot.name)
+        self.layout = PickCupLayout.for_robot(robot)
         self.lift_success = self.layout.lift_success
         self.rest_height = TABLE_TOP + self.layout.cup_half_height
         self.colour = "red"

@@ -589,25 +589,30 @@ def _abort(ws: websockets.sync.client.ClientConnection) -> None:
 
 
 # --- `librobot bridge serve` ------------------------------------------------------------------
-def bridge_main(argv: list[str] | None = None) -> int:
-    """`librobot bridge serve --driver SPEC [--robot R] [--host H] [--port P]`: serve a driver
-    until Ctrl-C; returns 0."""
-    from librobot_gym.hardware.drivers import SPECS, make_driver
+def bridge_main(argv: list[str] | None = None, cell_of=None) -> int:
+    """`librobot bridge serve --driver SPEC [--robot R] [--task T] [--host H] [--port P]`:
+    serve a driver until Ctrl-C; returns 0. `cell_of(robot, task_name)` builds the cell a
+    stand-in that simulates the world (the twin) needs (the CLI passes the task's)."""
+    from librobot_gym.hardware.drivers import driver_usages, make_driver
     from librobot_gym.robots import get_robot
 
     parser = argparse.ArgumentParser(
         prog="librobot bridge serve",
         description="Serve a robot driver to envs on another computer (run on the robot PC).")
-    specs = ", ".join(spec for spec in SPECS if not spec.startswith("bridge"))
+    specs = ", ".join(spec for spec in driver_usages() if not spec.startswith("bridge"))
     parser.add_argument("--driver", required=True, help=f"driver spec: {specs}")
     parser.add_argument("--robot", default="franka_panda")
+    parser.add_argument("--task", default="pick_cup",
+                        help="the task whose cell a simulating stand-in (twin) builds")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--heartbeat-timeout", type=float, default=0.5,
                         help="seconds of client silence after which the robot is stopped")
     args = parser.parse_args(argv)
-    driver = make_driver(args.driver, get_robot(args.robot))
+    robot = get_robot(args.robot)
+    scene = cell_of(robot, args.task) if cell_of is not None else None
+    driver = make_driver(args.driver, robot, scene=scene)
     try:
         try:
             driver.connect()

@@ -1,4 +1,5 @@
-"""The twin: a `Driver` whose "robot" is a PyBullet simulation of the whole PickCup cell.
+"""The twin: a `Driver` whose "robot" is a PyBullet simulation of a Franka's whole cell (the
+task's scene, `scene=Cell.of(task)`; PickCup's table and cup in the shipped envs).
 
 What it is for: running the sim-to-real pipeline (`RobotEnv(backend="real")`, the safety layer,
 the bridge, the operator-free reset, success judging) end to end without hardware, against a
@@ -59,7 +60,6 @@ from pathlib import Path
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import SceneObject
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import (
     Driver,
@@ -69,6 +69,7 @@ from librobot_gym.hardware.driver import (
     SceneReport,
 )
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import Cell, SceneObject
 
 URDF = "franka_panda/panda.urdf"
 ARM_RGBA = (0.95, 0.95, 0.95, 1.0)  # the MJCF's link colour
@@ -179,7 +180,11 @@ class TwinDriver(Driver):
     def __init__(self, robot: RobotSpec, realtime: bool = True, latency: float = 0.005,
                  actuator_delay: float = 0.02, joint_noise: float = 0.0005, seed: int = 0,
                  physics_hz: float = 240, camera_size: int | tuple[int, int] | None = None,
-                 detailed_meshes: bool = False):
+                 detailed_meshes: bool = False, scene: Cell | None = None):
+        if scene is None:
+            raise ConfigError("the twin needs the cell it simulates: scene=Cell.of(task) (a real "
+                              "env passes its task's; `librobot bridge serve --driver twin` "
+                              "takes --task)")
         if robot.name != "franka_panda" or robot.gripper is None:
             raise ConfigError(f"the twin models a Franka Panda (pybullet_data's {URDF}); "
                               f"got {robot.name!r}")
@@ -215,13 +220,13 @@ class TwinDriver(Driver):
         self._history: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque(
             maxlen=max(8, int(math.ceil(self.latency * self.physics_hz)) + 8))
 
-        self._build(detailed_meshes)
+        self._build(detailed_meshes, scene)
         if not self.realtime:
             self.advance(warm_up * self.dt)
         self.connect()
 
     # --- building the cell -----------------------------------------------------------------
-    def _build(self, detailed: bool) -> None:
+    def _build(self, detailed: bool, cell: Cell) -> None:
         import pybullet as p
         import pybullet_data
         from pybullet_utils.bullet_client import BulletClient
@@ -257,11 +262,8 @@ class TwinDriver(Driver):
                 rgba = FINGER_RGBA if link in self._fingers else ARM_RGBA
                 b.changeVisualShape(self.body, link, rgbaColor=list(rgba))
 
-        from librobot_gym.envs.tasks.pick_cup import PickCup
-
-        task = PickCup(self.robot)  # the cell: its table and cup, as the MuJoCo scene has them
-        scene = task.scene()
-        self._add_floor(task.floor_height)
+        scene = cell.objects  # the task's table and objects, as the MuJoCo scene has them
+        self._add_floor(cell.floor_height)
         self.objects: dict[str, int] = {}
         self._specs = {o.name: o for o in scene}
         for obj in scene:

@@ -1,7 +1,13 @@
 """What every arm with a tool frame and a gripper shares: its two control modes and its
 proprioception layout, sized by the arm's joints, step limits and gripper stroke."""
 
+import numpy as np
+
 from librobot_gym.robots.spec import ActionDim, ControlModeSpec, JointSpec, ProprioField
+
+# Tool pointing straight down, its y axis along world -y: the Franka's fingers close along
+# world y; the SO-100's moving jaw closes towards world -y onto the fixed jaw.
+TOOL_DOWN = np.diag([1.0, -1.0, -1.0])
 
 
 def gripper_dim(max_opening: float) -> ActionDim:

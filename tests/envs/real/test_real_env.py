@@ -17,19 +17,21 @@ from librobot_gym.benchmarks.compare import compare
 from librobot_gym.benchmarks.rollout import run_episode
 from librobot_gym.benchmarks.runner import run_suite
 from librobot_gym.benchmarks.store import ResultsStore
+from librobot_gym.envs.tasks.pick_cup import PickCup
 from librobot_gym.errors import ConfigError, InvalidActionError
 from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import DriverDisconnected
 from librobot_gym.hardware.twin.driver import TwinDriver
 from librobot_gym.policies import make_policy
 from librobot_gym.robots import get_robot
+from librobot_gym.scene import Cell
 
 REAL = "librobot/Franka-PickCup-Real-v0"
 SIM = "librobot/Franka-PickCup-v0"
 
 
 def test_a_real_env_says_which_driver_it_needs():
-    with pytest.raises(ConfigError, match="bridge:ws://HOST:PORT"):
+    with pytest.raises(ConfigError, match="bridge:ws://robot-pc:8765"):
         gym.make(REAL)
     with pytest.raises(ConfigError, match="backend='real'"):
         gym.make(SIM, driver="twin")
@@ -56,6 +58,10 @@ def test_same_spaces_and_info_as_the_sim_env_and_the_expert_succeeds_on_the_twin
         sim.close()
 
 
+FRANKA = get_robot("franka_panda")
+CELL = Cell.of(PickCup(FRANKA))  # what the env would pass a twin it builds from a spec
+
+
 class BlindTwin(TwinDriver):
     """A cell without sensors: nobody places the cup for the env and nothing reports it."""
 
@@ -70,7 +76,7 @@ class BlindTwin(TwinDriver):
 def test_without_a_detector_the_operator_sets_up_and_labels_the_episode():
     transcript: list[str] = []
     operator = OperatorConsole.scripted(["y", "y", "n", "35"], transcript)
-    env = gym.make(REAL, driver=BlindTwin(get_robot("franka_panda"), realtime=False),
+    env = gym.make(REAL, driver=BlindTwin(FRANKA, realtime=False, scene=CELL),
                    operator=operator, camera_size=32)
     env.unwrapped.max_episode_steps = 3
     try:
@@ -110,7 +116,7 @@ class FlakyTwin(TwinDriver):
 
 
 def test_a_fault_mid_episode_stops_the_robot_and_records_an_aborted_episode():
-    driver = FlakyTwin(get_robot("franka_panda"), realtime=False)
+    driver = FlakyTwin(FRANKA, realtime=False, scene=CELL)
     env = gym.make(REAL, driver=driver, camera_size=32)
     try:
         policy = make_policy("expert", env)

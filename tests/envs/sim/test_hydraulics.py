@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from librobot_gym.robots import EXCAVATOR
+from librobot_gym.robots.heavy.excavator import EXCAVATOR
 
 ENV_ID = "librobot/Excavator-DigDump-v0"
 BOOM, STICK, BUCKET, SWING, LEFT, RIGHT = range(6)

@@ -39,7 +39,7 @@ from librobot_gym.hardware.feetech.emulator import ServoBusEmulator
 from librobot_gym.hardware.feetech.protocol import STS3215
 from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.policies import make_policy
-from librobot_gym.robots import SO100
+from librobot_gym.robots.arms.so100 import SO100
 from tests.waiting import wait_until
 
 CALIBRATION = default_calibration(SO100)

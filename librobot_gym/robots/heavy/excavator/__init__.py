@@ -6,7 +6,9 @@ are typical no-load figures for the class (swing 11 rpm).
 """
 
 import math
+from pathlib import Path
 
+from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
     BucketSpec,
@@ -59,10 +61,10 @@ HYDRAULIC = ControlModeSpec(
     "right track]. Each passes a 5% deadband and a first-order valve lag.",
 )
 
-EXCAVATOR = RobotSpec(
+EXCAVATOR = register_robot(RobotSpec(
     name="excavator",
     family="heavy",
-    asset="excavator.xml",
+    asset=str(Path(__file__).with_name("excavator.xml")),
     joints=(
         JointSpec("swing", -math.inf, math.inf, 1.15, 70_000.0),
         JointSpec("boom", -0.9, 1.0, 0.4, 660_000.0),
@@ -95,4 +97,6 @@ EXCAVATOR = RobotSpec(
     bucket=BucketSpec(body="bucket", tip_site="bucket_tip", payload_site="bucket_payload",
                       width=1.3, rated_capacity=1.19, opening_axis=(0.0, 0.0, -1.0)),
     base_joints=("base_x", "base_y", "base_yaw"),
-)
+    drivers=("j1939:can0",),  # SocketCAN channel wired to the machine's J1939 bus
+    stand_in="j1939:emulator:lockstep",
+))

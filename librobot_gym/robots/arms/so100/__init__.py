@@ -19,7 +19,11 @@ as the angle grows. Link offsets are the published SO-ARM100 kinematics (see the
 `assets/so100.xml`, written for this project with primitive geoms).
 """
 
+from pathlib import Path
+
 from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
+from librobot_gym.robots.arms.so100.layouts import PICK_CUP
+from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
     GripperSpec,
@@ -70,10 +74,10 @@ CONTROL_MODES = arm_control_modes(
     "Five joints cannot meet every 6-D delta: the IK step favours the position "
     "(ik_rotation_weight).")
 
-SO100 = RobotSpec(
+SO100 = register_robot(RobotSpec(
     name="so100",
     family="arm",
-    asset="so100.xml",
+    asset=str(Path(__file__).with_name("so100.xml")),
     joints=JOINTS,
     actuators=tuple(j.name for j in JOINTS) + ("gripper",),
     control_modes=CONTROL_MODES,
@@ -96,4 +100,7 @@ SO100 = RobotSpec(
     # the damping is the Franka's 0.05 scaled by the reach (0.4 / 0.855 m).
     ik_rotation_weight=0.15,
     ik_damping=0.02,
-)
+    task_layouts={"pick_cup": PICK_CUP},
+    drivers=("feetech:/dev/ttyACM0", "bridge:ws://robot-pc:8765"),
+    stand_in="feetech:emulator:lockstep",
+))

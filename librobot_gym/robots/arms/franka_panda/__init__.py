@@ -4,7 +4,11 @@ Limits are Franka's published joint position/velocity/torque limits; the MJCF as
 (`assets/franka_panda.xml`) is built from the published Denavit-Hartenberg table.
 """
 
+from pathlib import Path
+
 from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
+from librobot_gym.robots.arms.franka_panda.layouts import PICK_CUP
+from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
     GripperSpec,
@@ -39,10 +43,10 @@ GRIPPER = GripperSpec(
 CONTROL_MODES = arm_control_modes(JOINTS, MAX_STEP_TRANSLATION, MAX_STEP_ROTATION,
                                   GRIPPER.max_opening)
 
-FRANKA_PANDA = RobotSpec(
+FRANKA_PANDA = register_robot(RobotSpec(
     name="franka_panda",
     family="arm",
-    asset="franka_panda.xml",
+    asset=str(Path(__file__).with_name("franka_panda.xml")),
     joints=JOINTS,
     actuators=tuple(f"actuator{i}" for i in range(1, 8)) + ("gripper",),
     control_modes=CONTROL_MODES,
@@ -57,4 +61,7 @@ FRANKA_PANDA = RobotSpec(
     tool_site="tcp",
     gripper=GRIPPER,
     workspace=((0.2, -0.5, 0.01), (0.8, 0.5, 0.8)),
-)
+    task_layouts={"pick_cup": PICK_CUP},
+    drivers=("franky:172.16.0.2", "bridge:ws://robot-pc:8765", "twin"),
+    stand_in="twin:lockstep",
+))

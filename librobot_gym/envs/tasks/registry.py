@@ -1,0 +1,27 @@
+"""The task registry: `@register_task("name")` on a `Task` class, `get_task(name)`,
+`list_tasks()`. Built-in tasks are one module each in this package, imported on first lookup;
+plugins register theirs the same way."""
+
+from __future__ import annotations
+
+from librobot_gym.registry import Registry
+
+BUILTIN_TASKS = (
+    "librobot_gym.envs.tasks.pick_cup",
+    "librobot_gym.envs.tasks.dig_dump",
+)
+TASKS = Registry("task", builtins=BUILTIN_TASKS)
+
+
+def register_task(name: str, aliases=()):
+    """Class decorator: register a `Task` subclass under `name`."""
+    return TASKS.register(name, aliases)
+
+
+def get_task(name: str):
+    """The `Task` class registered under `name` (or an alias)."""
+    return TASKS.get(name)
+
+
+def list_tasks() -> list[str]:
+    return TASKS.names()

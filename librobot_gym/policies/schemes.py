@@ -1,0 +1,69 @@
+"""The built-in policy spec schemes: the task's scripted expert (optionally perturbed), uniform
+random actions, stable-baselines3 models and VLA checkpoints. Heavy libraries (torch, SB3) are
+imported only when such a policy is built."""
+
+from __future__ import annotations
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.policies.registry import register_policy
+
+
+def _no_argument(scheme: str, arg: str) -> None:
+    if arg:
+        raise ConfigError(f"policy '{scheme}:{arg}': {scheme!r} takes no argument")
+
+
+def _needs_path(scheme: str, arg: str, what: str) -> None:
+    if not arg:
+        raise ConfigError(f"policy {scheme!r} needs a path: {scheme}:{what}")
+
+
+@register_policy("expert", usage="expert[:NOISE]",
+                 summary="the task's scripted expert on privileged state; NOISE (0-1) "
+                         "perturbs it")
+def build_expert(arg: str, env, seed):
+    from librobot_gym.policies.expert import ExpertPolicy
+
+    if not arg:
+        return ExpertPolicy(env)
+    try:
+        noise = float(arg)
+    except ValueError:
+        raise ConfigError(f"policy 'expert:{arg}': expert:NOISE needs a number, e.g. "
+                          f"expert:0.3") from None
+    return ExpertPolicy(env, noise=noise, seed=seed)
+
+
+@register_policy("random", usage="random", summary="uniformly random actions (seeded)")
+def build_random(arg: str, env, seed):
+    from librobot_gym.policies.random import RandomPolicy
+
+    _no_argument("random", arg)
+    return RandomPolicy(env, seed)
+
+
+def _sb3(algorithm: str):
+    def build(arg: str, env, seed):
+        from librobot_gym.policies.sb3 import SB3Policy
+
+        _needs_path(algorithm, arg, "MODEL.zip")
+        return SB3Policy(env, algorithm, arg)
+
+    return build
+
+
+register_policy("ppo", usage="ppo:MODEL.zip", obs_mode="state",
+                summary="a stable-baselines3 PPO model trained in state mode")(_sb3("ppo"))
+register_policy("sac", usage="sac:MODEL.zip", obs_mode="state",
+                summary="a stable-baselines3 SAC model trained in state mode")(_sb3("sac"))
+
+
+@register_policy("vla", usage="vla:CHECKPOINT_DIR", obs_mode="rgb",
+                 summary="a VLA checkpoint (config.json + model.safetensors)")
+def build_vla(arg: str, env, seed):
+    from librobot_gym.policies.vla.policy import VLAPolicy
+
+    _needs_path("vla", arg, "CHECKPOINT_DIR")
+    policy = VLAPolicy.from_pretrained(arg)
+    policy.card.check(env)
+    return policy

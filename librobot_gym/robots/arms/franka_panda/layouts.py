@@ -1,0 +1,29 @@
+"""The Franka's numbers for each task it does (the tasks own the schemas): PickCup's cup, reset
+patch, table, lift and the scripted expert's grasp (`envs/tasks/pick_cup_layouts.PickCupLayout`).
+Plain data, so the robot's folder holds them without importing a task."""
+
+from librobot_gym.robots.arms.common import TOOL_DOWN
+
+PICK_CUP = dict(
+    cup_radius=0.03,  # fits the Franka Hand's 0.08 m stroke with 1 cm to spare per side
+    cup_half_height=0.05,
+    cup_mass=0.15,
+    handle_size=(0.008, 0.005, 0.025),
+    handle_z=0.005,
+    lift_success=0.10,
+    cup_x_range=(0.42, 0.62),
+    cup_y_range=(-0.18, 0.18),
+    cup_start=(0.5, 0.0),
+    table_centre_x=0.45,
+    table_half_size=(0.6, 0.6),
+    leg_offset=(0.55, 0.55),
+    tool_rot=TOOL_DOWN,
+    hover_offset=(0.0, 0.0, 0.12),
+    grasp_offset=(0.0, 0.0, 0.01),  # pads a little above the cup centre
+    close_offset=(0.0, 0.0, 0.01),
+    close_steps=6,  # 0.3 s at 20 Hz for the fingers to close
+    lift_to=0.25,
+    approach_tolerance=0.008,
+    grasp_tolerance=0.006,
+    descend_abort=0.02,
+)
