@@ -95,8 +95,6 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
     env = _field(raw, "env", str, where, path)
     import gymnasium as gym
 
-    import librobot_gym  # noqa: F401  (registers the ids)
-
     if env not in gym.registry:
         raise CardError(f"{path}: field {where}'env' names an unregistered env {env!r}; "
                         f"`librobot envs` lists them")

@@ -41,7 +41,6 @@ def run_job(job: EpisodeJob) -> dict:
     """Run one episode (reusing this process's env and policy when the settings repeat)."""
     import gymnasium as gym
 
-    import librobot_gym  # noqa: F401  (registers the envs in spawned workers)
     from librobot_gym.benchmarks.rollout import run_episode
     from librobot_gym.policies import make_policy
 

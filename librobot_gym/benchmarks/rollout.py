@@ -11,6 +11,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import gymnasium as gym
@@ -109,9 +110,7 @@ def software_versions() -> dict[str, str]:
     import gymnasium
     import mujoco
 
-    import librobot_gym
-
-    return {"librobot_gym": librobot_gym.__version__, "mujoco": mujoco.__version__,
+    return {"librobot_gym": package_version("librobot-gym"), "mujoco": mujoco.__version__,
             "gymnasium": gymnasium.__version__, "numpy": np.__version__,
             "python": platform.python_version()}
 

@@ -23,7 +23,6 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
     """
     import gymnasium as gym
 
-    import librobot_gym  # noqa: F401  (registers the envs)
     from librobot_gym.policies import make_policy
     from librobot_gym.policies.registry import required_obs_mode
 

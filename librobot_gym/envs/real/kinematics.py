@@ -9,7 +9,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from librobot_gym.envs.sim.controllers import controllers
+from librobot_gym.envs.sim.control_modes import controllers
 from librobot_gym.envs.sim.scene import build_model
 from librobot_gym.robots import RobotSpec
 

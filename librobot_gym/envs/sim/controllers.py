@@ -188,11 +188,3 @@ class EeDeltaPoseController(ArmController):
             self._servo_targets(target)
         if self.has_gripper:
             self.ctrl[self.n_arm] = self.gripper_target(physical[6])
-
-
-def controllers() -> dict[str, type]:
-    """Control mode name -> the class that implements it in MuJoCo."""
-    from librobot_gym.envs.sim.hydraulics import HydraulicController
-
-    return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
-            "hydraulic": HydraulicController}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from librobot_gym.envs.sim.controllers import contiguous, controllers
+from librobot_gym.envs.sim.control_modes import controllers
+from librobot_gym.envs.sim.controllers import contiguous
 from librobot_gym.envs.sim.material import MaterialModel
 from librobot_gym.envs.sim.scene import build_model, contact_labels, free_joint_addresses
 from librobot_gym.envs.tasks.base import (

@@ -38,10 +38,10 @@ import can
 import j1939
 import numpy as np
 
-from librobot_gym.envs.real.machine_backend import MachineDriver
 from librobot_gym.errors import ConfigError, InvalidActionError
 from librobot_gym.hardware.driver import DriverDisconnected, RobotFault, RobotState
 from librobot_gym.hardware.j1939 import codec
+from librobot_gym.hardware.machine import MachineDriver
 
 SEND_PERIOD = 0.02  # s, VALVE_COMMAND at 50 Hz
 HEARTBEAT_TIMEOUT = 0.15  # s without MACHINE_STATUS (three 50 ms periods) -> disconnected
@@ -56,6 +56,13 @@ def autonomy_controller_name(identity: int = 1) -> j1939.Name:
     return j1939.Name(arbitrary_address_capable=1, industry_group=j1939.Name.IndustryGroup
                       .Construction, vehicle_system=0, function=0x80, function_instance=0,
                       ecu_instance=0, manufacturer_code=0, identity_number=identity)
+
+
+def check_machine(robot) -> None:
+    """ConfigError unless `robot` is a hydraulic machine (what J1939 drivers drive)."""
+    if robot.family != "heavy" or not robot.hydraulics:
+        raise ConfigError(f"the J1939 driver drives hydraulic machines; {robot.name!r} is a "
+                          f"{robot.family} robot")
 
 
 class J1939Driver(MachineDriver):
@@ -88,15 +95,9 @@ class J1939Driver(MachineDriver):
 
     @classmethod
     def from_spec(cls, rest: str, robot, **options) -> J1939Driver:
-        """`j1939:can0` (SocketCAN unless `interface=` says otherwise) or
-        `j1939:emulator[:lockstep][?scene=static|none]` (`EmulatedMachineDriver.from_spec`)."""
-        if robot.family != "heavy" or not robot.hydraulics:
-            raise ConfigError(f"the J1939 driver drives hydraulic machines; {robot.name!r} is a "
-                              f"{robot.family} robot")
-        if rest.partition("?")[0] in ("emulator", "emulator:lockstep"):
-            from librobot_gym.hardware.j1939.emulated import EmulatedMachineDriver
-
-            return EmulatedMachineDriver.from_spec(rest, robot, **options)
+        """`j1939:can0` (SocketCAN unless `interface=` says otherwise); the emulator's specs
+        (`j1939:emulator...`) are `EmulatedMachineDriver.from_spec`'s."""
+        check_machine(robot)
         return cls(channel=rest, **options)
 
     def now(self) -> float:

@@ -37,11 +37,11 @@ import itertools
 import os
 import time
 
-from librobot_gym.envs.real.machine_backend import SiteReport
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import spec_options
-from librobot_gym.hardware.j1939.driver import SEND_PERIOD, J1939Driver
+from librobot_gym.hardware.j1939.driver import SEND_PERIOD, J1939Driver, check_machine
 from librobot_gym.hardware.j1939.emulator import TICK, ExcavatorEcuEmulator, ticks_in
+from librobot_gym.hardware.machine import SiteReport
 from librobot_gym.robots import RobotSpec
 
 RECEIVE_TIMEOUT = 1.0  # s (wall clock) a lockstep tick waits for its frames; never in practice
@@ -70,6 +70,7 @@ class EmulatedMachineDriver(J1939Driver):
     @classmethod
     def from_spec(cls, rest: str, robot: RobotSpec, **options) -> EmulatedMachineDriver:
         """`emulator[:lockstep]`, optionally `?scene=static|none`; keyword options win."""
+        check_machine(robot)
         where, params = spec_options("j1939", rest, "?scene=static or ?scene=none")
         scene = params.pop("scene", None)
         if params or scene not in (None, "static", "none"):
