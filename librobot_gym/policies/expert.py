@@ -21,10 +21,11 @@ def rotation_vector(rot: np.ndarray) -> np.ndarray:
 
 def ee_command_to_action(state: WorldState, command: EeCommand, spec: ControlModeSpec,
                          gain: float = 0.8) -> np.ndarray:
-    """P-control towards the command's tool pose, as an `ee_delta_pose` action in [-1, 1]."""
+    """P-control towards the command's tool pose, as an `ee_delta_pose` action in [-1, 1] (the
+    gripper's dimension only where the mode has one: an arm without a gripper has six)."""
     delta_pos = gain * (command.target_pos - state.ee_pos)
     delta_rot = gain * rotation_vector(command.target_rot @ state.ee_rot.T)
-    physical = np.concatenate([delta_pos, delta_rot, [command.gripper]])
+    physical = np.concatenate([delta_pos, delta_rot, [command.gripper]])[: spec.size]
     return np.clip(spec.to_normalised(physical), -1.0, 1.0).astype(np.float32)
 
 
