@@ -9,7 +9,6 @@ imported the first time a name is looked up or listed, so importing this module 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
 from librobot_gym.policies.vla.registry import Registry
 
