@@ -34,7 +34,7 @@ def make_driver(spec: str, robot: RobotSpec, **options) -> Driver:
             raise ConfigError(f"driver {spec!r}: the twin is 'twin' or 'twin:lockstep'")
         return TwinDriver(robot, realtime=rest != "lockstep", **options)
     if kind == "bridge" and rest.startswith(("ws://", "wss://")):
-        from librobot_gym.hardware.bridge.server import BridgeDriver
+        from librobot_gym.hardware.bridge.client import BridgeDriver
 
         return BridgeDriver(rest, **options)
     if kind == "franky":
