@@ -1,2 +1,4 @@
-"""Rolling out and scoring policies. May import robots, envs and policies; the CLI builds on it.
-Nothing here prints: progress goes to a callback the caller supplies."""
+"""Benchmarks: suite cards, rolling policies out (in this process, worker processes or Ray),
+the results store, scores and sim-vs-real comparison. May import robots, envs, policies and
+hardware (to record an episode a driver error aborted); training, leaderboards and the CLI build
+on it. Nothing here prints: progress goes to a callback the caller supplies."""

@@ -1,5 +1,6 @@
-"""The benchmark runner: optionally train, then roll out every episode a suite card asks for,
-store each one as it finishes, and score.
+"""The benchmark runner: roll out every episode a suite card asks for and store each one as it
+finishes. (Scoring a run is `score.py`'s; training first, `librobot bench run --train`, the
+CLI's.)
 
 A run's identity is (card hash, policy, backend, seed offset): running the same command again
 resumes the same run and runs only the episodes it does not have yet, so a killed run finishes

@@ -200,8 +200,6 @@ class RobotEnv(gym.Env):
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if self.spec is not None and self.spec.max_episode_steps:
-            self.max_episode_steps = self.spec.max_episode_steps  # gym.make(max_episode_steps=)
         rng = self.np_random
         task_reset = self.task.reset(rng)
         home = np.array(self.robot.home_qpos)

@@ -51,9 +51,9 @@ def register_env(env_id: str, robot: str, task: str, max_episode_steps: int,
 def _register_with_gymnasium(entry: EnvEntry) -> None:
     if entry.id in gym.registry:
         return
-    # The env enforces its own step limit (the real backend needs it too) and adopts the
-    # spec's when gym.make changes it; the conformance suite runs gymnasium's checker, so no
-    # per-step checker wrapper.
+    # The spec's limit puts gymnasium's TimeLimit around the env, and the env enforces the same
+    # limit itself (a real env asks the operator for a label when it ends); the conformance
+    # suite runs gymnasium's checker, so no per-step checker wrapper.
     gym.register(id=entry.id, entry_point=ENTRY_POINT, disable_env_checker=True,
                  max_episode_steps=entry.max_episode_steps,
                  kwargs={"robot": entry.robot, "task": entry.task,

@@ -6,7 +6,9 @@ process or machine acts in an env like a local one. `librobot_gym.wire` has the 
 encoding, protocol.py the frames and keys both sides agree on, cli.py the `librobot serve`
 entry point.
 
-May import policies (and, in cli.py, envs); nothing else in the package imports it.
+May import policies and the wire encodings (and, in cli.py, envs). The CLI runs cli.py, and
+`make_policy` reaches client.py (lazily) for "remote:ws://HOST:PORT" policy specs; nothing else
+imports it.
 """
 
 from librobot_gym.serving.client import (

@@ -66,6 +66,7 @@ class Task:
     """Base class: subclasses fill in the scene, reset, reward, success and expert."""
 
     name: str = "task"
+    summary: str = ""  # one line for listings (`librobot tasks`)
     max_episode_steps: int = 200
     reward_types = ("dense", "sparse")
 

@@ -122,6 +122,7 @@ class DigDump(Task):
     """
 
     name = "dig_dump"
+    summary = "dig from the pile and load the truck with the tonnes the instruction names"
     max_episode_steps = 1200  # 120 s at 10 Hz
     expert_control_mode = "hydraulic"
 

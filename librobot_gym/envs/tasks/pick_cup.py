@@ -97,6 +97,7 @@ class PickCup(Task):
     """
 
     name = "pick_cup"
+    summary = "lift the cup the instruction names (by colour) off the table and hold it"
     max_episode_steps = 200  # 10 s at 20 Hz
     floor_height = -0.75  # the robot stands on a 0.75 m table
 

@@ -1,2 +1,3 @@
 """The robot bridge: any driver served over a websocket from the robot's PC (`server`), the
-`bridge:ws://HOST:PORT` driver that reaches it (`client`), and their wire format (`protocol`)."""
+`bridge:ws://HOST:PORT` driver that reaches it (`client`), their wire format (`protocol`) and
+how driver errors cross it (`errors`)."""

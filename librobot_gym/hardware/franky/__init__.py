@@ -1,3 +1,7 @@
-"""A Franka (Panda / FR3) through franky, libfranka's Python wrapper (`driver`), and its test
-tools: franky-sim on chosen loopback ports (`sim_process`) behind a protocol-aware fault relay
-(`faults`, `fault_proxy`)."""
+"""A Franka (Panda / FR3) through franky, libfranka's Python wrapper, and its test tools.
+
+The driver (`driver`) with its parts: how it calls franky (`calls`), reads its failures
+(`errors`), reads the robot's state (`reader`), commands the hand (`hand`) and lets go of a dead
+connection (`closing`). The test tools: franky-sim on chosen loopback ports (`sim_process`)
+behind a fault relay (`faults`, on its thread `loop`, following libfranka's `protocol`) in a
+child process (`fault_proxy`)."""

@@ -15,21 +15,13 @@ How the `Driver` calls map onto franky:
   return_when_finished=False)` started `asynchronous=True`; franky hands over to the new target
   inside its 1 kHz control loop (Ruckig keeps position, velocity and acceleration continuous, and
   the robot holds the last target when commands stop). The hand moves only when its target
-  changes by more than `gripper_tolerance`, asynchronously (`move_async` to open, `grasp_async`
-  with wide tolerances to close, so it keeps squeezing a grasped object), one command at a time:
-  franky 2.0 waits for the running hand command before it starts another, and destroying a
-  Gripper waits for its running command, both while holding the Python GIL (and franky-sim never
-  answers a command a newer one replaced: the process hangs). So a newer target waits until the
-  running command has ended, and a Gripper is let go only once its command has ended.
-- `read_state`: a reader thread asks franky for the arm state (`Robot.state`: measured `q`,
-  `dq`, robot mode, errors, robot time) and the hand's width; `read_state` waits for that
-  reading at most `read_timeout` (default 20 ms) and otherwise returns the newest reading it has.
-  Its `stamp` is the `time.monotonic()` at which its robot time (libfranka's 1 ms message
-  counter) was first seen, so a stalled stream shows as an ageing stamp, also while a motion runs
-  (franky then answers with its control loop's newest state, however old). libfranka gives up
-  after 1 s without a state; the safety layer's watchdog sees the old stamp long before that.
-  (A constant latency cannot be seen this way: the stamps stay fresh, the content is late.)
-  A robot in Reflex, or a fault not yet recovered from, raises `RobotFault`.
+  changes by more than `gripper_tolerance`, asynchronously and one command at a time (`hand.py`
+  says why).
+- `read_state`: a reader thread (`reader.py`) asks franky for the arm state (`Robot.state`:
+  measured `q`, `dq`, robot mode, errors, robot time) and the hand's width; `read_state` waits
+  for that reading at most `read_timeout` (default 20 ms) and otherwise returns the newest
+  reading it has, whose `stamp` ages while the stream is stalled. A robot in Reflex, or a fault
+  not yet recovered from, raises `RobotFault`.
 - `move_to`: a blocking `JointMotion` at `homing_factor` x the global factor, `join_motion` with
   the timeout (on timeout: stop, `DriverError`), and the hand's move to its opening.
 - `stop`: `Robot.stop()` from a helper thread, waited for at most `stop_timeout`, so it returns
@@ -38,35 +30,23 @@ How the `Driver` calls map onto franky:
   taken effect, then starts a new motion ("Move command preempted!", what libfranka reports for
   the stopped motion, is not a fault).
 
-Errors: franky's NetworkException (and the bare "Net Exception" libfranka raises on a dead
-link afterwards) -> `DriverDisconnected` (reconnect with `connect()`); ControlException /
-CommandException (a reflex, a rejected motion) and a robot in Reflex -> `RobotFault`, whose
-message says what franky reported and how to recover; anything else franky raises ->
-`DriverError`. The driver's errors carry franky's message but no reference to franky's objects
-(no exception chaining, no franky objects in the raising frames): a robot serves one connection
-at a time, so a dead connection's Robot/Gripper must really be destroyed before `connect()` can
-get a new one, even while the safety layer keeps the latched error.
+Errors (`errors.py`): franky's NetworkException (and the bare "Net Exception" libfranka raises
+on a dead link afterwards) -> `DriverDisconnected` (reconnect with `connect()`);
+ControlException / CommandException (a reflex, a rejected motion) and a robot in Reflex ->
+`RobotFault`, whose message says what franky reported and how to recover; anything else franky
+raises -> `DriverError`. The driver's errors carry franky's message but no reference to franky's
+objects (`calls.py`), and a dead connection's objects are destroyed by a thread once that cannot
+hang (`closing.py`): a robot serves one connection at a time.
 
 `realtime=True` (franky's default) makes libfranka refuse to run without a real-time kernel;
 pass `realtime=False` to accept the jitter (simulators, a first test on a desktop).
-
-Known limit (franky-control 2.0 and its libfranka): a Franka Hand command whose connection
-dies without a TCP reset (a pulled cable, a robot that powers off) waits for its answer forever.
-The driver then keeps that Gripper alive rather than hang on destroying it, and at interpreter
-exit the waiting thread can make the process abort ("terminate called without an active
-exception").
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import json
-import math
-import os
 import threading
 import time
-import weakref
 
 import numpy as np
 
@@ -78,30 +58,23 @@ from librobot_gym.hardware.driver import (
     RobotFault,
     RobotState,
 )
+from librobot_gym.hardware.franky.calls import PREEMPTED, call, scheduling_kept
+from librobot_gym.hardware.franky.closing import CLOSING_TIMEOUT, Closing
+from librobot_gym.hardware.franky.errors import (
+    FAULT_KINDS,
+    MAX_PLANNER_FAILURES,
+    RECOVERY_HINT,
+    broken_link,
+    connect_error,
+    faulted,
+    planner_failed,
+)
+from librobot_gym.hardware.franky.hand import FrankaHand
+from librobot_gym.hardware.franky.reader import StateReader
 from librobot_gym.robots import RobotSpec
 
 FRANKA_ROBOTS = ("franka_panda", "franka_fr3")
-RECOVERY_HINT = ("check the cell, then recover: the driver's connect() runs franky's automatic "
-                 "error recovery (Robot.recover_from_errors()); RealBackend.reset() calls it and "
-                 "re-arms the safety layer (rearm())")
-CLOSING_TIMEOUT = 10.0  # s connect()/close() wait for the last connection's objects to go
-_CLOSING: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # of every driver
-
-
-@atexit.register
-def _let_go_before_exit() -> None:
-    """At interpreter exit, give the threads still holding franky objects a bounded chance to
-    destroy them first: a franky Robot torn down while the process exits can abort it
-    ("terminate called without an active exception")."""
-    deadline = time.monotonic() + CLOSING_TIMEOUT
-    for thread in list(_CLOSING):
-        thread.join(max(0.0, deadline - time.monotonic()))
-_PREEMPTED = object()  # what _call returns for our own stop()'s "Move command preempted!"
 STOP_SETTLE = 2.0  # s a motion after stop() waits for the stop to take effect
-# Ruckig, franky's trajectory generator, can fail to plan one streamed target (e.g. error -111,
-# synchronisation, for a target at the present posture while a joint velocity chatters); the
-# robot then holds its last target. That many failures in a row are an error.
-MAX_PLANNER_FAILURES = 3
 
 
 def import_franky():
@@ -113,64 +86,6 @@ def import_franky():
                           "pip install 'librobot-gym[real]' (or pip install franky-control); "
                           f"importing it failed: {error}") from error
     return franky
-
-
-@contextlib.contextmanager
-def _scheduling_kept():
-    """Put the calling thread's scheduling policy back after a franky call. libfranka raises
-    the thread that creates a Robot (or runs a motion) to SCHED_FIFO priority 99 wherever it
-    may (as root, or with CAP_SYS_NICE), and leaves it there: the env's thread would then run
-    physics, rendering and the policy at real-time priority and starve every other process.
-    franky's 1 kHz control loop runs in a thread of its own, which keeps its priority."""
-    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
-    try:
-        yield
-    finally:
-        if os.sched_getscheduler(0) != policy:
-            with contextlib.suppress(OSError):
-                os.sched_setscheduler(0, policy, param)
-
-
-def _error_names(errors) -> list[str]:
-    """franka::Errors -> the names of the flags set (franky's repr is a JSON list of them)."""
-    text = repr(errors)
-    try:
-        return [str(name) for name in json.loads(text)]
-    except ValueError:
-        return [] if text in ("", "[]") else [text]
-
-
-def _faulted(state: RobotState | None) -> bool:
-    """The robot stopped itself (Reflex) or reports errors."""
-    return state is not None and (state.extras.get("robot_mode") == "Reflex"
-                                  or bool(state.extras.get("errors")))
-
-
-def _preempted(error: BaseException) -> bool:
-    """libfranka's answer to a StopMove: only this driver's stop() sends one (FCI has a single
-    client). Not "preempted due to activated safety function!", which is a fault."""
-    return "Move command preempted!" in str(error)
-
-
-def _broken_link(error: BaseException) -> bool:
-    """libfranka's errors on a dead link: NetworkException, then a bare "Net Exception"."""
-    return type(error).__name__ == "NetworkException" or (
-        isinstance(error, RuntimeError) and "net exception" in str(error).lower())
-
-
-class _Reading:
-    """The newest state a reader thread produced, and requests for fresher ones."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.state: RobotState | None = None
-        self.error: BaseException | None = None  # franky's, without its traceback
-        self.doing = ""  # what the reader was doing when it failed
-        self.done = 0  # readings finished (ok or failed)
-        self.wanted = False  # read_state asks for a reading
-        self.busy = False  # a reading is under way (it may have started before the ask)
-        self.halt = False  # the reader should end
-        self.thread: threading.Thread | None = None  # the reader
 
 
 class FrankyDriver(Driver):
@@ -214,42 +129,28 @@ class FrankyDriver(Driver):
         self.realtime = True  # a real robot keeps its own time (see lockstep_advance)
         self.enforce_realtime = bool(realtime)
         self.use_gripper = bool(gripper) and robot.gripper is not None
-        self.max_opening = robot.gripper.max_opening if robot.gripper is not None else 0.0
-        self.gripper_speed, self.gripper_force = float(gripper_speed), float(gripper_force)
-        self.gripper_tolerance = float(gripper_tolerance)
         self.read_timeout, self.stop_timeout = float(read_timeout), float(stop_timeout)
         self._franky = None
         self._robot = None  # franky.Robot while connected
-        self._gripper = None  # franky.Gripper while connected (and asked for)
-        self._reading: _Reading | None = None
+        self._reader: StateReader | None = None
         self._lock = threading.RLock()  # connect/close and the hand bookkeeping
+        self._hand = FrankaHand(
+            self._lock, self._map, self._measured_opening, speed=float(gripper_speed),
+            force=float(gripper_force), tolerance=float(gripper_tolerance),
+            max_opening=robot.gripper.max_opening if robot.gripper is not None else 0.0)
         self._stop_thread: threading.Thread | None = None
         self._stopped = False  # stop() ran since the last motion started
-        self._closing: list[threading.Thread] = []  # threads still holding old franky objects
+        self._closing = Closing()  # threads still holding old franky objects
         self._fault: str | None = None  # a RobotFault seen and not yet recovered from
         self.planner_failures = 0  # streamed targets Ruckig could not plan, in a row
-        self._hand_future = None
-        self._hand_sent: float | None = None
-        self._hand_pending: float | None = None
 
     # --- calling franky -----------------------------------------------------------------------
-    def _call(self, doing: str, method: str, *args, on_gripper: bool = False,
-              benign: bool = False):
-        """`Robot.method(*args)` (or the Gripper's); franky's errors become the driver's,
-        raised from here without a reference to franky's objects (module doc). `benign`: a
-        "Move command preempted!" (our own stop()) returns `_PREEMPTED` instead of raising."""
-        target = self._gripper if on_gripper else self._robot
-        if target is None:
+    def _call(self, doing: str, method: str, *args, benign: bool = False):
+        """`Robot.method(*args)`; franky's errors become the driver's (`calls.call`). `benign`:
+        a "Move command preempted!" (our own stop()) returns `PREEMPTED` instead of raising."""
+        if self._robot is None:
             raise self._not_connected()
-        try:
-            with _scheduling_kept():
-                return getattr(target, method)(*args)
-        except Exception as error:  # noqa: BLE001 - every franky failure is mapped
-            if benign and _preempted(error):
-                return _PREEMPTED
-            mapped = self._map(error, doing)
-        del target
-        raise mapped
+        return call(self._robot, method, args, doing, self._map, benign)
 
     def _not_connected(self) -> DriverDisconnected:
         return DriverDisconnected(f"the Franka at {self.host} is not connected; call "
@@ -258,13 +159,13 @@ class FrankyDriver(Driver):
     def _map(self, error: BaseException, doing: str) -> DriverError:
         """franky's exception -> the driver's (keeping only its text), dropping a dead link."""
         kind = type(error).__name__
-        if _broken_link(error):
+        if broken_link(error):
             self._disconnect()
             return DriverDisconnected(f"lost the link to the Franka at {self.host} while "
                                       f"{doing}: franky reported {kind}: {error}. The robot "
                                       "stops by itself; check the network and the robot, then "
                                       "connect() again")
-        if kind in ("ControlException", "CommandException", "GripperException"):
+        if kind in FAULT_KINDS:
             self._fault = f"{kind}: {error}"
             return RobotFault(f"the Franka at {self.host} stopped while {doing}: franky "
                               f"reported {kind}: {error}; {RECOVERY_HINT}")
@@ -283,69 +184,48 @@ class FrankyDriver(Driver):
                 except DriverDisconnected:  # the link died meanwhile: connect anew below
                     state = None
                 if self._robot is not None:
-                    if self._fault is not None or _faulted(state):
+                    if self._fault is not None or faulted(state):
                         self.recover()
                     return
             self._await_closing()
             franky = self._franky = import_franky()
             config = franky.RealtimeConfig.Enforce if self.enforce_realtime else \
                 franky.RealtimeConfig.Ignore
+            gripper = None
             try:
-                with _scheduling_kept():
+                with scheduling_kept():
                     self._robot = franky.Robot(self.host, realtime_config=config,
                                                relative_dynamics_factor=self.dynamics_factor)
                     if self.use_gripper:
-                        self._gripper = franky.Gripper(self.host)
+                        gripper = franky.Gripper(self.host)
             except Exception as error:  # noqa: BLE001
-                mapped = self._connect_error(error, "the Franka Hand" if self._robot else
-                                             "the arm")
-                self._robot = self._gripper = None
+                mapped = connect_error(error, "the Franka Hand" if self._robot else "the arm",
+                                       self.host)
+                self._robot = gripper = None
             else:
                 mapped = None
             if mapped is not None:
                 raise mapped
             self._fault, self._stopped = None, False
-            self._hand_future = self._hand_sent = self._hand_pending = None
-            self._reading = reading = _Reading()
-            reading.thread = threading.Thread(
-                target=self._read_loop, args=(reading, self._robot, self._gripper),
-                name=f"franky-reader-{self.host}", daemon=True)
-            reading.thread.start()
+            self._hand.attach(gripper)
+            self._reader = reader = StateReader(self.host)
+            reader.start(self._robot, gripper, self._hand.running)
+            del gripper
             try:
                 state = self._sample(timeout=5.0)  # the first reading, so there always is one
             except DriverError:
                 self._disconnect()
                 raise
-            if _faulted(state):  # e.g. a reflex from before: franky's automatic recovery
+            if faulted(state):  # e.g. a reflex from before: franky's automatic recovery
                 self.recover()
-
-    def _let_go(self, timeout: float) -> bool:
-        """Wait up to `timeout` for this driver's old franky objects to be destroyed."""
-        deadline = time.monotonic() + timeout
-        for thread in self._closing:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._closing = [thread for thread in self._closing if thread.is_alive()]
-        return not self._closing
 
     def _await_closing(self) -> None:
         """Wait until the objects of the last connection are gone: the robot serves one
         connection at a time, and franky would otherwise wait for the old one to close."""
-        if not self._let_go(CLOSING_TIMEOUT):
+        if not self._closing.wait(CLOSING_TIMEOUT):
             raise DriverDisconnected(f"the last connection to the Franka at {self.host} is still "
                                      f"closing after {CLOSING_TIMEOUT:.0f} s (a hand command or "
                                      "a stop request has not ended); try connect() again later")
-
-    def _connect_error(self, error: BaseException, what: str) -> DriverError:
-        kind = type(error).__name__
-        if kind == "RealtimeException":
-            return DriverError(f"franky refused to run: {error}. Use a real-time (PREEMPT_RT) "
-                               "kernel, or pass realtime=False to accept timing jitter")
-        if kind == "IncompatibleVersionException":
-            return DriverError(f"{what} at {self.host} speaks another libfranka version: "
-                               f"{error}; install the franky build for the robot's firmware")
-        return DriverDisconnected(f"cannot reach {what} at {self.host}: {kind}: {error}. Is the "
-                                  "robot on, its brakes open and FCI activated in Desk, and the "
-                                  "network up? Then connect() again")
 
     def recover(self) -> None:
         """Run franky's automatic error recovery (after a reflex); `RobotFault` if it fails."""
@@ -360,111 +240,38 @@ class FrankyDriver(Driver):
         with contextlib.suppress(DriverError):
             self._call("recovering from errors", "poll_motion", benign=True)
         self._fault = None
-        reading = self._reading
-        if reading is not None:
-            with reading.cond:  # the readings so far predate the recovery
-                reading.error, reading.state = None, None
+        reader = self._reader
+        if reader is not None:
+            reader.forget()  # the readings so far predate the recovery
             self.read_state(timeout=1.0)  # RobotFault if the robot still reports one
 
     def _disconnect(self) -> None:
-        """Forget the Robot and Gripper (`connect()` makes new ones). A thread lets them go
-        once their hand command and stop request have ended: destroying a Gripper whose
-        asynchronous command still runs blocks forever with the GIL held (the process hangs),
-        and a Robot whose stop request is unanswered blocks until libfranka gives up. Never,
-        if they never end: a small leak instead of a hang."""
+        """Forget the Robot and Gripper (`connect()` makes new ones); a thread lets them go
+        once their hand command and stop request have ended (`closing.py`)."""
         with self._lock:
-            reading, self._reading = self._reading, None
-            if reading is not None:
-                with reading.cond:
-                    reading.halt = True
-                    reading.cond.notify_all()
-            objects = [self._robot, self._gripper, self._hand_future]
-            future, stopping = self._hand_future, self._stop_thread
-            self._robot = self._gripper = None
-            self._hand_future = self._hand_sent = self._hand_pending = None
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.halt()
+            gripper, future = self._hand.release()
+            objects = [self._robot, gripper, future]
+            stopping = self._stop_thread
+            self._robot = gripper = None
             if objects[0] is None and objects[1] is None:
                 return
-
-            def let_go(objects=objects, reader=reading) -> None:
-                if future is not None:
-                    while not future.wait(1.0):
-                        pass
-                if stopping is not None:
-                    stopping.join()
-                objects.clear()
-                if reader is not None and reader.thread is not None:
-                    reader.thread.join()  # the reader's own references go when it ends
-
-            thread = threading.Thread(target=let_go, name="franky-closing", daemon=True)
-            self._closing.append(thread)
-            _CLOSING.add(thread)
-            thread.start()
+            self._closing.let_go_later(objects, future, stopping, reader)
 
     # --- state --------------------------------------------------------------------------------
-    def _read_loop(self, reading: _Reading, robot, gripper) -> None:
-        """Take readings when asked until halted or the link dies (one per request)."""
-        # While a motion runs franky answers with its control loop's newest state, however old:
-        # a reading is stamped when its robot time (libfranka's message id, 1 ms steps) was
-        # first seen, so a stalled stream shows as an ageing stamp.
-        seen_time, seen_at = None, 0.0
-        while True:
-            with reading.cond:
-                while not reading.wanted and not reading.halt:
-                    reading.cond.wait()
-                if reading.halt:
-                    return
-                reading.wanted, reading.busy = False, True
-            sample = error = None
-            doing = "reading the arm's state"
-            try:
-                state = robot.state
-                now = time.monotonic()
-                doing = "reading the hand's width"
-                width = float(gripper.width) if gripper is not None else 0.0
-                robot_time = float(state.time.to_sec())
-                if robot_time != seen_time:
-                    seen_time, seen_at = robot_time, now
-                sample = RobotState(
-                    joint_pos=np.array(state.q, dtype=np.float64).reshape(7),
-                    joint_vel=np.array(state.dq, dtype=np.float64).reshape(7),
-                    gripper_opening=width, stamp=seen_at,
-                    extras={"robot_time": robot_time,
-                            "robot_mode": state.robot_mode.name,
-                            "errors": _error_names(state.current_errors),
-                            "control_success_rate": float(state.control_command_success_rate),
-                            "gripper_busy": self._hand_future is not None})
-            except Exception as failure:  # noqa: BLE001 - handed to read_state, frames dropped
-                error = failure.with_traceback(None)
-            with reading.cond:
-                if sample is not None:
-                    reading.state = sample
-                else:
-                    reading.error, reading.doing = error, doing
-                reading.done += 1
-                reading.busy = False
-                reading.cond.notify_all()
-            if error is not None and _broken_link(error):
-                return
+    def _measured_opening(self) -> float | None:
+        reader = self._reader
+        return reader.opening if reader is not None else None
 
     def _sample(self, timeout: float) -> RobotState:
         """The newest reading, taken after this call if one comes within `timeout` (else the
         last one, older); raises what the reader hit."""
-        reading = self._reading
-        if self._robot is None or reading is None:
+        reader = self._reader
+        if self._robot is None or reader is None:
             raise self._not_connected()
-        deadline = time.monotonic() + timeout
-        with reading.cond:
-            target = reading.done + (2 if reading.busy else 1)
-            reading.wanted = True
-            reading.cond.notify_all()
-            while reading.done < target and reading.error is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                reading.cond.wait(left)
-            error, state, doing = reading.error, reading.state, reading.doing
-            if error is not None and not _broken_link(error):
-                reading.error = None  # reported once
+        state, error, doing = reader.sample(timeout)
         if error is not None:
             raise self._map(error, doing)
         if state is None:
@@ -480,7 +287,7 @@ class FrankyDriver(Driver):
         if self._fault is not None:
             raise RobotFault(f"the Franka at {self.host} is stopped after a fault "
                              f"({self._fault}); {RECOVERY_HINT}")
-        if _faulted(state):
+        if faulted(state):
             self._fault = (f"robot mode {state.extras['robot_mode']}, errors "
                            f"{state.extras['errors']}")
             raise RobotFault(f"the Franka at {self.host} reports {self._fault}; "
@@ -504,11 +311,10 @@ class FrankyDriver(Driver):
             self._call("executing the last motion", "poll_motion", benign=True)
             self.planner_failures = 0
         except DriverError as error:
-            if "Motion planner failed" not in str(error) or \
-                    self.planner_failures + 1 >= MAX_PLANNER_FAILURES:
+            if not planner_failed(error) or self.planner_failures + 1 >= MAX_PLANNER_FAILURES:
                 raise
             self.planner_failures += 1
-        if self._call(doing, "move", make_motion(), True, benign=True) is _PREEMPTED:
+        if self._call(doing, "move", make_motion(), True, benign=True) is PREEMPTED:
             self._call(doing, "move", make_motion(), True)  # a stop() ended the last one just now
 
     def _settle_stop(self) -> None:
@@ -531,18 +337,18 @@ class FrankyDriver(Driver):
         targets = self._targets(joint_targets)
         self._move(lambda: self._franky.JointMotion(targets, return_when_finished=False),
                    "streaming joint targets")
-        self._hand(gripper_opening)
+        self._hand.send(gripper_opening)
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
         targets = self._targets(joint_pos)
         deadline = time.monotonic() + float(timeout)
         self._move(lambda: self._franky.JointMotion(
             targets, relative_dynamics_factor=self.homing_factor), "moving to a posture")
-        self._hand_wait(deadline)  # a running hand command first (commands are serialised)
-        self._hand(gripper_opening, force=True)
+        self._hand.wait(deadline)  # a running hand command first (commands are serialised)
+        self._hand.send(gripper_opening, force=True)
         finished = self._call("moving to a posture", "join_motion",
                               max(0.0, deadline - time.monotonic()), benign=True)
-        if finished is _PREEMPTED:
+        if finished is PREEMPTED:
             raise DriverError("move_to was interrupted by stop() before the Franka reached "
                               f"{np.round(targets, 3).tolist()}")
         if not finished:
@@ -550,7 +356,7 @@ class FrankyDriver(Driver):
             raise DriverError(f"the Franka did not reach {np.round(targets, 3).tolist()} within "
                               f"{timeout:.1f} s and was stopped; check for obstacles and the "
                               "dynamics factor")
-        if not self._hand_wait(deadline):
+        if not self._hand.wait(deadline):
             raise DriverError(f"the Franka Hand did not reach {gripper_opening:.3f} m within "
                               f"{timeout:.1f} s")
 
@@ -561,66 +367,6 @@ class FrankyDriver(Driver):
         if self._robot is None:
             raise self._not_connected()
         return targets
-
-    # --- the hand -----------------------------------------------------------------------------
-    def _hand(self, opening: float, force: bool = False) -> None:
-        """Send the hand `opening` if it changed enough and no hand command runs; else keep it
-        for later (the next command() sends it once the running one has ended)."""
-        opening = float(opening)
-        if not math.isfinite(opening):
-            return
-        target = min(max(opening, 0.0), self.max_opening)
-        with self._lock:
-            if self._gripper is None:
-                return
-            if not self._hand_finished():
-                self._hand_pending = target
-                return
-            self._hand_pending = None
-            if not force and self._hand_sent is not None and \
-                    abs(target - self._hand_sent) <= self.gripper_tolerance:
-                return
-            reading = self._reading
-            measured = reading.state.gripper_opening if reading and reading.state else None
-            if measured is not None and target < measured - self.gripper_tolerance:
-                # closing: squeeze whatever is in between (wide tolerances: never a "miss")
-                future = self._call("commanding the hand", "grasp_async", target,
-                                    self.gripper_speed, self.gripper_force, 1.0, 1.0,
-                                    on_gripper=True)
-            else:
-                future = self._call("commanding the hand", "move_async", target,
-                                    self.gripper_speed, on_gripper=True)
-            self._hand_future, self._hand_sent = future, target
-
-    def _hand_finished(self) -> bool:
-        """True (and forget it) unless a hand command runs; raises the error it ended with."""
-        if self._hand_future is None:
-            return True
-        if not self._hand_future.wait(0):
-            return False
-        future, self._hand_future = self._hand_future, None
-        try:
-            future.get()
-        except Exception as error:  # noqa: BLE001
-            mapped = self._map(error.with_traceback(None), "moving the hand")
-        else:
-            return True
-        del future
-        raise mapped
-
-    def _hand_wait(self, deadline: float) -> bool:
-        """Wait (until `deadline`) for the running hand command; True if none runs now."""
-        with self._lock:
-            future = self._hand_future
-        if future is not None and not future.wait(max(0.0, deadline - time.monotonic())):
-            return False
-        del future
-        with self._lock:
-            pending = self._hand_pending
-            finished = self._hand_finished()
-        if finished and pending is not None:
-            self._hand(pending)
-        return finished
 
     # --- stopping -----------------------------------------------------------------------------
     def stop(self) -> None:
@@ -646,7 +392,7 @@ class FrankyDriver(Driver):
         command or stop request has ended (waited for up to CLOSING_TIMEOUT)."""
         self.stop()
         self._disconnect()
-        self._let_go(CLOSING_TIMEOUT)
+        self._closing.wait(CLOSING_TIMEOUT)
 
 
 def _quiet_stop(robot) -> None:

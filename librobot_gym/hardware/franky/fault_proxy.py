@@ -16,7 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-from librobot_gym.hardware.franky.faults import ERROR_NAMES, FaultRelay
+from librobot_gym.hardware.franky.faults import FaultRelay
+from librobot_gym.hardware.franky.protocol import ERROR_NAMES
 from librobot_gym.hardware.franky.sim_process import (
     GRIPPER_PORT,
     LOOPBACK,

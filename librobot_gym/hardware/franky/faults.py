@@ -3,21 +3,13 @@ tests: `FaultRelay`, a protocol-aware relay. It runs in a child process (`FaultP
 `fault_proxy.py`); the server is `FrankySim` (`sim_process.py`). Standard
 library only; everything stays on one loopback address (127.0.0.1).
 
-What libfranka speaks (read from franky-sim 1.0.4, `franka_server.py` and friends): per device a
-TCP command connection, the arm on port 1337 and the hand on 1338, both fixed in libfranka
-(`research_interface` kCommandPort) and in franky-sim; no option moves them. Each TCP message is
-a header (command: uint32 for the arm, uint16 for the hand; command id: uint32; size incl. the
-header: uint32) and a payload. The first command, Connect, carries the UDP port the client
-listens on; the server then streams its state there once per 1 ms tick (an 8-byte arm / 4-byte
-hand message id, then the state) from an ephemeral UDP port, and libfranka sends its 1 kHz arm
-commands back to whatever address the state came from. So the UDP ports are negotiated inside
-the TCP stream, which a proxy can follow: `FaultProxy` rewrites the port in Connect to its own
-relay socket and forwards datagrams both ways. It is transparent (libfranka, franky and
-franky-sim run unmodified) but needs the server elsewhere than 127.0.0.1:1337/1338, where the
-proxy listens: `FrankySim(port=N)` runs franky-sim's own `main()` with its two hard-coded ports
-replaced by N and N+1 (same simulator, same arguments). The relay (`FaultRelay`) runs in a
-child process: in the test's process it would deadlock against franky calls that block with the
-GIL held.
+How it follows libfranka's connections is in `protocol.py`: the UDP ports are negotiated inside
+the TCP stream, so the relay rewrites the port in Connect to its own relay socket and forwards
+datagrams both ways. It is transparent (libfranka, franky and franky-sim run unmodified) but
+needs the server elsewhere than 127.0.0.1:1337/1338, where the relay listens: `FrankySim(port=N)`
+runs franky-sim's own `main()` with its two hard-coded ports replaced by N and N+1 (same
+simulator, same arguments). The relay runs in a child process (`FaultProxy`): in the test's
+process it would deadlock against franky calls that block with the GIL held.
 
 Faults a test can inject:
 
@@ -43,58 +35,18 @@ it must not run in parallel (see `tests/hardware/franky/test_franky.py`).
 from __future__ import annotations
 
 import contextlib
-import heapq
 import itertools
 import random
 import selectors
 import socket
 import struct
-import threading
 import time
-from collections.abc import Callable
 
+from librobot_gym.hardware.franky import protocol as wire
+from librobot_gym.hardware.franky.loop import SelectorLoop
+from librobot_gym.hardware.franky.protocol import ERROR_NAMES
 from librobot_gym.hardware.franky.sim_process import GRIPPER_PORT, LOOPBACK, ROBOT_PORT
 
-# franka::Errors in libfranka's order (the state's 41 error flags); checked against franky 2.0.
-ERROR_NAMES = (
-    "joint_position_limits_violation", "cartesian_position_limits_violation",
-    "self_collision_avoidance_violation", "joint_velocity_violation",
-    "cartesian_velocity_violation", "force_control_safety_violation", "joint_reflex",
-    "cartesian_reflex", "max_goal_pose_deviation_violation",
-    "max_path_pose_deviation_violation", "cartesian_velocity_profile_safety_violation",
-    "joint_position_motion_generator_start_pose_invalid",
-    "joint_motion_generator_position_limits_violation",
-    "joint_motion_generator_velocity_limits_violation",
-    "joint_motion_generator_velocity_discontinuity",
-    "joint_motion_generator_acceleration_discontinuity",
-    "cartesian_position_motion_generator_start_pose_invalid",
-    "cartesian_motion_generator_elbow_limit_violation",
-    "cartesian_motion_generator_velocity_limits_violation",
-    "cartesian_motion_generator_velocity_discontinuity",
-    "cartesian_motion_generator_acceleration_discontinuity",
-    "cartesian_motion_generator_elbow_sign_inconsistent",
-    "cartesian_motion_generator_start_elbow_invalid",
-    "force_controller_desired_force_tolerance_violation", "start_elbow_sign_inconsistent",
-    "communication_constraints_violation", "power_limit_violation",
-    "cartesian_motion_generator_joint_position_limits_violation",
-    "cartesian_motion_generator_joint_velocity_limits_violation",
-    "cartesian_motion_generator_joint_velocity_discontinuity",
-    "cartesian_motion_generator_joint_acceleration_discontinuity",
-    "cartesian_position_motion_generator_invalid_frame", "controller_torque_discontinuity",
-    "joint_p2p_insufficient_torque_for_planning", "tau_j_range_violation",
-    "instability_detected", "joint_move_in_wrong_direction",
-    "cartesian_spline_motion_generator_violation",
-    "joint_via_motion_generator_planning_joint_limit_violation",
-    "base_acceleration_initialization_timeout", "base_acceleration_invalid_reading",
-)
-
-# Arm protocol (research_interface::robot): commands and Move statuses the proxy acts on.
-_CONNECT, _MOVE, _STOP_MOVE, _ERROR_RECOVERY = 0, 1, 2, 10
-_MOTION_STARTED, _REFLEX_ABORTED, _NOT_POSSIBLE = 1, 8, 5
-_REFLEX_MODE = 4
-# The arm state ends with: motion generator mode, controller mode (1 byte each), errors and
-# reflex_reason (41 flags each), robot mode (1 byte), control_command_success_rate (float32).
-_MODE_AT, _REASON_AT, _ERRORS_AT = -5, -46, -87
 _PROXY_IDS = 0xF000_0000  # command ids of the proxy's own StopMove commands
 
 
@@ -113,7 +65,7 @@ class _Link:
             sock.setblocking(False)
         self.client_udp: tuple[str, int] | None = None
         self.server_udp: tuple[str, int] | None = None
-        self.header = struct.Struct("<III" if kind == "robot" else "<HII")
+        self.header = wire.header(kind)
         self.from_client = bytearray()
         self.from_server = bytearray()
         self.motion: int | None = None  # the arm's running Move (its command id)
@@ -139,27 +91,12 @@ class _Link:
             with contextlib.suppress(OSError):
                 sock.close()
 
-    def frames(self, buffer: bytearray):
-        """Complete (command, command id, frame bytes) messages taken from `buffer`."""
-        size = self.header.size
-        while len(buffer) >= size:
-            command, command_id, length = self.header.unpack_from(buffer)
-            if length < size:  # not libfranka's framing: pass the bytes through as they are
-                yield None, None, bytes(buffer)
-                buffer.clear()
-                return
-            if len(buffer) < length:
-                return
-            frame = bytes(buffer[:length])
-            del buffer[:length]
-            yield command, command_id, frame
-
 
 class FaultRelay:
     """The relay behind `FaultProxy`, in this process: a transparent libfranka proxy on
     `host`:1337 (arm) and :1338 (hand) in front of a franky-sim server on `host`:`upstream_port`
-    (arm) and `upstream_port`+1 (hand), with faults on demand (module doc). One daemon thread;
-    `stats` counts what it forwarded, dropped and injected.
+    (arm) and `upstream_port`+1 (hand), with faults on demand (module doc). One daemon thread
+    (`loop.py`); `stats` counts what it forwarded, dropped and injected.
 
     Do not run it in a process that also runs franky: some franky calls block while holding the
     GIL (destroying a Gripper whose asynchronous command still runs; a second Gripper command
@@ -179,16 +116,9 @@ class FaultRelay:
         self._rng = random.Random(0)
         self._links: list[_Link] = []
         self._listeners: dict[socket.socket, str] = {}
-        self._selector = selectors.DefaultSelector()
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
+        self._loop = SelectorLoop("franky-fault-proxy")
+        self._selector = self._loop.selector
         self._proxy_ids = itertools.count(_PROXY_IDS)
-        self._requests: list[tuple[Callable[[], None], threading.Event]] = []
-        self._requests_lock = threading.Lock()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._halt = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> FaultRelay:
@@ -206,24 +136,16 @@ class FaultRelay:
             server.setblocking(False)
             self._listeners[server] = kind
             self._selector.register(server, selectors.EVENT_READ, ("accept", kind))
-        self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
-        self._thread = threading.Thread(target=self._run, name="franky-fault-proxy",
-                                        daemon=True)
-        self._thread.start()
+        self._loop.start(self._on_event)
         return self
 
     def close(self) -> None:
-        self._halt.set()
-        self._wake()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop(timeout=5)
         for link in list(self._links):
             link.close()
         self._links.clear()
         self._close_listeners()
-        for sock in (self._wake_r, self._wake_w):
-            sock.close()
-        self._selector.close()
+        self._loop.close()
 
     def _close_listeners(self) -> None:
         for server in self._listeners:
@@ -248,7 +170,7 @@ class FaultRelay:
     def cut(self) -> None:
         """Close every relayed connection now and refuse new ones until `restore()`."""
         self.refusing = True
-        self._call(self._cut_now)
+        self._loop.call(self._cut_now)
 
     def restore(self) -> None:
         """Accept connections again (after `cut`); latency and drops are left as they are."""
@@ -263,7 +185,7 @@ class FaultRelay:
         """Put the arm into Reflex with `error` (a name from ERROR_NAMES), as described in the
         module doc; the client's automatic error recovery clears it."""
         index = ERROR_NAMES.index(error)
-        self._call(lambda: self._inject_reflex(index))
+        self._loop.call(lambda: self._inject_reflex(index))
 
     @property
     def in_reflex(self) -> bool:
@@ -274,54 +196,22 @@ class FaultRelay:
         """Relayed connections open now (arm and hand count one each)."""
         return sum(not link.closed for link in self._links)
 
-    # --- the relay thread -----------------------------------------------------------------
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-
-    def _call(self, action: Callable[[], None], timeout: float = 5.0) -> None:
-        """Run `action` in the relay thread and wait for it."""
-        done = threading.Event()
-        with self._requests_lock:
-            self._requests.append((action, done))
-        self._wake()
-        if not done.wait(timeout):
-            raise TimeoutError("the fault proxy's thread did not respond")
-
-    def _run(self) -> None:
-        while not self._halt.is_set():
-            now = time.monotonic()
-            while self._timers and self._timers[0][0] <= now:
-                _, _, send = heapq.heappop(self._timers)
-                send()
-            wait = 0.05 if not self._timers else max(0.0, self._timers[0][0] - now)
-            for key, events in self._selector.select(timeout=wait):
-                what, arg = key.data
-                try:
-                    if what == "accept":
-                        self._accept(key.fileobj, arg)
-                    elif what == "wake":
-                        self._drain_requests()
-                    else:
-                        if events & selectors.EVENT_WRITE:
-                            self._flush(arg, key.fileobj)
-                        if events & selectors.EVENT_READ and not arg.closed:
-                            getattr(self, "_on_" + what)(arg)
-                except OSError as error:
-                    if isinstance(arg, _Link):
-                        self.stats["link_errors"].append(f"{arg.kind} {what}: {error!r}")
-                        self._drop_link(arg)
-
-    def _drain_requests(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            self._wake_r.recv(4096)
-        with self._requests_lock:
-            requests, self._requests = self._requests, []
-        for action, done in requests:
-            try:
-                action()
-            finally:
-                done.set()
+    # --- in the loop's thread -------------------------------------------------------------
+    def _on_event(self, key: selectors.SelectorKey, events: int) -> None:
+        """A listener or a link's socket is ready (in the loop's thread)."""
+        what, arg = key.data
+        try:
+            if what == "accept":
+                self._accept(key.fileobj, arg)
+            else:
+                if events & selectors.EVENT_WRITE:
+                    self._flush(arg, key.fileobj)
+                if events & selectors.EVENT_READ and not arg.closed:
+                    getattr(self, "_on_" + what)(arg)
+        except OSError as error:
+            if isinstance(arg, _Link):
+                self.stats["link_errors"].append(f"{arg.kind} {what}: {error!r}")
+                self._drop_link(arg)
 
     def _accept(self, server: socket.socket, kind: str) -> None:
         try:
@@ -363,12 +253,6 @@ class FaultRelay:
         for link in list(self._links):
             self._drop_link(link)
 
-    def _later(self, due: float, send: Callable[[], None]) -> None:
-        if due <= time.monotonic():
-            send()
-        else:
-            heapq.heappush(self._timers, (due, next(self._seq), send))
-
     def _tcp(self, link: _Link, direction: str, data: bytes) -> None:
         """Send `data` to the server ("up") or the client ("down"), after the latency, in order."""
         due = max(time.monotonic() + self.latency, link.due[direction])
@@ -384,7 +268,7 @@ class FaultRelay:
             except OSError:
                 self._drop_link(link)
 
-        self._later(due, send)
+        self._loop.later(due, send)
 
     def _flush(self, link: _Link, sock: socket.socket) -> None:
         """Send what is queued for `sock` without blocking; wait for writability otherwise."""
@@ -414,7 +298,7 @@ class FaultRelay:
                 with contextlib.suppress(OSError):
                     sock.sendto(data, address)
 
-        self._later(time.monotonic() + self.latency, send)
+        self._loop.later(time.monotonic() + self.latency, send)
 
     # client -> server TCP
     def _on_client(self, link: _Link) -> None:
@@ -426,21 +310,20 @@ class FaultRelay:
             self._drop_link(link)
             return
         link.from_client.extend(data)
-        for command, command_id, frame in link.frames(link.from_client):
+        for command, command_id, frame in wire.split_frames(link.header, link.from_client):
             self.stats["tcp_frames"] += 1
-            if command == _CONNECT and len(frame) >= link.header.size + 4:
-                version, udp_port = struct.unpack_from("<HH", frame, link.header.size)
+            udp_port = wire.connect_udp_port(link.header, frame) \
+                if command == wire.CONNECT else None
+            if udp_port is not None:
                 link.client_udp = (link.client_host, udp_port)
-                frame = (frame[:link.header.size]
-                         + struct.pack("<HH", version, link.udp_up.getsockname()[1])
-                         + frame[link.header.size + 4:])
-            elif link.kind == "robot" and command == _MOVE:
+                frame = wire.with_udp_port(link.header, frame, link.udp_up.getsockname()[1])
+            elif link.kind == "robot" and command == wire.MOVE:
                 if link.reflex is not None:  # a robot in Reflex rejects new motions
                     self.stats["rejected_moves"] += 1
-                    self._tcp(link, "down", self._move_response(command_id, _NOT_POSSIBLE))
+                    self._tcp(link, "down", wire.move_response(command_id, wire.NOT_POSSIBLE))
                     continue
                 link.motion = command_id
-            elif link.kind == "robot" and command == _ERROR_RECOVERY:
+            elif link.kind == "robot" and command == wire.ERROR_RECOVERY:
                 if link.reflex is not None:
                     self.stats["recoveries"] += 1
                 link.reflex = None
@@ -456,15 +339,16 @@ class FaultRelay:
             self._drop_link(link)
             return
         link.from_server.extend(data)
-        for command, command_id, frame in link.frames(link.from_server):
+        for command, command_id, frame in wire.split_frames(link.header, link.from_server):
             if link.kind == "robot" and command_id in link.swallow:
-                if command != _MOVE or frame[link.header.size] != _MOTION_STARTED:
+                if command != wire.MOVE or \
+                        wire.move_status(link.header, frame) != wire.MOTION_STARTED:
                     link.swallow.discard(command_id)
                 continue
-            if (link.kind == "robot" and command == _MOVE and command_id == link.motion
-                    and frame[link.header.size] != _MOTION_STARTED):
+            if (link.kind == "robot" and command == wire.MOVE and command_id == link.motion
+                    and wire.move_status(link.header, frame) != wire.MOTION_STARTED):
                 link.motion = None
-            if link.kind == "robot" and command == _ERROR_RECOVERY:
+            if link.kind == "robot" and command == wire.ERROR_RECOVERY:
                 link.held.append(frame)  # sent after a state without the reflex (as a robot)
                 continue
             self._tcp(link, "down", frame)
@@ -477,12 +361,8 @@ class FaultRelay:
             except BlockingIOError:
                 return
             link.server_udp = address
-            if link.reflex is not None and len(data) > -_ERRORS_AT:
-                state = bytearray(data)
-                state[_MODE_AT] = _REFLEX_MODE
-                state[_ERRORS_AT + link.reflex] = 1
-                state[_REASON_AT + link.reflex] = 1
-                data = bytes(state)
+            if link.reflex is not None:
+                data = wire.in_reflex(data, link.reflex)
             self._udp(link, link.udp_down, data, link.client_udp)
             if link.held and link.reflex is None:
                 for frame in link.held:
@@ -498,9 +378,6 @@ class FaultRelay:
                 return
             self._udp(link, link.udp_up, data, link.server_udp)
 
-    def _move_response(self, command_id: int, status: int) -> bytes:
-        return struct.pack("<IIIB", _MOVE, command_id, 13, status)
-
     def _inject_reflex(self, index: int) -> None:
         for link in self._links:
             if link.kind != "robot" or link.closed:
@@ -510,7 +387,7 @@ class FaultRelay:
             if link.motion is not None:  # abort the running motion, stop it on the server
                 motion, link.motion = link.motion, None
                 link.swallow.add(motion)
-                self._tcp(link, "down", self._move_response(motion, _REFLEX_ABORTED))
+                self._tcp(link, "down", wire.move_response(motion, wire.REFLEX_ABORTED))
                 stop_id = next(self._proxy_ids)
                 link.swallow.add(stop_id)
-                self._tcp(link, "up", struct.pack("<III", _STOP_MOVE, stop_id, 12))
+                self._tcp(link, "up", wire.stop_move(stop_id))

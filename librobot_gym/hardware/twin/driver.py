@@ -48,15 +48,10 @@ they are apart, so a reset never launches the cup.
 
 from __future__ import annotations
 
-import atexit
 import math
-import shutil
-import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -68,10 +63,19 @@ from librobot_gym.hardware.driver import (
     RobotState,
     SceneReport,
 )
+from librobot_gym.hardware.twin.bullet import (
+    URDF,
+    add_floor,
+    add_object,
+    colour,
+    quat_wxyz,
+    quat_xyzw,
+    urdf_file,
+)
+from librobot_gym.hardware.twin.cameras import TwinCamera, mjcf_cameras
 from librobot_gym.robots import RobotSpec
-from librobot_gym.scene import Cell, SceneObject
+from librobot_gym.scene import Cell
 
-URDF = "franka_panda/panda.urdf"
 ARM_RGBA = (0.95, 0.95, 0.95, 1.0)  # the MJCF's link colour
 FINGER_RGBA = (0.2, 0.2, 0.2, 1.0)
 URDF_PREFIX = "panda_"  # MJCF joint/body "joint1", "hand" -> URDF "panda_joint1", "panda_hand"
@@ -82,85 +86,6 @@ HOMING_SPEED = 0.6  # rad/s, the fastest joint during a real-time `move_to`
 HOMING_TOLERANCE = 0.01  # rad
 SETTLE_TIME = 0.1  # s of physics after a teleport (lockstep) or a placement
 MAX_LAG = 0.1  # s: a real-time twin further behind the clock drops the time (counted)
-CAMERA_NEAR, CAMERA_FAR = 0.01, 10.0  # m
-# One light from above and in front of the robot (like the MuJoCo scene's key light).
-LIGHT = {"lightDirection": [0.6, -0.6, 2.5], "lightColor": [1.0, 1.0, 1.0],
-         "lightAmbientCoeff": 0.55, "lightDiffuseCoeff": 0.5, "lightSpecularCoeff": 0.05}
-FLOOR_RGBA = (0.42, 0.45, 0.5, 1.0)
-
-
-_urdf_cache: dict[bool, str] = {}
-
-
-def _urdf_file(detailed: bool) -> str:
-    """pybullet_data's Panda URDF; unless `detailed`, a copy in a temporary folder whose links
-    look like their collision meshes (3,500 triangles instead of 100,000: 10x faster frames)."""
-    import pybullet_data
-
-    if detailed:
-        return URDF
-    if False not in _urdf_cache:
-        source = Path(pybullet_data.getDataPath()) / URDF
-        meshes = (source.parent / "meshes" / "collision").as_posix()
-        text = source.read_text().replace("package://meshes/visual/", meshes + "/")
-        text = text.replace("package://meshes/collision/", meshes + "/")
-        folder = Path(tempfile.mkdtemp(prefix="librobot-twin-"))
-        atexit.register(shutil.rmtree, folder, True)
-        (folder / "panda.urdf").write_text(text)
-        _urdf_cache[False] = str(folder / "panda.urdf")
-    return _urdf_cache[False]
-
-
-def _quat_xyzw(wxyz: Sequence[float]) -> list[float]:
-    w, x, y, z = (float(v) for v in wxyz)
-    return [x, y, z, w]
-
-
-def _quat_wxyz(xyzw: Sequence[float]) -> np.ndarray:
-    x, y, z, w = xyzw
-    quat = np.array([w, x, y, z], dtype=np.float64)
-    return quat if quat[0] >= 0 else -quat
-
-
-def _mat_wxyz(wxyz: Sequence[float]) -> np.ndarray:
-    w, x, y, z = (float(v) for v in wxyz)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ])
-
-
-class _Camera:
-    """A MuJoCo camera (looks along -z of its frame, +y up) rigidly mounted on a link or the
-    world, with its vertical field of view."""
-
-    def __init__(self, name: str, link: int | None, pos: np.ndarray, rot: np.ndarray,
-                 fovy: float):
-        self.name, self.link, self.pos, self.rot, self.fovy = name, link, pos, rot, fovy
-
-    def view_matrix(self, body_pos: np.ndarray, body_rot: np.ndarray) -> list[float]:
-        """OpenGL world-to-camera matrix (column-major), the camera frame being OpenGL's."""
-        rot = body_rot @ self.rot
-        pos = body_pos + body_rot @ self.pos
-        view = np.eye(4)
-        view[:3, :3] = rot.T
-        view[:3, 3] = -rot.T @ pos
-        return view.T.ravel().tolist()
-
-
-def _mjcf_cameras(robot: RobotSpec) -> dict[str, tuple[str, np.ndarray, np.ndarray, float]]:
-    """{camera: (mount body or "world", pos, rotation, fovy deg)} from the robot's MJCF."""
-    import mujoco
-
-    model = mujoco.MjModel.from_xml_path(str(robot.asset_path))
-    cameras = {}
-    for spec in robot.cameras:
-        cam = model.camera(spec.name)
-        body = int(cam.bodyid[0])
-        mount = "world" if body == 0 else model.body(body).name
-        cameras[spec.name] = (mount, cam.pos.copy(), _mat_wxyz(cam.quat), float(cam.fovy[0]))
-    return cameras
 
 
 class TwinDriver(Driver):
@@ -237,7 +162,7 @@ class TwinDriver(Driver):
         b.setGravity(0, 0, -9.81)
         b.setTimeStep(self.dt)
         b.setPhysicsEngineParameter(deterministicOverlappingPairs=1)
-        self.body = b.loadURDF(_urdf_file(detailed), [0, 0, 0], [0, 0, 0, 1],
+        self.body = b.loadURDF(urdf_file(detailed), [0, 0, 0], [0, 0, 0, 1],
                                useFixedBase=True)
         joints, links = {}, {}
         for j in range(b.getNumJoints(self.body)):
@@ -263,73 +188,25 @@ class TwinDriver(Driver):
                 b.changeVisualShape(self.body, link, rgbaColor=list(rgba))
 
         scene = cell.objects  # the task's table and objects, as the MuJoCo scene has them
-        self._add_floor(cell.floor_height)
+        add_floor(self.client, cell.floor_height)
         self.objects: dict[str, int] = {}
         self._specs = {o.name: o for o in scene}
         for obj in scene:
-            self.objects[obj.name] = self._add_object(obj)
+            self.objects[obj.name] = add_object(self.client, obj)
         self.free = [o.name for o in scene if o.free]
         self._ghosts: set[str] = set()
 
         self._cameras = []
-        for name, (mount, pos, rot, fovy) in _mjcf_cameras(self.robot).items():
+        for name, (mount, pos, rot, fovy) in mjcf_cameras(self.robot).items():
             link = None if mount == "world" else links.get(URDF_PREFIX + mount)
             if mount != "world" and link is None:
                 raise ConfigError(f"camera {name!r} is mounted on {mount!r}, which {URDF} "
                                   f"lacks")
-            self._cameras.append(_Camera(name, link, pos, rot, fovy))
+            self._cameras.append(TwinCamera(name, link, pos, rot, fovy))
 
         home = np.asarray(self.robot.home_qpos, dtype=np.float64)
         self._teleport(home, self.robot.gripper.max_opening)
         self._record()
-
-    def _add_floor(self, height: float) -> None:
-        b, p = self.client, self._pb
-        half = [3.0, 3.0, 0.01]
-        shape = b.createCollisionShape(p.GEOM_BOX, halfExtents=half)
-        look = b.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=FLOOR_RGBA)
-        b.createMultiBody(0, shape, look, [0, 0, height - half[2]])
-
-    def _add_object(self, obj: SceneObject) -> int:
-        """A box or cylinder body; its parts are extra visual shapes (collision if they say)."""
-        b, p = self.client, self._pb
-        kinds = {"box": p.GEOM_BOX, "cylinder": p.GEOM_CYLINDER}
-        shapes = [(obj.shape, obj.size, (0.0, 0.0, 0.0))] + \
-            [(part.shape, part.size, part.pos) for part in obj.parts]
-        if any(kind not in kinds for kind, _, _ in shapes):
-            raise ConfigError(f"the twin builds boxes and cylinders; {obj.name!r} has "
-                              f"{[kind for kind, _, _ in shapes]}")
-
-        def arrays(chosen):  # SceneObject sizes: box half extents, cylinder (radius, half h)
-            return {"shapeTypes": [kinds[k] for k, _, _ in chosen],
-                    "halfExtents": [list(s) if k == "box" else [0, 0, 0] for k, s, _ in chosen],
-                    "radii": [s[0] if k == "cylinder" else 0 for k, s, _ in chosen],
-                    "lengths": [2 * s[1] if k == "cylinder" else 0 for k, s, _ in chosen]}
-
-        visual = b.createVisualShapeArray(**arrays(shapes),
-                                          visualFramePositions=[list(x) for _, _, x in shapes])
-        colliding = shapes[:1] + [shapes[i + 1] for i, part in enumerate(obj.parts)
-                                  if part.collide]
-        kind, size, _ = shapes[0]
-        if len(colliding) > 1:
-            collision = b.createCollisionShapeArray(
-                **arrays(colliding), collisionFramePositions=[list(x) for _, _, x in colliding])
-        elif kind == "box":
-            collision = b.createCollisionShape(p.GEOM_BOX, halfExtents=list(size))
-        else:
-            collision = b.createCollisionShape(p.GEOM_CYLINDER, radius=size[0],
-                                               height=2 * size[1])
-        body = b.createMultiBody(obj.mass or 0.0, collision, visual, list(obj.pos))
-        b.changeDynamics(body, -1, lateralFriction=obj.friction, spinningFriction=0.001,
-                         rollingFriction=0.0001)
-        self._colour(body, obj, obj.rgba)
-        return body
-
-    def _colour(self, body: int, obj: SceneObject, rgba: Sequence[float]) -> None:
-        b = self.client
-        b.changeVisualShape(body, -1, shapeIndex=0, rgbaColor=list(rgba))
-        for i, part in enumerate(obj.parts):
-            b.changeVisualShape(body, -1, shapeIndex=i + 1, rgbaColor=list(part.rgba or rgba))
 
     # --- the clock and the physics ---------------------------------------------------------
     def now(self) -> float:
@@ -568,10 +445,10 @@ class TwinDriver(Driver):
             for name, (pos, quat) in poses.items():
                 body = self.objects[name]
                 self.client.resetBasePositionAndOrientation(
-                    body, [float(v) for v in pos], _quat_xyzw(quat))
+                    body, [float(v) for v in pos], quat_xyzw(quat))
                 self.client.resetBaseVelocity(body, [0, 0, 0], [0, 0, 0])
             for name, rgba in colours.items():
-                self._colour(self.objects[name], self._specs[name], rgba)
+                colour(self.client, self.objects[name], self._specs[name], rgba)
             self._find_ghosts()
         self._settle(SETTLE_TIME)
         return True
@@ -607,7 +484,7 @@ class TwinDriver(Driver):
                 body = self.objects[name]
                 pos, quat = self.client.getBasePositionAndOrientation(body)
                 report.object_pos[name] = np.array(pos)
-                report.object_quat[name] = _quat_wxyz(quat)
+                report.object_quat[name] = quat_wxyz(quat)
                 report.grasped[name] = name not in self._ghosts and all(
                     self.client.getContactPoints(self.body, body, finger, -1)
                     for finger in self._fingers)
@@ -617,7 +494,6 @@ class TwinDriver(Driver):
         """{camera: [H, W, 3] uint8} rendered now by Bullet's tiny renderer."""
         self._check()
         height, width = self.camera_size or tuple(size)
-        p = self._pb
         frames = {}
         with self._lock:
             for cam in self._cameras:
@@ -625,17 +501,7 @@ class TwinDriver(Driver):
                     body_pos, body_rot = np.zeros(3), np.eye(3)
                 else:
                     body_pos, body_rot = self._link_pose(cam.link)
-                view = cam.view_matrix(body_pos, body_rot)
-                projection = self.client.computeProjectionMatrixFOV(
-                    cam.fovy, width / height, CAMERA_NEAR, CAMERA_FAR)
-                _, _, image, depth, _ = self.client.getCameraImage(
-                    width, height, view, projection, shadow=0, renderer=p.ER_TINY_RENDERER,
-                    flags=p.ER_NO_SEGMENTATION_MASK, **LIGHT)
-                frame = np.reshape(np.asarray(image, dtype=np.uint8), (height, width, 4))
-                frame = np.ascontiguousarray(frame[..., :3])
-                # Nothing hit: MuJoCo's black background, not the tiny renderer's white.
-                frame[np.reshape(np.asarray(depth), (height, width)) >= 1.0] = 0
-                frames[cam.name] = frame
+                frames[cam.name] = cam.render(self.client, body_pos, body_rot, height, width)
         if self.camera_size and tuple(self.camera_size) != tuple(size):
             from librobot_gym.hardware.cameras import _resize
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
 from librobot_gym.hardware.bridge import protocol as wire
-from librobot_gym.hardware.bridge.server import BridgeDriver, BridgeServer
+from librobot_gym.hardware.bridge.client import BridgeDriver
+from librobot_gym.hardware.bridge.server import BridgeServer
 from librobot_gym.hardware.driver import (
     Driver,
     DriverDisconnected,

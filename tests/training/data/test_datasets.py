@@ -437,12 +437,12 @@ def test_decode_reports_short_videos(franka):
 
 
 def test_image_stats_are_exact():
-    from librobot_gym.training.data.lerobot import _ImageStats
+    from librobot_gym.training.data.lerobot.stats import ImageStats
 
     rng = np.random.default_rng(1)
     frames = rng.integers(0, 256, (7, 9, 11, 3), dtype=np.uint8)
     frames[..., 1] //= 3  # a skewed channel
-    stats = _ImageStats()
+    stats = ImageStats()
     for frame in frames:
         stats.add(frame)
     result = stats.result()

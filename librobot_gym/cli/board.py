@@ -1,0 +1,65 @@
+"""`librobot leaderboard build|submit|publish`: render a board from a card's runs, add a verified
+result bundle to one, and publish it. Ranking and renderers are in `leaderboards/`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from librobot_gym.cli.common import console
+
+
+def add_leaderboard(sub: argparse._SubParsersAction) -> None:
+    boards = sub.add_parser("leaderboard", help="build, submit to and publish leaderboards")
+    boards = boards.add_subparsers(dest="leaderboard_command", required=True)
+    build = boards.add_parser("build", help="render a board from the runs of a card")
+    build.add_argument("--db", required=True, help="results database URL")
+    build.add_argument("--card", required=True)
+    build.add_argument("--out", required=True, help="board folder")
+    build.set_defaults(func=_cmd_leaderboard_build)
+    submit = boards.add_parser("submit", help="verify a result bundle and add it to a board")
+    submit.add_argument("bundle")
+    submit.add_argument("--board", required=True)
+    submit.set_defaults(func=_cmd_leaderboard_submit)
+    pub = boards.add_parser("publish", help="copy a board to a folder or commit it to git")
+    pub.add_argument("board")
+    pub.add_argument("--to", required=True, help="folder, or git repository URL/path")
+    pub.set_defaults(func=_cmd_leaderboard_publish)
+
+
+def build_board(card, store, out: str) -> Path:
+    """Render the board of `card` from the runs in `store` into `out`; returns its page."""
+    from librobot_gym.leaderboards.board import BoardDir
+    from librobot_gym.leaderboards.render import write_board
+
+    board_dir = BoardDir(out)
+    board_dir.init(card)
+    board_dir.add_from_store(store, card)
+    return write_board(board_dir.board(), out)
+
+
+def _cmd_leaderboard_build(args: argparse.Namespace) -> int:
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.store import ResultsStore
+
+    page = build_board(load_card(args.card), ResultsStore(args.db), args.out)
+    console.print(f"board: {page} (also README.md, results.csv, results.json)")
+    return 0
+
+
+def _cmd_leaderboard_submit(args: argparse.Namespace) -> int:
+    from librobot_gym.leaderboards.board import BoardDir
+    from librobot_gym.leaderboards.render import write_board
+
+    board_dir = BoardDir(args.board)
+    run_id = board_dir.submit(args.bundle)
+    page = write_board(board_dir.board(), args.board)
+    console.print(f"accepted run {run_id}; board: {page}")
+    return 0
+
+
+def _cmd_leaderboard_publish(args: argparse.Namespace) -> int:
+    from librobot_gym.leaderboards.publish import publish
+
+    console.print(f"published to {args.to}: {publish(args.board, args.to)}")
+    return 0
