@@ -14,7 +14,7 @@ import numpy as np
 
 from librobot_gym.envs.tasks.base import WorldState
 
-# Machine geometry (must match robots/assets/excavator.xml): house 1.0 m up, boom foot at
+# Machine geometry (must match robots/heavy/excavator/excavator.xml): house 1.0 m up, boom foot at
 # (0.45, 1.9) in the swing plane, boom chord 5.70 m at +0.2305 rad, stick 2.9 m, teeth 1.45 m.
 FOOT = np.array([0.45, 1.9])
 BOOM_CHORD = math.hypot(5.55, 1.3)

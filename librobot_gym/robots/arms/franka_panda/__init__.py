@@ -1,7 +1,9 @@
 """Franka Emika Panda: 7-DoF arm with the Franka Hand parallel gripper.
 
-Limits are Franka's published joint position/velocity/torque limits; the MJCF asset
-(`assets/franka_panda.xml`) is built from the published Denavit-Hartenberg table.
+Limits are Franka's published joint position/velocity/torque limits; the MJCF beside this
+module (`franka_panda.xml`) is built from the published Denavit-Hartenberg table. This folder is
+the robot's one place: spec, MJCF, per-task layouts (`layouts.py`), and its hardware binding
+(`drivers`: franky, the bridge, the twin; `stand_in`: the lockstep twin).
 """
 
 from pathlib import Path

@@ -16,7 +16,9 @@ calibrates): upper arm vertical, forearm horizontal pointing forward (+x), wrist
 closed. Signs: shoulder_pan about +z (towards +y), shoulder_lift / elbow_flex / wrist_flex
 about +y (positive leans forward / bends down), wrist_roll about the tool axis, gripper opens
 as the angle grows. Link offsets are the published SO-ARM100 kinematics (see the MJCF,
-`assets/so100.xml`, written for this project with primitive geoms).
+`so100.xml` beside this module, written for this project with primitive geoms). This folder
+also holds its PickCup layout (`layouts.py`), that env's documentation (`pick_cup.md`) and its
+hardware binding (`drivers`: the Feetech bus, the bridge; `stand_in`: the emulated bus).
 """
 
 from pathlib import Path
