@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from librobot_gym.errors import LibrobotError
+from librobot_gym.errors import InvalidActionError, LibrobotError
 
 
 class DriverError(LibrobotError, RuntimeError):
@@ -30,6 +30,70 @@ class DriverDisconnected(DriverError):
 
 class RobotFault(DriverError):
     """The robot itself reported an error (a reflex, a limit violation) and stopped."""
+
+
+class LimitViolation(DriverError, InvalidActionError):
+    """A target outside the robot's limits (joint range, gripper range, workspace, valve
+    range): refused, nothing was sent. Send it through the safety layer, which clips."""
+
+
+LIMIT_TOLERANCE = 1e-6  # rad or m a target may stray past a limit (rounding)
+
+
+def check_joint_targets(robot, joint_targets, gripper_opening: float,
+                        who: str) -> tuple[np.ndarray, float]:
+    """(targets as float64 [n], opening) when they are finite, one per joint of `robot`,
+    inside its joint limits and its gripper's range; else `LimitViolation` saying which. What
+    every arm driver checks itself before it moves anything."""
+    targets = np.array(joint_targets, dtype=np.float64).reshape(-1)
+    count = len(robot.joints)
+    opening = float(gripper_opening)
+    if targets.shape != (count,) or not np.all(np.isfinite(targets)) \
+            or not np.isfinite(opening):
+        raise LimitViolation(f"{who} takes {count} finite joint targets and a finite gripper "
+                             f"opening; got {np.round(targets, 4).tolist()} and {opening}")
+    lower, upper = robot.joint_lower, robot.joint_upper
+    outside = (targets < lower - LIMIT_TOLERANCE) | (targets > upper + LIMIT_TOLERANCE)
+    if outside.any():
+        names = [j.name for j, bad in zip(robot.joints, outside, strict=True) if bad]
+        raise LimitViolation(
+            f"{who} refused joint targets outside {robot.name}'s limits: "
+            + ", ".join(f"{n} {t:.4g} not in [{lo:.4g}, {hi:.4g}]" for n, t, lo, hi in
+                        zip(names, targets[outside], lower[outside], upper[outside],
+                            strict=True)))
+    widest = robot.gripper.max_opening if robot.gripper is not None else 0.0
+    if not -LIMIT_TOLERANCE <= opening <= widest + LIMIT_TOLERANCE:
+        raise LimitViolation(f"{who} refused a gripper opening of {opening:.4g} m; "
+                             f"{robot.name}'s gripper opens 0 to {widest:.4g} m")
+    return targets, opening
+
+
+QUAT_TOLERANCE = 1e-3  # how far from 1 a quaternion's norm may be (it is then normalised)
+
+
+def checked_pose(name: str, pos, quat) -> tuple[np.ndarray, np.ndarray]:
+    """An object's (position [3], unit quaternion wxyz [4]) as float64, the quaternion
+    normalised; `LimitViolation` unless both are finite and the quaternion's norm is 1."""
+    pos = np.array(pos, dtype=np.float64).reshape(-1)
+    quat = np.array(quat, dtype=np.float64).reshape(-1)
+    if pos.shape != (3,) or quat.shape != (4,) or not (np.all(np.isfinite(pos))
+                                                      and np.all(np.isfinite(quat))):
+        raise LimitViolation(f"the pose of {name!r} needs a finite position [3] and "
+                             f"quaternion [4]; got {pos.tolist()} and {quat.tolist()}")
+    norm = float(np.linalg.norm(quat))
+    if abs(norm - 1.0) > QUAT_TOLERANCE:
+        raise LimitViolation(f"the quaternion of {name!r} must have norm 1 (wxyz); got "
+                             f"{quat.tolist()} with norm {norm:.4g}")
+    return pos, quat / norm
+
+
+def checked_colour(name: str, rgba) -> tuple[float, ...]:
+    """An object's colour as four floats in [0, 1] (RGBA); `LimitViolation` otherwise."""
+    values = np.array(rgba, dtype=np.float64).reshape(-1)
+    if values.shape != (4,) or not np.all((values >= 0.0) & (values <= 1.0)):
+        raise LimitViolation(f"the colour of {name!r} must be four values in [0, 1] (RGBA); "
+                             f"got {values.tolist()}")
+    return tuple(float(v) for v in values)
 
 
 @dataclass

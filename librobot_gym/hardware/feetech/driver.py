@@ -14,6 +14,7 @@ the half-duplex wire.
   go to `RobotState.extras`.
 - `command()`: one SYNC_WRITE of the goal positions (the opening becomes a jaw angle through
   `robot.gripper.joints_from_opening`), clipped to each joint's calibrated range of ticks.
+  Targets outside the joint limits or the jaw's range are refused (`LimitViolation`) first.
 - `move_to()`: a smoothstep trajectory at `move_speed` rad/s (default 0.6) sent every 20 ms,
   then waits until the arm is within `REACHED` rad of the target; `stop()` interrupts it.
 - `stop()`: goal := present position on every servo that answers (hold; a silent one keeps
@@ -51,6 +52,7 @@ from librobot_gym.hardware.driver import (
     RobotFault,
     RobotState,
     SceneReport,
+    check_joint_targets,
     spec_options,
 )
 from librobot_gym.hardware.feetech import protocol as p
@@ -335,16 +337,20 @@ class FeetechDriver(Driver):
         return {j.servo_id: j.to_ticks(angle) for j, angle in zip(self.joints, q, strict=True)}
 
     def command(self, joint_targets: np.ndarray, gripper_opening: float) -> None:
-        goals = self._goals(joint_targets, gripper_opening)
+        """Goals for every servo; targets outside the joint limits or the jaw's range are
+        refused (`LimitViolation`), not clipped to the servos' ranges."""
+        goals = self._goals(*check_joint_targets(self.robot, joint_targets, gripper_opening,
+                                                 "the Feetech arm"))
         with self.bus.lock:
             if not self._ready:
                 raise DriverDisconnected("the Feetech driver is not connected; call connect()")
             self.bus.sync_write(STS3215.GOAL_POSITION, goals)
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
+        target, gripper_opening = check_joint_targets(self.robot, joint_pos, gripper_opening,
+                                                      "the Feetech arm's move_to")
         self._stopping.clear()
         start_state = self.read_state()
-        target = np.asarray(joint_pos, dtype=np.float64).reshape(-1)
         start = start_state.joint_pos
         jaw_from = start_state.extras["gripper_joint_pos"]
         jaw_to = (self.robot.gripper.joints_from_opening(gripper_opening)

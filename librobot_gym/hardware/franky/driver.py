@@ -57,6 +57,7 @@ from librobot_gym.hardware.driver import (
     DriverError,
     RobotFault,
     RobotState,
+    check_joint_targets,
 )
 from librobot_gym.hardware.franky.calls import PREEMPTED, call, scheduling_kept
 from librobot_gym.hardware.franky.closing import CLOSING_TIMEOUT, Closing
@@ -334,13 +335,13 @@ class FrankyDriver(Driver):
         self._stopped = False
 
     def command(self, joint_targets: np.ndarray, gripper_opening: float) -> None:
-        targets = self._targets(joint_targets)
+        targets = self._targets(joint_targets, gripper_opening)
         self._move(lambda: self._franky.JointMotion(targets, return_when_finished=False),
                    "streaming joint targets")
         self._hand.send(gripper_opening)
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
-        targets = self._targets(joint_pos)
+        targets = self._targets(joint_pos, gripper_opening)
         deadline = time.monotonic() + float(timeout)
         self._move(lambda: self._franky.JointMotion(
             targets, relative_dynamics_factor=self.homing_factor), "moving to a posture")
@@ -360,10 +361,11 @@ class FrankyDriver(Driver):
             raise DriverError(f"the Franka Hand did not reach {gripper_opening:.3f} m within "
                               f"{timeout:.1f} s")
 
-    def _targets(self, joint_targets) -> np.ndarray:
-        targets = np.asarray(joint_targets, dtype=np.float64).reshape(-1)
-        if targets.shape != (7,) or not np.all(np.isfinite(targets)):
-            raise DriverError(f"the Franka needs 7 finite joint targets; got {targets}")
+    def _targets(self, joint_targets, gripper_opening: float) -> np.ndarray:
+        """The targets, refused (`LimitViolation`) unless finite and inside the Franka's joint
+        limits and the hand's range: libfranka would reject them mid-motion as a reflex."""
+        targets, _ = check_joint_targets(self.robot, joint_targets, gripper_opening,
+                                         f"the Franka at {self.host}")
         if self._robot is None:
             raise self._not_connected()
         return targets

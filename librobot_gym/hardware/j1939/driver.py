@@ -38,8 +38,8 @@ import can
 import j1939
 import numpy as np
 
-from librobot_gym.errors import ConfigError, InvalidActionError
-from librobot_gym.hardware.driver import DriverDisconnected, RobotFault, RobotState
+from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.driver import DriverDisconnected, LimitViolation, RobotFault, RobotState
 from librobot_gym.hardware.j1939 import codec
 from librobot_gym.hardware.machine import MachineDriver
 
@@ -317,7 +317,7 @@ class J1939Driver(MachineDriver):
     def command(self, valves: np.ndarray) -> None:
         valves = np.asarray(valves, dtype=np.float64).reshape(-1)
         if valves.shape != (6,) or not np.all(np.isfinite(valves)) or np.any(np.abs(valves) > 1):
-            raise InvalidActionError(f"six finite valve commands in [-1, 1] are needed, got "
+            raise LimitViolation(f"six finite valve commands in [-1, 1] are needed, got "
                                      f"{valves}; send them through the safety layer")
         with self._lock:
             self._check_heartbeat(self.now())

@@ -62,6 +62,9 @@ from librobot_gym.hardware.driver import (
     DriverError,
     RobotState,
     SceneReport,
+    check_joint_targets,
+    checked_colour,
+    checked_pose,
 )
 from librobot_gym.hardware.twin.bullet import (
     URDF,
@@ -325,24 +328,20 @@ class TwinDriver(Driver):
                           extras={"finger_pos": fingers.copy()})
 
     def command(self, joint_targets: np.ndarray, gripper_opening: float) -> None:
-        """Queue targets; they reach the motors `actuator_delay` after now."""
+        """Queue targets; they reach the motors `actuator_delay` after now. Targets outside
+        the joint limits or the gripper's range are refused (`LimitViolation`)."""
         self._check()
-        targets = np.array(joint_targets, dtype=np.float64).reshape(-1)
-        if targets.shape != (len(self._arm),):
-            raise DriverError(f"the twin takes {len(self._arm)} joint targets, got "
-                              f"{targets.shape}")
+        targets, opening = check_joint_targets(self.robot, joint_targets, gripper_opening,
+                                               "the twin")
         with self._lock:
-            self._pending.append((self.now() + self.actuator_delay, targets,
-                                  float(gripper_opening)))
+            self._pending.append((self.now() + self.actuator_delay, targets, opening))
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
         """Homing: a teleport plus 0.1 s of settling in lockstep, a smooth trajectory (at most
         `HOMING_SPEED`) in real time; raises DriverError if it is not there by `timeout`."""
         self._check()
-        goal = np.array(joint_pos, dtype=np.float64).reshape(-1)
-        if goal.shape != (len(self._arm),):
-            raise DriverError(f"move_to takes {len(self._arm)} joint positions, got "
-                              f"{goal.shape}")
+        goal, gripper_opening = check_joint_targets(self.robot, joint_pos, gripper_opening,
+                                                    "the twin's move_to")
         if not self.realtime:
             with self._lock:
                 self._pending.clear()
@@ -435,20 +434,25 @@ class TwinDriver(Driver):
     # --- the cell: objects, grasps, cameras ------------------------------------------------
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
                     colours: dict[str, tuple[float, ...]]) -> bool:
-        """Place objects (pos, quat wxyz) at rest and colour them, then let them settle."""
+        """Place objects (pos, quat wxyz) at rest and colour them, then let them settle. Every
+        object not named goes back to the cell's pose and colour, so no reset outlives the next
+        one. Non-finite or unnormalised poses and colours outside [0, 1] are refused
+        (`LimitViolation`) before anything moves."""
         self._check()
         unknown = (set(poses) | set(colours)) - set(self.objects)
         if unknown:
             raise DriverError(f"the twin's cell has no object {sorted(unknown)}; it has "
                               f"{sorted(self.objects)}")
+        placed = {name: checked_pose(name, pos, quat) for name, (pos, quat) in poses.items()}
+        painted = {name: checked_colour(name, rgba) for name, rgba in colours.items()}
         with self._lock:
-            for name, (pos, quat) in poses.items():
+            for name, spec in self._specs.items():
+                pos, quat = placed.get(name, (np.array(spec.pos), np.array([1.0, 0, 0, 0])))
                 body = self.objects[name]
                 self.client.resetBasePositionAndOrientation(
                     body, [float(v) for v in pos], quat_xyzw(quat))
                 self.client.resetBaseVelocity(body, [0, 0, 0], [0, 0, 0])
-            for name, rgba in colours.items():
-                colour(self.client, self.objects[name], self._specs[name], rgba)
+                colour(self.client, body, spec, painted.get(name, spec.rgba))
             self._find_ghosts()
         self._settle(SETTLE_TIME)
         return True

@@ -22,7 +22,12 @@ from librobot_gym.envs.core import RobotEnv
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.cameras import ArrayFrameSource
 from librobot_gym.hardware.console import OperatorConsole
-from librobot_gym.hardware.driver import DriverDisconnected, DriverError, RobotFault
+from librobot_gym.hardware.driver import (
+    DriverDisconnected,
+    DriverError,
+    LimitViolation,
+    RobotFault,
+)
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.feetech.calibration import (
     Calibration,
@@ -107,8 +112,14 @@ def test_move_to_stop_and_close_releases_torque(rig):
     target = np.array([0.5, -0.4, 0.3, 0.6, 0.2])
     driver.move_to(target, 0.05, timeout=5.0)
     np.testing.assert_allclose(driver.read_state().joint_pos, target, atol=0.05)
+    received = emulator.received["SYNC_WRITE"]
+    with pytest.raises(LimitViolation, match="shoulder_pan 10 not in"):
+        driver.move_to(np.full(5, 10.0), 0.0, timeout=0.3)  # outside the joint limits
+    with pytest.raises(LimitViolation, match="gripper opening"):
+        driver.command(target, 0.5)
+    assert emulator.received["SYNC_WRITE"] == received  # refused before anything was sent
     with pytest.raises(DriverError, match="within"):
-        driver.move_to(np.full(5, 10.0), 0.0, timeout=0.3)  # clipped to the range: unreachable
+        driver.move_to(-target, 0.0, timeout=0.05)  # 1.2 rad at 2 rad/s: not in 0.05 s
     flush(driver)
     assert wait_until(lambda: held(emulator), 1.0)  # holds where stop() found it
 
