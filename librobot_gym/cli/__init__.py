@@ -12,6 +12,7 @@ group. The only package that prints; it may import everything below it.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 from librobot_gym.cli import bench, board, catalog, hardware, run
@@ -41,13 +42,15 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:2] == ["bridge", "serve"]:  # its own options (see `librobot bridge serve --help`)
-        return hardware.bridge_serve(argv[2:])
-    args = build_parser().parse_args(argv)
-    if getattr(args, "episodes", 1) < 1:
-        console.print("[red]error:[/red] --episodes must be at least 1")
-        return 2
+        command = functools.partial(hardware.bridge_serve, argv[2:])
+    else:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "episodes", 1) < 1:
+            console.print("[red]error:[/red] --episodes must be at least 1")
+            return 2
+        command = functools.partial(args.func, args)
     try:
-        return args.func(args)
+        return command()
     except LibrobotError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2

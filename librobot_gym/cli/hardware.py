@@ -19,8 +19,12 @@ def add_bridge(sub: argparse._SubParsersAction) -> None:
 def bridge_serve(argv: list[str] | None = None) -> int:
     """`librobot bridge serve --driver SPEC [--robot R] [--task T] [--host H] [--port P]`:
     serve a driver until Ctrl-C; returns 0. A stand-in that simulates the world (the twin) gets
-    the cell of `--task` at the robot's scale."""
+    the cell of `--task` at the robot's scale. Every command is held to the robot's limits (its
+    kinematics give the tool point for the workspace box)."""
+    from librobot_gym.envs.real.kinematics import ArmKinematics
     from librobot_gym.envs.tasks import get_task
+    from librobot_gym.errors import ConfigError
+    from librobot_gym.hardware.bridge.guard import bridge_safety
     from librobot_gym.hardware.bridge.server import BridgeServer
     from librobot_gym.hardware.driver import DriverError
     from librobot_gym.hardware.drivers import driver_usages, make_driver
@@ -40,15 +44,23 @@ def bridge_serve(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--heartbeat-timeout", type=float, default=0.5,
                         help="seconds of client silence after which the robot is stopped")
+    parser.add_argument("--control-hz", type=float,
+                        help="command rate the per-command joint step is sized for (default: "
+                             "the robot's policy rate)")
     args = parser.parse_args(argv)
     robot = get_robot(args.robot)
+    if robot.family != "arm":
+        raise ConfigError(f"the bridge serves arms (joint targets); {robot.name!r} is a "
+                          f"{robot.family} robot")
+    kinematics = ArmKinematics(robot, robot.default_control_mode)
     driver = make_driver(args.driver, robot, scene=Cell.of(get_task(args.task)(robot)))
     try:
         try:
             driver.connect()
         except DriverError as exc:  # the client's connect() will try again
             console.print(f"{args.driver} is not reachable yet: {exc}")
-        server = BridgeServer(driver, args.host, args.port, args.heartbeat_timeout)
+        safety = bridge_safety(driver, robot, args.control_hz, kinematics.tool_position)
+        server = BridgeServer(driver, safety, args.host, args.port, args.heartbeat_timeout)
         try:
             server.serve_forever(lambda url: print(
                 f"serving {args.driver} ({args.robot}) on {url}; envs use driver "

@@ -20,7 +20,7 @@ arrive with their dtype and shape. A text frame, or anything else, is malformed.
     -------------  -------------------------------------------------  --------------------------
     connect        {}                                                 nil
     read_state     {}                                                 STATE
-    command        {"joint_targets": f8[n], "gripper_opening": float}  nil
+    command        {"joint_targets": f8[n], "gripper_opening": float}  {violation: float}
     move_to        {"joint_pos": f8[n], "gripper_opening": float,       nil
                     "timeout": float}
     stop           {}                                                 nil
@@ -41,13 +41,27 @@ arrive with their dtype and shape. A text frame, or anything else, is malformed.
     SCENE = {"object_pos": {name: f8[3]}, "object_quat": {name: f8[4] wxyz},
              "grasped": {name: bool}}
 
-Error TYPEs: "RobotFault", "DriverDisconnected", "DriverError" (the driver raised one, or
+Arguments are checked before any driver call: numbers finite, arrays 1-D of the right length,
+quaternions of norm 1 (within 1e-3), colours four values in [0, 1], at most MAX_OBJECTS objects
+with names of at most MAX_NAME characters, `timeout` at most MAX_MOVE_TIMEOUT s, `dt` at most
+MAX_ADVANCE s, a camera `size` at most MAX_CAMERA_SIDE pixels a side and MAX_CAMERA_PIXELS in
+all. The server then holds every motion and scene request to the robot's limits (`guard.py`): a
+`command` or `move_to` outside the joint limits or the gripper's range, a `move_to` posture
+that puts the tool outside the workspace box, or a `reset_scene` position outside it is refused
+with a "LimitViolation"; `command` targets are clipped to one step per control period and the
+workspace box, and the result names what was clipped (an empty map: nothing; a server before
+this check answered nil).
+
+Error TYPEs: "RobotFault", "DriverDisconnected", "LimitViolation" (a target or pose outside the
+robot's limits: nothing was sent to the driver), "DriverError" (the driver raised one, or
 failed in another way: then the traceback says how), "BadRequest" (the request was malformed:
-not msgpack, not a map, wrong version, unknown op, missing or ill-typed args; the connection
-keeps serving). "ops" in info lists what the served driver implements: `reset_scene`, `scene`
-and `camera_frames` only when it overrides the `Driver` defaults, `advance` only when it has
-one (a lockstep twin); "realtime" is false for a driver that keeps simulated time (the
-lockstep twin). Ids are integers chosen by the client; replies may come out of order (`stop`
+not msgpack, not a map, wrong version, unknown op, missing, ill-typed or out-of-range args; the
+connection keeps serving). A client that does not know a type treats it as "DriverError".
+
+"ops" in info lists what the served driver implements: `reset_scene`, `scene` and
+`camera_frames` only when it overrides the `Driver` defaults, `advance` only when it has one
+(a lockstep twin); "realtime" is false for a driver that keeps simulated time (the lockstep
+twin). Ids are integers chosen by the client; replies may come out of order (`stop`
 and `ping` overtake a slow `move_to`), so the client matches them by id.
 
 Clock: "clock" (optional for the client) is the served driver's clock when the reply was made:
@@ -57,8 +71,16 @@ shortest round trip, so that `BridgeDriver.now() - state.stamp` is the age of a 
 
 Heartbeat: the server stops the driver when its client sends no frame for `heartbeat_s`
 seconds (or disconnects), then closes the connection; an idle client therefore sends `ping`
-well within that. A frame whose "v" is not 1 is refused: by the server with a BadRequest
-naming both versions, by the client with a DriverError.
+well within that. Time the server spends serving a request (a slow camera render) does not
+count as silence, except for `move_to`, during which the robot moves: a client keeps pinging
+while it waits for that reply.
+
+Authentication (`librobot_gym/wire/auth.py`): a server may demand a shared token in the
+handshake (`Authorization: Bearer <token>`, else HTTP 401 before the hello), and must where it
+listens beyond loopback; wss:// where it has a TLS certificate.
+
+A frame whose "v" is not 1 is refused: by the server with a BadRequest naming both versions, by
+the client with a DriverError.
 """
 
 from __future__ import annotations
@@ -68,14 +90,27 @@ from typing import Any
 
 import numpy as np
 
-from librobot_gym.hardware.driver import RobotState, SceneReport
+from librobot_gym.hardware.driver import (
+    LimitViolation,
+    RobotState,
+    SceneReport,
+    checked_colour,
+    checked_pose,
+)
 from librobot_gym.wire import msgpack_numpy
 
 VERSION = 1
 OPS = ("connect", "read_state", "command", "move_to", "stop", "reset_scene", "scene",
        "camera_frames", "advance", "ping", "info")
 OPTIONAL_OPS = ("reset_scene", "scene", "camera_frames", "advance")
-ERROR_TYPES = ("RobotFault", "DriverDisconnected", "DriverError", "BadRequest")
+ERROR_TYPES = ("RobotFault", "DriverDisconnected", "LimitViolation", "DriverError",
+               "BadRequest")
+MAX_OBJECTS = 64  # objects in one reset_scene
+MAX_NAME = 64  # characters of an object's name
+MAX_MOVE_TIMEOUT = 300.0  # s a move_to may be given
+MAX_ADVANCE = 1.0  # s of simulated time one advance may ask for
+MAX_CAMERA_SIDE = 4096  # pixels
+MAX_CAMERA_PIXELS = 1920 * 1080  # per camera: a reply of a few cameras stays well within 64 MiB
 
 
 class ProtocolError(ValueError):
@@ -206,31 +241,40 @@ def _no_args(args: dict) -> dict:
     return {}
 
 
-def _command(args: dict) -> dict:
-    targets = _vector(_arg(args, "joint_targets"), "joint_targets")
+def _command(args: dict, joints: str = "joint_targets") -> dict:
+    targets = _vector(_arg(args, joints), joints)
     opening = _number(_arg(args, "gripper_opening"), "gripper_opening")
     if not (np.isfinite(targets).all() and math.isfinite(opening)):
-        raise ProtocolError("joint_targets and gripper_opening must be finite")
-    return {"joint_targets": targets, "gripper_opening": opening}
+        raise ProtocolError(f"{joints} and gripper_opening must be finite")
+    return {joints: targets, "gripper_opening": opening}
 
 
 def _move_to(args: dict) -> dict:
-    checked = _command({"joint_targets": _arg(args, "joint_pos"),
-                        "gripper_opening": _arg(args, "gripper_opening")})
-    return {"joint_pos": checked["joint_targets"], "gripper_opening": checked["gripper_opening"],
-            "timeout": _duration(_arg(args, "timeout"), "timeout")}
+    return {**_command(args, "joint_pos"),
+            "timeout": _duration(_arg(args, "timeout"), "timeout", MAX_MOVE_TIMEOUT)}
 
 
 def _reset_scene(args: dict) -> dict:
-    poses = {}
-    for name, pose in _names(_arg(args, "poses"), "poses").items():
-        if not isinstance(pose, list | tuple) or len(pose) != 2:
-            raise ProtocolError(f"poses[{name!r}] must be [pos, quat]")
-        poses[name] = (_vector(pose[0], f"poses[{name!r}] pos", 3),
-                       _vector(pose[1], f"poses[{name!r}] quat", 4))
-    colours = {name: tuple(_vector(rgba, f"colours[{name!r}]"))
-               for name, rgba in _names(_arg(args, "colours"), "colours").items()}
+    poses, colours = {}, {}
+    try:
+        for name, pose in _objects(_arg(args, "poses"), "poses").items():
+            if not isinstance(pose, list | tuple) or len(pose) != 2:
+                raise ProtocolError(f"poses[{name!r}] must be [pos, quat]")
+            poses[name] = checked_pose(name, _vector(pose[0], f"poses[{name!r}] pos", 3),
+                                       _vector(pose[1], f"poses[{name!r}] quat", 4))
+        for name, rgba in _objects(_arg(args, "colours"), "colours").items():
+            colours[name] = checked_colour(name, _vector(rgba, f"colours[{name!r}]"))
+    except LimitViolation as exc:  # malformed values: not a question of the robot's limits
+        raise ProtocolError(str(exc)) from None
     return {"poses": poses, "colours": colours}
+
+
+def _objects(value: Any, what: str) -> dict:
+    objects = _names(value, what)
+    if len(objects) > MAX_OBJECTS or any(len(name) > MAX_NAME for name in objects):
+        raise ProtocolError(f"{what}: at most {MAX_OBJECTS} objects with names of at most "
+                            f"{MAX_NAME} characters")
+    return objects
 
 
 def _camera_frames(args: dict) -> dict:
@@ -238,11 +282,14 @@ def _camera_frames(args: dict) -> dict:
     if (not isinstance(size, list | tuple) or len(size) != 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ProtocolError(f"size must be [height, width] positive integers, got {size!r:.80}")
+    if max(size) > MAX_CAMERA_SIDE or size[0] * size[1] > MAX_CAMERA_PIXELS:
+        raise ProtocolError(f"size {list(size)} is too large: at most {MAX_CAMERA_SIDE} pixels "
+                            f"a side and {MAX_CAMERA_PIXELS} in all")
     return {"size": (size[0], size[1])}
 
 
 def _advance(args: dict) -> dict:
-    return {"dt": _duration(_arg(args, "dt"), "dt")}
+    return {"dt": _duration(_arg(args, "dt"), "dt", MAX_ADVANCE)}
 
 
 _ARGS = {"command": _command, "move_to": _move_to, "reset_scene": _reset_scene,
@@ -360,10 +407,11 @@ def _number(value: Any, what: str) -> float:
     return float(value)
 
 
-def _duration(value: Any, what: str) -> float:
+def _duration(value: Any, what: str, most: float = math.inf) -> float:
     seconds = _number(value, what)
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise ProtocolError(f"{what} must be a finite number of seconds >= 0, got {seconds}")
+    if not (math.isfinite(seconds) and 0 <= seconds <= most):
+        raise ProtocolError(f"{what} must be a finite number of seconds in [0, {most:g}], got "
+                            f"{seconds}")
     return seconds
 
 

@@ -6,10 +6,15 @@ the env reaches it through `BridgeDriver` (`client.py`); the frames are in `prot
 
 Safety first: the server stops the robot whenever its client disconnects or falls silent for
 `heartbeat_timeout` (0.5 s) - a policy machine that crashes, hangs or loses the network never
-leaves the arm moving. Driver calls run on a worker thread of the server (`stop` on its own
-thread, so it overtakes a slow `move_to`), never on the event loop that answers pings. Every
-reply carries the served driver's clock (its `now()`, else this PC's monotonic clock), on which
-its state stamps are.
+leaves the arm moving. Time spent serving a request (a slow camera render) is not silence,
+except during `move_to`, while the robot moves. Driver calls run on a worker thread of the
+server (`stop` on its own thread, so it overtakes a slow `move_to`), never on the event loop
+that answers pings. Every reply carries the served driver's clock (its `now()`, else this PC's
+monotonic clock), on which its state stamps are.
+
+Whatever the client sends, nothing outside the robot's limits reaches the driver: the wire
+format refuses malformed arguments, and `guard.py` clips every command with the server's own
+safety layer and refuses postures and scene poses outside the limits.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from websockets.frames import CloseCode
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.bridge import protocol as wire
 from librobot_gym.hardware.bridge.errors import error_type
+from librobot_gym.hardware.bridge.guard import check_places, check_posture, clip_command
 from librobot_gym.hardware.driver import Driver, DriverError
+from librobot_gym.hardware.safety import SafetyLayer
 from librobot_gym.wire.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
@@ -50,6 +57,9 @@ def supported_ops(driver: Driver) -> list[str]:
 class BridgeServer(ThreadedServer):
     """Serves `driver` on ws://host:port to one client at a time (port 0: an ephemeral port).
 
+    `safety`: the safety layer whose limits every command, posture and scene pose is held to
+    (`guard.bridge_safety(driver, robot)` builds the usual one).
+
     `start()` serves on a background thread and returns the bound port, `stop()` ends it;
     `serve_forever()` blocks (Ctrl-C). The driver is stopped whenever a client's session ends,
     by a disconnect or by `heartbeat_timeout` seconds of silence. The server does not close the
@@ -58,11 +68,14 @@ class BridgeServer(ThreadedServer):
 
     thread_name = "bridge-server"
 
-    def __init__(self, driver: Driver, host: str = "127.0.0.1", port: int = 0,
-                 heartbeat_timeout: float = 0.5):
+    def __init__(self, driver: Driver, safety: SafetyLayer, host: str = "127.0.0.1",
+                 port: int = 0, heartbeat_timeout: float = 0.5):
         if heartbeat_timeout <= 0:
             raise ConfigError(f"heartbeat_timeout={heartbeat_timeout} must be > 0")
-        self.driver = driver
+        if not isinstance(safety, SafetyLayer):
+            raise ConfigError("a bridge needs the safety layer it holds commands to: "
+                              "safety=bridge_safety(driver, robot)")
+        self.driver, self.safety = driver, safety
         self.host, self.port, self.heartbeat_timeout = host, port, heartbeat_timeout
         self.client: str | None = None  # the address being served, if any
         ThreadedServer.__init__(self)
@@ -134,18 +147,23 @@ class BridgeServer(ThreadedServer):
         why the session ended."""
         loop = asyncio.get_running_loop()
         pending: set[asyncio.Task] = set()
+        silence = _Silence(loop.time())
         why = "the client disconnected"
         try:
             await websocket.send(wire.hello(self.driver_name, self.heartbeat_timeout))
             while True:
                 try:
-                    message = await asyncio.wait_for(websocket.recv(), self.heartbeat_timeout)
+                    message = await asyncio.wait_for(
+                        websocket.recv(), silence.left(loop.time(), self.heartbeat_timeout))
                 except TimeoutError:
+                    if silence.left(loop.time(), self.heartbeat_timeout) > 0:
+                        continue  # a request was being served meanwhile: not the client's
                     why = f"no frame from the client for {self.heartbeat_timeout:g}s"
                     break
+                silence.heard(loop.time())
                 # Each request runs as its own task so that the next frame (a ping, a stop)
                 # is read while a slow driver call is still running.
-                task = asyncio.create_task(self._answer(websocket, message))
+                task = asyncio.create_task(self._answer(websocket, message, silence))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
         except ConnectionClosed:
@@ -155,7 +173,9 @@ class BridgeServer(ThreadedServer):
             await loop.run_in_executor(self._stopper, self._safe_stop)
         return why
 
-    async def _answer(self, websocket: ServerConnection, message: Any) -> None:
+    async def _answer(self, websocket: ServerConnection, message: Any,
+                      silence: _Silence) -> None:
+        loop = asyncio.get_running_loop()
         try:
             request_id, op, args = wire.decode_request(message)
         except wire.ProtocolError as exc:
@@ -168,18 +188,27 @@ class BridgeServer(ThreadedServer):
                 data = wire.reply(request_id, self.info(), self.clock())
             else:
                 executor = self._stopper if op == "stop" else self._worker
-                data = await asyncio.get_running_loop().run_in_executor(
-                    executor, self._execute, request_id, op, args)
+                serving = op != "move_to"  # the robot moves during move_to: keep watching
+                silence.busy += serving
+                try:
+                    data = await loop.run_in_executor(executor, self._execute, request_id, op,
+                                                      args)
+                finally:
+                    silence.busy -= serving
         try:
             await websocket.send(data)
         except ConnectionClosed:
             pass
+        silence.heard(loop.time())  # the client may only now read what it sent meanwhile
 
     def _execute(self, request_id: int, op: str, args: dict) -> bytes:
         """One driver call, on a worker thread: the reply frame, or the error frame."""
         try:
             result = self._call(op, args)
             return wire.reply(request_id, result, self.clock())
+        except wire.ProtocolError as exc:  # an argument only the robot's limits could check
+            logger.warning("bad request: %s: %s", op, exc)
+            return wire.error(request_id, "BadRequest", f"{op}: {exc}", clock=self.clock())
         except DriverError as exc:
             return wire.error(request_id, error_type(exc), str(exc), traceback.format_exc(),
                               self.clock())
@@ -196,12 +225,20 @@ class BridgeServer(ThreadedServer):
         elif op == "read_state":
             return wire.encode_state(driver.read_state())
         elif op == "command":
-            driver.command(args["joint_targets"], args["gripper_opening"])
+            targets, opening, clipped = clip_command(self.safety, driver.read_state(),
+                                                     args["joint_targets"],
+                                                     args["gripper_opening"])
+            if clipped:
+                logger.info("command clipped to %s's limits: %s", self.driver_name, clipped)
+            driver.command(targets, opening)
+            return clipped
         elif op == "move_to":
+            check_posture(self.safety, args["joint_pos"], args["gripper_opening"])
             driver.move_to(args["joint_pos"], args["gripper_opening"], args["timeout"])
         elif op == "stop":
             driver.stop()
         elif op == "reset_scene":
+            check_places(self.safety, args["poses"])
             return bool(driver.reset_scene(args["poses"], args["colours"]))
         elif op == "scene":
             return wire.encode_scene(driver.scene())
@@ -217,3 +254,18 @@ class BridgeServer(ThreadedServer):
             self.driver.stop()
         except Exception:
             logger.exception("%s.stop() failed", self.driver_name)
+
+
+class _Silence:
+    """How long a client has been silent, on the event loop's clock: since its last frame or
+    the last reply sent to it, and not at all while the server is busy serving it."""
+
+    def __init__(self, now: float):
+        self.since, self.busy = now, 0
+
+    def heard(self, now: float) -> None:
+        self.since = now
+
+    def left(self, now: float, timeout: float) -> float:
+        """Seconds of silence still allowed (the full timeout while a request is served)."""
+        return timeout if self.busy else self.since + timeout - now

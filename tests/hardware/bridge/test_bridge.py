@@ -36,6 +36,7 @@ from librobot_gym.hardware.driver import (
     SceneReport,
     lockstep_advance,
 )
+from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.serving.client import CONNECT_OPTIONS
 from librobot_gym.wire import msgpack_numpy
 from tests.waiting import wait_until
@@ -136,6 +137,20 @@ class BareArm(Driver):
     def close(self) -> None: ...
 
 
+def roomy(driver: Driver) -> SafetyLayer:
+    """A safety layer wide enough for these tests' moves (+-3 rad, 5 rad a step): the limits
+    themselves are tested with a Franka's in test_bridge_safety.py."""
+    ones = np.ones(7)
+    limits = SafetyLimits(joint_lower=-3 * ones, joint_upper=3 * ones, max_joint_step=5 * ones,
+                          max_joint_velocity=100 * ones, workspace_lower=-np.ones(3),
+                          workspace_upper=np.ones(3), max_gripper_opening=0.08)
+    return SafetyLayer(driver, limits, 0.05)
+
+
+def serve(driver: Driver, **options) -> BridgeServer:
+    return BridgeServer(driver, roomy(driver), **options)
+
+
 @pytest.fixture
 def arm():
     return FakeArm()
@@ -143,7 +158,7 @@ def arm():
 
 @pytest.fixture
 def server(arm):
-    with BridgeServer(arm, heartbeat_timeout=HEARTBEAT) as server:
+    with serve(arm, heartbeat_timeout=HEARTBEAT) as server:
         yield server
 
 
@@ -201,7 +216,7 @@ def test_every_driver_method_round_trips(arm, bridge):
 
 
 def test_optional_methods_of_a_bare_driver_are_answered_locally():
-    with BridgeServer(BareArm()) as server:
+    with serve(BareArm()) as server:
         bridge = BridgeDriver(server.url)
         bridge.connect()
         assert "advance" not in bridge.remote["ops"] and "scene" not in bridge.remote["ops"]
@@ -221,7 +236,7 @@ def test_the_bridge_tells_the_safety_layer_the_served_clock(arm, server):
     state = bridge.read_state()
     assert state.stamp == bridge.now() == pytest.approx(0.25)  # the lockstep clock
     bridge.close()
-    with BridgeServer(BareArm()) as wall_clock:  # no now(): the robot PC's monotonic clock
+    with serve(BareArm()) as wall_clock:  # no now(): the robot PC's monotonic clock
         bridge = BridgeDriver(wall_clock.url)
         bridge.connect()
         assert bridge.realtime is True
@@ -355,7 +370,7 @@ def test_stop_overtakes_a_slow_move(arm, bridge):
 # --- a lost server ------------------------------------------------------------------------------
 def serve_fake_arm_until_killed() -> None:
     """`python -m tests.hardware.bridge.test_bridge`: serve a FakeArm, print the port, wait."""
-    server = BridgeServer(FakeArm(), heartbeat_timeout=HEARTBEAT)
+    server = serve(FakeArm(), heartbeat_timeout=HEARTBEAT)
     print(server.start(), flush=True)
     threading.Event().wait()
 
@@ -381,7 +396,7 @@ def test_a_killed_server_raises_disconnected_and_a_new_one_reconnects():
         bridge.connect()
 
     arm = FakeArm()
-    with BridgeServer(arm, port=port, heartbeat_timeout=HEARTBEAT):
+    with serve(arm, port=port, heartbeat_timeout=HEARTBEAT):
         bridge.connect()
         assert arm.connected
         bridge.command(np.ones(7), 0.0)
