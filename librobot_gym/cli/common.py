@@ -1,8 +1,10 @@
 """What the `librobot` command groups share: the console they print to, the progress bar of a
-rollout, and the `--camera NAME=SOURCE` option of real-hardware runs."""
+rollout, the `--camera NAME=SOURCE` option of real-hardware runs, and the listening options
+(`--host`, `--port`, `--token-file`, `--tls-cert/--tls-key`) of the two servers."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from rich.console import Console
@@ -47,3 +49,24 @@ def camera_sources(specs: list[str]) -> dict[str, int | str]:
                               "wrist=rtsp://wrist-cam/stream")
         sources[name] = int(source) if source.isdecimal() else source
     return sources
+
+
+def add_listen_options(parser: argparse.ArgumentParser, port: int) -> None:
+    """--host, --port and who may connect: what `bridge serve` and `serve` share."""
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default loopback only; anything else, "
+                             "e.g. 0.0.0.0 for every interface, needs --token-file)")
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--token-file", help="file holding the shared token clients must send "
+                                             "(one line, chmod 600)")
+    parser.add_argument("--tls-cert", help="TLS certificate (PEM): serve wss://")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+
+
+def client_url(url: str, auth) -> str:
+    """What a client on another computer writes: this PC's name and the options it needs."""
+    url = url.replace("0.0.0.0", "<this PC>")
+    options = [name for name, needed in (("token_file=PATH", auth.token is not None),
+                                         ("ca_file=CERT.pem", auth.ssl_context is not None))
+               if needed]
+    return url + ("?" + "&".join(options) if options else "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from librobot_gym.cli.common import console
+from librobot_gym.cli.common import add_listen_options, client_url, console
 
 
 def add_bridge(sub: argparse._SubParsersAction) -> None:
@@ -17,10 +17,11 @@ def add_bridge(sub: argparse._SubParsersAction) -> None:
 
 
 def bridge_serve(argv: list[str] | None = None) -> int:
-    """`librobot bridge serve --driver SPEC [--robot R] [--task T] [--host H] [--port P]`:
-    serve a driver until Ctrl-C; returns 0. A stand-in that simulates the world (the twin) gets
-    the cell of `--task` at the robot's scale. Every command is held to the robot's limits (its
-    kinematics give the tool point for the workspace box)."""
+    """`librobot bridge serve --driver SPEC [--robot R] [--task T] [--host H] [--port P]
+    [--token-file F] [--tls-cert C --tls-key K]`: serve a driver until Ctrl-C; returns 0. A
+    stand-in that simulates the world (the twin) gets the cell of `--task` at the robot's
+    scale. Every command is held to the robot's limits (its kinematics give the tool point for
+    the workspace box); beyond loopback a token is required."""
     from librobot_gym.envs.real.kinematics import ArmKinematics
     from librobot_gym.envs.tasks import get_task
     from librobot_gym.errors import ConfigError
@@ -30,6 +31,7 @@ def bridge_serve(argv: list[str] | None = None) -> int:
     from librobot_gym.hardware.drivers import driver_usages, make_driver
     from librobot_gym.robots import get_robot
     from librobot_gym.scene import Cell
+    from librobot_gym.wire.auth import ServerAuth
 
     parser = argparse.ArgumentParser(
         prog="librobot bridge serve",
@@ -39,15 +41,14 @@ def bridge_serve(argv: list[str] | None = None) -> int:
     parser.add_argument("--robot", default="franka_panda")
     parser.add_argument("--task", default="pick_cup",
                         help="the task whose cell a simulating stand-in (twin) builds")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (0.0.0.0: every interface)")
-    parser.add_argument("--port", type=int, default=8765)
+    add_listen_options(parser, 8765)
     parser.add_argument("--heartbeat-timeout", type=float, default=0.5,
                         help="seconds of client silence after which the robot is stopped")
     parser.add_argument("--control-hz", type=float,
                         help="command rate the per-command joint step is sized for (default: "
                              "the robot's policy rate)")
     args = parser.parse_args(argv)
+    auth = ServerAuth.configure(args.host, args.token_file, args.tls_cert, args.tls_key)
     robot = get_robot(args.robot)
     if robot.family != "arm":
         raise ConfigError(f"the bridge serves arms (joint targets); {robot.name!r} is a "
@@ -60,11 +61,12 @@ def bridge_serve(argv: list[str] | None = None) -> int:
         except DriverError as exc:  # the client's connect() will try again
             console.print(f"{args.driver} is not reachable yet: {exc}")
         safety = bridge_safety(driver, robot, args.control_hz, kinematics.tool_position)
-        server = BridgeServer(driver, safety, args.host, args.port, args.heartbeat_timeout)
+        server = BridgeServer(driver, safety, args.host, args.port, args.heartbeat_timeout,
+                              auth)
         try:
             server.serve_forever(lambda url: print(
                 f"serving {args.driver} ({args.robot}) on {url}; envs use driver "
-                f"'bridge:{url.replace('0.0.0.0', '<this PC>')}'. Ctrl-C to stop.", flush=True))
+                f"'bridge:{client_url(url, auth)}'. Ctrl-C to stop.", flush=True))
         except KeyboardInterrupt:
             pass
     finally:

@@ -10,7 +10,9 @@ from pathlib import Path
 from librobot_gym.cli.bench import bench_run, print_score
 from librobot_gym.cli.board import build_board
 from librobot_gym.cli.common import (
+    add_listen_options,
     camera_sources,
+    client_url,
     console,
     driver_specs,
     policy_specs,
@@ -148,18 +150,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def add_serve(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve a policy over websockets (openpi-compatible)")
     serve.add_argument("--policy", required=True, help=policy_specs())
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
+    add_listen_options(serve, 8000)
     serve.add_argument("--env", help="env id the policy is checked against (and built for)")
     serve.set_defaults(func=_cmd_serve)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from librobot_gym.serving.cli import serve_main
+    from librobot_gym.wire.auth import ServerAuth
 
+    auth = ServerAuth.configure(args.host, args.token_file, args.tls_cert, args.tls_key)
     return serve_main(args.policy, args.port, args.host, args.env,
-                      on_ready=lambda url: console.print(f"serving {args.policy} on {url} "
-                                                         f"(health: GET /healthz); Ctrl-C stops"))
+                      on_ready=lambda url: console.print(
+                          f"serving {args.policy} on {url} (health: GET /healthz); clients use "
+                          f"--policy remote:{client_url(url, auth)}; Ctrl-C stops"),
+                      auth=auth)
 
 
 # --- demo ---------------------------------------------------------------------------------------

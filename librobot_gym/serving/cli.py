@@ -7,14 +7,18 @@ from collections.abc import Callable
 
 from librobot_gym.errors import ConfigError
 from librobot_gym.serving.server import PolicyServer
+from librobot_gym.wire.auth import ServerAuth
 
 logger = logging.getLogger(__name__)
 
 
 def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str | None = None,
                env_kwargs: dict | None = None,
-               on_ready: Callable[[str], None] | None = None) -> int:
+               on_ready: Callable[[str], None] | None = None,
+               auth: ServerAuth | None = None) -> int:
     """Serve `policy_spec` (any `make_policy` spec) on ws://host:port until Ctrl-C; returns 0.
+    `auth` (token, TLS) goes to the `PolicyServer`; the bind policy is checked before the
+    policy is built.
 
     The env (`gym.make(env_id, **env_kwargs)`) is what the policy is built for: "expert" and
     "random" need it, and a "vla:DIR" checkpoint's card is checked against it (without an env
@@ -26,6 +30,8 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
     from librobot_gym.policies import make_policy
     from librobot_gym.policies.registry import required_obs_mode
 
+    auth = auth or ServerAuth()
+    auth.check_bind(host)  # refuse at once, before a model loads
     algorithm, _, path = policy_spec.partition(":")
     env = None
     if env_id is not None:
@@ -45,7 +51,8 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
             raise ConfigError(f"policy {policy_spec!r} is built for an env: pass env_id "
                               f"(only vla:DIR checkpoints can be served without one)")
         server = PolicyServer(policy, host, port,
-                              metadata={"policy_spec": policy_spec, "env_id": env_id})
+                              metadata={"policy_spec": policy_spec, "env_id": env_id},
+                              auth=auth)
         try:
             server.serve_forever(on_ready)
         except KeyboardInterrupt:

@@ -5,6 +5,11 @@ one step per `act()` (receding horizon, as chunked models are meant to run), so 
 actions costs one round trip. A dropped connection is reopened and the request resent (a
 prediction has no side effects); a reply that does not come within `timeout`, or an error frame
 from the server, raises a typed error instead of hanging or returning garbage.
+
+A server that demands a token gets the one in `token_file` (or the file `LIBROBOT_TOKEN_FILE`
+names); a wss:// server's certificate is checked against `ca_file` (or `LIBROBOT_CA_FILE`, else
+the system's CAs): `remote:wss://host:8000?token_file=/path/token&ca_file=/path/cert.pem`. A
+refused token raises `AuthenticationError` at once (no retries).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from librobot_gym.policies.base import PolicyCard, batch_size
 from librobot_gym.policies.vla.chunking import ActionChunker
 from librobot_gym.serving.protocol import CARD_KEY, card_from_wire, wrap_obs
 from librobot_gym.wire import msgpack_numpy
+from librobot_gym.wire.auth import ClientAuth
 from librobot_gym.wire.websocket import CONNECT_OPTIONS
 
 logger = logging.getLogger(__name__)
@@ -58,15 +64,19 @@ class RemotePolicy:
     connection is reopened (with doubling back-off from `backoff` seconds) before giving up.
     execute_steps: how many actions of each chunk to execute before asking again (default: all).
     The card is the one the server advertises (any env fits when the server sends none).
+    token_file, ca_file: the server's token and the CA (or self-signed certificate) of a wss://
+    url (module doc; default: the LIBROBOT_TOKEN_FILE / LIBROBOT_CA_FILE files).
     """
 
     def __init__(self, url: str, timeout: float = 30.0, retries: int = 3,
-                 execute_steps: int | None = None, backoff: float = 0.1):
+                 execute_steps: int | None = None, backoff: float = 0.1,
+                 token_file: str | None = None, ca_file: str | None = None):
         if not url.startswith(("ws://", "wss://")):
             raise ConfigError(f"policy server url {url!r} must start with ws:// or wss://")
         if retries < 0 or timeout <= 0:
             raise ConfigError(f"retries={retries} must be >= 0 and timeout={timeout} > 0")
         self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
+        self.auth = ClientAuth.configure(url, token_file, ca_file)
         self.execute_steps = execute_steps
         self.metadata: dict = {}
         self.chunker: ActionChunker | None = None
@@ -126,8 +136,15 @@ class RemotePolicy:
     def _connection(self) -> websockets.sync.client.ClientConnection:
         """The open connection, opening one (and reading the metadata frame) if needed."""
         if self._ws is None:
-            ws = websockets.sync.client.connect(self.url, compression=None, max_size=None,
-                                                open_timeout=self.timeout, **CONNECT_OPTIONS)
+            try:
+                ws = websockets.sync.client.connect(self.url, compression=None, max_size=None,
+                                                    open_timeout=self.timeout, **CONNECT_OPTIONS,
+                                                    **self.auth.connect_options())
+            except (OSError, WebSocketException) as exc:
+                refused = self.auth.refused(self.url, exc)
+                if refused is not None:
+                    raise refused from None
+                raise
             try:
                 first = ws.recv(timeout=self.timeout)
                 if isinstance(first, str):

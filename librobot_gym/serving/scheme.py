@@ -1,14 +1,16 @@
-"""The `remote:ws://HOST:PORT` policy scheme: a policy served by `librobot serve`."""
+"""The `remote:ws://HOST:PORT` policy scheme: a policy served by `librobot serve`;
+`remote:wss://HOST:PORT?token_file=PATH&ca_file=PATH` for one that demands a token and TLS."""
 
-from librobot_gym.errors import ConfigError
 from librobot_gym.policies.registry import register_policy
+from librobot_gym.wire.auth import url_options
+
+USAGE = "remote:ws://HOST:PORT (or wss://...?token_file=PATH&ca_file=PATH)"
 
 
-@register_policy("remote", usage="remote:ws://HOST:PORT",
+@register_policy("remote", usage=USAGE,
                  summary="a policy served by `librobot serve` (openpi's wire format)")
 def build_remote(arg: str, env, seed):
     from librobot_gym.serving.client import remote_policy
 
-    if not arg.startswith(("ws://", "wss://")):
-        raise ConfigError(f"policy 'remote:{arg}': expected remote:ws://HOST:PORT")
-    return remote_policy(arg, env)  # checks the server's card against env
+    url, auth = url_options(arg, USAGE)
+    return remote_policy(url, env, **auth)  # checks the server's card against env

@@ -6,7 +6,8 @@ Any openpi client (`openpi_client.websocket_client_policy.WebsocketClientPolicy`
 health checks and other clients while a model thinks, and policy calls never overlap (our
 policies are not thread-safe). A bad request (not msgpack, not a map, an observation the policy
 chokes on) gets a text-frame error reply and the connection keeps serving; openpi closes the
-connection after its error frame, which its client cannot tell apart from ours.
+connection after its error frame, which its client cannot tell apart from ours. Who may
+connect: `wire/auth.py` (a token beyond loopback, TLS).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from librobot_gym.serving.protocol import (
     unwrap_obs,
 )
 from librobot_gym.wire import msgpack_numpy
+from librobot_gym.wire.auth import ServerAuth
 from librobot_gym.wire.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
@@ -70,12 +72,17 @@ class PolicyServer(ThreadedServer):
 
     `serve_forever()` blocks (Ctrl-C to stop); `start()` / `stop()`, or `with PolicyServer(...)`,
     run it on a background thread, which is how tests and benchmarks use it.
+
+    `auth`: the token and TLS it demands (`ServerAuth.configure`), without which it only
+    listens on loopback.
     """
 
     thread_name = "policy-server"
 
     def __init__(self, policy: Policy, host: str = "127.0.0.1", port: int = 0,
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, auth: ServerAuth | None = None):
+        self.auth = auth or ServerAuth()
+        self.auth.check_bind(host)
         self.policy = policy
         self.host, self.port = host, port
         self.metadata = {"protocol": PROTOCOL, CARD_KEY: card_to_wire(policy.card),
@@ -84,7 +91,7 @@ class PolicyServer(ThreadedServer):
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"{self.auth.scheme}://{self.host}:{self.port}"
 
     # --- inference -----------------------------------------------------------------------------
     def infer(self, obs: Any) -> dict[str, np.ndarray]:
@@ -105,6 +112,10 @@ class PolicyServer(ThreadedServer):
         reply = self.infer(obs)
         return reply, 1e3 * (time.monotonic() - start)
 
+    def _refuse(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The health check (open to all, as openpi's), then the token."""
+        return _health_check(connection, request) or self.auth.refusal(connection, request)
+
     # --- serving -------------------------------------------------------------------------------
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until `stop()`; `on_ready(url)` is called once the port is bound."""
@@ -114,7 +125,7 @@ class PolicyServer(ThreadedServer):
                 await self._serve_connection(websocket, executor)
 
             async with serve(handler, self.host, self.port, compression=None, max_size=None,
-                             process_request=_health_check) as server:
+                             process_request=self._refuse, ssl=self.auth.ssl_context) as server:
                 self.port = server.sockets[0].getsockname()[1]
                 logger.info("serving %s on %s", self.policy.card.name, self.url)
                 if on_ready is not None:

@@ -11,6 +11,12 @@ not come within `timeout` (or a lost connection) into `DriverDisconnected`, drop
 that the server stops the robot; `connect()` opens a new one. `stop` does not queue behind a
 call that is waiting for its reply.
 
+Authentication: a bridge that demands a token gets the one in `token_file` (or the file
+`LIBROBOT_TOKEN_FILE` names) in the handshake; a wss:// bridge's certificate is checked against
+`ca_file` (or `LIBROBOT_CA_FILE`, else the system's CAs). In a spec:
+"bridge:wss://robot-pc:8765?token_file=/path/token&ca_file=/path/cert.pem". A refused token
+raises `AuthenticationError` at `connect()`, not a retryable disconnect.
+
 Clocks: state stamps stay on the robot PC's clock. `BridgeDriver.now()` gives that clock on the
 policy machine (from the clock every reply carries and the offset of the quickest round trips)
 and `BridgeDriver.realtime` whether the served driver is a lockstep twin, which is what the
@@ -41,6 +47,7 @@ from librobot_gym.hardware.driver import (
     RobotState,
     SceneReport,
 )
+from librobot_gym.wire.auth import ClientAuth
 from librobot_gym.wire.websocket import CONNECT_OPTIONS
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ class BridgeDriver(Driver):
 
     timeout: seconds to wait for any reply (move_to: its own timeout plus this);
     connect_timeout: seconds for opening the connection and the remote `connect`.
+    token_file, ca_file: the bridge's shared token and the CA (or self-signed certificate) of a
+    wss:// url (module doc; default: the LIBROBOT_TOKEN_FILE / LIBROBOT_CA_FILE files).
     heartbeat_interval: an idle link sends a ping this often (at most a third of the
     server's heartbeat_timeout). `close()` stops the robot and drops the link; the remote
     driver stays open on the robot PC for the next client.
@@ -65,13 +74,15 @@ class BridgeDriver(Driver):
     name = "bridge"
 
     def __init__(self, url: str, timeout: float = 1.0, heartbeat_interval: float = 0.1,
-                 connect_timeout: float = 10.0):
+                 connect_timeout: float = 10.0, token_file: str | None = None,
+                 ca_file: str | None = None):
         if not url.startswith(("ws://", "wss://")):
             raise ConfigError(f"bridge url {url!r} must start with ws:// or wss://")
         if min(timeout, heartbeat_interval, connect_timeout) <= 0:
             raise ConfigError(f"timeout={timeout}, heartbeat_interval={heartbeat_interval} and "
                               f"connect_timeout={connect_timeout} must be > 0")
         self.url, self.timeout, self.connect_timeout = url, timeout, connect_timeout
+        self.auth = ClientAuth.configure(url, token_file, ca_file)
         self.heartbeat_interval = heartbeat_interval
         self.remote: dict = {}  # the server's info: {"driver", "ops", "heartbeat_s", ...}
         self._lock = threading.Lock()  # one request and its reply at a time
@@ -292,8 +303,12 @@ class BridgeDriver(Driver):
         try:
             ws = websockets.sync.client.connect(
                 self.url, open_timeout=self.connect_timeout, close_timeout=self.timeout,
-                compression=None, max_size=MAX_FRAME, ping_interval=None, **CONNECT_OPTIONS)
+                compression=None, max_size=MAX_FRAME, ping_interval=None, **CONNECT_OPTIONS,
+                **self.auth.connect_options())
         except (OSError, WebSocketException) as exc:
+            refused = self.auth.refused(self.url, exc)
+            if refused is not None:
+                raise refused from None
             raise DriverDisconnected(
                 f"cannot reach the bridge at {self.url} ({type(exc).__name__}: {exc}); is "
                 f"`librobot bridge serve` running on the robot PC, at that address?") from exc

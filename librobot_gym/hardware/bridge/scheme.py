@@ -1,14 +1,16 @@
-"""The `bridge:ws://HOST:PORT` driver scheme: a driver served by `librobot bridge serve`."""
+"""The `bridge:ws://HOST:PORT` driver scheme: a driver served by `librobot bridge serve`;
+`bridge:wss://HOST:PORT?token_file=PATH&ca_file=PATH` for one that demands a token and TLS."""
 
-from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.drivers import register_driver
+from librobot_gym.wire.auth import url_options
+
+USAGE = "bridge:ws://HOST:PORT (or wss://...?token_file=PATH&ca_file=PATH)"
 
 
-@register_driver("bridge", usage="bridge:ws://HOST:PORT",
+@register_driver("bridge", usage=USAGE,
                  summary="any driver hosted by `librobot bridge serve` on another computer")
 def build_bridge(rest: str, robot, **options):
     from librobot_gym.hardware.bridge.client import BridgeDriver
 
-    if not rest.startswith(("ws://", "wss://")):
-        raise ConfigError(f"driver 'bridge:{rest}': expected bridge:ws://HOST:PORT")
-    return BridgeDriver(rest, **options)
+    url, auth = url_options(rest, USAGE)
+    return BridgeDriver(url, **auth, **options)

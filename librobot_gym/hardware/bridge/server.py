@@ -14,7 +14,8 @@ monotonic clock), on which its state stamps are.
 
 Whatever the client sends, nothing outside the robot's limits reaches the driver: the wire
 format refuses malformed arguments, and `guard.py` clips every command with the server's own
-safety layer and refuses postures and scene poses outside the limits.
+safety layer and refuses postures and scene poses outside the limits. Beyond loopback the
+server demands a shared token, and serves wss:// given a certificate (`wire/auth.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from librobot_gym.hardware.bridge.errors import error_type
 from librobot_gym.hardware.bridge.guard import check_places, check_posture, clip_command
 from librobot_gym.hardware.driver import Driver, DriverError
 from librobot_gym.hardware.safety import SafetyLayer
+from librobot_gym.wire.auth import ServerAuth
 from librobot_gym.wire.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ class BridgeServer(ThreadedServer):
     """Serves `driver` on ws://host:port to one client at a time (port 0: an ephemeral port).
 
     `safety`: the safety layer whose limits every command, posture and scene pose is held to
-    (`guard.bridge_safety(driver, robot)` builds the usual one).
+    (`guard.bridge_safety(driver, robot)` builds the usual one). `auth`: the token and TLS the
+    server demands (`ServerAuth.configure`); without one it only listens on loopback.
 
     `start()` serves on a background thread and returns the bound port, `stop()` ends it;
     `serve_forever()` blocks (Ctrl-C). The driver is stopped whenever a client's session ends,
@@ -69,12 +72,14 @@ class BridgeServer(ThreadedServer):
     thread_name = "bridge-server"
 
     def __init__(self, driver: Driver, safety: SafetyLayer, host: str = "127.0.0.1",
-                 port: int = 0, heartbeat_timeout: float = 0.5):
+                 port: int = 0, heartbeat_timeout: float = 0.5, auth: ServerAuth | None = None):
         if heartbeat_timeout <= 0:
             raise ConfigError(f"heartbeat_timeout={heartbeat_timeout} must be > 0")
         if not isinstance(safety, SafetyLayer):
             raise ConfigError("a bridge needs the safety layer it holds commands to: "
                               "safety=bridge_safety(driver, robot)")
+        self.auth = auth or ServerAuth()
+        self.auth.check_bind(host)
         self.driver, self.safety = driver, safety
         self.host, self.port, self.heartbeat_timeout = host, port, heartbeat_timeout
         self.client: str | None = None  # the address being served, if any
@@ -84,7 +89,7 @@ class BridgeServer(ThreadedServer):
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"{self.auth.scheme}://{self.host}:{self.port}"
 
     @property
     def driver_name(self) -> str:
@@ -113,7 +118,9 @@ class BridgeServer(ThreadedServer):
         with (ThreadPoolExecutor(1, thread_name_prefix="bridge-driver") as self._worker,
               ThreadPoolExecutor(1, thread_name_prefix="bridge-stop") as self._stopper):
             async with serve(self._serve_client, self.host, self.port, compression=None,
-                             max_size=2**20, ping_interval=None, close_timeout=1.0) as server:
+                             max_size=2**20, ping_interval=None, close_timeout=1.0,
+                             process_request=self.auth.refusal,
+                             ssl=self.auth.ssl_context) as server:
                 self.port = server.sockets[0].getsockname()[1]
                 logger.info("bridge for %s on %s", self.driver_name, self.url)
                 if on_ready is not None:
