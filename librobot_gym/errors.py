@@ -15,3 +15,7 @@ class ConfigError(LibrobotError, ValueError):
 
 class PolicyMismatchError(LibrobotError, ValueError):
     """A policy's card does not fit the env it is asked to act in."""
+
+
+class ObservationError(LibrobotError, ValueError):
+    """An observation that does not fit a policy's card (keys, shapes, dtypes, batch size)."""

@@ -152,6 +152,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--policy", required=True, help=policy_specs())
     add_listen_options(serve, 8000)
     serve.add_argument("--env", help="env id the policy is checked against (and built for)")
+    serve.add_argument("--max-batch", type=int, default=64,
+                       help="most observations one request may carry (default 64)")
+    serve.add_argument("--max-frame-mb", type=float, default=64.0,
+                       help="largest request frame in MiB (default 64: a batch of camera images)")
     serve.set_defaults(func=_cmd_serve)
 
 
@@ -164,7 +168,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                       on_ready=lambda url: console.print(
                           f"serving {args.policy} on {url} (health: GET /healthz); clients use "
                           f"--policy remote:{client_url(url, auth)}; Ctrl-C stops"),
-                      auth=auth)
+                      auth=auth, max_batch=args.max_batch,
+                      max_frame_bytes=int(args.max_frame_mb * 2**20))
 
 
 # --- demo ---------------------------------------------------------------------------------------

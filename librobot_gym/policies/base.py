@@ -8,7 +8,10 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-from librobot_gym.errors import PolicyMismatchError
+from librobot_gym.errors import ObservationError, PolicyMismatchError
+
+ARRAY_KINDS = "biufU"  # bool, integers, floats, text: what an observation's arrays may hold
+MAX_DEPTH = 3  # maps inside maps in an observation ({"images": {"front": ...}} is 2)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,62 @@ class PolicyCard:
         differs("control_hz", self.control_hz, env.metadata.get("render_fps"), "runs at")
         return problems
 
+    def observation_problems(self, obs: Any, max_batch: int | None = None) -> list[str]:
+        """Every way one observation (or a batch of at most `max_batch`) does not fit this card,
+        as readable lines (empty: it fits). Checked before a served policy does any work: the
+        batch size, then each array (a number, bool or text dtype, not empty, leading with the
+        batch), then what the card names: the map or flat vector of its obs_mode, its cameras'
+        uint8 [H, W, 3] images at its image_size, the state's length, the instruction."""
+        try:
+            batch = batch_size(obs)
+        except (TypeError, ValueError) as exc:
+            return [f"no batch size can be read from it ({exc})"]
+        if batch is not None and not 1 <= batch <= (max_batch or batch):
+            return [f"a batch of {batch} observations; at most {max_batch} at a time"]
+        lead = () if batch is None else (batch,)
+        problems = [problem for path, leaf in _leaves(obs, "obs")
+                    for problem in _leaf_problems(path, leaf, batch)]
+        if self.obs_mode == "state":
+            if isinstance(obs, dict):
+                problems.append(f"obs_mode 'state' needs one flat vector, got a map with keys "
+                                f"{sorted(map(str, obs))}")
+            else:
+                problems += _array_problems("obs", obs, "iuf", (*lead, None))
+            return problems
+        wants_map = (self.obs_mode in ("rgb", "state_dict") or self.cameras or self.image_size
+                     or self.state_dim is not None or self.instruction)
+        if not wants_map:
+            return problems
+        if not isinstance(obs, dict):
+            return problems + [f"obs_mode {self.obs_mode or 'rgb'!r} needs a map, got "
+                               f"{_describe(obs)}"]
+        if self.obs_mode == "rgb" or self.cameras or self.image_size:
+            problems += self._image_problems(obs.get("images"), lead)
+        if self.state_dim is not None:
+            problems += _array_problems("state", obs.get("state"), "iuf",
+                                        (*lead, self.state_dim))
+        if self.instruction:
+            problems += _instruction_problems(obs.get("instruction"), batch)
+        return problems
+
+    def _image_problems(self, images: Any, lead: tuple[int, ...]) -> list[str]:
+        if not isinstance(images, dict):
+            return [f"'images' must be a map of camera -> image, got {_describe(images)}"]
+        problems = [f"camera {name!r} is missing (the policy needs {list(self.cameras)})"
+                    for name in self.cameras if name not in images]
+        height, width = self.image_size or (None, None)
+        for name, image in images.items():
+            problems += _array_problems(f"images[{name!r}]", image, "u",
+                                        (*lead, height, width, 3), dtype=np.uint8)
+        return problems
+
+    def check_observation(self, obs: Any, max_batch: int | None = None) -> None:
+        """Raise ObservationError listing every way `obs` does not fit this card."""
+        problems = self.observation_problems(obs, max_batch)
+        if problems:
+            raise ObservationError(f"the observation does not fit policy {self.name!r}: "
+                                   + "; ".join(problems))
+
     def check(self, env: gym.Env) -> None:
         """Raise PolicyMismatchError listing every way the env does not fit this card."""
         problems = self.mismatches(env)
@@ -83,3 +142,62 @@ def batch_size(obs: Any) -> int | None:
     if obs is None:
         return None
     return int(np.shape(obs)[0]) if np.ndim(obs) == 2 else None
+
+
+def _leaves(value: Any, path: str, depth: int = 0):
+    """(path, value) of everything in an observation that is not a map."""
+    if isinstance(value, dict) and depth < MAX_DEPTH:
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}[{key!r}]", depth + 1)
+    else:
+        yield path, value
+
+
+def _leaf_problems(path: str, leaf: Any, batch: int | None) -> list[str]:
+    if isinstance(leaf, np.ndarray):
+        if leaf.dtype.kind not in ARRAY_KINDS:
+            return [f"{path} is a {leaf.dtype} array; send numbers, booleans or text"]
+        if leaf.size == 0:
+            return [f"{path} is empty (shape {leaf.shape})"]
+        if batch is not None and (leaf.ndim == 0 or leaf.shape[0] != batch):
+            return [f"{path} has shape {leaf.shape}, but the batch has {batch} observations"]
+        return []
+    if isinstance(leaf, list | tuple):
+        if batch is not None and len(leaf) != batch:
+            return [f"{path} has {len(leaf)} entries, but the batch has {batch} observations"]
+        if all(isinstance(item, str | bool | int | float) for item in leaf):
+            return []
+    elif leaf is None or isinstance(leaf, str | bytes | bool | int | float | np.generic):
+        return []
+    return [f"{path} is {_describe(leaf)}; send arrays, numbers or text"]
+
+
+def _array_problems(path: str, value: Any, kinds: str, shape: tuple[int | None, ...],
+                    dtype: np.dtype | None = None) -> list[str]:
+    """What is wrong with `value` as an array of these dtype kinds and shape (None: any)."""
+    want = "x".join("N" if n is None else str(n) for n in shape)
+    if not isinstance(value, np.ndarray):
+        return [f"{path} must be a [{want}] array, got {_describe(value)}"]
+    if value.dtype.kind not in kinds or (dtype is not None and value.dtype != dtype):
+        return [f"{path} must be a {dtype or 'numeric'} array, got {value.dtype}"]
+    if value.ndim != len(shape) or any(n is not None and n != got
+                                      for n, got in zip(shape, value.shape, strict=True)):
+        return [f"{path} must have shape [{want}], got {list(value.shape)}"]
+    return []
+
+
+def _instruction_problems(text: Any, batch: int | None) -> list[str]:
+    if isinstance(text, str):
+        return []
+    texts = text.tolist() if isinstance(text, np.ndarray) and text.ndim == 1 else text
+    if batch is not None and isinstance(texts, list | tuple) and len(texts) == batch \
+            and all(isinstance(t, str) for t in texts):
+        return []
+    wanted = "a string" if batch is None else f"a string or {batch} strings"
+    return [f"'instruction' must be {wanted}, got {_describe(text)}"]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {list(value.shape)}"
+    return f"{type(value).__name__} {value!r:.40}"

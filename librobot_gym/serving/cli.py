@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.serving.server import PolicyServer
+from librobot_gym.serving.server import MAX_BATCH, MAX_FRAME_BYTES, PolicyServer
 from librobot_gym.wire.auth import ServerAuth
 
 logger = logging.getLogger(__name__)
@@ -15,10 +15,11 @@ logger = logging.getLogger(__name__)
 def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str | None = None,
                env_kwargs: dict | None = None,
                on_ready: Callable[[str], None] | None = None,
-               auth: ServerAuth | None = None) -> int:
+               auth: ServerAuth | None = None, max_batch: int = MAX_BATCH,
+               max_frame_bytes: int = MAX_FRAME_BYTES) -> int:
     """Serve `policy_spec` (any `make_policy` spec) on ws://host:port until Ctrl-C; returns 0.
-    `auth` (token, TLS) goes to the `PolicyServer`; the bind policy is checked before the
-    policy is built.
+    `auth` (token, TLS), `max_batch` and `max_frame_bytes` go to the `PolicyServer`; the bind
+    policy is checked before the policy is built.
 
     The env (`gym.make(env_id, **env_kwargs)`) is what the policy is built for: "expert" and
     "random" need it, and a "vla:DIR" checkpoint's card is checked against it (without an env
@@ -52,7 +53,7 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
                               f"(only vla:DIR checkpoints can be served without one)")
         server = PolicyServer(policy, host, port,
                               metadata={"policy_spec": policy_spec, "env_id": env_id},
-                              auth=auth)
+                              auth=auth, max_batch=max_batch, max_frame_bytes=max_frame_bytes)
         try:
             server.serve_forever(on_ready)
         except KeyboardInterrupt:

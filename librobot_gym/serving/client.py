@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import gymnasium as gym
 import numpy as np
 import websockets.sync.client
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.frames import CloseCode
 
 from librobot_gym.errors import ConfigError, LibrobotError
 from librobot_gym.policies.base import PolicyCard, batch_size
@@ -177,6 +178,13 @@ class RemotePolicy:
                 raise
             except (OSError, WebSocketException) as exc:
                 self._drop()
+                if isinstance(exc, ConnectionClosed) and exc.rcvd is not None \
+                        and exc.rcvd.code == CloseCode.MESSAGE_TOO_BIG:
+                    limit = self.metadata.get("limits", {}).get("max_frame_bytes")
+                    raise RemotePolicyError(
+                        f"{self.url} closed the connection: the observation frame is larger "
+                        f"than it accepts ({limit or 'its limit'} bytes; `librobot serve "
+                        f"--max-frame-mb`)") from exc
                 if tries == self.retries:
                     raise RemoteConnectionError(
                         f"cannot reach policy server {self.url} after {tries + 1} attempt(s): "

@@ -2,12 +2,18 @@
 
 Any openpi client (`openpi_client.websocket_client_policy.WebsocketClientPolicy`) or our
 `RemotePolicy` can connect: see protocol.py for the frames. The server is asyncio
-(`websockets`), but the policy runs on one worker thread, so the event loop keeps answering
-health checks and other clients while a model thinks, and policy calls never overlap (our
-policies are not thread-safe). A bad request (not msgpack, not a map, an observation the policy
-chokes on) gets a text-frame error reply and the connection keeps serving; openpi closes the
-connection after its error frame, which its client cannot tell apart from ours. Who may
-connect: `wire/auth.py` (a token beyond loopback, TLS).
+(`websockets`), but the policy runs on one worker thread, which also packs the reply, so the
+event loop keeps answering health checks and other clients while a model thinks, and policy
+calls never overlap (our policies are not thread-safe). A bad request (not msgpack, not a map,
+an observation the policy chokes on) gets a text-frame error reply and the connection keeps
+serving; openpi closes the connection after its error frame, which its client cannot tell apart
+from ours.
+
+Bounded work: a frame larger than `max_frame_bytes` (64 MiB: a batch of camera images) closes
+the connection (code 1009) before it is decoded, and every observation is checked against the
+policy's card (`PolicyCard.check_observation`: keys, shapes, dtypes, a batch of at most
+`max_batch`) before the policy sees it, so no request makes the server build more than
+`max_batch` predictions. Who may connect: `wire/auth.py` (a token beyond loopback, TLS).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import numpy as np
 from websockets.asyncio.server import Request, Response, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from librobot_gym.errors import LibrobotError
+from librobot_gym.errors import ConfigError, LibrobotError, ObservationError
 from librobot_gym.policies.base import Policy, batch_size
 from librobot_gym.serving.protocol import (
     CARD_KEY,
@@ -39,6 +45,10 @@ from librobot_gym.wire.auth import ServerAuth
 from librobot_gym.wire.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
+
+MAX_BATCH = 64  # observations in one request
+MAX_FRAME_BYTES = 64 * 2**20  # a batch of camera images: 64 x two 256x256 RGB images is 25 MiB
+LIMITS_KEY = "limits"
 
 
 class MalformedRequestError(LibrobotError, ValueError):
@@ -73,19 +83,27 @@ class PolicyServer(ThreadedServer):
     `serve_forever()` blocks (Ctrl-C to stop); `start()` / `stop()`, or `with PolicyServer(...)`,
     run it on a background thread, which is how tests and benchmarks use it.
 
-    `auth`: the token and TLS it demands (`ServerAuth.configure`), without which it only
-    listens on loopback.
+    `max_batch`: the most observations one request may carry; `max_frame_bytes`: the largest
+    request frame; `auth`: the token and TLS it demands (`ServerAuth.configure`), without which
+    it only listens on loopback. The limits travel in the metadata under "limits".
     """
 
     thread_name = "policy-server"
 
     def __init__(self, policy: Policy, host: str = "127.0.0.1", port: int = 0,
-                 metadata: dict | None = None, auth: ServerAuth | None = None):
+                 metadata: dict | None = None, auth: ServerAuth | None = None,
+                 max_batch: int = MAX_BATCH, max_frame_bytes: int = MAX_FRAME_BYTES):
+        if max_batch < 1 or max_frame_bytes < 1024:
+            raise ConfigError(f"max_batch={max_batch} must be >= 1 and max_frame_bytes="
+                              f"{max_frame_bytes} >= 1024")
         self.auth = auth or ServerAuth()
         self.auth.check_bind(host)
         self.policy = policy
         self.host, self.port = host, port
+        self.max_batch, self.max_frame_bytes = int(max_batch), int(max_frame_bytes)
         self.metadata = {"protocol": PROTOCOL, CARD_KEY: card_to_wire(policy.card),
+                         LIMITS_KEY: {"max_batch": self.max_batch,
+                                      "max_frame_bytes": self.max_frame_bytes},
                          **(metadata or {})}
         ThreadedServer.__init__(self)
 
@@ -106,11 +124,22 @@ class PolicyServer(ThreadedServer):
         action = np.asarray(self.policy.act(obs))
         return {"actions": action[:, None] if batched else action[None]}
 
-    def _timed_infer(self, obs: Any) -> tuple[dict[str, np.ndarray], float]:
-        """`infer` and its milliseconds, timed on the worker thread (queueing excluded)."""
+    def _answer(self, obs: Any, packer: Any, prev_total_ms: float | None) -> bytes:
+        """On the worker thread: `infer`, timed (queueing excluded), and its reply packed, so
+        that a large reply does not hold up the event loop."""
         start = time.monotonic()
         reply = self.infer(obs)
-        return reply, 1e3 * (time.monotonic() - start)
+        infer_ms = 1e3 * (time.monotonic() - start)
+        timing = {"infer_ms": infer_ms}
+        if prev_total_ms is not None:
+            timing["prev_total_ms"] = prev_total_ms
+        return packer.pack({**reply, "server_timing": timing})
+
+    def _check_request(self, message: str | bytes) -> Any:
+        """The observation in a request frame, checked against the card before any work."""
+        obs = decode_request(message)
+        self.policy.card.check_observation(obs, self.max_batch)
+        return obs
 
     def _refuse(self, connection: ServerConnection, request: Request) -> Response | None:
         """The health check (open to all, as openpi's), then the token."""
@@ -124,7 +153,8 @@ class PolicyServer(ThreadedServer):
             async def handler(websocket: ServerConnection) -> None:
                 await self._serve_connection(websocket, executor)
 
-            async with serve(handler, self.host, self.port, compression=None, max_size=None,
+            async with serve(handler, self.host, self.port, compression=None,
+                             max_size=self.max_frame_bytes, max_queue=4,
                              process_request=self._refuse, ssl=self.auth.ssl_context) as server:
                 self.port = server.sockets[0].getsockname()[1]
                 logger.info("serving %s on %s", self.policy.card.name, self.url)
@@ -148,13 +178,10 @@ class PolicyServer(ThreadedServer):
                 message = await websocket.recv()
                 received = time.monotonic()
                 try:
-                    obs = decode_request(message)
-                    reply, infer_ms = await loop.run_in_executor(executor, self._timed_infer, obs)
-                    timing = {"infer_ms": infer_ms}
-                    if prev_total_ms is not None:
-                        timing["prev_total_ms"] = prev_total_ms
-                    data = packer.pack({**reply, "server_timing": timing})
-                except MalformedRequestError as exc:
+                    obs = self._check_request(message)
+                    reply = await loop.run_in_executor(executor, self._answer, obs, packer,
+                                                       prev_total_ms)
+                except (MalformedRequestError, ObservationError) as exc:
                     logger.warning("malformed request from %s: %s", websocket.remote_address, exc)
                     await websocket.send(f"{type(exc).__name__}: {exc}")
                     continue
@@ -162,7 +189,7 @@ class PolicyServer(ThreadedServer):
                     logger.exception("inference failed for %s", websocket.remote_address)
                     await websocket.send(traceback.format_exc())
                     continue
-                await websocket.send(data)
+                await websocket.send(reply)
                 prev_total_ms = 1e3 * (time.monotonic() - received)
         except ConnectionClosed:
             pass

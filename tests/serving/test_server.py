@@ -13,6 +13,7 @@ import pytest
 import websockets.sync.client
 from openpi_client import msgpack_numpy as openpi_msgpack
 from openpi_client.websocket_client_policy import WebsocketClientPolicy
+from websockets.exceptions import ConnectionClosed
 
 from librobot_gym.errors import LibrobotError, PolicyMismatchError
 from librobot_gym.policies import PolicyCard, make_policy
@@ -22,6 +23,7 @@ from librobot_gym.serving import (
     PolicyServer,
     RemoteConnectionError,
     RemotePolicy,
+    RemotePolicyError,
     RemoteServerError,
     RemoteTimeoutError,
     remote_policy,
@@ -172,19 +174,96 @@ def test_malformed_frames_get_an_error_and_the_connection_keeps_serving(random_s
         assert msgpack_numpy.unpackb(ws.recv(timeout=5))["actions"].shape == (1, 7)
 
 
-def test_server_exceptions_reach_the_client_with_the_traceback(vla_server, rgb_env):
-    obs, _ = rgb_env.reset(seed=0)
-    broken = {"state": obs["state"], "instruction": obs["instruction"]}  # no images
-    with RemotePolicy(vla_server.url) as policy:
+class Fussy(Slow):
+    """A policy that fails on observations whose state is negative (a server-side bug)."""
+
+    card = PolicyCard("fussy")
+
+    def act(self, obs):
+        if obs["state"][0] < 0:
+            raise KeyError("images")
+        return np.zeros(7, np.float32)
+
+
+def test_server_exceptions_reach_the_client_with_the_traceback():
+    with PolicyServer(Fussy(0.0)) as server, RemotePolicy(server.url) as policy:
         with pytest.raises(RemoteServerError) as excinfo:
-            policy.act(broken)
+            policy.act({"state": -np.ones(3)})
         assert isinstance(excinfo.value, LibrobotError)
         assert "Traceback" in str(excinfo.value) and "KeyError: 'images'" in str(excinfo.value)
-        assert policy.act(obs).shape == (7,)  # the same connection still serves
-    client = WebsocketClientPolicy(host="127.0.0.1", port=vla_server.port)
-    with pytest.raises(RuntimeError, match="Error in inference server"):
-        client.infer(broken)
-    client._ws.close()
+        assert policy.act({"state": np.ones(3)}).shape == (7,)  # the connection still serves
+        client = WebsocketClientPolicy(host="127.0.0.1", port=server.port)
+        with pytest.raises(RuntimeError, match="Error in inference server"):
+            client.infer({"state": -np.ones(3)})
+        client._ws.close()
+
+
+def test_an_observation_that_does_not_fit_the_card_is_refused_before_any_work(vla_server,
+                                                                               rgb_env):
+    obs, _ = rgb_env.reset(seed=0)
+    front, state = obs["images"]["front"], obs["state"]
+    misfits = [
+        ({"state": state, "instruction": obs["instruction"]}, "'images' must be a map"),
+        ({**obs, "images": {"front": front}}, "camera 'wrist' is missing"),
+        ({**obs, "images": {**obs["images"], "front": front[:16]}},
+         f"must have shape [{SIZE}x{SIZE}x3]"),
+        ({**obs, "images": {**obs["images"], "front": front.astype(np.float32)}}, "uint8"),
+        ({**obs, "state": state[:5]}, "state must have shape [22]"),
+        ({**obs, "instruction": 7}, "'instruction' must be a string"),
+        ({**obs, "extra": np.zeros((0, 3))}, "is empty"),
+    ]
+    with RemotePolicy(vla_server.url) as policy, \
+            mock.patch.object(vla_server.policy, "predict_chunk") as predict:
+        for misfit, says in misfits:
+            with pytest.raises(RemoteServerError, match="ObservationError") as excinfo:
+                policy.infer(misfit)
+            assert says in str(excinfo.value), (says, str(excinfo.value))
+        predict.assert_not_called()
+    with RemotePolicy(vla_server.url) as policy:
+        assert policy.infer(obs)["actions"].shape == (CHUNK, 7)  # and the fitting one is served
+
+
+def test_a_huge_batch_is_refused_at_once_and_other_clients_are_not_held_up(random_server,
+                                                                           rgb_env):
+    """The 55-byte request that made the server build 10 million actions (280 MB, 10 s)."""
+    obs, _ = rgb_env.reset(seed=0)
+    request = msgpack_numpy.packb({"state": np.zeros((10_000_000, 0), np.float32)})
+    assert len(request) == 55
+    with websockets.sync.client.connect(random_server.url, compression=None,
+                                        max_size=None) as ws, \
+            mock.patch.object(random_server.policy, "act", wraps=random_server.policy.act) as act:
+        msgpack_numpy.unpackb(ws.recv(timeout=5))  # the metadata frame
+        started = time.monotonic()
+        ws.send(request)
+        reply = ws.recv(timeout=5)
+        took = time.monotonic() - started
+        assert isinstance(reply, str) and "a batch of 10000000 observations; at most 64" in reply
+        act.assert_not_called()
+        batch = {"images": {name: np.stack([image] * 64) for name, image in obs["images"].items()},
+                 "state": np.stack([obs["state"]] * 64), "instruction": [obs["instruction"]] * 64}
+        ws.send(msgpack_numpy.packb(batch))  # the most it takes
+        assert msgpack_numpy.unpackb(ws.recv(timeout=10))["actions"].shape == (64, 1, 7)
+        ws.send(msgpack_numpy.packb({**batch, "state": np.stack([obs["state"]] * 65)}))
+        assert "batch" in ws.recv(timeout=5)
+    print(f"\n55-byte request for a batch of 10 million: refused in {took * 1e3:.1f} ms")
+    assert took < 1.0
+
+
+def test_a_frame_over_the_limit_closes_the_connection_and_says_why(rgb_env):
+    obs, _ = rgb_env.reset(seed=0)
+    with PolicyServer(make_policy("random", rgb_env, seed=0),
+                      max_frame_bytes=2**20) as server:
+        assert server.metadata["limits"] == {"max_batch": 64, "max_frame_bytes": 2**20}
+        with RemotePolicy(server.url, retries=0) as policy:
+            with pytest.raises(RemotePolicyError, match="larger than it accepts.*1048576"):
+                policy.infer({**obs, "padding": np.zeros(2**20, np.uint8)})
+            assert policy.infer(obs)["actions"].shape == (1, 7)  # a new connection serves
+        with websockets.sync.client.connect(server.url, max_size=None) as ws:
+            ws.recv(timeout=5)
+            ws.send(b"\x00" * (2**20 + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=5)
+            assert closed.value.rcvd.code == 1009  # message too big, before any decoding
 
 
 def test_a_restarted_server_is_reconnected_to(state_env):
@@ -252,6 +331,7 @@ def test_serve_main_builds_the_policy_and_stops_on_ctrl_c(tmp_path, monkeypatch)
     assert serve_main(f"vla:{tmp_path / 'ckpt'}", 0) == 0  # no env: served unchecked
     assert [s.policy.card.name for s in served] == ["random"] + 2 * [tiny_vla().card.name]
     assert served[1].metadata["policy_spec"].startswith("vla:") and served[0].host == "127.0.0.1"
+    assert served[0].max_batch == 64 and served[0].max_frame_bytes == 64 * 2**20
     with pytest.raises(PolicyMismatchError, match="image_size"):  # 128 px env, 32 px policy
         serve_main(f"vla:{tmp_path / 'ckpt'}", 0, env_id=ENV_ID)
     with pytest.raises(ConfigError, match="env_id"):
