@@ -61,7 +61,13 @@ class PolicyCard:
         as readable lines (empty: it fits). Checked before a served policy does any work: the
         batch size, then each array (a number, bool or text dtype, not empty, leading with the
         batch), then what the card names: the map or flat vector of its obs_mode, its cameras'
-        uint8 [H, W, 3] images at its image_size, the state's length, the instruction."""
+        uint8 [H, W, 3] images at its image_size, the state's length, the instruction. Lists
+        (a batch's instructions) may be at most `max_batch` long: anything longer is an array,
+        and reading a batch size from a long list would itself be work."""
+        longest = max((len(leaf) for _, leaf in _leaves(obs, "obs")
+                       if isinstance(leaf, list | tuple)), default=0)
+        if max_batch is not None and longest > max_batch:
+            return [f"a list of {longest} entries; at most {max_batch} (send arrays)"]
         try:
             batch = batch_size(obs)
         except (TypeError, ValueError) as exc:

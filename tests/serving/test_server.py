@@ -245,6 +245,8 @@ def test_a_huge_batch_is_refused_at_once_and_other_clients_are_not_held_up(rando
         assert msgpack_numpy.unpackb(ws.recv(timeout=10))["actions"].shape == (64, 1, 7)
         ws.send(msgpack_numpy.packb({**batch, "state": np.stack([obs["state"]] * 65)}))
         assert "batch" in ws.recv(timeout=5)
+        ws.send(msgpack_numpy.packb({"state": [[]] * 1_000_000}))  # a batch as nested lists
+        assert "a list of 1000000 entries; at most 64" in ws.recv(timeout=5)
     print(f"\n55-byte request for a batch of 10 million: refused in {took * 1e3:.1f} ms")
     assert took < 1.0
 
