@@ -27,7 +27,13 @@ from librobot_gym.hardware.bridge import protocol as wire
 from librobot_gym.hardware.bridge.client import BridgeDriver
 from librobot_gym.hardware.bridge.guard import bridge_safety
 from librobot_gym.hardware.bridge.server import BridgeServer
-from librobot_gym.hardware.driver import Driver, DriverError, LimitViolation, RobotState
+from librobot_gym.hardware.driver import (
+    Driver,
+    DriverDisconnected,
+    DriverError,
+    LimitViolation,
+    RobotState,
+)
 from librobot_gym.hardware.twin.driver import TwinDriver
 from librobot_gym.robots.arms.franka_panda import FRANKA_PANDA
 from librobot_gym.scene import Cell
@@ -129,6 +135,20 @@ def raw_client(url: str):
         time.sleep(0.02)
 
 
+def connected(url: str) -> BridgeDriver:
+    """A BridgeDriver connected once the last test's session has ended (one client at a time)."""
+    bridge = BridgeDriver(url, timeout=10)
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            bridge.connect()
+            return bridge
+        except DriverDisconnected:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def ask(ws, request_id: int, op: str, args) -> dict:
     ws.send(wire.request(request_id, op, args))
     while True:  # skip replies to earlier requests of a fuzz example that were not awaited
@@ -206,8 +226,7 @@ def test_a_huge_command_is_refused_and_a_far_one_clipped_to_one_step(cell, twin)
 
 def test_the_client_raises_the_typed_limit_violation(cell):
     recorder, server = cell
-    bridge = BridgeDriver(server.url, timeout=10)
-    bridge.connect()
+    bridge = connected(server.url)
     try:
         with pytest.raises(LimitViolation, match="outside the joint limits"):
             bridge.move_to(np.zeros(7), 0.04, 5.0)
