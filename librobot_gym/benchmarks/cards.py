@@ -81,10 +81,12 @@ class SuiteCard:
         if installed is None:
             installed = installed_mujoco()
         if installed != self.mujoco:
+            # Uninstall first: MuJoCo 4 ships as mujoco + mujoco-core + mujoco-studio, and pip
+            # leaves a broken install when it swaps a 3.x release and a 4.x one in place.
             raise ConfigError(f"{self.path or self.name}: suite card {self.name} pins MuJoCo "
                               f"{self.mujoco} but MuJoCo {installed} is installed; install the "
-                              f"pinned release (pip install mujoco=={self.mujoco}) or run a "
-                              f"card without the pin")
+                              f"pinned release: pip uninstall -y mujoco mujoco-core "
+                              f"mujoco-studio && pip install mujoco=={self.mujoco}")
 
     @property
     def content_hash(self) -> str:

@@ -2,6 +2,7 @@
 a card pinned to another MuJoCo release is refused before it runs."""
 
 import pathlib
+import re
 
 import mujoco
 import pytest
@@ -12,16 +13,21 @@ from hypothesis import strategies as st
 from librobot_gym.benchmarks.cards import CardError, load_card
 from librobot_gym.benchmarks.runner import run_suite
 from librobot_gym.benchmarks.store import ResultsStore
+from librobot_gym.cli import main
 from librobot_gym.errors import ConfigError
 from tests.benchmarks.conftest import write_card
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["pickcup-v0.yaml", "earthmoving-v0.yaml"])
+@pytest.mark.parametrize("name", ["pickcup-v0.yaml", "earthmoving-v0.yaml",
+                                  "pickcup-sim2real-v0.yaml"])
 def test_shipped_cards_load(name):
     card = load_card(ROOT / "benchmarks" / name)
     assert card.total_episodes >= 10 and len(card.content_hash) == 64
+    # They pin the MuJoCo release the project pins, so shipped cards run on a fresh install.
+    pinned = re.search(r'"mujoco==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert card.mujoco == pinned
 
 
 def test_hash_ignores_formatting_and_follows_content(tmp_path):
@@ -107,8 +113,17 @@ def test_a_card_pinned_to_another_mujoco_is_refused_in_one_line_before_any_work(
     assert "\n" not in message
     assert "MuJoCo 3.11.0" in message and f"MuJoCo {mujoco.__version__} is installed" in message
     assert "pip install mujoco==3.11.0" in message and card.path in message
+    assert "pip uninstall -y mujoco mujoco-core mujoco-studio &&" in message
     assert store.runs() == []
     assert not (tmp_path / "out").exists()
+
+
+def test_bench_run_refuses_a_card_pinned_to_another_mujoco(tmp_path, capsys):
+    card = pinned_card(tmp_path, "3.11.0")
+    code = main(["bench", "run", str(card), "--policy", "random",
+                 "--db", f"sqlite:///{tmp_path}/r.db", "--out", str(tmp_path / "out")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 2 and "pins MuJoCo 3.11.0" in out and "pip install mujoco==3.11.0" in out
 
 
 @pytest.mark.parametrize("installed,pinned,refused", [
