@@ -3,21 +3,27 @@
 A card names env ids (with their frozen versions), episodes and seeds per task, step limits, the
 observation modes a policy may use, the control mode and the variants. Results carry the card's
 hash, so two results are comparable exactly when their hashes match.
+
+A card may also pin the simulator release (`mujoco: "4.0.0"`): contacts and rendering change
+between MuJoCo releases, so a pinned card is refused, before any episode runs, where another
+release is installed. The pin is part of the hash; a card without one hashes as it always did.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
-from librobot_gym.errors import LibrobotError
+from librobot_gym.errors import ConfigError, LibrobotError
 
 KNOWN_VARIANTS = ("default",)
 OBS_MODES = ("rgb", "state", "state_dict")
+RELEASE = re.compile(r"\d+\.\d+\.\d+")  # a MuJoCo release, exactly: "4.0.0"
 
 
 class CardError(LibrobotError, ValueError):
@@ -49,6 +55,7 @@ class SuiteCard:
     description: str
     tasks: tuple[TaskEntry, ...]
     path: str = ""
+    mujoco: str | None = None  # the MuJoCo release the card's results need, when pinned
 
     @property
     def name(self) -> str:
@@ -62,12 +69,35 @@ class SuiteCard:
         """The card's content, independent of file formatting and comments."""
         data = asdict(self)
         data.pop("path")
+        if data["mujoco"] is None:  # unpinned cards keep the hash they had before the field
+            data.pop("mujoco")
         return data
+
+    def check_simulator(self, installed: str | None = None) -> None:
+        """Refuse, with a one-line ConfigError, to run a card pinned to a MuJoCo release other
+        than the installed one (`installed`, default: the imported mujoco's version)."""
+        if self.mujoco is None:
+            return
+        if installed is None:
+            installed = installed_mujoco()
+        if installed != self.mujoco:
+            # Uninstall first: MuJoCo 4 ships as mujoco + mujoco-core + mujoco-studio, and pip
+            # leaves a broken install when it swaps a 3.x release and a 4.x one in place.
+            raise ConfigError(f"{self.path or self.name}: suite card {self.name} pins MuJoCo "
+                              f"{self.mujoco} but MuJoCo {installed} is installed; install the "
+                              f"pinned release: pip uninstall -y mujoco mujoco-core "
+                              f"mujoco-studio && pip install mujoco=={self.mujoco}")
 
     @property
     def content_hash(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def installed_mujoco() -> str:
+    import mujoco
+
+    return mujoco.__version__
 
 
 def _field(raw: dict, key: str, kind: type, where: str, path: str, default=None):
@@ -137,10 +167,15 @@ def load_card(path: str | Path) -> SuiteCard:
     tasks = _field(raw, "tasks", list, "", str(path))
     if not tasks:
         raise CardError(f"{path}: field 'tasks' must list at least one task")
+    mujoco = raw.get("mujoco")
+    if mujoco is not None and not (isinstance(mujoco, str) and RELEASE.fullmatch(mujoco)):
+        raise CardError(f"{path}: field 'mujoco' must be a quoted MuJoCo release such as "
+                        f"\"4.0.0\" (or left out), got {mujoco!r}")
     return SuiteCard(
         suite=_field(raw, "suite", str, "", str(path)),
         version=_field(raw, "version", int, "", str(path)),
         description=str(raw.get("description", "")).strip(),
         tasks=tuple(_task(t, i, str(path)) for i, t in enumerate(tasks)),
         path=str(path),
+        mujoco=mujoco,
     )

@@ -113,6 +113,7 @@ def run_suite(
     on_episode: Callable[[dict], None] | None = None,
 ) -> RunSummary:
     """Roll `policy` out on every episode of `card` that the store lacks; see module doc."""
+    card.check_simulator()  # a card pinned to another MuJoCo release is refused before any work
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
     if backend == "real":
