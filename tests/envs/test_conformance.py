@@ -195,3 +195,41 @@ def test_async_vector_env_steps(env_id):
         assert not np.array_equal(obs["images"][camera][0], obs["images"][camera][1])
     finally:
         envs.close()
+
+
+# Each mode's batch of instructions: async vector envs pass observations through shared memory
+# by default, where gymnasium's own Text reader froze them ("aaa...", envs/spaces.py).
+VECTOR_MODES = {
+    "sync": ("sync", {}),
+    "async": ("async", {}),
+    "async_no_shared_memory": ("async", {"shared_memory": False}),
+    "async_no_copy": ("async", {"copy": False}),  # views of the shared memory, live
+}
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+@pytest.mark.parametrize("mode", list(VECTOR_MODES))
+def test_vector_envs_give_each_env_its_instruction(env_id, mode):
+    seeds = [3, 4]
+    expected = []
+    for seed in seeds:
+        env = make(env_id, camera_size=16)
+        try:
+            expected.append(env.reset(seed=seed)[0]["instruction"])
+        finally:
+            env.close()
+    assert expected[0] != expected[1], "pick seeds whose instructions differ"
+    vectorization_mode, vector_kwargs = VECTOR_MODES[mode]
+    hardware = {"driver": stand_in(env_id)} if "-Real-" in env_id else {}
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=vectorization_mode,
+                        vector_kwargs=vector_kwargs, camera_size=16, **hardware)
+    try:
+        obs, _ = envs.reset(seed=seeds)
+        assert obs["instruction"] == tuple(expected)
+        for _ in range(2):
+            obs, *_ = envs.step(envs.action_space.sample())
+            assert obs["instruction"] == tuple(expected)
+        obs, _ = envs.reset(seed=seeds[::-1])  # a new episode writes its own
+        assert obs["instruction"] == tuple(expected[::-1])
+    finally:
+        envs.close()
