@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from librobot_gym.errors import LibrobotError
+from librobot_gym.scene import canonical_quat
 
 
 class DriverError(LibrobotError, RuntimeError):
@@ -58,7 +59,7 @@ class SceneReport:
         """The objects where `poses` (name -> (position, quaternion)) put them, none grasped:
         what a stand-in cell that places the task's objects and never moves them reports."""
         return cls(object_pos={n: np.array(p[0], dtype=np.float64) for n, p in poses.items()},
-                   object_quat={n: np.array(p[1], dtype=np.float64) for n, p in poses.items()},
+                   object_quat={n: canonical_quat(p[1]) for n, p in poses.items()},
                    grasped=dict.fromkeys(poses, False), **extra)
 
 

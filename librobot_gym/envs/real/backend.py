@@ -24,6 +24,7 @@ from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import Driver, RobotState, SceneReport
 from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 HOME_TIMEOUT = 30.0  # s for the between-episode move to the start posture
 
@@ -119,7 +120,8 @@ class RealBackend(CellBackend):
         return WorldState(
             time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
             gripper_opening=float(state.gripper_opening),
-            object_pos=dict(scene.object_pos), object_quat=dict(scene.object_quat),
+            object_pos=dict(scene.object_pos),
+            object_quat={n: canonical_quat(q) for n, q in scene.object_quat.items()},
             grasped=dict(scene.grasped), robot_contacts=frozenset(),
             near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
                                   or np.any(state.joint_pos > upper - 0.01)),

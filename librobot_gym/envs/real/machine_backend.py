@@ -33,6 +33,7 @@ from librobot_gym.hardware.machine import MachineDriver, SiteReport
 from librobot_gym.hardware.machine_kinematics import MachineKinematics
 from librobot_gym.hardware.machine_safety import ValveLimits, ValveSafetyLayer
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 HOME_TIMEOUT = 60.0  # s for the between-episode move to the carry posture
 HOME_TOLERANCE = 0.03  # rad
@@ -194,7 +195,8 @@ class MachineBackend(CellBackend):
         return WorldState(
             time=state.stamp, ee_pos=tip, ee_rot=rotation, gripper_opening=0.0,
             object_pos={} if site is None else dict(site.object_pos),
-            object_quat={} if site is None else dict(site.object_quat),
+            object_quat={} if site is None else {n: canonical_quat(q)
+                                                  for n, q in site.object_quat.items()},
             grasped={}, robot_contacts=frozenset(),
             near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
                                   or np.any(state.joint_pos > upper - 0.01)),

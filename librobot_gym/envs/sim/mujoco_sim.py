@@ -18,6 +18,7 @@ from librobot_gym.envs.tasks.base import (
 )
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 # Any speed above this (m/s or rad/s) means the integration blew up.
 MAX_SANE_VELOCITY = 200.0
@@ -164,7 +165,7 @@ class MujocoSim:
         object_pos, object_quat, grasped = {}, {}, {}
         for name, (pos, quat) in self._objects_qpos.items():
             object_pos[name] = pos.copy()
-            object_quat[name] = quat.copy() if quat[0] >= 0 else -quat
+            object_quat[name] = canonical_quat(quat)
             bits = self._grasp_bits[name]
             grasped[name] = bits != 0 and flags & bits == bits
         touching = frozenset(label for i, label in enumerate(self._labels) if flags >> i & 1) \
