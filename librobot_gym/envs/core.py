@@ -206,7 +206,7 @@ class RobotEnv(gym.Env):
         home = np.array(self.robot.home_qpos)
         arm_qpos = np.clip(home + rng.uniform(-0.02, 0.02, home.shape),
                            self.robot.joint_lower, self.robot.joint_upper)
-        self.sim.reset(arm_qpos, 1.0, task_reset)
+        self.sim.reset(arm_qpos, 1.0, task_reset, seed=seed)
         self._instruction = task_reset.instruction
         self._steps = 0
         self._success_once = False

@@ -93,6 +93,14 @@ class Driver(ABC):
     def close(self) -> None:
         """Stop, then release the link."""
 
+    def start_episode(self, seed: int | None) -> None:
+        """A new episode begins (`env.reset(seed=...)`; called after `connect`, before
+        `reset_scene` and the homing move). A stand-in that simulates the robot in lockstep
+        restarts its simulated world here (posture, clock, queues) and, given a seed, its
+        noise, so that the same seed and actions replay the same episode; a real robot has
+        nothing to do (the default)."""
+        return None
+
     # --- optional: cells that can set up or observe the scene themselves ---------------------
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
                     colours: dict[str, tuple[float, ...]]) -> bool:

@@ -67,10 +67,13 @@ class RealBackend(CellBackend):
         self._read()
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
-        """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go."""
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
+        """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go. `seed`
+        (the env's reset seed) restarts a lockstep stand-in's world (`start_episode`)."""
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
+        self.driver.start_episode(seed)
         opening = self.kinematics.gripper_opening(gripper_command)  # m, any gripper kind
         self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
         if not self.automatic_cell:

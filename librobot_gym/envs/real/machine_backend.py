@@ -91,11 +91,14 @@ class MachineBackend(CellBackend):
             raise
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
         """The site (instrumented) or the operator sets the truck up, the machine homes, the
-        operator confirms (on a bare site)."""
+        operator confirms (on a bare site). `seed` restarts a lockstep stand-in's machine
+        (`start_episode`)."""
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
+        self.driver.start_episode(seed)
         self.automatic_site = self.driver.reset_scene(task_reset.poses, dict(self._piles_kg))
         if not self.automatic_site:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses)

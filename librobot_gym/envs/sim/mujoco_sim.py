@@ -108,7 +108,11 @@ class MujocoSim:
         return table | table.T, labels, grasp_bits
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
+        """The arm at `joint_pos`, the task's objects placed, at rest. `seed` is unused here:
+        every state of the simulation is set from the arguments (a real backend's stand-in
+        needs it)."""
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
         self._arm_q[:] = joint_pos
