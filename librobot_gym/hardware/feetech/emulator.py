@@ -18,10 +18,11 @@ holds (the hazardous case: a driver must write goal := present first).
 Time: real time by default; `lockstep=True` moves the servos only when `advance(dt)` is called
 (simulated seconds, `now()`), so an env on the emulator runs deterministically and as fast as
 the bus answers (the conformance suite), as the PyBullet twin's lockstep mode does; `restart()`
-puts the shafts and the clock back where they began (each episode of a lockstep stand-in). The
-host and the emulator's thread meet only on the wire, and a sync write is not answered: a
-lockstep host waits until the emulator has handled it (`frames_handled`, `wait_handled`) before
-it lets time pass, else the write could land after the advance.
+puts the clock back at 0 and the shafts at rest, where they began or at given positions (each
+episode of a lockstep stand-in: the driver's home posture). The host and the emulator's
+thread meet only on the wire, and a sync write is not answered: a lockstep host waits until the
+emulator has handled it (`frames_handled`, `wait_handled`) before it lets time pass, else the
+write could land after the advance.
 
 Faults a test injects (`with emulator.lock` is not needed; each call is atomic):
 
