@@ -161,6 +161,27 @@ class FeetechDriver(Driver):
         self.emulator.advance(dt)
         return True
 
+    def _sync_write(self, register: p.Register, values: dict[int, int]) -> None:
+        """One sync write (bus lock held). Nobody answers it, so on a lockstep emulator this
+        waits until the emulator has handled it: it takes effect before the next `advance`,
+        not during or after it (the emulator's thread reads the wire on its own)."""
+        handled = self.emulator.frames_handled if not self.realtime else 0
+        self.bus.sync_write(register, values)
+        if not self.realtime:
+            self.emulator.wait_handled(handled + 1)
+
+    def start_episode(self, seed: int | None) -> None:
+        """Lockstep emulator: the arm restarts at rest in the robot's home posture, gripper
+        open, the clock at 0 (`ServoBusEmulator.restart`), so every episode's homing move
+        starts from the same posture and is short (the emulator has no noise to seed). A real
+        bus: nothing."""
+        if self.realtime:
+            return
+        gripper = self.robot.gripper
+        self.emulator.restart(self._goals(np.asarray(self.robot.home_qpos, dtype=np.float64),
+                                          gripper.max_opening if gripper else 0.0))
+        self.read_state()
+
     def _clock(self) -> float:
         return time.monotonic() if self.realtime else self.emulator.now()
 
@@ -247,7 +268,7 @@ class FeetechDriver(Driver):
                     self.models[joint.servo_id], error = self.bus.ping(joint.servo_id)
                     self._raise_status(joint.servo_id, error)
                 state = self._read()
-                self.bus.sync_write(STS3215.GOAL_POSITION, dict(self._ticks))
+                self._sync_write(STS3215.GOAL_POSITION, dict(self._ticks))
                 for joint in self.joints:
                     self._raise_status(joint.servo_id,
                                        self.bus.write(joint.servo_id, STS3215.TORQUE_ENABLE, 1))
@@ -339,7 +360,7 @@ class FeetechDriver(Driver):
         with self.bus.lock:
             if not self._ready:
                 raise DriverDisconnected("the Feetech driver is not connected; call connect()")
-            self.bus.sync_write(STS3215.GOAL_POSITION, goals)
+            self._sync_write(STS3215.GOAL_POSITION, goals)
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
         self._stopping.clear()
@@ -372,7 +393,7 @@ class FeetechDriver(Driver):
             with self.bus.lock:
                 if not self._ready:
                     raise DriverDisconnected("the servo bus went away during move_to")
-                self.bus.sync_write(STS3215.GOAL_POSITION, goals)
+                self._sync_write(STS3215.GOAL_POSITION, goals)
             state = self.read_state()
             if s >= 1.0 and np.all(np.abs(state.joint_pos - target) <= REACHED):
                 return
@@ -399,7 +420,7 @@ class FeetechDriver(Driver):
                     except BusError:
                         pass
             if holds:
-                self.bus.sync_write(STS3215.GOAL_POSITION, holds)
+                self._sync_write(STS3215.GOAL_POSITION, holds)
         except BaseException as error:  # noqa: BLE001 - stop() must never raise
             self.last_stop_error = error
         finally:
@@ -410,7 +431,7 @@ class FeetechDriver(Driver):
         with self.bus.lock:
             try:
                 if self.release_on_close and self.bus.is_open:
-                    self.bus.sync_write(STS3215.TORQUE_ENABLE, dict.fromkeys(self.ids, 0))
+                    self._sync_write(STS3215.TORQUE_ENABLE, dict.fromkeys(self.ids, 0))
             except DriverError:
                 pass
             finally:
