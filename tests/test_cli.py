@@ -7,7 +7,9 @@ import sys
 
 import imageio.v2 as imageio
 import numpy as np
+import yaml
 
+from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.cli import main
 
 
@@ -64,6 +66,23 @@ def test_rollout_on_a_real_env_takes_the_cell_cameras_from_the_command_line(tmp_
                  "--camera", f"front={video}", "--camera", f"wrist={video}",
                  "--camera-size", "32"]) == 0
     assert "success rate 0.00 over 1 episodes" in capsys.readouterr().out
+
+
+def test_a_negative_seed_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["rollout", "librobot/Franka-PickCup-v0", "--seed", "-1", "--episodes",
+                 "1"]) == 2
+    out = capsys.readouterr().out
+    assert "--seed" in out and ">= 0" in out and "Traceback" not in out
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump({
+        "suite": "s", "version": 0, "tasks": [{
+            "env": "librobot/Franka-PickCup-v0", "episodes": 1, "seed_start": 0,
+            "max_steps": 20, "control_mode": "ee_delta_pose"}]}))
+    db = f"sqlite:///{tmp_path}/r.db"
+    assert main(["bench", "run", str(card), "--seed", "-3", "--db", db]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "seed offset (--seed) is -3" in out
+    assert ResultsStore(db).runs() == []
 
 
 def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):

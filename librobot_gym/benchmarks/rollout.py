@@ -17,6 +17,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.policies import Policy, make_policy
 
 
@@ -115,6 +116,13 @@ def software_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def check_seed(seed: int, what: str) -> None:
+    """A one-line ConfigError naming `what` unless `seed` is an integer >= 0 (numpy's and
+    gymnasium's seeding refuse anything else, with a traceback)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"{what} is {seed!r}; seeds are integers >= 0")
+
+
 def rollout(
     env_id: str,
     policy_name: str = "expert",
@@ -126,6 +134,7 @@ def rollout(
     on_episode: Callable[[EpisodeResult], None] | None = None,
 ) -> RolloutSummary:
     """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring."""
+    check_seed(seed, "seed (--seed)")
     env_kwargs = dict(env_kwargs or {})
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")

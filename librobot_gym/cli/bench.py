@@ -84,22 +84,26 @@ def bench_run(card, policy: str, store, args) -> str:
     """Run `card` for `policy` into `store` with a progress bar; returns the run id."""
     from librobot_gym.benchmarks.runner import run_suite
 
-    with progress() as bars:
-        bar = bars.add_task(f"{policy} on {card.name}", total=card.total_episodes, rate="-")
-        successes: list[bool] = []
+    bars, successes = progress(), []
 
-        def on_start(total: int, done: int) -> None:
-            bars.update(bar, total=total, completed=done)
+    def on_start(total: int, done: int) -> None:
+        # The bar starts once the run is checked and recorded: a refusal prints alone.
+        bars.add_task(f"{policy} on {card.name}", total=total, completed=done, rate="-")
+        bars.start()
 
-        def on_episode(result: dict) -> None:
-            successes.append(bool(result["success_once"]))
-            bars.update(bar, advance=1, rate=f"{sum(successes)}/{len(successes)}")
+    def on_episode(result: dict) -> None:
+        successes.append(bool(result["success_once"]))
+        bars.update(bars.task_ids[0], advance=1, rate=f"{sum(successes)}/{len(successes)}")
 
+    try:
         summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
                             cameras=camera_sources(getattr(args, "camera", None) or []),
                             on_start=on_start, on_episode=on_episode)
+    finally:
+        if bars.live.is_started:
+            bars.stop()
     if summary.resumed_with:
         console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
                       f"already stored, ran {summary.ran}")
@@ -108,9 +112,11 @@ def bench_run(card, policy: str, store, args) -> str:
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.rollout import check_seed
     from librobot_gym.benchmarks.store import ResultsStore, default_url
 
     card = load_card(args.card)
+    check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
     store = ResultsStore(args.db or default_url(args.out))
     policy = args.policy
     if args.train:

@@ -56,8 +56,9 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
 
 def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | None,
              results: str | None, env_kwargs: dict):
-    from librobot_gym.benchmarks.rollout import rollout
+    from librobot_gym.benchmarks.rollout import check_seed, rollout
 
+    check_seed(seed, "seed (--seed)")  # before the progress bar: the error prints alone
     successes = []
     with progress() as bars:
         bar = bars.add_task(f"{policy} on {env_id}", total=episodes, rate="-")
