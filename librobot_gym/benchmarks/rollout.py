@@ -51,12 +51,25 @@ class RolloutSummary:
     video_path: Path | None
 
     @property
+    def scored(self) -> list[EpisodeResult]:
+        """The episodes that count: aborted ones (a hardware fault, the operator) say nothing
+        about the policy, as in a benchmark run's score."""
+        return [e for e in self.episodes if not e.aborted]
+
+    @property
+    def aborted(self) -> list[EpisodeResult]:
+        return [e for e in self.episodes if e.aborted]
+
+    @property
     def success_rate(self) -> float:
-        return float(np.mean([e.success_once for e in self.episodes])) if self.episodes else 0.0
+        """Success over the scored episodes (NaN when every episode aborted)."""
+        scored = self.scored
+        return float(np.mean([e.success_once for e in scored])) if scored else float("nan")
 
     @property
     def mean_return(self) -> float:
-        return float(np.mean([e.episode_return for e in self.episodes])) if self.episodes else 0.0
+        scored = self.scored
+        return float(np.mean([e.episode_return for e in scored])) if scored else float("nan")
 
 
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
