@@ -11,6 +11,7 @@ release is installed. The pin is part of the hash; a card without one hashes as 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -24,6 +25,9 @@ from librobot_gym.errors import ConfigError, LibrobotError
 KNOWN_VARIANTS = ("default",)
 OBS_MODES = ("rgb", "state", "state_dict")
 RELEASE = re.compile(r"\d+\.\d+\.\d+")  # a MuJoCo release, exactly: "4.0.0"
+# Every top-level field a card may have; anything else is refused (a misspelt field would
+# otherwise be ignored and the card hash like one without it).
+CARD_FIELDS = ("suite", "version", "description", "tasks", "mujoco")
 
 
 class CardError(LibrobotError, ValueError):
@@ -114,14 +118,47 @@ def _field(raw: dict, key: str, kind: type, where: str, path: str, default=None)
     return value
 
 
+def _refuse_unknown(raw: dict, known: tuple[str, ...], where: str, path: str) -> None:
+    """CardError naming every field of `raw` not in `known`, each with its close match."""
+    unknown = [str(key) for key in raw if key not in known]
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        named.append(f"{where}{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise CardError(f"{path}: unknown field {', '.join(named)}; "
+                    f"{where.rstrip('.') or 'a card'} may have {', '.join(known)}")
+
+
+def _robot_settings(env: str, control_mode: str, camera_size: int, where: str,
+                    path: str) -> None:
+    """The task's control mode and camera size, checked against the env's robot at load (not
+    only when the first episode builds the env)."""
+    from librobot_gym.envs.core import _image_size
+    from librobot_gym.envs.registration import env_entry
+    from librobot_gym.robots import get_robot
+
+    try:
+        robot = get_robot(env_entry(env).robot)
+    except ConfigError:
+        raise CardError(f"{path}: field {where}'env' names {env!r}, which is not a librobot "
+                        f"env; `librobot envs` lists them") from None
+    if control_mode not in robot.control_modes:
+        raise CardError(f"{path}: field {where}'control_mode' is {control_mode!r}, which "
+                        f"{env}'s robot {robot.name!r} does not have; choose one of "
+                        f"{sorted(robot.control_modes)}")
+    try:
+        _image_size(camera_size)
+    except ConfigError as exc:
+        raise CardError(f"{path}: field {where}'camera_size': {exc}") from None
+
+
 def _task(raw: object, index: int, path: str) -> TaskEntry:
     where = f"tasks[{index}]."
     if not isinstance(raw, dict):
         raise CardError(f"{path}: tasks[{index}] must be a mapping, got {raw!r}")
-    unknown = set(raw) - {f for f in TaskEntry.__dataclass_fields__}
-    if unknown:
-        raise CardError(f"{path}: unknown field(s) {sorted(unknown)} in tasks[{index}]; "
-                        f"expected some of {sorted(TaskEntry.__dataclass_fields__)}")
+    _refuse_unknown(raw, tuple(TaskEntry.__dataclass_fields__), where, path)
     env = _field(raw, "env", str, where, path)
     import gymnasium as gym
 
@@ -129,6 +166,10 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
         raise CardError(f"{path}: field {where}'env' names an unregistered env {env!r}; "
                         f"`librobot envs` lists them")
     episodes = _field(raw, "episodes", int, where, path)
+    seed_start = _field(raw, "seed_start", int, where, path)
+    if seed_start < 0:
+        raise CardError(f"{path}: field {where}'seed_start' is {seed_start}; seeds are "
+                        f"integers >= 0")
     max_steps = _field(raw, "max_steps", int, where, path)
     if episodes < 1 or max_steps < 1:
         raise CardError(f"{path}: fields {where}'episodes' and 'max_steps' must be positive")
@@ -144,11 +185,12 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
     if any(v not in KNOWN_VARIANTS for v in variants):
         raise CardError(f"{path}: field {where}'variants' may only hold {KNOWN_VARIANTS}, "
                         f"got {list(variants)}")
+    control_mode = _field(raw, "control_mode", str, where, path)
+    camera_size = _field(raw, "camera_size", int, where, path, default=128)
+    _robot_settings(env, control_mode, camera_size, where, path)
     return TaskEntry(
-        env=env, episodes=episodes, seed_start=_field(raw, "seed_start", int, where, path),
-        max_steps=max_steps, obs_modes=obs_modes,
-        control_mode=_field(raw, "control_mode", str, where, path),
-        camera_size=_field(raw, "camera_size", int, where, path, default=128),
+        env=env, episodes=episodes, seed_start=seed_start, max_steps=max_steps,
+        obs_modes=obs_modes, control_mode=control_mode, camera_size=camera_size,
         variants=variants,
     )
 
@@ -164,6 +206,7 @@ def load_card(path: str | Path) -> SuiteCard:
         raise CardError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise CardError(f"{path}: a suite card is a mapping with suite, version, tasks")
+    _refuse_unknown(raw, CARD_FIELDS, "", str(path))
     tasks = _field(raw, "tasks", list, "", str(path))
     if not tasks:
         raise CardError(f"{path}: field 'tasks' must list at least one task")

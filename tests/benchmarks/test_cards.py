@@ -44,10 +44,19 @@ def test_hash_ignores_formatting_and_follows_content(tmp_path):
     ("episodes", "ten", "'episodes' must be an integer"),
     ("episodes", 0, "must be positive"),
     ("env", "librobot/Nope-v0", "unregistered env"),
+    ("env", "CartPole-v1", "field tasks[0].'env' names 'CartPole-v1', which is not a librobot"),
     ("obs_modes", ["pixels"], "'obs_modes' must list"),
     ("variants", ["night"], "'variants' may only hold"),
     ("max_steps", 5000, "beyond librobot/Franka-PickCup-v0's own limit"),
-    ("colour", "red", "unknown field"),
+    ("colour", "red", "unknown field tasks[0].'colour'"),
+    ("seed_strat", 3, "unknown field tasks[0].'seed_strat' (did you mean 'seed_start'?)"),
+    ("seed_start", -1, "field tasks[0].'seed_start' is -1; seeds are integers >= 0"),
+    ("camera_size", 4, "field tasks[0].'camera_size': camera_size=4 must be"),
+    ("camera_size", 4096, "field tasks[0].'camera_size'"),
+    ("control_mode", "joint_torque", "field tasks[0].'control_mode' is 'joint_torque', which "
+                                     "librobot/Franka-PickCup-v0's robot 'franka_panda' does "
+                                     "not have"),
+    ("control_mode", "hydraulic", "'control_mode' is 'hydraulic'"),
 ])
 def test_malformed_cards_name_file_field_and_expectation(tmp_path, field, value, message):
     path = write_card(tmp_path / "bad.yaml")
@@ -57,6 +66,28 @@ def test_malformed_cards_name_file_field_and_expectation(tmp_path, field, value,
     with pytest.raises(CardError) as excinfo:
         load_card(path)
     assert str(path) in str(excinfo.value) and message in str(excinfo.value)
+
+
+def test_unknown_top_level_fields_are_refused_with_the_close_match(tmp_path):
+    path = write_card(tmp_path / "bad.yaml")
+    raw = yaml.safe_load(path.read_text())
+    raw["descripton"] = "typo"
+    raw["owner"] = "me"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CardError) as excinfo:
+        load_card(path)
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: unknown field 'descripton' (did you mean "
+                              f"'description'?), 'owner';"), message
+
+
+def test_control_modes_are_checked_against_each_env_s_own_robot(tmp_path):
+    path = write_card(tmp_path / "dig.yaml", env="librobot/Excavator-DigDump-v0",
+                      control_mode="hydraulic", max_steps=1200)
+    assert load_card(path).tasks[0].control_mode == "hydraulic"
+    path = write_card(tmp_path / "so100.yaml", env="librobot/SO100-PickCup-Real-v0",
+                      control_mode="joint_pos")
+    assert load_card(path).tasks[0].env == "librobot/SO100-PickCup-Real-v0"
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
