@@ -69,6 +69,9 @@ REACHED = 0.05  # rad: move_to is done when every arm joint is this close
 STOP_LOCK_TIMEOUT = 0.5  # s stop() waits for the bus before giving up
 STOP_BUDGET = 0.08  # s stop() spends asking silent servos one by one (a timeout is 34 ms)
 JAW_MARGIN = 0.1  # rad of jaw range beyond closed and fully open
+# On a lockstep emulator simulated time stands still between steps, so a reply that missed the
+# SDK's 34 ms timeout (a loaded host, not a silent servo) is asked for again this many times.
+LOCKSTEP_READ_ATTEMPTS = 5
 
 FIXES = {
     StatusError.OVERLOAD: "the joint is blocked or carries too much and the servo switched its "
@@ -323,11 +326,15 @@ class FeetechDriver(Driver):
             if not self._ready:
                 raise DriverDisconnected("the Feetech driver is not connected (or stopped "
                                          "after a fault); call connect()")
-            try:
-                self._state = self._read()
-                self.failures = 0
-            except BusError as error:
-                self._failed(error)
+            attempts = 1 if self.realtime else LOCKSTEP_READ_ATTEMPTS
+            for attempt in range(attempts):
+                try:
+                    self._state = self._read()
+                    self.failures = 0
+                    break
+                except BusError as error:
+                    if attempt + 1 == attempts:
+                        self._failed(error)
             return self._state
 
     def _failed(self, error: BusError) -> None:
