@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml Makefile
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# MuJoCo 4 ships as mujoco + mujoco-core + mujoco-studio; pip breaks a 3.x mujoco that it
+	# upgrades in place, so a mujoco without its matching mujoco-core is uninstalled first.
+	if $(PY) -m pip show -q mujoco >/dev/null 2>&1 && ! $(PY) -c 'from importlib.metadata \
+		import version as v; assert v("mujoco") == v("mujoco-core")' 2>/dev/null; then \
+		$(PY) -m pip uninstall -y -q mujoco mujoco-core mujoco-studio; fi
 	# torch pinned in the same command as everything that depends on it (CPU build on disk).
 	$(PY) -m pip install -q -e '.[dev]' torch==2.13.0
 	$(PY) -m pip install -q --no-deps openpi-client
@@ -35,6 +40,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check librobot_gym tests benchmarks
 
 perf: $(STAMP)
+	# The gymnasium-robotics peer runs in its own venv (benchmarks/perf/.peer-venv, its MuJoCo),
+	# which the script builds on first use and keeps.
 	$(PY) benchmarks/perf/env_throughput.py
 	$(PY) benchmarks/perf/bench_throughput.py
 

@@ -1,5 +1,6 @@
 """What a scene is made of, as data: primitive bodies (`SceneObject` with its `ObjectPart`s),
-heaps of loose material (`MaterialPile`) and the zones material is delivered to (`DumpZone`).
+heaps of loose material (`MaterialPile`) and the zones material is delivered to (`DumpZone`);
+and the one form of a pose's quaternion (`canonical_quat`).
 
 Tasks describe their scenes with these; simulators (MuJoCo, the PyBullet twin) build them. A
 foundation module (like `errors`), so hardware stand-ins read a task's scene without importing
@@ -8,7 +9,19 @@ tasks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+
+
+def canonical_quat(quat: Sequence[float] | np.ndarray) -> np.ndarray:
+    """A rotation's quaternion (wxyz) in the one form every observation and scene report
+    uses: q and -q are the same rotation, so the first non-zero component is made positive
+    (w > 0; for a half turn, w = 0, the first non-zero of x, y, z). A new float64 array."""
+    q = np.array(quat, dtype=np.float64)
+    nonzero = np.flatnonzero(q)
+    return -q if nonzero.size and q[nonzero[0]] < 0 else q
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,14 @@ import sys
 
 import imageio.v2 as imageio
 import numpy as np
+import pytest
+import yaml
 
+from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.cli import main
+from librobot_gym.hardware.driver import DriverDisconnected
+from librobot_gym.hardware.drivers import DRIVERS, register_driver
+from librobot_gym.hardware.twin.driver import TwinDriver
 
 
 def test_envs_lists_every_registered_env(capsys):
@@ -64,6 +70,85 @@ def test_rollout_on_a_real_env_takes_the_cell_cameras_from_the_command_line(tmp_
                  "--camera", f"front={video}", "--camera", f"wrist={video}",
                  "--camera-size", "32"]) == 0
     assert "success rate 0.00 over 1 episodes" in capsys.readouterr().out
+
+
+class DyingTwin(TwinDriver):
+    """The twin, losing its link 10 commands into every episode after the first `healthy`
+    (a bridge killed mid-run)."""
+
+    def __init__(self, *args, healthy: int = 0, **kwargs):
+        self.healthy, self.episodes, self.commands = healthy, 0, 0
+        super().__init__(*args, **kwargs)
+
+    def reset_scene(self, poses, colours):
+        self.episodes += 1
+        self.commands = 0
+        return super().reset_scene(poses, colours)
+
+    def command(self, joint_targets, gripper_opening):
+        self.commands += 1
+        if self.episodes > self.healthy and self.commands == 10:
+            raise DriverDisconnected("link lost (injected)")
+        super().command(joint_targets, gripper_opening)
+
+
+@pytest.fixture(scope="module")
+def dying_twin():
+    """A `dyingtwin:HEALTHY` driver scheme for this module's tests."""
+    if "dyingtwin" not in DRIVERS:
+        register_driver("dyingtwin", usage="dyingtwin:HEALTHY", simulates_cell=True,
+                        renders_cameras=True,
+                        summary="test: the twin, failing mid-episode after HEALTHY episodes")(
+            lambda rest, robot, **options: DyingTwin(robot, realtime=False, healthy=int(rest),
+                                                     **options))
+    return "dyingtwin"
+
+
+def test_rollout_scores_only_the_episodes_that_were_not_aborted(dying_twin, capsys):
+    args = ["rollout", "librobot/Franka-PickCup-Real-v0", "--policy", "expert", "--episodes",
+            "4", "--obs-mode", "state", "--camera-size", "32"]
+    assert main([*args, "--driver", "dyingtwin:1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "success rate 1.00 over 1 episodes" in out, out  # not 0.25 over 4
+    assert "3 aborted, not scored (DriverDisconnected: link lost (injected) x3)" in out, out
+    assert main([*args, "--driver", "dyingtwin:0"]) == 1  # nothing measured: not a success
+    out = " ".join(capsys.readouterr().out.split())
+    assert "no episode scored: all 4 were aborted (DriverDisconnected" in out, out
+    assert "success rate" not in out
+
+
+def test_bench_run_counts_aborted_episodes_apart(dying_twin, tmp_path, capsys):
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump({
+        "suite": "pickcup-mini", "version": 0, "tasks": [{
+            "env": "librobot/Franka-PickCup-v0", "episodes": 2, "seed_start": 0,
+            "max_steps": 120, "obs_modes": ["state"], "control_mode": "ee_delta_pose",
+            "camera_size": 32}]}))
+    db = f"sqlite:///{tmp_path}/r.db"
+    args = ["bench", "run", str(card), "--backend", "real", "--db", db, "--out", str(tmp_path)]
+    assert main([*args, "--driver", "dyingtwin:0"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "2 aborted, not scored" in out and "no episode scored" in out, out
+    assert main([*args, "--driver", "dyingtwin:1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1.00 [" in out and "1 aborted, not scored" in out, out
+
+
+def test_a_negative_seed_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["rollout", "librobot/Franka-PickCup-v0", "--seed", "-1", "--episodes",
+                 "1"]) == 2
+    out = capsys.readouterr().out
+    assert "--seed" in out and ">= 0" in out and "Traceback" not in out
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump({
+        "suite": "s", "version": 0, "tasks": [{
+            "env": "librobot/Franka-PickCup-v0", "episodes": 1, "seed_start": 0,
+            "max_steps": 20, "control_mode": "ee_delta_pose"}]}))
+    db = f"sqlite:///{tmp_path}/r.db"
+    assert main(["bench", "run", str(card), "--seed", "-3", "--db", db]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "seed offset (--seed) is -3" in out
+    assert ResultsStore(db).runs() == []
 
 
 def test_bad_input_gives_a_clear_message_and_exit_code_2(capsys):

@@ -7,48 +7,36 @@ For every registered simulated env (or those named with --env):
     in alternating rounds (median), so it counts only what the env adds (IK, validation,
     observations, reward, info), not physics;
   * rgb mode: env steps/s with every camera at 128x128;
-  * gymnasium-robotics FetchPickAndPlace-v4, when installed, in state and rgb (128x128) modes.
+  * the peer, gymnasium-robotics FetchPickAndPlace-v4, in state and rgb (128x128) modes. It needs
+    another MuJoCo release than ours, so it runs in its own venv (benchmarks/perf/.peer-venv,
+    built on first use and kept; gitignored) in a subprocess on the same core, timed by the same
+    functions (timing.py) with the same step counts, warm-ups and medians.
 
 Usage: python benchmarks/perf/env_throughput.py [--steps 2000] [--env ID ...] [--json PATH]
+                                                [--no-peer] [--peer-venv PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import gymnasium as gym
 import mujoco
 import numpy as np
+from timing import pin_to_one_core, random_actions, time_env, time_rgb
 
 import librobot_gym  # noqa: F401  (registers the envs)
 
-
-def pin_to_one_core() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-
-
-def random_actions(env: gym.Env, steps: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    space = env.action_space
-    return rng.uniform(space.low, space.high, (steps, *space.shape)).astype(space.dtype)
-
-
-def time_env(env: gym.Env, actions: np.ndarray, seed: int, render: bool = False) -> float:
-    """Wall seconds for stepping through `actions`, resetting when an episode ends."""
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if render:
-            env.render()
-        if terminated or truncated:
-            env.reset()
-    return time.perf_counter() - start
+PERF = Path(__file__).resolve().parent
+PEER_VENV = PERF / ".peer-venv"
+# gymnasium-robotics works with this MuJoCo release, not with the one librobot-gym pins.
+PEER_PACKAGES = ("gymnasium-robotics==1.4.2", "mujoco==3.11.0")
 
 
 def record_controls(env_id: str, actions: np.ndarray, seed: int):
@@ -112,9 +100,7 @@ def measure_librobot(env_id: str, steps: int, seed: int, rounds: int) -> dict:
     env.close()
     ratios = [e / r for e, r in zip(env_times, raw_times, strict=True)]
     rgb_env = gym.make(env_id, obs_mode="rgb", camera_size=128)
-    rgb_steps = max(steps // 4, 50)
-    time_env(rgb_env, actions[:20], seed)
-    rgb_s = float(np.median([time_env(rgb_env, actions[:rgb_steps], seed) for _ in range(3)]))
+    rgb_rate = time_rgb(rgb_env, actions, seed)
     cameras = len(rgb_env.unwrapped.cameras)
     rgb_env.close()
     env_rate = steps / float(np.median(env_times))
@@ -124,31 +110,42 @@ def measure_librobot(env_id: str, steps: int, seed: int, rounds: int) -> dict:
         "overhead_ratio": float(np.median(ratios)),
         "overhead_ratio_range": [float(min(ratios)), float(max(ratios))],
         "real_time_factor": env_rate * control_dt,
-        "rgb_steps_per_s": rgb_steps / rgb_s, "rgb_cameras": cameras,
+        "rgb_steps_per_s": rgb_rate, "rgb_cameras": cameras,
     }
 
 
-def measure_fetch(steps: int, seed: int) -> dict | None:
-    try:
-        import gymnasium_robotics
-    except ImportError:
-        return None
-    gym.register_envs(gymnasium_robotics)
-    env = gym.make("FetchPickAndPlace-v4")
-    actions = random_actions(env, steps, seed)
-    time_env(env, actions[:50], seed)
-    state_s = float(np.median([time_env(env, actions, seed) for _ in range(3)]))
-    dt = env.unwrapped.dt
-    env.close()
-    rgb = gym.make("FetchPickAndPlace-v4", render_mode="rgb_array", width=128, height=128)
-    rgb_steps = max(steps // 4, 50)
-    time_env(rgb, actions[:20], seed, render=True)
-    rgb_s = time_env(rgb, actions[:rgb_steps], seed, render=True)
-    rgb.close()
-    return {"env": "FetchPickAndPlace-v4 (gymnasium-robotics)",
-            "state_steps_per_s": steps / state_s,
-            "real_time_factor": steps / state_s * dt, "rgb_steps_per_s": rgb_steps / rgb_s,
-            "rgb_cameras": 1}
+def peer_requirements() -> list[str]:
+    """The peer's packages, with our gymnasium and numpy releases: only the env and the MuJoCo
+    under it differ between the two sides."""
+    return [*PEER_PACKAGES, f"gymnasium=={gym.__version__}", f"numpy=={np.__version__}"]
+
+
+def peer_python(venv: Path) -> Path:
+    """The peer venv's python, building the venv first when it is absent or its requirements
+    changed (the list is kept in the venv)."""
+    requirements = peer_requirements()
+    python, stamp = venv / "bin" / "python", venv / "librobot-peer-requirements.txt"
+    if python.exists() and stamp.exists() and stamp.read_text().split() == requirements:
+        return python
+    print(f"building the peer's venv {venv} (once): {' '.join(requirements)}", file=sys.stderr)
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    *requirements], check=True)
+    stamp.write_text("\n".join(requirements) + "\n")
+    return python
+
+
+def measure_peer(steps: int, seed: int, rounds: int, venv: Path) -> dict:
+    """FetchPickAndPlace-v4 measured by peer_fetch.py in the peer's venv, on this process's core
+    (the subprocess inherits the affinity) while this process waits."""
+    python = peer_python(venv)
+    done = subprocess.run([str(python), str(PERF / "peer_fetch.py"), "--steps", str(steps),
+                           "--seed", str(seed), "--rounds", str(rounds)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the peer's run failed ({python}):\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -158,13 +155,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating env/raw timings")
     parser.add_argument("--env", action="append", help="env id (default: every registered one)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--no-peer", action="store_true", help="skip gymnasium-robotics")
+    parser.add_argument("--peer-venv", type=Path, default=PEER_VENV,
+                        help=f"the peer's venv, built on first use (default: {PEER_VENV})")
     args = parser.parse_args()
     pin_to_one_core()
     # Hardware envs have no MuJoCo model to replay: simulated envs only.
     env_ids = args.env or sorted(i for i in gym.registry
                                  if i.startswith("librobot/") and "-Real-" not in i)
     rows = [measure_librobot(env_id, args.steps, args.seed, args.rounds) for env_id in env_ids]
-    fetch = measure_fetch(args.steps, args.seed)
+    fetch, peer_error = None, None
+    if not args.no_peer:
+        try:
+            fetch = measure_peer(args.steps, args.seed, args.rounds, args.peer_venv)
+        except (OSError, RuntimeError, subprocess.CalledProcessError, ValueError) as exc:
+            peer_error = str(exc)
 
     print(f"one core, {args.steps} random-action steps per measurement, "
           f"MuJoCo {mujoco.__version__}")
@@ -180,7 +185,8 @@ def main() -> None:
         print(f"  rgb mode         {row['rgb_steps_per_s']:8.0f} steps/s   "
               f"({row['rgb_cameras']} cameras at 128x128)")
     if fetch:
-        print(f"\n{fetch['env']}")
+        print(f"\n{fetch['env']}  (own venv {args.peer_venv.name}: MuJoCo {fetch['mujoco']}, "
+              f"gymnasium {fetch['gymnasium']}; same timing code and step counts)")
         print(f"  state mode       {fetch['state_steps_per_s']:8.0f} steps/s   "
               f"real-time factor {fetch['real_time_factor']:6.1f}")
         print(f"  rgb mode         {fetch['rgb_steps_per_s']:8.0f} steps/s   (1 camera at 128x128)")
@@ -188,11 +194,16 @@ def main() -> None:
             print(f"  {row['env']} / Fetch: real-time factor x"
                   f"{row['real_time_factor'] / fetch['real_time_factor']:.2f}, rgb steps/s x"
                   f"{row['rgb_steps_per_s'] / fetch['rgb_steps_per_s']:.2f}")
+    elif args.no_peer:
+        print("\n--no-peer: no gymnasium-robotics comparison")
     else:
-        print("\ngymnasium-robotics not installed: no peer comparison")
+        print(f"\nno peer comparison: {peer_error}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"librobot": rows, "fetch": fetch}, indent=2))
+        args.json.write_text(json.dumps({"mujoco": mujoco.__version__, "librobot": rows,
+                                         "fetch": fetch}, indent=2))
+    if peer_error:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -3,21 +3,31 @@
 A card names env ids (with their frozen versions), episodes and seeds per task, step limits, the
 observation modes a policy may use, the control mode and the variants. Results carry the card's
 hash, so two results are comparable exactly when their hashes match.
+
+A card may also pin the simulator release (`mujoco: "4.0.0"`): contacts and rendering change
+between MuJoCo releases, so a pinned card is refused, before any episode runs, where another
+release is installed. The pin is part of the hash; a card without one hashes as it always did.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
-from librobot_gym.errors import LibrobotError
+from librobot_gym.errors import ConfigError, LibrobotError
 
 KNOWN_VARIANTS = ("default",)
 OBS_MODES = ("rgb", "state", "state_dict")
+RELEASE = re.compile(r"\d+\.\d+\.\d+")  # a MuJoCo release, exactly: "4.0.0"
+# Every top-level field a card may have; anything else is refused (a misspelt field would
+# otherwise be ignored and the card hash like one without it).
+CARD_FIELDS = ("suite", "version", "description", "tasks", "mujoco")
 
 
 class CardError(LibrobotError, ValueError):
@@ -49,6 +59,7 @@ class SuiteCard:
     description: str
     tasks: tuple[TaskEntry, ...]
     path: str = ""
+    mujoco: str | None = None  # the MuJoCo release the card's results need, when pinned
 
     @property
     def name(self) -> str:
@@ -62,12 +73,35 @@ class SuiteCard:
         """The card's content, independent of file formatting and comments."""
         data = asdict(self)
         data.pop("path")
+        if data["mujoco"] is None:  # unpinned cards keep the hash they had before the field
+            data.pop("mujoco")
         return data
+
+    def check_simulator(self, installed: str | None = None) -> None:
+        """Refuse, with a one-line ConfigError, to run a card pinned to a MuJoCo release other
+        than the installed one (`installed`, default: the imported mujoco's version)."""
+        if self.mujoco is None:
+            return
+        if installed is None:
+            installed = installed_mujoco()
+        if installed != self.mujoco:
+            # Uninstall first: MuJoCo 4 ships as mujoco + mujoco-core + mujoco-studio, and pip
+            # leaves a broken install when it swaps a 3.x release and a 4.x one in place.
+            raise ConfigError(f"{self.path or self.name}: suite card {self.name} pins MuJoCo "
+                              f"{self.mujoco} but MuJoCo {installed} is installed; install the "
+                              f"pinned release: pip uninstall -y mujoco mujoco-core "
+                              f"mujoco-studio && pip install mujoco=={self.mujoco}")
 
     @property
     def content_hash(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def installed_mujoco() -> str:
+    import mujoco
+
+    return mujoco.__version__
 
 
 def _field(raw: dict, key: str, kind: type, where: str, path: str, default=None):
@@ -84,14 +118,47 @@ def _field(raw: dict, key: str, kind: type, where: str, path: str, default=None)
     return value
 
 
+def _refuse_unknown(raw: dict, known: tuple[str, ...], where: str, path: str) -> None:
+    """CardError naming every field of `raw` not in `known`, each with its close match."""
+    unknown = [str(key) for key in raw if key not in known]
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        named.append(f"{where}{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise CardError(f"{path}: unknown field {', '.join(named)}; "
+                    f"{where.rstrip('.') or 'a card'} may have {', '.join(known)}")
+
+
+def _robot_settings(env: str, control_mode: str, camera_size: int, where: str,
+                    path: str) -> None:
+    """The task's control mode and camera size, checked against the env's robot at load (not
+    only when the first episode builds the env)."""
+    from librobot_gym.envs.core import _image_size
+    from librobot_gym.envs.registration import env_entry
+    from librobot_gym.robots import get_robot
+
+    try:
+        robot = get_robot(env_entry(env).robot)
+    except ConfigError:
+        raise CardError(f"{path}: field {where}'env' names {env!r}, which is not a librobot "
+                        f"env; `librobot envs` lists them") from None
+    if control_mode not in robot.control_modes:
+        raise CardError(f"{path}: field {where}'control_mode' is {control_mode!r}, which "
+                        f"{env}'s robot {robot.name!r} does not have; choose one of "
+                        f"{sorted(robot.control_modes)}")
+    try:
+        _image_size(camera_size)
+    except ConfigError as exc:
+        raise CardError(f"{path}: field {where}'camera_size': {exc}") from None
+
+
 def _task(raw: object, index: int, path: str) -> TaskEntry:
     where = f"tasks[{index}]."
     if not isinstance(raw, dict):
         raise CardError(f"{path}: tasks[{index}] must be a mapping, got {raw!r}")
-    unknown = set(raw) - {f for f in TaskEntry.__dataclass_fields__}
-    if unknown:
-        raise CardError(f"{path}: unknown field(s) {sorted(unknown)} in tasks[{index}]; "
-                        f"expected some of {sorted(TaskEntry.__dataclass_fields__)}")
+    _refuse_unknown(raw, tuple(TaskEntry.__dataclass_fields__), where, path)
     env = _field(raw, "env", str, where, path)
     import gymnasium as gym
 
@@ -99,6 +166,10 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
         raise CardError(f"{path}: field {where}'env' names an unregistered env {env!r}; "
                         f"`librobot envs` lists them")
     episodes = _field(raw, "episodes", int, where, path)
+    seed_start = _field(raw, "seed_start", int, where, path)
+    if seed_start < 0:
+        raise CardError(f"{path}: field {where}'seed_start' is {seed_start}; seeds are "
+                        f"integers >= 0")
     max_steps = _field(raw, "max_steps", int, where, path)
     if episodes < 1 or max_steps < 1:
         raise CardError(f"{path}: fields {where}'episodes' and 'max_steps' must be positive")
@@ -114,11 +185,12 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
     if any(v not in KNOWN_VARIANTS for v in variants):
         raise CardError(f"{path}: field {where}'variants' may only hold {KNOWN_VARIANTS}, "
                         f"got {list(variants)}")
+    control_mode = _field(raw, "control_mode", str, where, path)
+    camera_size = _field(raw, "camera_size", int, where, path, default=128)
+    _robot_settings(env, control_mode, camera_size, where, path)
     return TaskEntry(
-        env=env, episodes=episodes, seed_start=_field(raw, "seed_start", int, where, path),
-        max_steps=max_steps, obs_modes=obs_modes,
-        control_mode=_field(raw, "control_mode", str, where, path),
-        camera_size=_field(raw, "camera_size", int, where, path, default=128),
+        env=env, episodes=episodes, seed_start=seed_start, max_steps=max_steps,
+        obs_modes=obs_modes, control_mode=control_mode, camera_size=camera_size,
         variants=variants,
     )
 
@@ -134,13 +206,19 @@ def load_card(path: str | Path) -> SuiteCard:
         raise CardError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise CardError(f"{path}: a suite card is a mapping with suite, version, tasks")
+    _refuse_unknown(raw, CARD_FIELDS, "", str(path))
     tasks = _field(raw, "tasks", list, "", str(path))
     if not tasks:
         raise CardError(f"{path}: field 'tasks' must list at least one task")
+    mujoco = raw.get("mujoco")
+    if mujoco is not None and not (isinstance(mujoco, str) and RELEASE.fullmatch(mujoco)):
+        raise CardError(f"{path}: field 'mujoco' must be a quoted MuJoCo release such as "
+                        f"\"4.0.0\" (or left out), got {mujoco!r}")
     return SuiteCard(
         suite=_field(raw, "suite", str, "", str(path)),
         version=_field(raw, "version", int, "", str(path)),
         description=str(raw.get("description", "")).strip(),
         tasks=tuple(_task(t, i, str(path)) for i, t in enumerate(tasks)),
         path=str(path),
+        mujoco=mujoco,
     )

@@ -2,12 +2,22 @@
 
 Every executor takes the same `EpisodeJob`s and hands each finished episode's record to a
 callback as soon as it arrives, in completion order, so the caller can store it at once.
+
+Nothing outlives the run: local workers exit when the process that started them dies, even by
+`kill -9` (the kernel's parent-death signal on Linux, and a watchdog thread everywhere), which
+also lets multiprocessing's resource tracker exit; an interrupted or failed run cancels the
+episodes not yet run, locally and on Ray.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -92,10 +102,49 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
             on_result(run_job(job))
     else:
         # Spawned (not forked) workers: each starts clean, with its own GL context and RNGs.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
             futures = [pool.submit(run_job, job) for job in jobs]
             for future in as_completed(futures):
                 on_result(future.result())
+        finally:
+            # Interrupted or failed: drop the queued episodes, wait only for the running ones.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+PARENT_POLL_S = 0.25
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: exit as soon as `parent_pid`, the process that started this
+    worker, is gone. A worker blocked on the pool's pipe would otherwise wait forever after its
+    parent is killed (the pipe's other end stays open in the worker itself), and keep the
+    resource tracker alive with it.
+
+    On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG: the pool
+    spawns its workers from the thread that runs `run_jobs`, alive as long as the pool); a
+    daemon thread watching `os.getppid()` covers other systems and a parent that died before
+    this ran."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL),
+                                                    0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still applies
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="die-with-parent",
+                     daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)  # reparented: the parent is gone, and nobody will read this worker's results
 
 
 def _run_on_ray(jobs: list[EpisodeJob], on_result: Callable[[dict], None], workers: int) -> None:
@@ -107,12 +156,20 @@ def _run_on_ray(jobs: list[EpisodeJob], on_result: Callable[[dict], None], worke
         ray.init(num_cpus=max(workers, 1), _node_ip_address="127.0.0.1",
                  include_dashboard=False, log_to_driver=False,
                  _temp_dir=tempfile.mkdtemp(prefix="lrray", dir="/tmp"))
+    pending: list = []
     try:
         remote = ray.remote(num_cpus=1)(run_job)
         pending = [remote.remote(job) for job in jobs]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             on_result(ray.get(done[0]))
+    except BaseException:
+        # Interrupted (Ctrl-C), or an episode or the callback failed: the cluster may be
+        # shared and outlive this driver, so stop the episodes still queued or running.
+        for ref in pending:
+            with contextlib.suppress(Exception):  # never hide why the run stopped
+                ray.cancel(ref, force=True)
+        raise
     finally:
         if started_here:
             ray.shutdown()

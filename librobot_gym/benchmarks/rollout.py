@@ -17,6 +17,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.policies import Policy, make_policy
 
 
@@ -50,12 +51,25 @@ class RolloutSummary:
     video_path: Path | None
 
     @property
+    def scored(self) -> list[EpisodeResult]:
+        """The episodes that count: aborted ones (a hardware fault, the operator) say nothing
+        about the policy, as in a benchmark run's score."""
+        return [e for e in self.episodes if not e.aborted]
+
+    @property
+    def aborted(self) -> list[EpisodeResult]:
+        return [e for e in self.episodes if e.aborted]
+
+    @property
     def success_rate(self) -> float:
-        return float(np.mean([e.success_once for e in self.episodes])) if self.episodes else 0.0
+        """Success over the scored episodes (NaN when every episode aborted)."""
+        scored = self.scored
+        return float(np.mean([e.success_once for e in scored])) if scored else float("nan")
 
     @property
     def mean_return(self) -> float:
-        return float(np.mean([e.episode_return for e in self.episodes])) if self.episodes else 0.0
+        scored = self.scored
+        return float(np.mean([e.episode_return for e in scored])) if scored else float("nan")
 
 
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
@@ -115,6 +129,13 @@ def software_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def check_seed(seed: int, what: str) -> None:
+    """A one-line ConfigError naming `what` unless `seed` is an integer >= 0 (numpy's and
+    gymnasium's seeding refuse anything else, with a traceback)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"{what} is {seed!r}; seeds are integers >= 0")
+
+
 def rollout(
     env_id: str,
     policy_name: str = "expert",
@@ -126,6 +147,7 @@ def rollout(
     on_episode: Callable[[EpisodeResult], None] | None = None,
 ) -> RolloutSummary:
     """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring."""
+    check_seed(seed, "seed (--seed)")
     env_kwargs = dict(env_kwargs or {})
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from librobot_gym.benchmarks.cards import SuiteCard
 from librobot_gym.benchmarks.executors import EXECUTORS, EpisodeJob, run_jobs
-from librobot_gym.benchmarks.rollout import software_versions
+from librobot_gym.benchmarks.rollout import check_seed, software_versions
 from librobot_gym.benchmarks.store import ResultsStore, Run
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies.registry import required_obs_mode
@@ -74,6 +74,26 @@ def choose_obs_mode(policy: str, allowed: tuple[str, ...]) -> str:
     return allowed[0]
 
 
+def check_policy(card: SuiteCard, policy: str, seed_offset: int = 0) -> None:
+    """Build `policy` once for each task of `card`, on the task's simulated env with the
+    card's settings (the spaces a -Real- counterpart shares), so a spec that cannot run is
+    refused before anything is recorded."""
+    import gymnasium as gym
+
+    from librobot_gym.policies import make_policy
+
+    for task in card.tasks:
+        env = gym.make(task.env, obs_mode=choose_obs_mode(policy, task.obs_modes),
+                       control_mode=task.control_mode, camera_size=task.camera_size,
+                       max_episode_steps=task.max_steps)
+        try:
+            built = make_policy(policy, env, seed=task.seed_start + seed_offset)
+            if hasattr(built, "close"):
+                built.close()
+        finally:
+            env.close()
+
+
 def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
               video_dir: Path, backend: str = "sim", driver: str | None = None,
               cameras: dict[str, int | str] | None = None) -> list[EpisodeJob]:
@@ -113,6 +133,7 @@ def run_suite(
     on_episode: Callable[[dict], None] | None = None,
 ) -> RunSummary:
     """Roll `policy` out on every episode of `card` that the store lacks; see module doc."""
+    card.check_simulator()  # a card pinned to another MuJoCo release is refused before any work
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
     if backend == "real":
@@ -126,6 +147,8 @@ def run_suite(
         raise ConfigError(f"executor={executor!r} is not one of {EXECUTORS}")
     if workers < 1:
         raise ConfigError(f"workers={workers} must be at least 1")
+    check_seed(seed_offset, "seed offset (--seed)")  # added to the card's seeds (>= 0)
+    check_policy(card, policy, seed_offset)  # before the run is recorded: no empty run rows
     run_id = run_id_for(card, policy, f"real:{driver}" if backend == "real" else backend,
                         seed_offset)
     store.ensure_run(Run(id=run_id, suite=card.name, card_hash=card.content_hash,

@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.table import Table
 
 from librobot_gym.cli.common import (
+    SuccessTally,
+    abort_causes,
     camera_sources,
     console,
     driver_specs,
@@ -58,11 +60,15 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(func=_cmd_bench_export)
 
 
-def print_score(store, run_id: str, title: str) -> None:
-    """One run's scores as a table: per task, and the aggregate in the caption."""
+def print_score(store, run_id: str, title: str) -> int:
+    """One run's scores as a table: per task, and the aggregate in the caption, with the
+    aborted episodes (hardware faults, the operator) counted apart; returns how many episodes
+    were scored."""
     from librobot_gym.benchmarks.score import score_episodes
 
-    score = score_episodes(store.episodes_frame(run_id))
+    frame = store.episodes_frame(run_id)
+    score = score_episodes(frame)
+    aborted = frame[frame["aborted"].astype(bool)] if len(frame) else frame
     table = Table(title=title)
     table.add_column("task", no_wrap=True)
     for column in ("episodes", "success [95% CI]", "return", "length", "safety events",
@@ -77,29 +83,38 @@ def print_score(store, run_id: str, title: str) -> None:
     table.caption = (f"aggregate: IQM of task success {score.iqm:.2f} "
                      f"[{score.iqm_low:.2f}, {score.iqm_high:.2f}] (stratified bootstrap, 95%) "
                      f"over {score.episodes} episodes; run {run_id}")
+    if len(aborted):
+        table.caption += (f"; {len(aborted)} aborted, not scored "
+                          f"({abort_causes(list(aborted['abort_reason']))}): rerun the same "
+                          f"command to replay them")
     console.print(table)
+    return score.episodes
 
 
 def bench_run(card, policy: str, store, args) -> str:
     """Run `card` for `policy` into `store` with a progress bar; returns the run id."""
     from librobot_gym.benchmarks.runner import run_suite
 
-    with progress() as bars:
-        bar = bars.add_task(f"{policy} on {card.name}", total=card.total_episodes, rate="-")
-        successes: list[bool] = []
+    bars, tally = progress(), SuccessTally()
 
-        def on_start(total: int, done: int) -> None:
-            bars.update(bar, total=total, completed=done)
+    def on_start(total: int, done: int) -> None:
+        # The bar starts once the run is checked and recorded: a refusal prints alone.
+        bars.add_task(f"{policy} on {card.name}", total=total, completed=done, rate="-")
+        bars.start()
 
-        def on_episode(result: dict) -> None:
-            successes.append(bool(result["success_once"]))
-            bars.update(bar, advance=1, rate=f"{sum(successes)}/{len(successes)}")
+    def on_episode(result: dict) -> None:
+        bars.update(bars.task_ids[0], advance=1,
+                    rate=tally.add(result["aborted"], result["success_once"]))
 
+    try:
         summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
                             cameras=camera_sources(getattr(args, "camera", None) or []),
                             on_start=on_start, on_episode=on_episode)
+    finally:
+        if bars.live.is_started:
+            bars.stop()
     if summary.resumed_with:
         console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
                       f"already stored, ran {summary.ran}")
@@ -108,9 +123,11 @@ def bench_run(card, policy: str, store, args) -> str:
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.rollout import check_seed
     from librobot_gym.benchmarks.store import ResultsStore, default_url
 
     card = load_card(args.card)
+    check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
     store = ResultsStore(args.db or default_url(args.out))
     policy = args.policy
     if args.train:
@@ -126,7 +143,9 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
                           task.control_mode, seed=args.seed)
         policy = f"{args.train}:{model}"
     run_id = bench_run(card, policy, store, args)
-    print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
+    if not print_score(store, run_id, f"{policy} on {card.name} ({args.backend})"):
+        console.print("[red]no episode scored[/red]: every episode of the run was aborted")
+        return 1
     return 0
 
 

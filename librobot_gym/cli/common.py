@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 # Piped output (logs, CI) gets a wide console so tables keep one row per env.
 console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)
-
 
 
 def driver_specs() -> str:
@@ -70,3 +70,30 @@ def client_url(url: str, auth) -> str:
                                          ("ca_file=CERT.pem", auth.ssl_context is not None))
                if needed]
     return url + ("?" + "&".join(options) if options else "")
+
+
+class SuccessTally:
+    """The progress bar's success column: successes over the scored episodes, then the aborted
+    ones (a hardware fault, the operator), which are not scored."""
+
+    def __init__(self) -> None:
+        self.successes = self.scored = self.aborted = 0
+
+    def add(self, aborted: bool, success: bool) -> str:
+        if aborted:
+            self.aborted += 1
+        else:
+            self.scored += 1
+            self.successes += int(bool(success))
+        return f"{self.successes}/{self.scored}" + (
+            f", {self.aborted} aborted" if self.aborted else "")
+
+
+def abort_causes(reasons: list[str]) -> str:
+    """"DriverDisconnected: link lost x3; EpisodeAborted: ...": why episodes were aborted (a
+    hardware fault, the operator), each cause once with its count, escaped for the console."""
+    from rich.markup import escape
+
+    counts = Counter(reason or "no reason recorded" for reason in reasons)
+    return escape("; ".join(reason if n == 1 else f"{reason} x{n}"
+                            for reason, n in counts.items()))

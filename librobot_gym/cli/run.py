@@ -10,6 +10,8 @@ from pathlib import Path
 from librobot_gym.cli.bench import bench_run, print_score
 from librobot_gym.cli.board import build_board
 from librobot_gym.cli.common import (
+    SuccessTally,
+    abort_causes,
     add_listen_options,
     camera_sources,
     client_url,
@@ -51,28 +53,37 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["driver"] = args.driver
     if args.camera:
         env_kwargs["cameras"] = camera_sources(args.camera)
-    _rollout(args.env_id, args.policy, args.episodes, args.seed, args.video, args.results,
-             env_kwargs)
-    return 0
+    summary = _rollout(args.env_id, args.policy, args.episodes, args.seed, args.video,
+                       args.results, env_kwargs)
+    return 0 if summary.scored else 1  # every episode aborted: nothing was measured
 
 
 def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | None,
              results: str | None, env_kwargs: dict):
-    from librobot_gym.benchmarks.rollout import rollout
+    """Roll out with a progress bar; print the success rate over the scored episodes and the
+    aborted ones (hardware faults, the operator) apart, as `bench run` scores them."""
+    from librobot_gym.benchmarks.rollout import check_seed, rollout
 
-    successes = []
+    check_seed(seed, "seed (--seed)")  # before the progress bar: the error prints alone
+    tally = SuccessTally()
     with progress() as bars:
         bar = bars.add_task(f"{policy} on {env_id}", total=episodes, rate="-")
 
         def on_episode(result):
-            successes.append(result.success_once)
-            bars.update(bar, advance=1,
-                        rate=f"{sum(successes)}/{len(successes)}")
+            bars.update(bar, advance=1, rate=tally.add(result.aborted, result.success_once))
 
         summary = rollout(env_id, policy, episodes, seed, video, results, env_kwargs, on_episode)
-    console.print(f"[bold]{policy}[/bold] on {env_id}: success rate "
-                  f"[bold]{summary.success_rate:.2f}[/bold] over {len(summary.episodes)} episodes, "
-                  f"mean return {summary.mean_return:.2f}")
+    scored, aborted = summary.scored, summary.aborted
+    causes = abort_causes([e.abort_reason for e in aborted])
+    if not scored:
+        console.print(f"[bold]{policy}[/bold] on {env_id}: [red]no episode scored[/red]: all "
+                      f"{len(aborted)} were aborted ({causes})")
+    else:
+        console.print(f"[bold]{policy}[/bold] on {env_id}: success rate "
+                      f"[bold]{summary.success_rate:.2f}[/bold] over {len(scored)} episodes, "
+                      f"mean return {summary.mean_return:.2f}"
+                      + (f"; [yellow]{len(aborted)} aborted, not scored[/yellow] ({causes})"
+                         if aborted else ""))
     if summary.video_path:
         console.print(f"video: {summary.video_path}")
     if summary.results_path:

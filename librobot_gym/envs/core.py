@@ -13,6 +13,7 @@ from gymnasium.vector import AutoresetMode
 
 from librobot_gym.envs.actions import validate_action
 from librobot_gym.envs.sim.viewer import Viewer, check_display
+from librobot_gym.envs.spaces import InstructionText
 from librobot_gym.envs.tasks import get_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import get_robot
@@ -193,8 +194,8 @@ class RobotEnv(gym.Env):
         return spaces.Dict({
             "images": images,
             "state": vector(self.robot.proprio_size),
-            "instruction": spaces.Text(MAX_INSTRUCTION_LENGTH, min_length=0,
-                                       charset=INSTRUCTION_CHARSET),
+            "instruction": InstructionText(MAX_INSTRUCTION_LENGTH, min_length=0,
+                                           charset=INSTRUCTION_CHARSET),
         })
 
     # --- gymnasium API ------------------------------------------------------------------------
@@ -205,7 +206,7 @@ class RobotEnv(gym.Env):
         home = np.array(self.robot.home_qpos)
         arm_qpos = np.clip(home + rng.uniform(-0.02, 0.02, home.shape),
                            self.robot.joint_lower, self.robot.joint_upper)
-        self.sim.reset(arm_qpos, 1.0, task_reset)
+        self.sim.reset(arm_qpos, 1.0, task_reset, seed=seed)
         self._instruction = task_reset.instruction
         self._steps = 0
         self._success_once = False

@@ -80,11 +80,13 @@ class ArrayFrameSource:
         return next_frame
 
     def read(self, size: tuple[int, int]) -> np.ndarray:
+        """The next frame at `size`, a new array (observations must not share the source's)."""
         frame = np.asarray(self._next())
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise CameraError(f"a frame must be uint8 [H, W, 3], got {frame.dtype} "
                               f"{frame.shape}")
-        return _resize(frame, size)
+        resized = _resize(frame, size)
+        return resized.copy() if resized is frame else resized
 
     def close(self) -> None:
         pass

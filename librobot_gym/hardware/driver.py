@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from librobot_gym.errors import InvalidActionError, LibrobotError
+from librobot_gym.scene import canonical_quat
 
 
 class DriverError(LibrobotError, RuntimeError):
@@ -122,7 +123,7 @@ class SceneReport:
         """The objects where `poses` (name -> (position, quaternion)) put them, none grasped:
         what a stand-in cell that places the task's objects and never moves them reports."""
         return cls(object_pos={n: np.array(p[0], dtype=np.float64) for n, p in poses.items()},
-                   object_quat={n: np.array(p[1], dtype=np.float64) for n, p in poses.items()},
+                   object_quat={n: canonical_quat(p[1]) for n, p in poses.items()},
                    grasped=dict.fromkeys(poses, False), **extra)
 
 
@@ -155,6 +156,14 @@ class Driver(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop, then release the link."""
+
+    def start_episode(self, seed: int | None) -> None:
+        """A new episode begins (`env.reset(seed=...)`; called after `connect`, before
+        `reset_scene` and the homing move). A stand-in that simulates the robot in lockstep
+        restarts its simulated world here (posture, clock, queues) and, given a seed, its
+        noise, so that the same seed and actions replay the same episode; a real robot has
+        nothing to do (the default)."""
+        return None
 
     # --- optional: cells that can set up or observe the scene themselves ---------------------
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],

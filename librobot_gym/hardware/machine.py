@@ -62,6 +62,11 @@ class MachineDriver(ABC):
         """Frames per camera where the driver has its own cameras."""
         return None
 
+    def start_episode(self, seed: int | None) -> None:
+        """A new episode begins (as `Driver.start_episode`): a lockstep stand-in restarts its
+        simulated machine so the same seed replays the same episode; a machine does nothing."""
+        return None
+
     # --- optional: instrumented sites --------------------------------------------------------
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
                     piles_kg: dict[str, float]) -> bool:

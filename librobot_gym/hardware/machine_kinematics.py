@@ -19,6 +19,7 @@ import mujoco
 import numpy as np
 
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 GRAVITY = 9.81
 MIN_LEVER = 1.0  # m of payload rise per radian of boom; below it the estimate is unknown
@@ -53,10 +54,10 @@ class MachineKinematics:
         mujoco.mj_comPos(self.model, self.data)
 
     def bucket_pose(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(tip position [3] m, bucket quaternion wxyz with w >= 0, tip rotation [3, 3])."""
+        """(tip position [3] m, bucket quaternion wxyz (`canonical_quat`), tip rotation [3, 3])."""
         quat = np.empty(4)
         mujoco.mju_mat2Quat(quat, self.data.xmat[self._bucket])
-        return (self.data.site_xpos[self._tip].copy(), quat if quat[0] >= 0 else -quat,
+        return (self.data.site_xpos[self._tip].copy(), canonical_quat(quat),
                 self.data.site_xmat[self._tip].reshape(3, 3).copy())
 
     def _lift_lever(self) -> np.ndarray:

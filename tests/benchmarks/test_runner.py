@@ -114,6 +114,19 @@ def test_bad_runner_options_are_clear(tiny_card, tmp_path, capsys):
     assert "no such suite card" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("policy,message", [
+    ("oracle", "unknown policy scheme 'oracle'"),
+    ("expert:abc", "expert:NOISE needs a number"),
+])
+def test_an_invalid_policy_is_refused_before_a_run_is_recorded(tiny_card, tmp_path, capsys,
+                                                                policy, message):
+    db = f"sqlite:///{tmp_path}/p.db"
+    assert main(["bench", "run", str(tiny_card), "--policy", policy, "--db", db,
+                 "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().out
+    assert ResultsStore(db).runs() == []  # no 0-episode run left in the store
+
+
 def test_train_ppo_then_evaluate_the_trained_model(tiny_card, tmp_path, capsys):
     db = f"sqlite:///{tmp_path}/t.db"
     assert main(["bench", "run", str(tiny_card), "--train", "ppo", "--train-steps", "256",

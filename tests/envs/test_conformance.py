@@ -16,8 +16,9 @@ SIM_IDS = [env_id for env_id in ENV_IDS if "-Real-" not in env_id]
 
 
 # No robot is reachable here: each hardware env runs on its robot's stand-in (the twin, the
-# servo-bus emulator, the ECU on a virtual CAN bus), named by the robot's spec; stand-ins that
-# render no camera images of their own get noise frames (cameras of a cell).
+# servo-bus emulator, the ECU on a virtual CAN bus, each in lockstep), named by the robot's
+# spec; stand-ins that render no camera images of their own get still noise frames (cameras of
+# a cell). A lockstep stand-in replays an episode from its seed as a simulator does.
 def stand_in(env_id: str) -> str:
     from librobot_gym.envs.registration import env_entry
     from librobot_gym.robots import get_robot
@@ -28,11 +29,12 @@ def stand_in(env_id: str) -> str:
 
 
 def noise_cameras(env_id: str) -> dict[str, ArrayFrameSource]:
+    """One noise frame per camera, the same at every read: images that replay with the seed."""
     rng = np.random.default_rng(0)
     robot = gym.spec(env_id).kwargs["robot"]
     from librobot_gym.robots import get_robot
 
-    return {camera.name: ArrayFrameSource(lambda: rng.integers(0, 256, (48, 48, 3), np.uint8))
+    return {camera.name: ArrayFrameSource([rng.integers(0, 256, (48, 48, 3), np.uint8)])
             for camera in get_robot(robot).cameras}
 
 
@@ -51,10 +53,9 @@ def test_there_are_envs():
     assert "librobot/Franka-PickCup-v0" in ENV_IDS
 
 
-# gymnasium's checker asserts that reset(seed) replays exactly: true of a simulator, not of a
-# robot (or its twin, whose physics and sensor noise run on); hardware envs are checked for
-# the same spaces and info instead (tests/envs/real/test_real_env.py).
-@pytest.mark.parametrize("env_id", SIM_IDS)
+# gymnasium's checker asserts that reset(seed) replays exactly: true of a simulator and of a
+# lockstep stand-in, which restarts its world, noise and clock from the seed (not of a robot).
+@pytest.mark.parametrize("env_id", ENV_IDS)
 @pytest.mark.parametrize("obs_mode", ["rgb", "state", "state_dict"])
 def test_gymnasium_check_env(env_id, obs_mode):
     env = make(env_id, obs_mode=obs_mode, camera_size=64)
@@ -75,17 +76,24 @@ def test_stable_baselines3_check_env_in_state_mode(env_id):
         env.close()
 
 
-@pytest.mark.parametrize("env_id", SIM_IDS)
-def test_same_seed_same_observations_images_included(env_id):
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_episode_images_included(env_id):
+    """The same seed and actions give the same observations, rewards and infos, exactly: in
+    another env, and in the same env again (the second reset of a -Real- env on its stand-in
+    used to start from where the first episode left the robot, its noise and its clock)."""
     envs = [make(env_id, camera_size=(48, 64)) for _ in range(2)]
+    actions = np.random.default_rng(0).uniform(-1, 1, (8, envs[0].action_space.shape[0]))
+
+    def episode(env: gym.Env, seed: int = 123) -> list:
+        transitions = [env.reset(seed=seed)]
+        transitions += [env.step(action.astype(np.float32)) for action in actions]
+        return transitions
+
     try:
-        first = [env.reset(seed=123) for env in envs]
-        assert data_equivalence(first[0][0], first[1][0])
+        first = episode(envs[0])
         assert first[0][0]["images"][envs[0].unwrapped.cameras[0]].shape == (48, 64, 3)
-        actions = np.random.default_rng(0).uniform(-1, 1, (5, envs[0].action_space.shape[0]))
-        for action in actions:
-            a, b = (env.step(action.astype(np.float32)) for env in envs)
-            assert data_equivalence(a[0], b[0]) and a[1] == b[1]
+        assert data_equivalence(first, episode(envs[1]), exact=True)
+        assert data_equivalence(first, episode(envs[0]), exact=True)
         other = envs[0].reset(seed=124)[0]
         assert not data_equivalence(other, first[0][0])
     finally:
@@ -193,5 +201,43 @@ def test_async_vector_env_steps(env_id):
             obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
         assert reward.shape == (2,)
         assert not np.array_equal(obs["images"][camera][0], obs["images"][camera][1])
+    finally:
+        envs.close()
+
+
+# Each mode's batch of instructions: async vector envs pass observations through shared memory
+# by default, where gymnasium's own Text reader froze them ("aaa...", envs/spaces.py).
+VECTOR_MODES = {
+    "sync": ("sync", {}),
+    "async": ("async", {}),
+    "async_no_shared_memory": ("async", {"shared_memory": False}),
+    "async_no_copy": ("async", {"copy": False}),  # views of the shared memory, live
+}
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+@pytest.mark.parametrize("mode", list(VECTOR_MODES))
+def test_vector_envs_give_each_env_its_instruction(env_id, mode):
+    seeds = [3, 4]
+    expected = []
+    for seed in seeds:
+        env = make(env_id, camera_size=16)
+        try:
+            expected.append(env.reset(seed=seed)[0]["instruction"])
+        finally:
+            env.close()
+    assert expected[0] != expected[1], "pick seeds whose instructions differ"
+    vectorization_mode, vector_kwargs = VECTOR_MODES[mode]
+    hardware = {"driver": stand_in(env_id)} if "-Real-" in env_id else {}
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=vectorization_mode,
+                        vector_kwargs=vector_kwargs, camera_size=16, **hardware)
+    try:
+        obs, _ = envs.reset(seed=seeds)
+        assert obs["instruction"] == tuple(expected)
+        for _ in range(2):
+            obs, *_ = envs.step(envs.action_space.sample())
+            assert obs["instruction"] == tuple(expected)
+        obs, _ = envs.reset(seed=seeds[::-1])  # a new episode writes its own
+        assert obs["instruction"] == tuple(expected[::-1])
     finally:
         envs.close()

@@ -24,6 +24,7 @@ from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import Driver, RobotState, SceneReport
 from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 HOME_TIMEOUT = 30.0  # s for the between-episode move to the start posture
 
@@ -66,10 +67,13 @@ class RealBackend(CellBackend):
         self._read()
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
-        """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go."""
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
+        """Set the scene (the cell or the operator), home the arm, confirm, re-arm, go. `seed`
+        (the env's reset seed) restarts a lockstep stand-in's world (`start_episode`)."""
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
+        self.driver.start_episode(seed)
         opening = self.kinematics.gripper_opening(gripper_command)  # m, any gripper kind
         self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
         if not self.automatic_cell:
@@ -119,7 +123,8 @@ class RealBackend(CellBackend):
         return WorldState(
             time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
             gripper_opening=float(state.gripper_opening),
-            object_pos=dict(scene.object_pos), object_quat=dict(scene.object_quat),
+            object_pos=dict(scene.object_pos),
+            object_quat={n: canonical_quat(q) for n, q in scene.object_quat.items()},
             grasped=dict(scene.grasped), robot_contacts=frozenset(),
             near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
                                   or np.any(state.joint_pos > upper - 0.01)),

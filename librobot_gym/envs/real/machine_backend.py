@@ -33,6 +33,7 @@ from librobot_gym.hardware.machine import MachineDriver, SiteReport
 from librobot_gym.hardware.machine_kinematics import MachineKinematics
 from librobot_gym.hardware.machine_safety import ValveLimits, ValveSafetyLayer
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 HOME_TIMEOUT = 60.0  # s for the between-episode move to the carry posture
 HOME_TOLERANCE = 0.03  # rad
@@ -90,11 +91,14 @@ class MachineBackend(CellBackend):
             raise
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
         """The site (instrumented) or the operator sets the truck up, the machine homes, the
-        operator confirms (on a bare site)."""
+        operator confirms (on a bare site). `seed` restarts a lockstep stand-in's machine
+        (`start_episode`)."""
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
+        self.driver.start_episode(seed)
         self.automatic_site = self.driver.reset_scene(task_reset.poses, dict(self._piles_kg))
         if not self.automatic_site:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses)
@@ -194,7 +198,8 @@ class MachineBackend(CellBackend):
         return WorldState(
             time=state.stamp, ee_pos=tip, ee_rot=rotation, gripper_opening=0.0,
             object_pos={} if site is None else dict(site.object_pos),
-            object_quat={} if site is None else dict(site.object_quat),
+            object_quat={} if site is None else {n: canonical_quat(q)
+                                                  for n, q in site.object_quat.items()},
             grasped={}, robot_contacts=frozenset(),
             near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
                                   or np.any(state.joint_pos > upper - 0.01)),

@@ -11,6 +11,7 @@ import numpy as np
 
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 # Damping of the least-squares inverse kinematics step; keeps it bounded near singularities.
 IK_DAMPING = 0.05
@@ -108,11 +109,12 @@ class ArmController:
         """Nothing to integrate for an electric arm."""
 
     def proprio(self, state) -> list[np.ndarray]:
-        """joint_pos, joint_vel, gripper_opening, ee_pos, ee_quat (w >= 0): `robot.proprio`."""
+        """joint_pos, joint_vel, gripper_opening, ee_pos, ee_quat (`canonical_quat`):
+        `robot.proprio`."""
         mujoco.mju_mat2Quat(self._quat, self._tool_mat)
         self._opening[0] = state.gripper_opening
         return [self.arm_q, self.arm_qd, self._opening, state.ee_pos,
-                self._quat if self._quat[0] >= 0 else -self._quat]
+                canonical_quat(self._quat)]
 
 
 class JointPosController(ArmController):

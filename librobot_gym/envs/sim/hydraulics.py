@@ -13,6 +13,7 @@ import numpy as np
 from librobot_gym.envs.sim.controllers import contiguous
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 
 class HydraulicController:
@@ -102,5 +103,5 @@ class HydraulicController:
         quat = np.empty(4)
         mujoco.mju_mat2Quat(quat, d.xmat[self._bucket_body])
         return [self.arm_q, self.arm_qd, forces / 1e3, pressure / 1e6,
-                d.site_xpos[self._tip], quat if quat[0] >= 0 else -quat, self.base_pose,
+                d.site_xpos[self._tip], canonical_quat(quat), self.base_pose,
                 np.array([state.extras.get("payload_kg", 0.0) / 1e3])]

@@ -18,6 +18,7 @@ from librobot_gym.envs.tasks.base import (
 )
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
+from librobot_gym.scene import canonical_quat
 
 # Any speed above this (m/s or rad/s) means the integration blew up.
 MAX_SANE_VELOCITY = 200.0
@@ -107,7 +108,11 @@ class MujocoSim:
         return table | table.T, labels, grasp_bits
 
     # --- episode -------------------------------------------------------------------------------
-    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset) -> None:
+    def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
+              seed: int | None = None) -> None:
+        """The arm at `joint_pos`, the task's objects placed, at rest. `seed` is unused here:
+        every state of the simulation is set from the arguments (a real backend's stand-in
+        needs it)."""
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
         self._arm_q[:] = joint_pos
@@ -164,7 +169,7 @@ class MujocoSim:
         object_pos, object_quat, grasped = {}, {}, {}
         for name, (pos, quat) in self._objects_qpos.items():
             object_pos[name] = pos.copy()
-            object_quat[name] = quat.copy() if quat[0] >= 0 else -quat
+            object_quat[name] = canonical_quat(quat)
             bits = self._grasp_bits[name]
             grasped[name] = bits != 0 and flags & bits == bits
         touching = frozenset(label for i, label in enumerate(self._labels) if flags >> i & 1) \

@@ -71,6 +71,9 @@ REACHED = 0.05  # rad: move_to is done when every arm joint is this close
 STOP_LOCK_TIMEOUT = 0.5  # s stop() waits for the bus before giving up
 STOP_BUDGET = 0.08  # s stop() spends asking silent servos one by one (a timeout is 34 ms)
 JAW_MARGIN = 0.1  # rad of jaw range beyond closed and fully open
+# On a lockstep emulator simulated time stands still between steps, so a reply that missed the
+# SDK's 34 ms timeout (a loaded host, not a silent servo) is asked for again this many times.
+LOCKSTEP_READ_ATTEMPTS = 5
 
 FIXES = {
     StatusError.OVERLOAD: "the joint is blocked or carries too much and the servo switched its "
@@ -163,6 +166,27 @@ class FeetechDriver(Driver):
         self.emulator.advance(dt)
         return True
 
+    def _sync_write(self, register: p.Register, values: dict[int, int]) -> None:
+        """One sync write (bus lock held). Nobody answers it, so on a lockstep emulator this
+        waits until the emulator has handled it: it takes effect before the next `advance`,
+        not during or after it (the emulator's thread reads the wire on its own)."""
+        handled = self.emulator.frames_handled if not self.realtime else 0
+        self.bus.sync_write(register, values)
+        if not self.realtime:
+            self.emulator.wait_handled(handled + 1)
+
+    def start_episode(self, seed: int | None) -> None:
+        """Lockstep emulator: the arm restarts at rest in the robot's home posture, gripper
+        open, the clock at 0 (`ServoBusEmulator.restart`), so every episode's homing move
+        starts from the same posture and is short (the emulator has no noise to seed). A real
+        bus: nothing."""
+        if self.realtime:
+            return
+        gripper = self.robot.gripper
+        self.emulator.restart(self._goals(np.asarray(self.robot.home_qpos, dtype=np.float64),
+                                          gripper.max_opening if gripper else 0.0))
+        self.read_state()
+
     def _clock(self) -> float:
         return time.monotonic() if self.realtime else self.emulator.now()
 
@@ -249,7 +273,7 @@ class FeetechDriver(Driver):
                     self.models[joint.servo_id], error = self.bus.ping(joint.servo_id)
                     self._raise_status(joint.servo_id, error)
                 state = self._read()
-                self.bus.sync_write(STS3215.GOAL_POSITION, dict(self._ticks))
+                self._sync_write(STS3215.GOAL_POSITION, dict(self._ticks))
                 for joint in self.joints:
                     self._raise_status(joint.servo_id,
                                        self.bus.write(joint.servo_id, STS3215.TORQUE_ENABLE, 1))
@@ -304,11 +328,15 @@ class FeetechDriver(Driver):
             if not self._ready:
                 raise DriverDisconnected("the Feetech driver is not connected (or stopped "
                                          "after a fault); call connect()")
-            try:
-                self._state = self._read()
-                self.failures = 0
-            except BusError as error:
-                self._failed(error)
+            attempts = 1 if self.realtime else LOCKSTEP_READ_ATTEMPTS
+            for attempt in range(attempts):
+                try:
+                    self._state = self._read()
+                    self.failures = 0
+                    break
+                except BusError as error:
+                    if attempt + 1 == attempts:
+                        self._failed(error)
             return self._state
 
     def _failed(self, error: BusError) -> None:
@@ -344,7 +372,7 @@ class FeetechDriver(Driver):
         with self.bus.lock:
             if not self._ready:
                 raise DriverDisconnected("the Feetech driver is not connected; call connect()")
-            self.bus.sync_write(STS3215.GOAL_POSITION, goals)
+            self._sync_write(STS3215.GOAL_POSITION, goals)
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
         target, gripper_opening = check_joint_targets(self.robot, joint_pos, gripper_opening,
@@ -378,7 +406,7 @@ class FeetechDriver(Driver):
             with self.bus.lock:
                 if not self._ready:
                     raise DriverDisconnected("the servo bus went away during move_to")
-                self.bus.sync_write(STS3215.GOAL_POSITION, goals)
+                self._sync_write(STS3215.GOAL_POSITION, goals)
             state = self.read_state()
             if s >= 1.0 and np.all(np.abs(state.joint_pos - target) <= REACHED):
                 return
@@ -405,7 +433,7 @@ class FeetechDriver(Driver):
                     except BusError:
                         pass
             if holds:
-                self.bus.sync_write(STS3215.GOAL_POSITION, holds)
+                self._sync_write(STS3215.GOAL_POSITION, holds)
         except BaseException as error:  # noqa: BLE001 - stop() must never raise
             self.last_stop_error = error
         finally:
@@ -416,7 +444,7 @@ class FeetechDriver(Driver):
         with self.bus.lock:
             try:
                 if self.release_on_close and self.bus.is_open:
-                    self.bus.sync_write(STS3215.TORQUE_ENABLE, dict.fromkeys(self.ids, 0))
+                    self._sync_write(STS3215.TORQUE_ENABLE, dict.fromkeys(self.ids, 0))
             except DriverError:
                 pass
             finally:

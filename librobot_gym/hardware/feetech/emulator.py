@@ -17,7 +17,12 @@ holds (the hazardous case: a driver must write goal := present first).
 
 Time: real time by default; `lockstep=True` moves the servos only when `advance(dt)` is called
 (simulated seconds, `now()`), so an env on the emulator runs deterministically and as fast as
-the bus answers (the conformance suite), as the PyBullet twin's lockstep mode does.
+the bus answers (the conformance suite), as the PyBullet twin's lockstep mode does; `restart()`
+puts the clock back at 0 and the shafts at rest, where they began or at given positions (each
+episode of a lockstep stand-in: the driver's home posture). The host and the emulator's
+thread meet only on the wire, and a sync write is not answered: a lockstep host waits until the
+emulator has handled it (`frames_handled`, `wait_handled`) before it lets time pass, else the
+write could land after the advance.
 
 Faults a test injects (`with emulator.lock` is not needed; each call is atomic):
 
@@ -53,6 +58,7 @@ AMBIENT_TEMPERATURE = 32  # deg C
 SUPPLY_VOLTAGE = 74  # 0.1 V: a 7.4 V supply
 OVERHEAT_TEMPERATURE = 76  # what an overheated servo reports (limit 70)
 LOW_VOLTAGE = 38  # what an under-powered servo reports (limit 40)
+WAIT_HANDLED = 0.5  # s a host waits at most for its frame to be handled (`wait_handled`)
 
 EEPROM_DEFAULTS = {
     STS3215.MODEL_NUMBER: p.STS3215_MODEL, STS3215.BAUD_RATE: 0, STS3215.RETURN_DELAY: 0,
@@ -200,8 +206,11 @@ class ServoBusEmulator:
         self.lockstep = lockstep  # True: time only passes in `advance(dt)` (module doc)
         self._sim_time = 0.0
         self.servos = {i: Servo(i, positions.get(i, 2048.0)) for i in ids}
+        self._start = {i: servo.position for i, servo in self.servos.items()}  # `restart`
         self.lock = threading.RLock()
         self.received: collections.Counter[str] = collections.Counter()  # frames by instruction
+        self.frames_handled = 0  # frames taken off the wire and acted on (`wait_handled`)
+        self._handled = threading.Condition(self.lock)
         self.dropped_frames = 0
         self.powered = True
         self._master = self._slave = -1
@@ -259,11 +268,19 @@ class ServoBusEmulator:
             with self.lock:
                 self.dropped_frames = reader.dropped
                 replies = b"".join(self._handle(frame) for frame in frames)
+                self.frames_handled += len(frames)
+                self._handled.notify_all()
             if replies:
                 try:
                     os.write(self._master, replies)
                 except OSError:
                     return
+
+    def wait_handled(self, count: int, timeout: float = WAIT_HANDLED) -> bool:
+        """Wait until `frames_handled` reaches `count` (False if `timeout` s pass first): how
+        a host knows that an unanswered frame (a sync write) has taken effect."""
+        with self._handled:
+            return self._handled.wait_for(lambda: self.frames_handled >= count, timeout)
 
     def now(self) -> float:
         """The emulator's clock: `time.monotonic()`, or simulated seconds in lockstep."""
@@ -276,6 +293,22 @@ class ServoBusEmulator:
         with self.lock:
             self._sim_time += float(dt)
             self._advance()
+
+    def restart(self, positions: Mapping[int, float] | None = None) -> None:
+        """Lockstep: back to simulated time 0 with every shaft at rest at `positions` (ticks,
+        servo frame; default: where the emulator began it), holding there (goal := position):
+        what each episode of a lockstep stand-in starts from. Registers, torque and faults stay
+        as they are."""
+        if not self.lockstep:
+            raise RuntimeError("restart() is for a lockstep emulator; this one runs in real time")
+        positions = {**self._start, **(positions or {})}
+        with self.lock:
+            self._sim_time = self._clock = 0.0
+            for servo_id, servo in self.servos.items():
+                servo.position, servo.velocity = float(positions[servo_id]), 0.0
+                servo.staged = None
+                servo.set(STS3215.GOAL_POSITION, round(servo.position) % p.TICKS_PER_TURN)
+                servo.publish()
 
     def _advance(self) -> None:
         now = self.now()

@@ -17,7 +17,9 @@ one control period per env step (`lockstep_advance`), in 10 ms ticks. Per tick:
    and hands each to `_on_frame`, as python-can's notifier thread does in real time.
 
 `connect()` ends on a frame tick, so with a period of whole 20 ms each step starts with a valve
-frame and ends with readings of that very tick (stamp == `now()`).
+frame and ends with readings of that very tick (stamp == `now()`). Each episode
+(`start_episode`) restarts the machine, the link's readings and the clock at 0, so the same
+seed and actions replay the same episode in one process.
 
 Every stamp and timeout (the heartbeat, the emulator's command timeout) is on the simulated
 clock, so none fires because a computer was slow, and two runs with the same seed and actions
@@ -36,6 +38,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
+
+import numpy as np
 
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import spec_options
@@ -145,6 +149,23 @@ class EmulatedMachineDriver(J1939Driver):
                 return False
             else:
                 time.sleep(CLAIM_POLL)
+
+    # --- episodes ------------------------------------------------------------------------------
+    def start_episode(self, seed: int | None) -> None:
+        """Lockstep: the frames on the bus are taken, the machine restarts as it started at
+        tick 0 (`ExcavatorEcuEmulator.restart`), the driver forgets its readings and its
+        counter, and `connect()` ticks until the machine's first status and angles, as after
+        construction: every episode starts from the same machine, link and clock (the
+        emulator has no noise to seed). In real time: nothing, the machine runs on."""
+        if not self.lockstep:
+            return
+        self._receive(0)
+        self.emulator.restart()
+        with self._lock:
+            self._reset_readings()
+            self._counter, self._lost, self.neutral_since = 0, None, None
+            self._valves, self._active = np.zeros(6), False
+        self.connect()
 
     # --- link ----------------------------------------------------------------------------------
     def connect(self) -> None:

@@ -22,7 +22,8 @@ Time: real time by default (a thread ticks every 10 ms, a `can.Notifier` receive
 `lockstep=True` there is no thread: time is simulated (`now()`: ticks x 10 ms) and passes only in
 `advance(dt)`, which per tick takes the frames already on the bus (`pump()`), steps the model and
 publishes that tick's frames synchronously, so a driver that runs it (`EmulatedMachineDriver`
-in lockstep, `emulated.py`) is deterministic and as fast as the frames can be coded. Every time
+in lockstep, `emulated.py`) is deterministic and as fast as the frames can be coded;
+`restart()` puts the machine and the clock back as they started (each episode). Every time
 the emulator keeps (command timeout, `neutral_since`, `last_status_sent`) is on `now()`.
 
 Fault injection: `silence_status()` (the heartbeat stops, the rest flows), `go_silent()` (the
@@ -78,11 +79,8 @@ class ExcavatorEcuEmulator:
         self._lag = np.array([by_joint[j].lag for j in PILOT_JOINTS])
         self._deadband = np.array([by_joint[j].deadband for j in PILOT_JOINTS])
         self._lower, self._upper = self.robot.joint_lower, self.robot.joint_upper
-        self.joint_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
-                                  dtype=np.float64)
-        self.joint_vel = np.zeros(len(names))
-        self._spool = np.zeros(4)
-        self.valves = np.zeros(6)  # what the machine follows now
+        self._start_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
+                                   dtype=np.float64)
         self.payload_kg = 0.0
         self.lock = threading.RLock()
         # Fault injection state.
@@ -97,12 +95,7 @@ class ExcavatorEcuEmulator:
         self.rejected = 0
         self.frames_sent = 0  # frames put on the bus (a lockstep driver waits for them)
         self._count_lock = threading.Lock()
-        self.last_status_sent = -np.inf
-        self.neutral_since: float | None = None  # when the command timeout centred the valves
-        self._last_command = -np.inf
-        self._last_counter: int | None = None
-        self._mode = 1  # remote ready
-        self._status_counter = 0
+        self._rest()
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._bus = self._ecu = self._ca = self._notifier = None
@@ -144,7 +137,33 @@ class ExcavatorEcuEmulator:
     def running(self) -> bool:
         return self._bus is not None
 
+    def _rest(self) -> None:
+        """The machine as it starts: in its start posture at rest, spools and valves centred,
+        no valve command heard yet, the status counter at 0 (the lock held, or not yet
+        shared)."""
+        self.joint_pos = self._start_pos.copy()
+        self.joint_vel = np.zeros(len(self.robot.joint_names))
+        self._spool = np.zeros(4)
+        self.valves = np.zeros(6)  # what the machine follows now
+        self.last_status_sent = -np.inf
+        self.neutral_since: float | None = None  # when the command timeout centred the valves
+        self._last_command = -np.inf
+        self._last_counter: int | None = None
+        self._mode = 1  # remote ready
+        self._status_counter = 0
+
     # --- lockstep --------------------------------------------------------------------------
+    def restart(self) -> None:
+        """Lockstep: the machine back as it started (`_rest`) at tick 0, each frame waiting on
+        the bus taken first: what each episode of a lockstep stand-in starts from. Address
+        claims, injected faults, the payload and the logs stay."""
+        if not self.lockstep:
+            raise RuntimeError("restart() is for a lockstep emulator; this one runs in real time")
+        self.pump()
+        with self.lock:
+            self.ticks = 0
+            self._rest()
+
     def now(self) -> float:
         """The emulator's clock: `time.monotonic()`, or simulated seconds in lockstep."""
         return self.ticks * TICK if self.lockstep else time.monotonic()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.scene import SceneObject
+from librobot_gym.scene import SceneObject, canonical_quat
 
 URDF = "franka_panda/panda.urdf"
 FLOOR_RGBA = (0.42, 0.45, 0.5, 1.0)
@@ -48,8 +48,7 @@ def quat_xyzw(wxyz: Sequence[float]) -> list[float]:
 
 def quat_wxyz(xyzw: Sequence[float]) -> np.ndarray:
     x, y, z, w = xyzw
-    quat = np.array([w, x, y, z], dtype=np.float64)
-    return quat if quat[0] >= 0 else -quat
+    return canonical_quat([w, x, y, z])
 
 
 def mat_wxyz(wxyz: Sequence[float]) -> np.ndarray:

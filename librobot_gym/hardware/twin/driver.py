@@ -39,6 +39,9 @@ What differs from the MuJoCo sim (`envs/sim/`), on purpose:
   only moves when `advance(dt)` is called (`lockstep_advance`), deterministic for a seed and
   fast, and stamps with simulated time (`now()`, 0 at construction; one latency of resting
   physics is simulated before that, so the very first reading is already that old).
+- Episodes: in lockstep each episode (`start_episode`, from the env's reset) restarts the cell
+  as it was built, the clock at 0 and the noise from the reset's seed, so `reset(seed=s)`
+  replays the same episode as in a simulator; in real time only the noise restarts.
 
 Homing (`move_to`) teleports the joints in lockstep mode (then settles 0.1 s of physics); in
 real time it follows a smooth (smoothstep) joint trajectory at most 0.6 rad/s. An object placed
@@ -96,7 +99,8 @@ class TwinDriver(Driver):
 
     `realtime`: step at wall-clock rate in a background thread (else only on `advance`).
     `latency` (s): age of a reading. `actuator_delay` (s): from `command` to the motors.
-    `joint_noise` (rad): std of the gaussian noise on measured joint positions (RNG `seed`).
+    `joint_noise` (rad): std of the gaussian noise on measured joint positions (RNG `seed`,
+    with each episode's seed mixed in, `start_episode`).
     `physics_hz`: Bullet's step rate. `camera_size` ((h, w) or int): the cameras' own
     resolution, frames then resized to the size asked for; None renders at the asked size.
     `detailed_meshes`: render the URDF's visual meshes (100k triangles, ~10x slower frames)
@@ -129,6 +133,7 @@ class TwinDriver(Driver):
         if isinstance(camera_size, int):
             camera_size = (camera_size, camera_size)
         self.camera_size = tuple(camera_size) if camera_size is not None else None
+        self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()  # every Bullet call and the physics state
         self._history_lock = threading.Lock()  # the samples `read_state` serves
@@ -138,20 +143,35 @@ class TwinDriver(Driver):
         self._halt = threading.Event()
         self.dropped_time = 0.0  # s of physics a real-time twin skipped (it fell behind)
 
-        self._steps = 0
-        # Clock time of step 0: set on `connect` in real time (monotonic); in lockstep one
-        # latency before 0, so the clock reads 0 once the first reading is that old.
-        warm_up = math.ceil(self.latency * self.physics_hz - 1e-9)
-        self._t0 = -warm_up * self.dt
-        self._goal = self._t0  # lockstep: simulated time `advance` asked for
         self._pending: deque[tuple[float, np.ndarray, float]] = deque()
         self._history: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque(
             maxlen=max(8, int(math.ceil(self.latency * self.physics_hz)) + 8))
-
         self._build(detailed_meshes, scene)
+        self._built = self.client.saveState()  # what a lockstep episode restarts from
+        self._restart()
+        self.connect()
+
+    def _restart(self) -> None:
+        """The cell as built (Bullet's saved state), the arm at home holding there, nothing
+        queued, and the clock such that it reads 0 once the first reading is `latency` old: in
+        lockstep one latency of physics is simulated before 0 (real time: `connect` sets it)."""
+        warm_up = math.ceil(self.latency * self.physics_hz - 1e-9)
+        with self._lock:
+            self.client.restoreState(self._built)
+            for name in self._ghosts:
+                self._set_robot_collision(name, True)
+            self._ghosts.clear()
+            self._pending.clear()
+            self._steps = 0
+            self._t0 = -warm_up * self.dt  # clock time of step 0
+            self._goal = self._t0  # lockstep: simulated time `advance` asked for
+            with self._history_lock:
+                self._history.clear()
+            self._teleport(np.asarray(self.robot.home_qpos, dtype=np.float64),
+                           self.robot.gripper.max_opening)
+            self._record()
         if not self.realtime:
             self.advance(warm_up * self.dt)
-        self.connect()
 
     # --- building the cell -----------------------------------------------------------------
     def _build(self, detailed: bool, cell: Cell) -> None:
@@ -207,9 +227,6 @@ class TwinDriver(Driver):
                                   f"lacks")
             self._cameras.append(TwinCamera(name, link, pos, rot, fovy))
 
-        home = np.asarray(self.robot.home_qpos, dtype=np.float64)
-        self._teleport(home, self.robot.gripper.max_opening)
-        self._record()
 
     # --- the clock and the physics ---------------------------------------------------------
     def now(self) -> float:
@@ -308,6 +325,18 @@ class TwinDriver(Driver):
                 self._record()
             self._thread = threading.Thread(target=self._run, name="twin-physics", daemon=True)
             self._thread.start()
+
+    def start_episode(self, seed: int | None) -> None:
+        """Lockstep: the cell restarts as it was built (`_restart`: arm at home, objects where
+        the task's cell has them, clock at 0, no command queued); given a seed, the joint
+        noise restarts from it (and the twin's own `seed`). In real time only the noise
+        restarts: the physics runs on."""
+        self._check()
+        if seed is not None:
+            with self._history_lock:
+                self._rng = np.random.default_rng([self.seed, seed])
+        if not self.realtime:
+            self._restart()
 
     def read_state(self) -> RobotState:
         """The joints as sampled `latency` ago (stamped with that time), with noise."""
