@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
 
-from librobot_gym.errors import PolicyMismatchError
+from librobot_gym.errors import InvalidObservationError, PolicyMismatchError
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,36 @@ def batch_size(obs: Any) -> int | None:
     if obs is None:
         return None
     return int(np.shape(obs)[0]) if np.ndim(obs) == 2 else None
+
+
+def state_layout(env: gym.Env) -> list[tuple[str, slice]]:
+    """(field name, slice) of an env's state vector (`RobotEnv.state_layout`); empty when the
+    env does not say."""
+    return list(getattr(env.unwrapped, "state_layout", None) or ())
+
+
+def check_state(state: Any, layout: Sequence[tuple[str, slice]] = (),
+                where: str = "state") -> None:
+    """Raise InvalidObservationError naming every field of `state` ([D] or a batch [N, D])
+    that holds NaN or inf; `layout` names the fields, index ranges stand in without one."""
+    array = np.asarray(state)
+    if array.dtype.kind not in "fc":
+        if array.dtype.kind in "biu":
+            return
+        raise InvalidObservationError(f"observation {where!r} has dtype {array.dtype}; a "
+                                      f"policy needs real numbers")
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    bad_columns = np.flatnonzero(~finite.reshape(-1, array.shape[-1]).all(axis=0)) \
+        if array.ndim else np.array([0])
+    named, covered = [], set()
+    for name, part in layout:
+        hit = [int(i) for i in bad_columns if part.start <= i < part.stop]
+        if hit:
+            named.append(f"{name!r} (index {', '.join(map(str, hit))})")
+            covered.update(hit)
+    named += [f"{where}[{int(i)}]" for i in bad_columns if int(i) not in covered]
+    raise InvalidObservationError(
+        f"observation {where} has NaN or inf in {', '.join(named)}; the env, its sensors or a "
+        f"wrapper produced a non-finite value: fix or filter it before calling act()")
