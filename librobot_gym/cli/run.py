@@ -128,7 +128,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             bar = bars.add_task(f"{args.algo} on {args.env}", total=args.steps, rate="-")
 
             def show(point):
-                bars.update(bar, completed=point.steps,  # the column reads "success ..."
+                bars.update(bar, completed=min(point.steps, args.steps),  # "success ..."
                             rate=f"{point.success_rate:.2f}, return {point.mean_return:.2f}")
 
             path = train_sb3(args.env, args.algo, args.steps, out / f"{args.algo}_model",

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -43,6 +43,7 @@ def test_python_lists_are_accepted_and_ragged_ones_refused():
         validate_action([[0.0], [0.0, 1.0]], SIZE, "joint_pos")
 
 
+@settings(deadline=None)  # trivial work; a loaded machine must not fail it
 @given(hnp.arrays(np.float64, SIZE, elements=st.floats(-1e30, 1e30)))
 def test_check_action_says_when_it_clipped(action):
     out, clipped = check_action(action, SIZE, "ee_delta_pose")
