@@ -100,8 +100,8 @@ def check_state(state: Any, layout: Sequence[tuple[str, slice]] = (),
     if array.dtype.kind not in "fc":
         if array.dtype.kind in "biu":
             return
-        raise InvalidObservationError(f"observation {where!r} has dtype {array.dtype}; a "
-                                      f"policy needs real numbers")
+        raise InvalidObservationError(f"observation {where} has dtype {array.dtype}; a policy "
+                                      f"needs real numbers")
     finite = np.isfinite(array)
     if finite.all():
         return

@@ -49,15 +49,12 @@ class VLAPolicy:
         # from the env, else indices stand in.
         self.state_fields: list[tuple[str, slice]] = []
         # The policy's own randomness (sampling heads' noise): never torch's global RNG, so two
-        # policies in one process do not disturb each other. Unseeded until reset(seed).
-        self.generator = torch.Generator(device=self._device())
+        # policies in one process do not disturb each other. On the CPU, where the inputs are
+        # built; unseeded until reset(seed).
+        self.generator = torch.Generator()
         self.generator.seed()
         self._takes_generator = "generator" in inspect.signature(
             self.model.predict_action).parameters
-
-    def _device(self) -> torch.device:
-        parameter = next(self.model.parameters(), None)
-        return parameter.device if parameter is not None else torch.device("cpu")
 
     @classmethod
     def from_config(cls, config: VLAConfig | dict | str | Path) -> VLAPolicy:
@@ -132,8 +129,7 @@ class VLAPolicy:
         if self._takes_generator:
             return self.model.predict_action(images, text, proprio, generator=self.generator)
         seed = int(torch.randint(0, 2**62, (), generator=self.generator))
-        device = self.generator.device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return self.model.predict_action(images, text, proprio)
 
