@@ -9,6 +9,10 @@ class InvalidActionError(LibrobotError, ValueError):
     """An action that cannot be applied: wrong shape, dtype, NaN or inf."""
 
 
+class InvalidObservationError(LibrobotError, ValueError):
+    """An observation a policy cannot act on: a NaN or inf in a field it reads."""
+
+
 class ConfigError(LibrobotError, ValueError):
     """An unknown or inconsistent setting: obs_mode, control_mode, camera size, task option."""
 
@@ -17,5 +21,5 @@ class PolicyMismatchError(LibrobotError, ValueError):
     """A policy's card does not fit the env it is asked to act in."""
 
 
-class ObservationError(LibrobotError, ValueError):
+class ObservationError(InvalidObservationError):
     """An observation that does not fit a policy's card (keys, shapes, dtypes, batch size)."""

@@ -119,6 +119,13 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="output folder (default: the config's `out`, or "
                                      "outputs/train for --algo)")
+    train.add_argument("--curve", help="--algo: write the learning curve here (CSV: steps, "
+                                       "episodes, mean_return, success_rate, mean_length, wall_s)")
+    train.add_argument("--curve-every", type=int,
+                       help="--algo: steps per curve point (default: a twentieth of --steps)")
+    train.add_argument("--no-normalize", action="store_true",
+                       help="--algo: train on raw observations and rewards (default: SB3's "
+                            "VecNormalize, whose statistics are saved in the model)")
     train.set_defaults(func=_cmd_train)
 
 
@@ -130,10 +137,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
             console.print("[red]error:[/red] --algo needs --env ENV_ID")
             return 2
         out = Path(args.out or "outputs/train")
-        path = train_sb3(args.env, args.algo, args.steps, out / f"{args.algo}_model",
-                         seed=args.seed)
+        with progress() as bars:
+            bar = bars.add_task(f"{args.algo} on {args.env}", total=args.steps, rate="-")
+
+            def show(point):
+                bars.update(bar, completed=min(point.steps, args.steps),  # "success ..."
+                            rate=f"{point.success_rate:.2f}, return {point.mean_return:.2f}")
+
+            path = train_sb3(args.env, args.algo, args.steps, out / f"{args.algo}_model",
+                             seed=args.seed, normalize=not args.no_normalize, curve=args.curve,
+                             curve_every=args.curve_every, on_point=show)
         console.print(f"trained {args.algo} on {args.env} for {args.steps} steps: {path} "
                       f"(use it as --policy {args.algo}:{path})")
+        if args.curve:
+            console.print(f"learning curve: {args.curve}")
         return 0
     if not args.config:
         console.print("[red]error:[/red] give --config TRAIN.yaml (behaviour cloning) or "

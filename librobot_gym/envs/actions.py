@@ -14,9 +14,15 @@ def validate_action(action: object, size: int, control_mode: str) -> np.ndarray:
     booleans, complex numbers, strings and objects are not. NaN and inf are refused, never clipped:
     they mean the policy is broken, and clipping them would hide it.
     """
+    return check_action(action, size, control_mode)[0]
+
+
+def check_action(action: object, size: int, control_mode: str) -> tuple[np.ndarray, bool]:
+    """`validate_action`, and whether any dimension lay outside [-1, 1] and was clipped (the
+    env reports it as `info["safety"]["clipped_action"]`)."""
     if (type(action) is np.ndarray and action.shape == (size,) and action.dtype.kind == "f"
             and np.abs(action).max() <= 1.0):
-        return action  # the common case, kept cheap: it runs every control step (NaN fails <=)
+        return action, False  # the common case, kept cheap: it runs every step (NaN fails <=)
     try:
         array = np.asarray(action)
     except Exception as exc:  # ragged lists and the like
@@ -40,4 +46,5 @@ def validate_action(action: object, size: int, control_mode: str) -> np.ndarray:
             f"action has NaN or inf at index {bad}: {array.tolist()}; the policy produced a "
             f"non-finite value, fix it before stepping"
         )
-    return np.clip(array, -1.0, 1.0)
+    clipped = np.clip(array, -1.0, 1.0)
+    return clipped, bool(np.any(clipped != array))

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from librobot_gym.envs.actions import validate_action
+from librobot_gym.envs.actions import check_action
 from librobot_gym.envs.sim.viewer import Viewer, check_display
 from librobot_gym.envs.spaces import InstructionText
 from librobot_gym.envs.tasks import get_task
@@ -46,8 +46,9 @@ class RobotEnv(gym.Env):
 
     ## Action Space
     A `Box(-1, 1, (n,), float32)`; `env.unwrapped.action_spec` names every dimension, its unit and
-    the physical range -1 and +1 map to. Values outside [-1, 1] are clipped; NaN, inf, a wrong
-    shape or a non-numeric dtype raise `InvalidActionError`.
+    the physical range -1 and +1 map to. Values outside [-1, 1] are clipped, and
+    `info["safety"]["clipped_action"]` says so for that step; NaN, inf, a wrong shape or a
+    non-numeric dtype raise `InvalidActionError`.
 
     ## Observation Space
     - `obs_mode="rgb"` (default): `Dict(images=Dict(<camera>: Box(uint8, H x W x 3)),
@@ -161,6 +162,7 @@ class RobotEnv(gym.Env):
         self._instruction = ""
         self._steps = 0
         self._success_once = False
+        self._clipped_action = False
         self._last_obs = self._last_state = None
         self._terrain_synced: set = set()
 
@@ -210,6 +212,7 @@ class RobotEnv(gym.Env):
         self._instruction = task_reset.instruction
         self._steps = 0
         self._success_once = False
+        self._clipped_action = False
         state = self.sim.world_state()
         obs = self._observe(state)
         self._last_obs, self._last_state = obs, state
@@ -218,7 +221,8 @@ class RobotEnv(gym.Env):
         return obs, self._info(state, False, False)
 
     def step(self, action):
-        action = validate_action(action, self.action_spec.size, self.control_mode)
+        action, self._clipped_action = check_action(action, self.action_spec.size,
+                                                    self.control_mode)
         stable = self.sim.step(self.action_spec.to_physical(action))
         self._steps += 1
         truncated = self._steps >= self.max_episode_steps
@@ -278,6 +282,12 @@ class RobotEnv(gym.Env):
     def instruction(self) -> str:
         return self._instruction
 
+    @property
+    def state_layout(self) -> list[tuple[str, slice]]:
+        """(field name, slice) of the state vector in order (what `state_dict` names), so a
+        policy can say which field of an observation it refuses."""
+        return list(self._slices)
+
     def privileged_state(self):
         """The task's view of the world (what scripted experts act on)."""
         return self.sim.world_state(privileged=True)
@@ -326,6 +336,7 @@ class RobotEnv(gym.Env):
 
     def _safety(self, state) -> dict[str, Any]:
         flags = self.task.safety(state)
+        flags["clipped_action"] = self._clipped_action  # the real backend's are clipped_<what>
         if self.backend == "real":
             flags.update({f"clipped_{k}": v for k, v in self.sim.violations.items()})
         return flags

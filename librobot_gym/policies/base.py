@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
 
-from librobot_gym.errors import ObservationError, PolicyMismatchError
+from librobot_gym.errors import InvalidObservationError, ObservationError, PolicyMismatchError
 
 ARRAY_KINDS = "biufU"  # bool, integers, floats, text: what an observation's arrays may hold
 MAX_DEPTH = 3  # maps inside maps in an observation ({"images": {"front": ...}} is 2)
@@ -207,3 +208,36 @@ def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"a {value.dtype} array of shape {list(value.shape)}"
     return f"{type(value).__name__} {value!r:.40}"
+
+
+def state_layout(env: gym.Env) -> list[tuple[str, slice]]:
+    """(field name, slice) of an env's state vector (`RobotEnv.state_layout`); empty when the
+    env does not say."""
+    return list(getattr(env.unwrapped, "state_layout", None) or ())
+
+
+def check_state(state: Any, layout: Sequence[tuple[str, slice]] = (),
+                where: str = "state") -> None:
+    """Raise InvalidObservationError naming every field of `state` ([D] or a batch [N, D])
+    that holds NaN or inf; `layout` names the fields, index ranges stand in without one."""
+    array = np.asarray(state)
+    if array.dtype.kind not in "fc":
+        if array.dtype.kind in "biu":
+            return
+        raise InvalidObservationError(f"observation {where} has dtype {array.dtype}; a policy "
+                                      f"needs real numbers")
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    bad_columns = np.flatnonzero(~finite.reshape(-1, array.shape[-1]).all(axis=0)) \
+        if array.ndim else np.array([0])
+    named, covered = [], set()
+    for name, part in layout:
+        hit = [int(i) for i in bad_columns if part.start <= i < part.stop]
+        if hit:
+            named.append(f"{name!r} (index {', '.join(map(str, hit))})")
+            covered.update(hit)
+    named += [f"{where}[{int(i)}]" for i in bad_columns if int(i) not in covered]
+    raise InvalidObservationError(
+        f"observation {where} has NaN or inf in {', '.join(named)}; the env, its sensors or a "
+        f"wrapper produced a non-finite value: fix or filter it before calling act()")

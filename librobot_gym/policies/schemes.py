@@ -61,9 +61,11 @@ register_policy("sac", usage="sac:MODEL.zip", obs_mode="state",
 @register_policy("vla", usage="vla:CHECKPOINT_DIR", obs_mode="rgb",
                  summary="a VLA checkpoint (config.json + model.safetensors)")
 def build_vla(arg: str, env, seed):
+    from librobot_gym.policies.base import state_layout
     from librobot_gym.policies.vla.policy import VLAPolicy
 
     _needs_path("vla", arg, "CHECKPOINT_DIR")
     policy = VLAPolicy.from_pretrained(arg)
     policy.card.check(env)
+    policy.state_fields = state_layout(env)
     return policy

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from librobot_gym.envs.actions import validate_action
+from librobot_gym.envs.actions import check_action, validate_action
 from librobot_gym.errors import InvalidActionError
 
 SIZE = 7
@@ -41,3 +41,11 @@ def test_python_lists_are_accepted_and_ragged_ones_refused():
     assert validate_action([0.0] * SIZE, SIZE, "joint_pos").shape == (SIZE,)
     with pytest.raises(InvalidActionError):
         validate_action([[0.0], [0.0, 1.0]], SIZE, "joint_pos")
+
+
+@settings(deadline=None)  # trivial work; a loaded machine must not fail it
+@given(hnp.arrays(np.float64, SIZE, elements=st.floats(-1e30, 1e30)))
+def test_check_action_says_when_it_clipped(action):
+    out, clipped = check_action(action, SIZE, "ee_delta_pose")
+    np.testing.assert_array_equal(out, np.clip(action, -1, 1))
+    assert clipped == bool(np.any(np.abs(action) > 1.0))

@@ -147,6 +147,23 @@ def test_bad_action_gives_typed_error(env_id, kind):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
+def test_clipped_actions_are_reported_in_safety(env_id):
+    env = make(env_id, obs_mode="state")
+    try:
+        _, info = env.reset(seed=0)
+        assert info["safety"]["clipped_action"] is False
+        n = env.action_space.shape[0]
+        _, _, _, _, info = env.step(np.full(n, 1e30))
+        assert info["safety"]["clipped_action"] is True
+        _, _, _, _, info = env.step(np.zeros(n, dtype=np.float32))
+        assert info["safety"]["clipped_action"] is False
+        _, _, _, _, info = env.step(np.concatenate([[-1.5], np.zeros(n - 1)]).astype(np.float32))
+        assert info["safety"]["clipped_action"] is True
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
 def test_thousand_random_steps_stay_stable(env_id):
     env = make(env_id, obs_mode="state")
     try:

@@ -18,6 +18,7 @@ from librobot_gym.envs.tasks.base import (
     Task,
     TaskReset,
     WorldState,
+    reach_reward,
 )
 from librobot_gym.envs.tasks.registry import register_task
 
@@ -37,6 +38,8 @@ BED_FLOOR_Z = 1.6
 TRUCK_ANGLE_RANGE = (1.35, 1.8)  # rad, bearing of the bed centre from the swing axis
 TRUCK_DISTANCE_RANGE = (6.0, 6.8)  # m
 TIP_RISK_MARGIN = 0.3  # m, tip-over margin below which a safety event is raised
+PILE_REACH_SCALE = 2.0  # m, the dense reward's length scale for the teeth reaching the pile
+DUMP_HEIGHT = 3.0  # m, where the loaded bucket is pulled to over the bed (walls reach 2.4 m)
 
 
 def _truck() -> SceneObject:
@@ -93,8 +96,13 @@ class DigDump(Task):
     (3: bed centre x, y and yaw) and tonnes (4: target, delivered, spilled, left in the pile).
 
     ## Rewards
-    Dense (default): 0.8 x delivered/target + 0.2 x payload/rated capacity - 0.5 x
-    spilled/target, and 1.0 on success. Sparse: 1.0 on success.
+    Dense (default), staged: 0.7 x delivered/target + 0.25 x cycle - 0.5 x spilled/target,
+    and 1.0 on success. With l = payload/rated capacity (at most 1), cycle = (1 - l) x 0.5 x
+    reach(pile) + l x (0.5 + 0.5 x reach(bed)): an empty bucket is pulled to the material, a
+    loaded one to 3 m above the truck bed's centre. reach(d, s) = 0.5 (1 - tanh(d / s)) + 0.5
+    (1 - tanh(5 d / s)), d from the bucket teeth to the pile's (initial) surface with s = 2 m,
+    or to the point over the bed with s = the truck's distance. ~0.06 at the start.
+    Sparse: 1.0 on success.
 
     ## Metrics (`info["task_metrics"]`)
     fill_factor (payload at the end of each dig over the rated 1.19 m^3 heaped capacity, mean
@@ -119,6 +127,10 @@ class DigDump(Task):
 
     ## Version History
     - v0: first release (MuJoCo 3.11, 10 Hz control, 10 ms physics step).
+    - v0, dense reward revised (issue 15): it was 0.8 x delivered/target + 0.2 x payload/rated
+      - 0.5 x spilled/target, exactly 0 until the bucket held material; it now has the reach
+      stages above. Dense rewards before and after differ; sparse rewards, success, metrics
+      and everything else do not.
     """
 
     name = "dig_dump"
@@ -195,8 +207,7 @@ class DigDump(Task):
         failure = margin < 0.0  # the machine is tipping over
         metrics = self._metrics(state, payload, delivered)
         self._last_metrics, self._last_success = metrics, success
-        return success, failure, self._reward(payload, delivered, x["spilled_kg"], success), \
-            metrics
+        return success, failure, self._reward(state, success), metrics
 
     def _metrics(self, state: WorldState, payload: float, delivered: float) -> dict[str, float]:
         x = state.extras
@@ -218,14 +229,33 @@ class DigDump(Task):
             "cycles": float(len(self._fills)),
         }
 
-    def _reward(self, payload: float, delivered: float, spilled: float, success: bool) -> float:
+    def _reward(self, state: WorldState, success: bool) -> float:
         if success:
             return 1.0
         if self.reward_type == "sparse":
             return 0.0
-        progress = min(delivered / self.target_kg, 1.0)
-        loaded = min(payload / self.rated_kg, 1.0)
-        return 0.8 * progress + 0.2 * loaded - 0.5 * min(spilled / self.target_kg, 1.0)
+        x = state.extras
+        progress = min(x["delivered_kg"] / self.target_kg, 1.0)
+        loaded = min(max(x["payload_kg"], 0.0) / self.rated_kg, 1.0)
+        cycle = (1.0 - loaded) * 0.5 * reach_reward(self._to_pile(state.ee_pos),
+                                                    PILE_REACH_SCALE) \
+            + loaded * (0.5 + 0.5 * reach_reward(self._to_bed(state.ee_pos),
+                                                 self.truck_distance))
+        return 0.7 * progress + 0.25 * cycle - 0.5 * min(x["spilled_kg"] / self.target_kg, 1.0)
+
+    @staticmethod
+    def _to_pile(teeth: np.ndarray) -> float:
+        """m from the bucket teeth to the pile's initial paraboloid surface (0 inside it)."""
+        tx, ty, tz = teeth.tolist()
+        r = math.hypot(tx - PILE.centre[0], ty - PILE.centre[1])
+        surface = PILE.height * max(1.0 - (r / PILE.radius) ** 2, 0.0)
+        return math.hypot(max(r - PILE.radius, 0.0), max(tz - surface, 0.0))
+
+    def _to_bed(self, teeth: np.ndarray) -> float:
+        """m from the bucket teeth to the dump point, DUMP_HEIGHT over the bed's centre."""
+        bx = self.truck_distance * math.cos(self.truck_bearing)
+        by = self.truck_distance * math.sin(self.truck_bearing)
+        return math.dist(teeth.tolist(), (bx, by, DUMP_HEIGHT))
 
     def success(self, state: WorldState) -> bool:
         return state.extras["delivered_kg"] >= self.target_kg
@@ -234,8 +264,7 @@ class DigDump(Task):
         return state.extras.get("tip_margin_m", math.inf) < 0.0
 
     def reward(self, state: WorldState, success: bool) -> float:
-        x = state.extras
-        return self._reward(x["payload_kg"], x["delivered_kg"], x["spilled_kg"], success)
+        return self._reward(state, success)
 
     def metrics(self, state: WorldState) -> dict[str, float]:
         return self._last_metrics or self._metrics(state, state.extras["payload_kg"],

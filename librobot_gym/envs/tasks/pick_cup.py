@@ -17,6 +17,7 @@ from librobot_gym.envs.tasks.base import (
     Task,
     TaskReset,
     WorldState,
+    reach_reward,
 )
 from librobot_gym.envs.tasks.pick_cup_layouts import PickCupLayout
 from librobot_gym.envs.tasks.registry import register_task
@@ -73,8 +74,11 @@ class PickCup(Task):
     ee_quat (4, wxyz). `state` adds cup_pos (3), cup_quat (4), cup_to_tcp (3).
 
     ## Rewards
-    Dense (default): 0.25 reach + 0.25 held + 0.45 lift progress, 1.0 on success.
-    Sparse: 1.0 on success, else 0.
+    Dense (default), staged as ManiSkill's are: 0.25 reach + 0.25 held + 0.45 lift progress
+    (while held), 1.0 on success. reach = 0.5 (1 - tanh(d / s)) + 0.5 (1 - tanh(5 d / s)),
+    d the tool-to-cup distance and s the arm's scale, the distance from its base to the centre
+    of the cup's reset patch (0.5 m for the Franka): ~0.03 at the start (d ~ 0.5 m), rising all
+    the way in. Sparse: 1.0 on success, else 0.
 
     ## Metrics (`info["task_metrics"]`)
     lift_height (m), tcp_to_cup (m), grasped (0/1). `info["safety"]`: arena_contact (a robot
@@ -94,6 +98,9 @@ class PickCup(Task):
 
     ## Version History
     - v0: first release (MuJoCo 3.11, 20 Hz control, 2.5 ms physics step).
+    - v0, dense reward revised (issue 15): the reach term was 1 - tanh(10 d), ~2e-5 at the
+      start, too small for RL to learn from; it now scales with the arm (see Rewards). Dense
+      rewards before and after differ; sparse rewards, success and everything else do not.
     """
 
     name = "pick_cup"
@@ -111,6 +118,9 @@ class PickCup(Task):
         self.layout = PickCupLayout.for_robot(robot)
         self.lift_success = self.layout.lift_success
         self.rest_height = TABLE_TOP + self.layout.cup_half_height
+        # The dense reach term's length scale: base to the reset patch's centre, about how far
+        # the tool starts from the cup.
+        self.reach_scale = math.hypot(*self.layout.cup_start)
         self.colour = "red"
 
     def scene(self) -> list[SceneObject]:
@@ -182,8 +192,9 @@ class PickCup(Task):
             return 1.0
         if self.reward_type == "sparse":
             return 0.0
-        # Dense shaping in [0, 1): reach the cup, hold it, raise it.
-        reach = 1.0 - math.tanh(10.0 * distance)
+        # Dense shaping in [0, 1): reach the cup, hold it, raise it. The reach term is wide
+        # enough to pull from the start pose and sharp enough near the cup.
+        reach = reach_reward(distance, self.reach_scale)
         lift_progress = min(max(lift / self.lift_success, 0.0), 1.0) if held else 0.0
         return 0.25 * reach + 0.25 * float(held) + 0.45 * lift_progress
 

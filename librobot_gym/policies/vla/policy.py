@@ -8,6 +8,7 @@ format version) and `model.safetensors` (the framework's weights, frozen backbon
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.policies.base import PolicyCard, batch_size
+from librobot_gym.policies.base import PolicyCard, batch_size, check_state
 from librobot_gym.policies.vla.chunking import ActionChunker
 from librobot_gym.policies.vla.config import VLAConfig
 from librobot_gym.policies.vla.normalization import Normalizer
@@ -44,6 +45,16 @@ class VLAPolicy:
             chunk_size=config.chunk_size)
         chunking = dict(config.chunking)
         self.chunker = ActionChunker(config.chunk_size, **chunking)
+        # (name, slice) of the proprioception, to name a bad field; the `vla:` scheme sets it
+        # from the env, else indices stand in.
+        self.state_fields: list[tuple[str, slice]] = []
+        # The policy's own randomness (sampling heads' noise): never torch's global RNG, so two
+        # policies in one process do not disturb each other. On the CPU, where the inputs are
+        # built; unseeded until reset(seed).
+        self.generator = torch.Generator()
+        self.generator.seed()
+        self._takes_generator = "generator" in inspect.signature(
+            self.model.predict_action).parameters
 
     @classmethod
     def from_config(cls, config: VLAConfig | dict | str | Path) -> VLAPolicy:
@@ -89,7 +100,7 @@ class VLAPolicy:
     def reset(self, seed: int | None = None) -> None:
         self.chunker.reset()
         if seed is not None:
-            torch.manual_seed(seed)  # sampling heads start from seeded noise
+            self.generator.manual_seed(seed)  # sampling heads start from seeded noise
 
     def _inputs(self, obs: dict, batch: int | None):
         cameras = self.card.cameras or tuple(obs["images"])
@@ -97,6 +108,7 @@ class VLAPolicy:
         if batch is None:
             images = images[None]
         images = torch.from_numpy(images).float().div_(255.0).permute(0, 1, 4, 2, 3)
+        check_state(obs["state"], self.state_fields)
         state = np.asarray(obs["state"], dtype=np.float32).reshape(batch or 1, -1)
         proprio = torch.from_numpy(self.proprio_norm.normalize(state)).float()
         text = obs["instruction"]
@@ -107,8 +119,19 @@ class VLAPolicy:
         """The model's action chunk [B, C, A] in env units (batched even for one obs)."""
         images, text, proprio = self._inputs(obs, batch_size(obs))
         with torch.no_grad():
-            chunk = self.model.predict_action(images, text, proprio)
+            chunk = self._predict(images, text, proprio)
         return np.clip(self.action_norm.unnormalize(chunk.numpy()), -1.0, 1.0)
+
+    def _predict(self, images: torch.Tensor, text: list[str],
+                 proprio: torch.Tensor) -> torch.Tensor:
+        """The framework's chunk, its noise drawn from this policy's generator. A framework
+        whose `predict_action` takes no generator runs on a forked global RNG seeded from it."""
+        if self._takes_generator:
+            return self.model.predict_action(images, text, proprio, generator=self.generator)
+        seed = int(torch.randint(0, 2**62, (), generator=self.generator))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.model.predict_action(images, text, proprio)
 
     def act(self, obs: dict) -> np.ndarray:
         """One action [A] for one observation, or [N, A] for a batch (vector envs)."""

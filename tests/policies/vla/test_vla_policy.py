@@ -114,3 +114,96 @@ def test_rollout_cli_with_a_vla_checkpoint(tmp_path, capsys):
     assert main(["rollout", ENV_ID, "--policy", f"vla:{tmp_path / 'ckpt'}", "--episodes", "1",
                  "--camera-size", str(SIZE)]) == 0
     assert "success rate 0.00" in capsys.readouterr().out  # untrained, but it ran
+
+
+# --- the policy's own randomness and its refusal of bad input (issue 15, item 8) ---------------
+def _twins(framework: str, head: dict | None, tmp_path) -> tuple[VLAPolicy, VLAPolicy]:
+    """Two policies with the same weights, from one checkpoint."""
+    extra = {"head": head} if head else {}
+    path = VLAPolicy(config(framework, **extra)).save_pretrained(tmp_path / framework)
+    return VLAPolicy.from_pretrained(path), VLAPolicy.from_pretrained(path)
+
+
+@pytest.mark.parametrize("framework, head", [
+    ("octo", {"name": "diffusion", "eta": 1.0, "num_inference_steps": 3}),  # noise every step
+    ("pi0", None),  # the framework's own flow sampler
+    ("groot", {"name": "flow", "num_steps": 3}),
+])
+def test_seeded_policies_act_alike_however_they_interleave(env, framework, head, tmp_path):
+    import torch
+
+    obs, _ = env.reset(seed=4)
+    first, second = _twins(framework, head, tmp_path)
+
+    first.reset(seed=7)
+    alone = [first.act(obs) for _ in range(8)]  # two chunks of four
+    assert not all(np.array_equal(alone[0], a) for a in alone[4:]), "sampling should vary"
+
+    first.reset(seed=7)
+    second.reset(seed=7)
+    together_first, together_second = [], []
+    for _ in range(8):
+        together_second.append(second.act(obs))
+        torch.manual_seed(123)  # somebody else's use of the global RNG
+        torch.randn(5)
+        together_first.append(first.act(obs))
+        if len(together_second) == 4:
+            second.reset(seed=99)  # only `second` reseeds
+    np.testing.assert_array_equal(np.array(together_first), np.array(alone))
+    np.testing.assert_array_equal(np.array(together_second[:4]), np.array(alone[:4]))
+
+
+def test_reset_leaves_the_global_rng_alone():
+    import torch
+
+    policy = VLAPolicy(config("pi0"))
+    torch.manual_seed(0)
+    expected = torch.randn(3)
+    torch.manual_seed(0)
+    policy.reset(seed=5)
+    np.testing.assert_array_equal(torch.randn(3), expected)
+
+
+def test_a_nan_state_is_refused_naming_the_field(env, tmp_path):
+    from librobot_gym.errors import InvalidObservationError
+
+    VLAPolicy(config("octo")).save_pretrained(tmp_path / "ckpt")
+    policy = make_policy(f"vla:{tmp_path / 'ckpt'}", env)
+    obs, _ = env.reset(seed=0)
+    bad = dict(obs, state=obs["state"].copy())
+    bad["state"][9] = np.nan  # joint_vel[2]: joint_pos is 0-6, joint_vel 7-13
+    with pytest.raises(InvalidObservationError, match="'joint_vel' \\(index 9\\)"):
+        policy.act(bad)
+    bad["state"][9] = np.inf
+    with pytest.raises(ValueError, match="joint_vel"):  # a ValueError too
+        policy.act(bad)
+    bare = VLAPolicy(config("octo"))  # built without an env: an index names it
+    with pytest.raises(InvalidObservationError, match=r"state\[9\]"):
+        bare.act(bad)
+    assert policy.act(obs).shape == (7,)
+
+
+def test_a_framework_without_a_generator_argument_is_isolated_too(env):
+    import torch
+
+    class GlobalNoise(torch.nn.Module):  # the interface's minimal predict_action
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(0.3))
+
+        def predict_action(self, images, text, proprio):
+            return self.scale * torch.randn(images.shape[0], 4, 7)
+
+    obs, _ = env.reset(seed=0)
+    first, second = (VLAPolicy(config("octo"), model=GlobalNoise()) for _ in range(2))
+    first.reset(seed=1)
+    alone = [first.act(obs) for _ in range(8)]
+    first.reset(seed=1)
+    second.reset(seed=1)
+    torch.manual_seed(0)
+    expected = torch.randn(2)
+    torch.manual_seed(0)
+    for i in range(8):
+        np.testing.assert_array_equal(first.act(obs), alone[i])
+        second.act(obs)
+    np.testing.assert_array_equal(torch.randn(2), expected)  # the global RNG was not drawn
