@@ -141,6 +141,12 @@ class FeetechBus:
                     *values, result, error = call(port)
                 except PORT_ERRORS as failure:  # the port is gone
                     self._lost(failure)
+                except IndexError:
+                    # The SDK indexes a reply it accepted as whole but that was short: a late
+                    # answer to an earlier request read as this one's (a loaded host). It is a
+                    # corrupt reply: flush and ask again.
+                    result, error = scs.COMM_RX_CORRUPT, 0
+                    values = []
                 try:
                     self._check(result, servo_id, what)
                     return (*values, error)

@@ -225,3 +225,22 @@ def test_sdk_reads_our_status_frames_and_rejects_corrupt_ones(servo_id, error, p
             raise AssertionError("we accepted what the SDK calls corrupt")
     else:
         assert (bytes(data), result, got_error) == (payload, scs.COMM_SUCCESS, error)
+
+
+def test_a_short_reply_the_sdk_chokes_on_is_retried_as_a_corrupt_one():
+    """scservo_sdk's ping indexes a reply it accepted whole; a late, short answer to an earlier
+    request makes it raise IndexError. The bus counts it as corrupt and asks again."""
+    from librobot_gym.hardware.feetech.bus import FeetechBus
+
+    bus = FeetechBus("/dev/unused")
+    bus._begin = lambda: object()  # no port: the transaction below never touches one
+    answers = iter([IndexError("list index out of range"), (1020, scs.COMM_SUCCESS, 0)])
+
+    def ping(port):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert bus._transact(1, "a ping", ping) == (1020, 0)
+    assert bus.corrupt_replies == 1
