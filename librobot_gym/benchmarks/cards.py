@@ -135,7 +135,7 @@ def _robot_settings(env: str, control_mode: str, camera_size: int, where: str,
                     path: str) -> None:
     """The task's control mode and camera size, checked against the env's robot at load (not
     only when the first episode builds the env)."""
-    from librobot_gym.envs.core import _image_size
+    from librobot_gym.envs.core import image_size
     from librobot_gym.envs.registration import env_entry
     from librobot_gym.robots import get_robot
 
@@ -149,7 +149,7 @@ def _robot_settings(env: str, control_mode: str, camera_size: int, where: str,
                         f"{env}'s robot {robot.name!r} does not have; choose one of "
                         f"{sorted(robot.control_modes)}")
     try:
-        _image_size(camera_size)
+        image_size(camera_size)
     except ConfigError as exc:
         raise CardError(f"{path}: field {where}'camera_size': {exc}") from None
 

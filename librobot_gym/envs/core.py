@@ -24,7 +24,9 @@ INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:'-!?()/"
 MAX_INSTRUCTION_LENGTH = 256
 
 
-def _image_size(camera_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+def image_size(camera_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    """(height, width) of a `camera_size` argument, or ConfigError saying what is allowed (also
+    what suite cards check their `camera_size` fields with)."""
     size = (camera_size, camera_size) if isinstance(camera_size, int) else tuple(camera_size)
     if len(size) != 2 or not all(isinstance(v, int | np.integer) and 8 <= v <= 2048 for v in size):
         raise ConfigError(
@@ -115,8 +117,8 @@ class RobotEnv(gym.Env):
         except TypeError as exc:
             raise ConfigError(f"bad option for task {task!r}: {exc}") from None
         self.obs_mode, self.render_mode = obs_mode, render_mode
-        self.camera_size = _image_size(camera_size)
-        self.render_size = _image_size(render_size)
+        self.camera_size = image_size(camera_size)
+        self.render_size = image_size(render_size)
         self.max_episode_steps = max_episode_steps or self.task.max_episode_steps
         control_hz = self.robot.control_hz
         physics_dt = physics_dt or self.robot.physics_dt
