@@ -382,8 +382,8 @@ class FrankyDriver(Driver):
                 if thread is None or not thread.is_alive():  # one stop request at a time
                     thread = threading.Thread(target=_quiet_stop, args=(robot,),
                                               name="franky-stop", daemon=True)
-                    self._stop_thread = thread
                     thread.start()
+                    self._stop_thread = thread  # readers outside the lock join started ones
                 del robot
             thread.join(self.stop_timeout)
         except Exception:  # noqa: BLE001 - stop never raises
