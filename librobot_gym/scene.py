@@ -99,9 +99,9 @@ class Mesh:
 class ObjectPart:
     """A further primitive of a scene object, in its frame: visual only unless `collide`.
     A named part is reported apart from its object in robot contacts (e.g. a truck's cab).
-    Without an `rgba` of its own, a part takes the object's colour times `shade` (a darker
-    inside, a lighter rim), also when a reset recolours the object. `visible=False` makes an
-    invisible collider (the simple shape under a detailed look)."""
+    Without an `rgba` of its own, a part takes the object's colour, also when a reset
+    recolours the object. `visible=False` makes an invisible collider (the simple shape under
+    a detailed look)."""
 
     shape: str
     size: tuple[float, ...]
@@ -113,7 +113,6 @@ class ObjectPart:
     mesh: Mesh | None = None  # the mesh of shape "mesh"
     material: Material | None = None
     visible: bool = True
-    shade: float = 1.0
     friction: float | None = None  # None: the object's
 
 

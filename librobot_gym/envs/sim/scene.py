@@ -5,7 +5,6 @@ piles, and the task's camera poses."""
 from __future__ import annotations
 
 import mujoco
-import numpy as np
 
 from librobot_gym.envs.sim.lab import add_lab_cell, set_camera_pose
 from librobot_gym.envs.tasks.base import DumpZone, MaterialPile, SceneObject
@@ -28,6 +27,10 @@ SCENE_CONAFFINITY = 3
 # Height fields are stored normalised to [0, 1] of this many pile heights (room to pile up).
 PILE_HEADROOM = 1.6
 
+# Links (a drawer, a button's cap) are light: a little armature and stiff limits keep them at
+# their end stops when a 70 N hand pushes on them.
+LINK_ARMATURE = 0.01
+LINK_LIMIT_SOLREF = [0.005, 1.0]
 # Geoms in this group are not drawn (MuJoCo draws groups 0-2): invisible colliders.
 HIDDEN_GROUP = 3
 
@@ -54,20 +57,13 @@ def link_geom_name(obj: SceneObject, link: ObjectLink, index: int) -> str:
     return f"{link_name(obj, link)}_part{index}"
 
 
-def shaded(rgba, shade: float) -> list[float]:
-    """An object's colour times a part's shade (alpha kept)."""
-    if shade == 1.0:
-        return list(rgba)
-    return [min(1.0, c * shade) for c in rgba[:3]] + [rgba[3]]
-
-
 def painted_geoms(obj: SceneObject, rgba) -> list[tuple[str, list[float]]]:
     """(geom name, colour) of every geom that shows the object's colour: the first geom and
     the parts (of the object and of its links) without a colour of their own."""
     painted = [(obj.name, list(rgba))]
-    painted += [(part_geom_name(obj, i), shaded(rgba, part.shade))
+    painted += [(part_geom_name(obj, i), list(rgba))
                 for i, part in enumerate(obj.parts) if part.rgba is None]
-    painted += [(link_geom_name(obj, link, i), shaded(rgba, part.shade))
+    painted += [(link_geom_name(obj, link, i), list(rgba))
                 for link in obj.links for i, part in enumerate(link.parts) if part.rgba is None]
     return painted
 
@@ -145,20 +141,26 @@ def _add_part(body, assets: _Assets, obj: SceneObject, part: ObjectPart, name: s
         extra["friction"] = [part.friction, 0.005, 0.0001]
     body.add_geom(
         name=name, type=_SHAPES[part.shape], size=_size3(part.size),
-        pos=list(part.pos), rgba=list(part.rgba or shaded(obj.rgba, part.shade)),
+        pos=list(part.pos), rgba=list(part.rgba or obj.rgba),
         contype=SCENE_CONTYPE if collide else 0,
         conaffinity=SCENE_CONAFFINITY if collide else 0,
         mass=mass, density=0.0, **extra,
     )
 
 
-def _add_link(body, assets: _Assets, obj: SceneObject, link: ObjectLink) -> None:
+def _add_link(spec: mujoco.MjSpec, body, assets: _Assets, obj: SceneObject,
+              link: ObjectLink) -> None:
+    """A moving part on its joint; it never collides with its own object (a drawer slides in
+    its cabinet, a button's cap sits in its housing)."""
     child = body.add_body(name=link_name(obj, link), pos=list(link.pos))
+    spec.add_exclude(bodyname1=obj.name, bodyname2=link_name(obj, link))
     kind = mujoco.mjtJoint.mjJNT_SLIDE if link.joint == "slide" else mujoco.mjtJoint.mjJNT_HINGE
     child.add_joint(name=link_name(obj, link), type=kind, axis=list(link.axis),
                     range=list(link.limits), limited=mujoco.mjtLimited.mjLIMITED_TRUE,
                     damping=link.damping, stiffness=link.stiffness,
-                    springref=link.spring_ref, frictionloss=link.frictionloss, armature=0.001)
+                    springref=link.spring_ref, frictionloss=link.frictionloss,
+                    armature=LINK_ARMATURE, solref_limit=LINK_LIMIT_SOLREF,
+                    solimp_limit=[0.95, 0.99, 0.001, 0.5, 2.0])
     share = link.mass / len(link.parts)
     for i, part in enumerate(link.parts):
         _add_part(child, assets, obj, part, link_geom_name(obj, link, i), mass=share)
@@ -178,7 +180,7 @@ def _add_object(spec: mujoco.MjSpec, obj: SceneObject, assets: _Assets) -> None:
     for i, part in enumerate(obj.parts):
         _add_part(body, assets, obj, part, part_geom_name(obj, i))
     for link in obj.links:
-        _add_link(body, assets, obj, link)
+        _add_link(spec, body, assets, obj, link)
 
 
 def pile_grid(pile: MaterialPile) -> tuple[int, float]:

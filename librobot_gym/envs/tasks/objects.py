@@ -107,26 +107,24 @@ def mug(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
 
 
 def bowl(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
-    r, h = 0.075 * scale, 0.024 * scale
+    """A bowl on a foot; its origin is the middle of its floor disc (the first geom)."""
+    r, h, t = 0.075 * scale, 0.024 * scale, 0.004 * scale
     foot = 0.04 * scale
     look = revolve(f"bowl_{scale:g}", [
         (0.0, -h), (foot, -h), (r * 0.82, -h + 0.45 * h), (r, h), (r - 0.005 * scale, h),
-        (r * 0.78, -h + 0.55 * h), (foot - 0.004 * scale, -h + 0.008 * scale),
-        (0.0, -h + 0.008 * scale)], segments=28)
-    # Colliders: a floor disc and a ring of slanted slabs, so things can lie inside.
-    slant = math.atan2(r - foot, 2 * h)
+        (r * 0.78, -h + 0.55 * h), (foot - t, -h + 2 * t), (0.0, -h + 2 * t)], segments=28)
+    centre = h - t  # the bowl's middle above the origin
+    # Colliders: the floor disc and a ring of slanted slabs, so things can lie inside.
+    slant, middle = math.atan2(r - foot, 2 * h), (r + foot) / 2
     ring = tuple(
-        ObjectPart("box", (0.004 * scale, r * 0.26, h * 1.05),
-                   ((r + foot) / 2 * math.cos(a), (r + foot) / 2 * math.sin(a), 0.0),
+        ObjectPart("box", (t, r * 0.26, h * 1.05),
+                   (middle * math.cos(a), middle * math.sin(a), centre),
                    quat=_yaw_tilt(a, slant), collide=True, visible=False)
-        for a in [2 * math.pi * k / 10 for k in range(10)])
-    return SceneObject(name, "cylinder", (foot, 0.004 * scale), (0.0, 0.0, 0.004 * scale), rgba, mass=mass,
+        for a in (2 * math.pi * k / 10 for k in range(10)))
+    return SceneObject(name, "cylinder", (foot, t), (0.0, 0.0, t), rgba, mass=mass,
                        friction=0.9, visible=False,
-                       parts=(ObjectPart("mesh", (), (0.0, 0.0, h - 0.004 * scale), mesh=look,
-                                         material=CERAMIC),) + tuple(
-                           ObjectPart(p.shape, p.size, (p.pos[0], p.pos[1], h - 0.004 * scale),
-                                      quat=p.quat, collide=True, visible=False)
-                           for p in ring))
+                       parts=(ObjectPart("mesh", (), (0.0, 0.0, centre), mesh=look,
+                                         material=CERAMIC),) + ring)
 
 
 def plate(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
@@ -234,7 +232,7 @@ KINDS: dict[str, ObjectKind] = {kind.name: kind for kind in (
     ObjectKind("bowl", "bowl", 0.077, 0.004, 0.048, 0.3, 0.9, bowl),
     ObjectKind("plate", "plate", 0.087, 0.008, 0.016, 0.3, 0.8, plate),
     ObjectKind("block", "block", 0.036, 0.025, 0.05, 0.1, 1.0, block, graspable=True,
-               grasp_symmetry=math.pi / 2),
+               grasp_symmetry=math.pi / 2, grasp_z=0.01),
     ObjectKind("bin", "bin", 0.115, 0.004, 0.07, 0.6, 0.9, bin_),
     ObjectKind("drawer", "drawer", 0.16, 0.006, 0.14, 1.5, 0.8, drawer_cabinet, fixed=True),
     ObjectKind("button", "button", 0.042, 0.012, 0.032, 0.2, 0.8, button, fixed=True),

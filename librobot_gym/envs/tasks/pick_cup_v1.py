@@ -207,9 +207,11 @@ class PickCupV1(TabletopTask):
         return self.evaluate(state)[3]
 
     def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
-        pos = state.object_pos[self.target]
-        return {"target_pos": pos, "target_quat": state.object_quat[self.target],
-                "target_to_tcp": state.ee_pos - pos}
+        """The target's pose; zeros where the world reports no target (a robot cell before
+        its first reset)."""
+        pos = state.object_pos.get(self.target, np.zeros(3))
+        quat = state.object_quat.get(self.target, np.array([1.0, 0.0, 0.0, 0.0]))
+        return {"target_pos": pos, "target_quat": quat, "target_to_tcp": state.ee_pos - pos}
 
     def make_expert(self) -> PickCupV1Expert:
         return PickCupV1Expert(self)
