@@ -24,6 +24,9 @@ def canonical_quat(quat: Sequence[float] | np.ndarray) -> np.ndarray:
     uses: q and -q are the same rotation, so the first non-zero component is made positive
     (w > 0; for a half turn, w = 0, the first non-zero of x, y, z). A new float64 array."""
     q = np.array(quat, dtype=np.float64)
+    w = q[0]
+    if w != 0.0:  # the usual case, read every step for every object: no search
+        return -q if w < 0.0 else q
     nonzero = np.flatnonzero(q)
     return -q if nonzero.size and q[nonzero[0]] < 0 else q
 
@@ -152,8 +155,9 @@ class SceneObject:
     """A body in the scene. `shape` is "box" (size = half extents), "cylinder" (radius, half
     height), "sphere" (radius), "capsule" (radius, half length), "ellipsoid" (three radii) or
     "mesh" (`mesh`). Free objects have a mass; fixed ones are part of the arena. The first
-    geom always collides (`visible=False` hides it under its parts' looks); `parts` add shapes,
-    `links` moving parts on joints."""
+    geom collides (`visible=False` hides it under its parts' looks) unless `collide=False`,
+    which only fixed objects may say (a mark on the table); `parts` add shapes, `links` moving
+    parts on joints."""
 
     name: str
     shape: str
@@ -167,10 +171,14 @@ class SceneObject:
     mesh: Mesh | None = None
     visible: bool = True
     links: tuple[ObjectLink, ...] = ()
+    collide: bool = True
 
     def __post_init__(self) -> None:
         from librobot_gym.errors import ConfigError
 
+        if not self.collide and self.mass is not None:
+            raise ConfigError(f"scene object {self.name!r}: a free object collides (it would "
+                              f"fall through the table); collide=False is for fixed marks")
         shapes = [self.shape] + [p.shape for p in self.parts] + \
             [p.shape for link in self.links for p in link.parts]
         unknown = sorted(set(shapes) - set(SHAPES))

@@ -211,3 +211,16 @@ def test_grasps_count_an_objects_colliding_parts():
     from librobot_gym.envs.sim.scene import colliding_geoms
 
     assert colliding_geoms(obj) == ["box", "box_part0"]
+
+
+def test_a_mark_on_the_table_is_seen_and_not_felt():
+    mark = SceneObject("spot", "cylinder", (0.04, 0.0005), (0.5, 0.0, 0.0005), (1, 0, 0, 1),
+                       collide=False)
+    cup = on_table("cup", x=0.5)
+    model = model_with(mark, cup)
+    data = mujoco.MjData(model)
+    mujoco.mj_step(model, data, nstep=200)
+    assert model.geom_contype[model.geom("spot").id] == 0
+    assert data.body("cup").xpos[2] == pytest.approx(KINDS["cup"].rest_z, abs=0.002)
+    with pytest.raises(ConfigError, match="fixed marks"):
+        replace(mark, mass=0.1)

@@ -173,7 +173,8 @@ def _add_object(spec: mujoco.MjSpec, obj: SceneObject, assets: _Assets) -> None:
     body.add_geom(
         name=obj.name, type=_SHAPES[obj.shape], size=_size3(obj.size), rgba=list(obj.rgba),
         friction=[obj.friction, 0.005, 0.0001], condim=4 if obj.free else 3,
-        contype=SCENE_CONTYPE, conaffinity=SCENE_CONAFFINITY,
+        contype=SCENE_CONTYPE if obj.collide else 0,
+        conaffinity=SCENE_CONAFFINITY if obj.collide else 0,
         **({"mass": obj.mass} if obj.free else {}),
         **_look(assets, obj.mesh, obj.material, obj.visible),
     )
@@ -275,8 +276,8 @@ def free_joint_addresses(model: mujoco.MjModel, name: str) -> tuple[int, int]:
 def colliding_geoms(obj: SceneObject) -> list[str]:
     """The names of an object's colliding geoms (its first geom and colliding parts; not its
     links': a gripper holds an object by its body)."""
-    return [obj.name] + [part_geom_name(obj, i) for i, part in enumerate(obj.parts)
-                         if part.collide]
+    return [obj.name] * obj.collide + [part_geom_name(obj, i)
+                                       for i, part in enumerate(obj.parts) if part.collide]
 
 
 def contact_labels(model: mujoco.MjModel, objects: list[SceneObject]) -> dict[int, str]:
@@ -285,7 +286,8 @@ def contact_labels(model: mujoco.MjModel, objects: list[SceneObject]) -> dict[in
     for obj in objects:
         if obj.free:
             continue
-        labels[model.geom(obj.name).id] = obj.name
+        if obj.collide:
+            labels[model.geom(obj.name).id] = obj.name
         for i, part in enumerate(obj.parts):
             if part.collide:
                 labels[model.geom(part_geom_name(obj, i)).id] = part.name or obj.name

@@ -24,6 +24,7 @@ from librobot_gym.envs.tasks.tabletop_layouts import TabletopLayout
 from librobot_gym.errors import ConfigError
 
 PARKING_GAP = 0.3  # m between parked objects, and from the back wall
+ARENA = frozenset({"table", "floor"})
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,12 @@ class TabletopTask(Task):
                            f"or placement patch is too small")
 
     def arrange(self, rng: np.random.Generator, colours: dict[str, str],
-                reach: set[str] = frozenset()) -> dict[str, Placed] | None:
-        """Place the objects named in `colours` (name -> colour) on the table, each turned to
-        a random yaw, the `reach` ones inside the arm's reach and first; sets `self.active`.
-        None when they do not fit."""
+                reach: set[str] = frozenset(), facing: set[str] = frozenset()
+                ) -> dict[str, Placed] | None:
+        """Place the objects named in `colours` (name -> colour) on the table apart from each
+        other, the `reach` ones inside the arm's reach (and first), each turned to a random
+        yaw, or, the `facing` ones, with their front (-x: a drawer's pull) towards the robot;
+        sets `self.active`. None when they do not fit."""
         lay = self.layout
         patch = (lay.place_x_range, lay.place_y_range)
         near = (lay.reach_x_range, lay.reach_y_range)
@@ -119,12 +122,13 @@ class TabletopTask(Task):
                             for n in order], lay.clearance)
         if spots is None:
             return None
-        self.active = {
-            name: Placed(name, self.kinds[name], colours[name],
-                         np.array([*spots[name], self.rest_z(name)]),
-                         float(rng.uniform(-math.pi, math.pi)))
-            for name in order
-        }
+        self.active = {}
+        for name in order:
+            yaw = float(rng.uniform(-math.pi, math.pi))
+            if name in facing:
+                yaw = math.atan2(spots[name][1], spots[name][0])
+            self.active[name] = Placed(name, self.kinds[name], colours[name],
+                                       np.array([*spots[name], self.rest_z(name)]), yaw)
         return self.active
 
     def _task_reset(self, instruction: str) -> TaskReset:
@@ -153,6 +157,12 @@ class TabletopTask(Task):
         bar = self.layout.lift_success / 2
         return [name for name in self.active if name not in allowed and name in state.grasped
                 and (state.grasped[name] or self.lift(state, name) > bar)]
+
+    def safety(self, state: WorldState) -> dict[str, bool]:
+        """arena_contact: a robot part other than the pads touches the table or the floor
+        (furniture it works with, a cabinet or a button's housing, does not count)."""
+        return {"arena_contact": bool(state.robot_contacts & ARENA),
+                "joint_limit": state.near_joint_limit}
 
     def off_table(self, state: WorldState, name: str) -> bool:
         return float(state.object_pos[name][2]) < TABLE_TOP - 0.05
