@@ -20,13 +20,14 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 import librobot_gym  # noqa: E402, F401
 from librobot_gym.policies import ExpertPolicy  # noqa: E402
 
 ENVS = ("librobot/Franka-PickCup-v1", "librobot/SO100-PickCup-v1")
 CAPTION_HEIGHT = 44
+FONT_SIZE = 15
 BACKGROUND = (255, 255, 255)
 
 
@@ -60,6 +61,10 @@ def grid(env_ids, seeds, size: int, zoom: int) -> Image.Image:
     height = len(env_ids) * (2 * cell + CAPTION_HEIGHT + gap) + gap
     canvas = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
+    try:
+        font = ImageFont.load_default(size=FONT_SIZE)
+    except TypeError:  # Pillow before 10.1: the small bitmap font
+        font = ImageFont.load_default()
     for row, env_id in enumerate(env_ids):
         top = gap + row * (2 * cell + CAPTION_HEIGHT + gap)
         for col, seed in enumerate(seeds):
@@ -69,8 +74,9 @@ def grid(env_ids, seeds, size: int, zoom: int) -> Image.Image:
                 big = np.repeat(np.repeat(image, zoom, 0), zoom, 1)
                 canvas.paste(Image.fromarray(big), (left + (k % 2) * cell, top + (k // 2) * cell))
             label = f"{env_id.split('/')[-1]} seed {seed}: {instruction}"
-            wrapped = "\n".join(textwrap.wrap(label, max(20, 2 * cell // 6)))
-            draw.multiline_text((left + 2, top + 2 * cell + 2), wrapped, fill=(0, 0, 0))
+            wrapped = "\n".join(textwrap.wrap(label, max(20, 2 * cell // (FONT_SIZE // 2 + 1))))
+            draw.multiline_text((left + 2, top + 2 * cell + 2), wrapped, fill=(0, 0, 0),
+                                font=font)
     return canvas
 
 
