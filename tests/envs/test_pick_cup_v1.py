@@ -215,3 +215,18 @@ def test_the_expert_solves_at_least_90_of_100_fresh_episodes(env_id):
         assert wins >= 90, f"{env_id}: {wins}/100"
     finally:
         env.close()
+
+
+def test_the_expert_lifts_the_named_cup_on_the_pybullet_twin_too():
+    """The -Real- id on its stand-in: the twin builds the pool from its primitives (meshes are
+    looks only) and the same expert, on a second physics engine, lifts the target."""
+    pytest.importorskip("pybullet")
+    env = gym.make("librobot/Franka-PickCup-Real-v1", obs_mode="state", driver="twin:lockstep")
+    try:
+        expert = ExpertPolicy(env)
+        for seed in range(2):
+            expert.reset()
+            info, _ = run(env, expert.act, seed)
+            assert info["is_success"] and info["task_metrics"]["wrong_object"] == 0.0
+    finally:
+        env.close()
