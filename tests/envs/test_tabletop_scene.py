@@ -84,12 +84,14 @@ def test_a_drawer_slides_within_its_travel_and_a_button_springs_back():
     assert data.qpos[cap.qposadr[0]] > -0.1 * PRESS_TRAVEL
 
 
-def test_the_lab_cell_has_a_textured_floor_walls_lights_and_no_shadows_by_default():
+def test_the_lab_cell_has_a_floor_walls_a_textured_table_lights_and_no_shadows_by_default():
     model = model_with()
     names = {model.geom(i).name for i in range(model.ngeom)}
-    assert {"floor", "table", "wall_back", "wall_left", "wall_right"} <= names
-    assert model.ntex >= 3 and model.nlight == 3
-    assert model.geom_matid[model.geom("table").id] >= 0
+    assert {"floor", "table", "wall_back", "wall_left", "wall_right", "wall_front"} <= names
+    assert all(model.geom_matid[model.geom(n).id] >= 0 for n in ("floor", "wall_back"))
+    table = model.geom_matid[model.geom("table").id]
+    assert model.mat_texid[table, int(mujoco.mjtTextureRole.mjTEXROLE_RGB)] >= 0
+    assert model.nlight == 3
     assert model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_SLEEP)
     assert model.vis.quality.shadowsize == 0
     assert model_with(fast_render=False).light_castshadow.any()

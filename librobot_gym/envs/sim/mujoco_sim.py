@@ -73,7 +73,8 @@ class MujocoSim:
         # Articulated objects' joints: "<object>/<link>" -> qpos address.
         self._link_qpos = {f"{o.name}/{link.name}": int(m.joint(link_name(o, link)).qposadr[0])
                            for o in objects for link in o.links}
-        self._painted = {o.name: [(m.geom(g).id, g) for g, _ in painted_geoms(o, o.rgba)]
+        # The geoms that show each object's colour (a reset recolours them).
+        self._painted = {o.name: [m.geom(g).id for g, _ in painted_geoms(o, o.rgba)]
                          for o in objects}
         self._pair_class, self._labels, self._grasp_bits = self._classify_contacts(objects)
         self._limit_low = self.controller.lower + JOINT_LIMIT_MARGIN
@@ -141,9 +142,8 @@ class MujocoSim:
                 obj_pos, obj_quat = self._objects_qpos[name]
                 obj_pos[:], obj_quat[:] = pos, quat
         for name, rgba in task_reset.colours.items():
-            for (geom, _), (_, colour) in zip(self._painted[name],
-                                              painted_geoms(self.objects[name], rgba),
-                                              strict=True):
+            colours = painted_geoms(self.objects[name], rgba)
+            for geom, (_, colour) in zip(self._painted[name], colours, strict=True):
                 m.geom_rgba[geom] = colour
         for key, value in task_reset.joints.items():
             if key not in self._link_qpos:

@@ -1,6 +1,6 @@
-"""The lab cell every tabletop task stands in: a tiled floor, walls, a wooden table, three
-lights, and the tabletop camera set, sized by the arm's `TabletopLayout`. Built-in textures
-only (nothing is downloaded); no shadows unless the env renders them (`fast_render=False`)."""
+"""The lab cell every tabletop task stands in: a floor, walls, a wooden table (a built-in
+texture: nothing is downloaded), three lights, and the tabletop camera set, sized by the arm's
+`TabletopLayout`. No shadows unless the env renders them (`fast_render=False`)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ from librobot_gym.scene import (
 TABLE_TOP = 0.0  # the robot base stands on the table top, for every layout
 TABLE_THICKNESS = 0.025  # m, half of it
 
-FLOOR = Material("lab_floor", texture=Texture("checker", (0.34, 0.35, 0.38), (0.28, 0.29, 0.32),
-                                              size=64),
-                 texrepeat=(2.0, 2.0), texuniform=True, specular=0.1, shininess=0.1)
-WALL = Material("lab_wall", texture=Texture("flat", (0.80, 0.82, 0.84), mark="random",
-                                            markrgb=(0.74, 0.76, 0.78), random=0.2, size=64),
-                texrepeat=(3.0, 3.0), texuniform=True, specular=0.0, shininess=0.0)
+# Only the table is textured: on a CPU rasteriser every textured pixel costs, the floor's
+# included where the table hides it, and the policy sees the floor and walls only as backdrop.
+FLOOR = Material("lab_floor", rgba=(0.30, 0.31, 0.34, 1.0), specular=0.1, shininess=0.1)
+WALL = Material("lab_wall", rgba=(0.80, 0.82, 0.84, 1.0), specular=0.0, shininess=0.0)
 TABLE = Material("table_top", texture=Texture("flat", (0.66, 0.52, 0.38), mark="random",
                                               markrgb=(0.58, 0.45, 0.32), random=0.25, size=128),
                  texrepeat=(4.0, 4.0), texuniform=True, specular=0.15, shininess=0.2)
