@@ -3,9 +3,13 @@
 Shows the three steps of `librobot collect` / `librobot train` / `librobot rollout` from
 Python, small enough for a laptop CPU: demonstrations in the LeRobotDataset v3 layout at 32x32,
 a VLA built from a config mapping (the `tiny` backbone, the Octo-style framework, an MLP head
-predicting 4-step chunks), a few hundred AdamW steps, then seeded episodes of the checkpoint
-against the random policy. The defaults take a few minutes; the README's "Train your first VLA"
-(configs/train/tiny-octo-pickcup.yaml) is the full recipe (66% success after ~15 min).
+predicting 4-step chunks), a few hundred AdamW steps with a callback printing the loss, then
+seeded episodes of the checkpoint against the random policy on seeds the demonstrations never
+used. What to expect from the defaults (about half a minute on a quiet 2-core CPU): the loss falls,
+and the policy reaches for the cup (a mean return of ~10 against random's ~6) but seldom lifts
+it. Lifting takes the README's "Train your first VLA" recipe
+(configs/train/tiny-octo-pickcup.yaml: 200 demonstrations at 64x64, 3,000 steps, spatial
+keypoints, 66% success after ~15 min).
 
 Run:
     python examples/03_train_a_vla.py                                   # 10 demos, 300 steps
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import librobot_gym  # noqa: F401 - registers every librobot/* env id
 from librobot_gym.benchmarks.rollout import rollout
-from librobot_gym.training.bc import TrainConfig
+from librobot_gym.training.bc import Callback, TrainConfig
 from librobot_gym.training.data.collect import collect
 from librobot_gym.training.run import train_from_config
 
@@ -32,27 +36,31 @@ def model_config(size: int) -> dict:
     parts; the same mapping can live in a YAML file (configs/vla/)."""
     return {
         "framework": "octo",  # transformer over observation tokens with readout tokens
-        "vlm": {
-            "name": "tiny",  # a small conv encoder, trained from scratch with the rest
-            # "learned": a byte embedding of the instruction; "minilm", the pretrained sentence
-            # encoder the shipped config uses, understands more and trains slower
-            "text_encoder": "learned",
-            "embed_dim": 64,
-            "channels": [16, 32, 64],
-            "keypoints": 16,  # spatial-softmax tokens: where the cup is in each image
-            "keypoint_block": 1,  # read from the 16x16 feature map of a 32x32 frame
-        },
-        "head": {"name": "mlp", "loss": "l1"},  # regression: the scripted expert is unimodal
+        # a small conv image encoder trained with the rest; "learned": a byte embedding of the
+        # instruction ("minilm", the pretrained sentence encoder the shipped config uses, knows
+        # more language and trains slower)
+        "vlm": {"name": "tiny", "text_encoder": "learned", "embed_dim": 32},
+        "head": {"name": "mlp"},  # regression: the scripted expert is unimodal
         "action_dim": 7,  # ee_delta_pose: dx dy dz droll dpitch dyaw gripper
         "proprio_dim": 22,  # the Franka's proprioception
-        "chunk_size": 8,  # actions predicted per observation ...
-        "hidden_dim": 128,
+        "chunk_size": 4,  # actions predicted per observation ...
+        "hidden_dim": 64,
         # what the policy needs from an env: checked before the first step of any rollout
         "policy": {"control_mode": "ee_delta_pose", "cameras": ["front", "wrist"],
                    "image_size": [size, size], "control_hz": 20},
-        "chunking": {"mode": "receding", "execute_steps": 4},  # ... and executed before the next
-        "normalization": "quantile",  # actions and state scaled by their 1st/99th percentiles
+        "chunking": {"mode": "receding", "execute_steps": 2},  # ... and executed before the next
     }
+
+
+class PrintLoss(Callback):
+    """Training callbacks see every step (also: on_evaluate, on_train_end, ...)."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def on_step_end(self, trainer, metrics: dict) -> None:
+        if trainer.step % self.every == 0:
+            print(f"  step {trainer.step}: loss {metrics['loss']:.3f}")
 
 
 def main() -> None:
@@ -75,10 +83,10 @@ def main() -> None:
     # 2. Train: `librobot train --config TRAIN.yaml` takes the same fields as a YAML file.
     # Checkpoints go to out/last (and resume from there if the run is killed).
     config = TrainConfig(model=model_config(args.size), dataset=str(data),
-                         out=str(out / "train"), steps=args.steps, batch_size=32, lr=1e-3,
+                         out=str(out / "train"), steps=args.steps, batch_size=16, lr=1e-3,
                          warmup_steps=min(10, args.steps), log_every=max(1, args.steps // 5),
                          checkpoint_every=args.steps)
-    result = train_from_config(config)
+    result = train_from_config(config, [PrintLoss(config.log_every)])
     checkpoint = result["checkpoint"]
     print(f"trained {result['step']} steps: checkpoint {checkpoint}")
 

@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("[0-9][0-9]_*.py"))
 
-pytestmark = pytest.mark.xdist_group("examples")  # each spawns its own processes
 
 
 def run_example(name: str, *args: str, cwd: Path, timeout: float = 240) -> str:

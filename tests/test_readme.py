@@ -5,8 +5,9 @@ classified. Short ones (listings, `--help`, a few expert or random episodes, the
 pickcup card, the board built from it) run as written, in README order, with `bash` in a
 scratch folder holding copies of `benchmarks/` and `configs/` (so nothing lands in the
 repository); `librobot` and `python` there are this interpreter. Long ones (200 demonstrations,
-training, hardware, servers, other hosts) are checked without running: bash syntax, the
-`librobot` parser accepts them, the configs and cards they name exist, and what one command
+training, hardware, servers, other hosts, the examples their own test runs) are checked
+without running: bash syntax, the `librobot` parser accepts them, the configs, cards, scripts
+and `make` targets they name exist, and what one command
 reads is what an earlier one writes: a rollout's `vla:DIR` is where a training config (or the
 Python block's `save_pretrained`) puts its checkpoint and its camera size is the one that
 checkpoint was trained at; a training config's dataset is a `collect --out` at its image size;
@@ -166,7 +167,10 @@ def test_every_make_target_exists():
 def test_every_long_command_parses_and_names_files_that_exist():
     problems = []
     for command in all_commands():
-        argv = command.argv
+        argv, words = command.argv, command.words
+        if words[:1] == ["python"] and words[1].endswith(".py"):  # the examples (their test runs
+            if not (ROOT / words[1]).is_file():                  # them) and benchmark scripts
+                problems.append(f"{command}: {words[1]} does not exist")
         if not argv or is_short(command):
             continue
         if argv[:2] == ["bridge", "serve"]:  # its own parser: every option must be one of it
@@ -384,6 +388,9 @@ def test_the_short_commands_run_as_written(workspace):
         output = result.stdout + result.stderr
         if result.returncode != 0 or "Traceback" in output:
             failures.append(f"{command}\n  exit {result.returncode}: {output[-2000:]}")
+        argv = command.argv
+        for flag, what in (("--video", "video"), ("--out", "output")):
+            if flag in argv and argv[0] in ("rollout", "leaderboard") \
+                    and not (root / argv[argv.index(flag) + 1]).exists():
+                failures.append(f"{command}\n  wrote no {what} where {flag} says")
     assert not failures, "\n".join(failures)
-    assert (root / "out.mp4").stat().st_size > 0 and (root / "results.jsonl").is_file()
-    assert (root / "leaderboards" / "pickcup" / "index.html").is_file()
