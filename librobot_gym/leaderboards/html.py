@@ -36,6 +36,7 @@ svg.chart{display:block;max-width:100%;height:auto;border:1px solid #ddd;margin:
 .ok{color:#1a7f37}.fail{color:#b42318}.aborted{color:#8a6d00}
 table.seeds th.group{text-align:center}
 details.seeds{margin:.5rem 0}details.seeds summary{cursor:pointer;font-weight:600}
+details.seeds summary .note{font-weight:400}a.play{text-decoration:none}
 .entries{display:flex;flex-wrap:wrap;gap:.5rem 2.5rem}.entry{max-width:100%}
 .entry h3{max-width:440px}.videos{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
 figure{margin:0;max-width:100%}video{width:440px;max-width:100%;background:#000;display:block}
@@ -111,11 +112,13 @@ def _videos(data: dict) -> str:
         figures = [f"<figure>{_video(v)}<figcaption>{_caption(v, tasks)}</figcaption></figure>"
                    for v in e["videos"]]
         outcomes = {v["outcome"] for v in e["videos"]}
+        recorded = sum(bool(s.get("video")) for s in e["per_seed"])
         if not figures:
             note = "no episode recorded (record some with <code>bench run --videos K</code>)"
         else:
             missing = [o for o in ("success", "failure") if o not in outcomes]
-            note = (f"no {missing[0]} among the recorded episodes" if missing else "")
+            note = (f"no {missing[0]} among the {recorded} recorded episode"
+                    f"{'' if recorded == 1 else 's'}" if missing else "")
         note_html = f'<p class="note">{note}</p>' if note else ""
         parts.append(f'<div class="entry"><h3>{escape(e["name"])} ({escape(e["backend"])})</h3>'
                      f'<div class="videos">{"".join(figures)}</div>{note_html}</div>')

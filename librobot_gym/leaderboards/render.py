@@ -13,7 +13,7 @@ results.json, schema "librobot-leaderboard/2":
                 "tasks": [{"env_id", "episodes", "successes", "rate", "low", "high",
                            "mean_return", "mean_length", "metrics": {name: mean}}],
                 "per_seed": [{"env_id", "variant", "seed", "success", "return", "length",
-                              "aborted"}],
+                              "aborted", "video" (relative, in bundles/, or null)}],
                 "videos": [{"path" (relative), "poster" (relative, or null), "env_id",
                             "variant", "seed", "outcome" ("success" | "failure"), "return",
                             "length"}]}],
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 from collections import deque
@@ -70,10 +71,19 @@ def _card(board: Board) -> dict:
                        "instructions": _instructions(board, t.env)} for t in card.tasks]}
 
 
-def _per_seed(entry: Entry) -> list[dict]:
+def _inside(path: str | None, out: Path) -> str | None:
+    """`path` relative to the board folder `out`, or None where it is not inside it."""
+    if not path:
+        return None
+    relative = os.path.relpath(path, out)
+    return None if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _per_seed(entry: Entry, out: Path) -> list[dict]:
     return [{"env_id": e["env_id"], "variant": e["variant"], "seed": e["seed"],
              "success": bool(e["success_once"]), "return": e["episode_return"],
-             "length": e["length"], "aborted": e["aborted"]}
+             "length": e["length"], "aborted": e["aborted"],
+             "video": _inside(e["video_path"], out)}
             for e in sorted(entry.episodes, key=lambda e: (e["env_id"], e["variant"],
                                                             e["seed"]))]
 
@@ -93,7 +103,9 @@ def example_videos(entry: Entry) -> list[dict]:
     return sorted(chosen.values(), key=lambda v: (v["env_id"], v["outcome"] != "success"))
 
 
-def to_json(board: Board, videos: dict[str, list[dict]]) -> dict:
+def to_json(board: Board, videos: dict[str, list[dict]], out: Path) -> dict:
+    """The board's data; `videos` the examples copied by `_copy_videos`, `out` the folder
+    every path is relative to."""
     return {
         "schema": SCHEMA,
         "generated": board.generated,
@@ -107,7 +119,7 @@ def to_json(board: Board, videos: dict[str, list[dict]]) -> dict:
                        "rate": t.rate, "low": t.low, "high": t.high,
                        "mean_return": t.mean_return, "mean_length": t.mean_length,
                        "metrics": t.metrics} for t in e.score.tasks],
-            "per_seed": _per_seed(e),
+            "per_seed": _per_seed(e, out),
             "videos": videos.get(e.run_id, []),
         } for e in board.entries],
         "sim_vs_real": board.sim_vs_real,
@@ -158,7 +170,7 @@ def write_csv(data: dict, path: Path) -> None:
 
 def write_episodes_csv(data: dict, path: Path) -> None:
     fields = ["name", "policy", "backend", "run_id", "env_id", "variant", "seed", "success",
-              "return", "length", "aborted"]
+              "return", "length", "aborted", "video"]
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
@@ -205,7 +217,7 @@ def _copy_videos(board: Board, out: Path) -> dict[str, list[dict]]:
 def write_board(board: Board, out: str | Path) -> Path:
     """Render every format into `out`; returns the page (index.html)."""
     out = Path(out)
-    data = to_json(board, _copy_videos(board, out))
+    data = to_json(board, _copy_videos(board, out), out)
     svgs = charts(data)
     chart_dir = out / "charts"
     if chart_dir.exists():

@@ -69,9 +69,11 @@ def _outcome(seed: dict | None) -> tuple[str, str]:
         return "-", ""
     if seed["aborted"]:
         return '<span class="aborted" title="a fault, not scored">aborted</span>', "-1"
+    video = (f' <a class="play" href="{escape(seed["video"])}" title="watch this episode">▶</a>'
+             if seed.get("video") else "")
     if seed["success"]:
-        return '<span class="ok">✓ success</span>', "1"
-    return '<span class="fail">✗ failure</span>', "0"
+        return f'<span class="ok">✓ success</span>{video}', "1"
+    return f'<span class="fail">✗ failure</span>{video}', "0"
 
 
 def seed_tables(data: dict) -> str:
@@ -106,6 +108,8 @@ def seed_tables(data: dict) -> str:
             rows.append(f"<tr>{''.join(cells)}</tr>")
         summary = (f"{escape(short_env(env))}: {len(keys)} episodes × {len(entries)} "
                    f"polic{'y' if len(entries) == 1 else 'ies'}")
+        if any(s.get("video") for episodes in by_entry for s in episodes.values()):
+            summary += '<span class="note"> (▶ plays a recorded episode)</span>'
         parts.append(f'<details class="seeds"{" open" if len(keys) <= OPEN_SEEDS else ""}>'
                      f"<summary>{summary}</summary><div class=\"wrap\">"
                      f'<table class="seeds"><thead><tr>{"".join(top)}</tr>'

@@ -131,14 +131,17 @@ def test_no_local_path_on_the_page(page, board):
 def test_success_and_failure_videos_and_the_card(page):
     captions = page.locator("figcaption").all_inner_texts()
     assert any("success" in c for c in captions) and any("failure" in c for c in captions)
-    assert "no failure among the recorded episodes" in page.locator("p.note").first.inner_text()
+    assert "no failure among the 1 recorded episode" in page.locator("p.note").first.inner_text()
     assert "test card" in page.locator("p.lead").inner_text()  # the card's description
     assert page.locator("ul.instructions li").count() >= 1  # sample instructions
 
 
-def test_per_seed_table(page):
+def test_per_seed_table(page, board):
     table = page.locator("table.seeds")
     assert table.locator("tbody tr").count() == 4  # seeds 10..13
     first = table.locator("tbody tr").first.locator("td").all_inner_texts()
-    assert first[0] == "10" and first[1] == "✓ success"
+    assert first[0] == "10" and first[1] == "✓ success ▶"
     assert table.locator(".aborted").count() == 1
+    links = table.locator("a.play").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert len(links) == 3 and all(h.startswith("bundles/") for h in links)  # seed 10 each
+    assert all((board / h).exists() for h in links)
