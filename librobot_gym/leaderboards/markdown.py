@@ -85,7 +85,7 @@ def render_markdown(data: dict, charts: list[str]) -> str:
         svr = data["sim_vs_real"]
         lines += ["", f"Sim vs real over {len(svr['policies'])} policies: Pearson r "
                   f"{svr['pearson_r']:.3f}, MMRV {svr['mmrv']:.3f}."]
-    lines += ["", "## Success", ""] + [f"![{c}]({c})" for c in charts]
+    lines += ["", "## Success", ""] + [f"![{c.rsplit('/', 1)[-1][:-4]}]({c})" for c in charts]
     lines += ["", "## Example episodes", ""] + _videos(data)
     lines += ["", "## Tasks", ""] + _tasks(card)
     lines += ["", "Every episode (seed, success, return, length per policy): "

@@ -67,7 +67,7 @@ def test_rendered_board_files(runs, tmp_path):
     assert len(episodes) == 8 and {e["success"] for e in episodes} == {"True", "False"}
     readme = (out / "README.md").read_text()
     assert "| 1 | expert | sim |" in readme and "1.00 [0.51, 1.00]" in readme
-    assert "![charts/Franka-PickCup-v0.svg](charts/Franka-PickCup-v0.svg)" in readme
+    assert "![Franka-PickCup-v0](charts/Franka-PickCup-v0.svg)" in readme
     assert (out / "charts" / "Franka-PickCup-v0.svg").read_text().startswith("<svg")
     html = (out / "index.html").read_text()
     assert "<svg" in html and html.count("<tr") >= 3
