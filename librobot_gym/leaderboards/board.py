@@ -54,10 +54,6 @@ class Entry:
         self.policy = public_spec(self.policy)
         self.name = self.name or self.policy
 
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.backend})"
-
 
 @dataclass
 class Board:

@@ -196,12 +196,15 @@ def _poster(video: Path, image: Path) -> bool:
 
 
 def _copy_videos(board: Board, out: Path) -> dict[str, list[dict]]:
-    """Copy each entry's example videos, and a poster still of each, into out/videos
-    (emptied first: no stale files)."""
+    """Copy each entry's example videos, and a poster still of each, into out/videos as
+    `<run id>_<file>`; earlier examples of these runs are removed first (and nothing else: the
+    folder may hold the user's own recordings)."""
     folder = out / "videos"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    prefixes = tuple(f"{e.run_id}_" for e in board.entries)
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.name.startswith(prefixes):
+            stale.unlink()
     videos: dict[str, list[dict]] = {}
     for entry in board.entries:
         for video in example_videos(entry):
@@ -219,10 +222,8 @@ def write_board(board: Board, out: str | Path) -> Path:
     out = Path(out)
     data = to_json(board, _copy_videos(board, out), out)
     svgs = charts(data)
-    chart_dir = out / "charts"
-    if chart_dir.exists():
-        shutil.rmtree(chart_dir)
-    chart_dir.mkdir(parents=True)
+    chart_dir = out / "charts"  # a board's card is fixed: so are its charts' names
+    chart_dir.mkdir(parents=True, exist_ok=True)
     for name, svg in svgs.items():
         (chart_dir / name).write_text(svg)
     (out / "results.json").write_text(json.dumps(data, indent=2))

@@ -15,7 +15,7 @@ LONG_SPEC = "ppo:/tmp/somebody/experiments/2024-06-01/pickcup/checkpoints/ppo_pi
 ABORT_REASON = "DriverDisconnected: /dev/ttyUSB0 went away (log in /home/somebody/bridge.log)"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     card_path = write_card(root / "tiny-v0.yaml", episodes=4, seed_start=10)
@@ -38,7 +38,7 @@ def add_run(store: ResultsStore, template: str, run_id: str, policy: str, episod
     return run_id
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mixed_runs(runs, tmp_path_factory):
     """A copy of `runs`' store plus a run of LONG_SPEC: the expert's first two seeds
     (successes, one recorded), the random policy's third (a failure) and an aborted fourth."""

@@ -17,6 +17,7 @@ from librobot_gym.cli import main
 from librobot_gym.errors import LibrobotError
 from librobot_gym.leaderboards.board import Entry, rank, sim_vs_real
 from librobot_gym.leaderboards.publish import publish
+from librobot_gym.leaderboards.render import charts
 from librobot_gym.leaderboards.svg import Bar, bar_chart
 from tests.benchmarks.conftest import write_card
 from tests.leaderboards.conftest import LONG_SPEC, add_run
@@ -84,6 +85,21 @@ def test_bar_chart_has_axis_ticks_values_and_cuts_long_labels():
     assert "x" * 80 + " (real)</title>" in svg  # the full name as a tooltip
     assert re.search(r"x{20,40}… \(real\)</text>", svg)  # cut, the backend kept
     assert 'class="legend"' in svg  # two backends: which colour is which
+
+
+def test_cards_of_several_tasks_get_an_aggregate_chart_first():
+    def entry(name, backend, rates):
+        tasks = [{"env_id": env, "rate": r, "low": r / 2, "high": r, "successes": int(r * 4),
+                  "episodes": 4} for env, r in rates.items()]
+        return {"name": name, "backend": backend, "tasks": tasks,
+                "aggregate": {"iqm": 0.5, "low": 0.25, "high": 0.75}}
+
+    rates = {"librobot/A-v0": 1.0, "librobot/B-v0": 0.5}
+    data = {"card": {"tasks": [{"env_id": env} for env in rates]},
+            "entries": [entry("expert", "sim", rates), entry("expert", "real", rates)]}
+    svgs = charts(data)
+    assert list(svgs) == ["aggregate.svg", "A-v0.svg", "B-v0.svg"]
+    assert "expert (real)" in svgs["aggregate.svg"] and "0.50 (2/4)" in svgs["B-v0.svg"]
 
 
 def test_a_published_board_holds_no_local_path(mixed_runs, tmp_path):
