@@ -26,6 +26,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run = bench.add_parser("run", help="train (optional), roll out and score a policy on a card")
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
     run.add_argument("--policy", default="expert", help=policy_specs())
+    run.add_argument("--name", help="how boards show this run (default: the policy spec with "
+                                    "paths cut to file names)")
     run.add_argument("--backend", default="sim", help="sim | real")
     run.add_argument("--driver", help=f"real backend: {driver_specs()}")
     run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
@@ -124,9 +126,10 @@ def bench_run(card, policy: str, store, args) -> str:
 def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.rollout import check_seed
-    from librobot_gym.benchmarks.store import ResultsStore, default_url
+    from librobot_gym.benchmarks.store import ResultsStore, check_run_name, default_url
 
     card = load_card(args.card)
+    name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
     store = ResultsStore(args.db or default_url(args.out))
     policy = args.policy
@@ -143,6 +146,8 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
                           task.control_mode, seed=args.seed)
         policy = f"{args.train}:{model}"
     run_id = bench_run(card, policy, store, args)
+    if name:
+        store.set_run_name(run_id, name)
     if not print_score(store, run_id, f"{policy} on {card.name} ({args.backend})"):
         console.print("[red]no episode scored[/red]: every episode of the run was aborted")
         return 1
