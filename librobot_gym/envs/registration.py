@@ -64,12 +64,18 @@ def _register_with_gymnasium(entry: EnvEntry) -> None:
 register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
 register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
 register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
+# The tabletop suite (lab cell, object set, language that decides the target).
+register_env("librobot/Franka-PickCup-v1", "franka_panda", "pick_cup_v1", 200)
+register_env("librobot/SO100-PickCup-v1", "so100", "pick_cup_v1", 200)
 # Real hardware: the same robot, task, spaces and success test; pass driver=... to make (the
 # robot's spec names its drivers and the stand-in that runs without hardware).
 register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
 register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend="real")
 register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
              backend="real")
+register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
+             backend="real")
+register_env("librobot/SO100-PickCup-Real-v1", "so100", "pick_cup_v1", 200, backend="real")
 
 
 def register_all() -> None:
