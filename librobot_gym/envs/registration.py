@@ -76,6 +76,19 @@ register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200
 register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
              backend="real")
 register_env("librobot/SO100-PickCup-Real-v1", "so100", "pick_cup_v1", 200, backend="real")
+# Tabletop: pushing and pressing (PushToTarget, PressButton). The PyBullet twin builds no
+# articulated objects, so the Franka's PressButton has no -Real- row (the SO-100's stand-in
+# simulates no objects at all).
+register_env("librobot/Franka-PushToTarget-v0", "franka_panda", "push_to_target", 200)
+register_env("librobot/SO100-PushToTarget-v0", "so100", "push_to_target", 200)
+register_env("librobot/Franka-PressButton-v0", "franka_panda", "press_button", 200)
+register_env("librobot/SO100-PressButton-v0", "so100", "press_button", 200)
+register_env("librobot/Franka-PushToTarget-Real-v0", "franka_panda", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PushToTarget-Real-v0", "so100", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PressButton-Real-v0", "so100", "press_button", 200,
+             backend="real")
 
 
 def register_all() -> None:
