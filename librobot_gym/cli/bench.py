@@ -34,7 +34,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
     run.add_argument("--policy", default="expert", help=f"the policy: {policy_specs()}")
     run.add_argument("--backend", default="sim", help="sim | real")
-    run.add_argument("--driver", help=f"real backend (required there): {driver_specs()}")
+    run.add_argument("--driver", help=f"real backend (required there; default: none): "
+                                      f"{driver_specs()}")
     run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
                      help="real backend: a camera of the cell (OpenCV device index or URL; "
                           "default: the driver's own cameras, if any)")

@@ -29,7 +29,8 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         if (not action.option_strings or action.required or "default" in text
-                or action.default in (None, False, argparse.SUPPRESS)):
+                or action.default is None or action.default is False  # 0 is a default
+                or action.default == argparse.SUPPRESS):
             return text
         return f"{text} (default: %(default)s)"
 

@@ -53,7 +53,8 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
                     help="-Real- envs: a camera of the cell, OpenCV device index or stream URL "
                          "(repeat per camera, e.g. --camera front=0 --camera wrist=rtsp://...; "
                          "default: the driver's own cameras, if any)")
-    ro.add_argument("--driver", help=f"-Real- envs (required there): {driver_specs()}")
+    ro.add_argument("--driver", help=f"-Real- envs (required there; default: none): "
+                                     f"{driver_specs()}")
     ro.set_defaults(func=_cmd_rollout)
 
 
@@ -90,7 +91,12 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
     """Roll out with a progress bar (and, on hardware, a bar of the episode's steps); print
     the success rate over the scored episodes and the aborted ones (hardware faults, the
     operator) apart, as `bench run` scores them. Ctrl-C says what was kept."""
-    from librobot_gym.benchmarks.rollout import check_seed, rollout
+    from librobot_gym.benchmarks.rollout import (
+        check_seed,
+        recorded_episodes,
+        rollout,
+        rollout_key,
+    )
 
     check_seed(seed, "seed (--seed)")  # before the progress bar: the error prints alone
     tally, kept = SuccessTally(), [0]
@@ -114,6 +120,9 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
                           on_episode, on_start, on_step)
     except KeyboardInterrupt:
         stop(bars)
+        if results is not None:  # what the file holds, whenever the signal came
+            found = recorded_episodes(results, rollout_key(env_id, policy, env_kwargs))
+            kept[0] = sum(seed <= s < seed + episodes for s in found)
         where = (f"; {results} holds {kept[0]} of the {episodes}: rerun the same command to "
                  f"resume" if results
                  else "; nothing was recorded (with --out DIR finished episodes are kept, and "
@@ -199,7 +208,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
                                         "configs/train/; default: none, give it or --algo)")
     train.add_argument("--algo", help="ppo | sac: stable-baselines3 on the env's state mode "
                                       "(default: none, give it or --config)")
-    train.add_argument("--env", help="env id for --algo (required with it)")
+    train.add_argument("--env", help="env id for --algo (required with it; default: none)")
     train.add_argument("--steps", type=int, default=20_000, help="--algo: env steps to train")
     train.add_argument("--seed", type=int, default=0, help="--algo: training seed")
     train.add_argument("--out", metavar="DIR",

@@ -93,10 +93,10 @@ def model_file(algorithm: str, path: str | Path) -> Path:
 
 class SB3Policy:
     def __init__(self, env: gym.Env, algorithm: str, path: str | Path):
+        path = model_file(algorithm, path)  # before SB3 (and torch) load: refused at once
         import stable_baselines3
 
         classes = {"ppo": stable_baselines3.PPO, "sac": stable_baselines3.SAC}
-        path = model_file(algorithm, path)
         try:
             self.model = classes[algorithm].load(str(path), device="cpu")
         except ValueError as exc:  # SB3: "the file ... wasn't a zip-file"
