@@ -11,6 +11,7 @@ from rich.table import Table
 
 from librobot_gym.cli.common import (
     BENCH_OUT,
+    DEFAULT_DB,
     Interrupted,
     SuccessTally,
     abort_causes,
@@ -169,7 +170,10 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     if args.train:
         policy = _train_for_card(card, args)
     run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
-    if not print_score(store, run_id, f"{policy} on {card.name} ({args.backend})"):
+    scored = print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
+    if store.url != DEFAULT_DB:  # where `bench show` and friends do not look by themselves
+        console.print(f"results: {store.url} (`librobot bench show --db {store.url}`)")
+    if not scored:
         console.print("[red]no episode scored[/red]: every episode of the run was aborted")
         return 1
     return 0
@@ -203,28 +207,39 @@ def _train_for_card(card, args: argparse.Namespace) -> str:
 
 
 def train_rl(env_id: str, algo: str, steps: int, out_path: Path, **options) -> Path:
-    """`train_sb3` with a bar of its steps (each learning-curve point moves it); Ctrl-C says
-    that nothing was saved (SB3 saves the model when training ends)."""
+    """`train_sb3` with a bar of its steps and what the training episodes give (the bar
+    starts with the training: a refused setting prints alone); Ctrl-C says that nothing was
+    saved (SB3 saves the model when training ends)."""
     from librobot_gym.envs.registration import check_env_id
     from librobot_gym.training.rl import train_sb3
 
     check_env_id(env_id)
-    reached = [0]
-    with progress() as bars:
-        bar = bars.add_task(f"training {algo} on {env_id}", total=steps, rate="-")
+    bars, reached = progress(), [0]
+    bar = bars.add_task(f"training {algo} on {env_id}", total=steps, rate="-")
 
-        def show(point) -> None:
-            reached[0] = point.steps
-            bars.update(bar, completed=min(point.steps, steps),
-                        rate=f"return {point.mean_return:.2f}, success "
-                             f"{point.success_rate:.2f}")
+    def show(point) -> None:  # each learning-curve point: what the episodes gave
+        bars.update(bar, rate=f"return {point.mean_return:.2f}, success "
+                              f"{point.success_rate:.2f}")
 
-        try:
-            return train_sb3(env_id, algo, steps, out_path, on_point=show, **options)
-        except KeyboardInterrupt:
-            raise Interrupted(f"while training {algo} (step {reached[0]} of {steps}); the "
-                              f"model is saved only when training ends, so nothing was: rerun "
-                              f"the same command to train again") from None
+    def advance(done: int) -> None:
+        if not bars.live.is_started:
+            bars.reset(bar)  # its clock starts with the training, not with the imports
+            bars.start()
+        reached[0] = done
+        bars.update(bar, completed=min(done, steps))
+
+    try:
+        path = train_sb3(env_id, algo, steps, out_path, on_point=show, on_steps=advance,
+                         **options)
+        bars.update(bar, completed=steps)
+        return path
+    except KeyboardInterrupt:
+        stop(bars)
+        raise Interrupted(f"while training {algo} (step {reached[0]} of {steps}); the model "
+                          f"is saved only when training ends, so nothing was: rerun the same "
+                          f"command to train again") from None
+    finally:
+        stop(bars)
 
 
 def _cmd_bench_compare(args: argparse.Namespace) -> int:

@@ -60,7 +60,10 @@ class TrainConfig:
         if not path.is_file():
             raise ConfigError(f"{path}: no such training config (the shipped ones are in "
                               f"configs/train/)")
-        data = yaml.safe_load(path.read_text())
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a training config is a mapping with at least model "
                               f"and dataset (see configs/train/)")
