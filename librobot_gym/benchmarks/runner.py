@@ -66,7 +66,8 @@ def choose_obs_mode(policy: str, allowed: tuple[str, ...]) -> str:
     if needed is not None:
         if needed not in allowed:
             raise ConfigError(f"policy {policy!r} reads {needed!r} observations; the card "
-                              f"allows only {list(allowed)}")
+                              f"allows only {list(allowed)}: list {needed!r} in the task's "
+                              f"obs_modes (or use a card that does)")
         return needed
     for mode in ("state", "state_dict", "rgb"):
         if mode in allowed:

@@ -59,7 +59,12 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_rollout(args: argparse.Namespace) -> int:
+    from librobot_gym.policies.registry import required_obs_mode
+
     env_kwargs = env_options(args)
+    needed = required_obs_mode(args.policy)  # ppo:, sac: read state; vla: rgb
+    if needed and "obs_mode" not in env_kwargs:
+        env_kwargs["obs_mode"] = needed
     if args.driver:
         env_kwargs["driver"] = args.driver
     if args.camera:
@@ -99,18 +104,16 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
     )
 
     check_seed(seed, "seed (--seed)")  # before the progress bar: the error prints alone
-    tally, kept = SuccessTally(), [0]
+    tally = SuccessTally()
     bars = progress(realtime=_is_real(env_id))
 
     def on_start(total: int, done: int) -> None:
         # Once the env and policy are built: a refusal prints alone.
-        kept[0] = done
         bars.add_task(f"{policy} on {env_id}", total=total, completed=done,
                       rate="resumed" if done else "-")
         bars.start()
 
     def on_episode(result) -> None:
-        kept[0] += 1
         bars.update(bars.task_ids[0], advance=1,
                     rate=tally.add(result.aborted, result.success_once), refresh=True)
 
@@ -120,13 +123,12 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
                           on_episode, on_start, on_step)
     except KeyboardInterrupt:
         stop(bars)
+        where = "; nothing was recorded (with --out DIR finished episodes are kept, and " \
+                "rerunning resumes)"
         if results is not None:  # what the file holds, whenever the signal came
             found = recorded_episodes(results, rollout_key(env_id, policy, env_kwargs))
-            kept[0] = sum(seed <= s < seed + episodes for s in found)
-        where = (f"; {results} holds {kept[0]} of the {episodes}: rerun the same command to "
-                 f"resume" if results
-                 else "; nothing was recorded (with --out DIR finished episodes are kept, and "
-                      "rerunning resumes)")
+            kept = sum(seed <= s < seed + episodes for s in found)
+            where = f"; {results} holds {kept} of the {episodes}: rerun the same command to resume"
         raise Interrupted(f"after {tally.ran} of {episodes} episodes{where}") from None
     finally:
         stop(bars)
