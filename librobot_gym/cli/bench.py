@@ -34,6 +34,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run = bench.add_parser("run", help="train (optional), roll out and score a policy on a card")
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
     run.add_argument("--policy", default="expert", help=f"the policy: {policy_specs()}")
+    run.add_argument("--name", help="how boards show this run (default: the policy spec with "
+                                    "paths cut to file names)")
     run.add_argument("--backend", default="sim", help="sim | real")
     run.add_argument("--driver", help=f"real backend (required there; default: none): "
                                       f"{driver_specs()}")
@@ -161,15 +163,18 @@ RL_EXPECTATIONS = {
 def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.rollout import check_seed
-    from librobot_gym.benchmarks.store import ResultsStore, default_url
+    from librobot_gym.benchmarks.store import ResultsStore, check_run_name, default_url
 
     card = load_card(args.card)
+    name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
     store = ResultsStore(args.db or default_url(args.out))
     policy = args.policy
     if args.train:
         policy = _train_for_card(card, args)
     run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
+    if name:
+        store.set_run_name(run_id, name)
     scored = print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
     if store.url != DEFAULT_DB:  # where `bench show` and friends do not look by themselves
         console.print(f"results: {store.url} (`librobot bench show --db {store.url}`)")

@@ -20,6 +20,8 @@ def add_leaderboard(sub: argparse._SubParsersAction) -> None:
     submit = boards.add_parser("submit", help="verify a result bundle and add it to a board")
     submit.add_argument("bundle", help="result bundle folder (`librobot bench export`)")
     submit.add_argument("--board", required=True, metavar="DIR", help="board folder")
+    submit.add_argument("--name", help="how the board shows this run (default: the bundle's "
+                                       "name, else its policy spec)")
     submit.set_defaults(func=_cmd_leaderboard_submit)
     pub = boards.add_parser("publish", help="copy a board to a folder or commit it to git")
     pub.add_argument("board", help="board folder")
@@ -34,7 +36,10 @@ def build_board(card, store, out: str) -> Path:
 
     board_dir = BoardDir(out)
     board_dir.init(card)
-    board_dir.add_from_store(store, card)
+    _, skipped = board_dir.add_from_store(store, card)
+    for run_id, reason in skipped.items():
+        console.print(f"[yellow]left out run {run_id}[/yellow]: {reason}; finish it by "
+                      f"rerunning its `librobot bench run` command")
     return write_board(board_dir.board(), out)
 
 
@@ -51,7 +56,7 @@ def _cmd_leaderboard_submit(args: argparse.Namespace) -> int:
     from librobot_gym.leaderboards.render import write_board
 
     board_dir = BoardDir(args.board)
-    run_id = board_dir.submit(args.bundle)
+    run_id = board_dir.submit(args.bundle, args.name)
     page = write_board(board_dir.board(), args.board)
     console.print(f"accepted run {run_id}; board: {page}")
     return 0

@@ -343,33 +343,40 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 # --- demo ---------------------------------------------------------------------------------------
 def add_demo(sub: argparse._SubParsersAction) -> None:
-    demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored")
-    demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml", help="suite card")
-    demo.add_argument("--workers", type=int, default=2, help="episodes run in parallel")
-    demo.add_argument("--out", default="outputs/demo", help="results database and videos")
-    demo.add_argument("--board", default="leaderboards/demo", help="leaderboard folder")
+    demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored and on "
+                                       "a board")
+    demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml",
+                      help="suite card (default: benchmarks/pickcup-v0.yaml)")
+    demo.add_argument("--workers", type=int, default=2, help="episodes at once (default: 2)")
+    demo.add_argument("--out", default="outputs/demo",
+                      help="where everything goes: results.db, videos/, board/ (default: "
+                           "outputs/demo)")
     demo.set_defaults(func=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """The pickcup card for the expert and random policies, scored side by side."""
+    """The pickcup card for the expert and random policies, scored side by side, with a video
+    of each and a board; everything under --out, afresh each time."""
+    import shutil
+
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.store import ResultsStore
 
     out = Path(args.out)
-    db = out / "results.db"
+    db, board = out / "results.db", out / "board"
     if db.exists():
         db.unlink()  # the demo starts afresh each time
+    if (board / "board.json").exists():
+        shutil.rmtree(board)  # only a board (it holds board.json): never another folder
     out.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(f"sqlite:///{db}")
     card = load_card(args.card)
-    args.backend, args.executor, args.seed = "sim", "local", 0
-    for policy, videos in (("expert", 1), ("random", 0)):
-        args.videos = videos
+    args.backend, args.executor, args.seed, args.videos = "sim", "local", 0, 1
+    for policy in ("expert", "random"):
         run_id = bench_run(card, policy, store, args)
         print_score(store, run_id, f"{policy} on {card.name}")
     console.print(f"results: {db} (`librobot bench show --db sqlite:///{db}`); "
                   f"videos: {out / 'videos'}")
-    page = build_board(card, store, args.board)
+    page = build_board(card, store, str(board))
     console.print(f"leaderboard: open {Path(page).resolve()}")
     return 0
