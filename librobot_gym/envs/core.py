@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 import string
 from typing import Any
 
@@ -34,6 +36,33 @@ def image_size(camera_size: int | tuple[int, int] | list[int]) -> tuple[int, int
             f"between 8 and 2048"
         )
     return int(size[0]), int(size[1])
+
+
+def env_options(task_class: type) -> list[str]:
+    """Every keyword `gym.make` passes on to a `RobotEnv` of this task: the env's own
+    arguments and the task's options (e.g. `reward_type`)."""
+    own = [name for name in inspect.signature(RobotEnv.__init__).parameters
+           if name not in ("self", "task_kwargs")]
+    task = [name for name, p in inspect.signature(task_class.__init__).parameters.items()
+            if name not in ("self", "robot") and p.kind is not p.VAR_KEYWORD]
+    return sorted(set(own) | set(task))
+
+
+def check_options(task_class: type, task_kwargs: dict[str, Any]) -> None:
+    """ConfigError for an option neither the env nor its task takes (`cam_size=64`), naming
+    the close match ("did you mean camera_size?") and the options there are. A task whose
+    `__init__` takes **kwargs checks its own."""
+    parameters = inspect.signature(task_class.__init__).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    options = env_options(task_class)
+    for name, value in task_kwargs.items():
+        if name in options:
+            continue
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"unknown env option {name}={value!r}{hint} The env takes: "
+                          f"{', '.join(options)}")
 
 
 class RobotEnv(gym.Env):
@@ -112,6 +141,7 @@ class RobotEnv(gym.Env):
         self.robot = get_robot(robot)
         self.control_mode = control_mode or self.robot.default_control_mode
         self.action_spec = self.robot.control_mode(self.control_mode)
+        check_options(task_class, task_kwargs)
         try:
             self.task = task_class(self.robot, **task_kwargs)
         except TypeError as exc:
