@@ -10,8 +10,11 @@ from pathlib import Path
 from rich.table import Table
 
 from librobot_gym.cli.common import (
+    CAMERA_HELP,
+    OPERATOR_HELP,
     SuccessTally,
     abort_causes,
+    auto_label_note,
     camera_sources,
     console,
     driver_specs,
@@ -31,7 +34,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--backend", default="sim", help="sim | real")
     run.add_argument("--driver", help=f"real backend: {driver_specs()}")
     run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
-                     help="real backend: a camera of the cell (OpenCV device index or URL)")
+                     help=f"real backend: {CAMERA_HELP}")
+    run.add_argument("--operator", metavar="SPEC", help=f"real backend: {OPERATOR_HELP}")
     run.add_argument("--executor", default="local", help="local | ray")
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--db", help="results database URL (default: sqlite in --out)")
@@ -90,6 +94,10 @@ def print_score(store, run_id: str, title: str) -> int:
                           f"({abort_causes(list(aborted['abort_reason']))}): rerun the same "
                           f"command to replay them")
     console.print(table)
+    scored = frame[~frame["aborted"].astype(bool)] if len(frame) else frame
+    note = auto_label_note(list(scored["task_metrics"])) if len(scored) else None
+    if note:
+        console.print(note)
     return score.episodes
 
 
@@ -113,6 +121,7 @@ def bench_run(card, policy: str, store, args) -> str:
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
                             cameras=camera_sources(getattr(args, "camera", None) or []),
+                            operator=getattr(args, "operator", None),
                             on_start=on_start, on_episode=on_episode)
     finally:
         if bars.live.is_started:

@@ -10,9 +10,12 @@ from pathlib import Path
 from librobot_gym.cli.bench import bench_run, print_score
 from librobot_gym.cli.board import build_board
 from librobot_gym.cli.common import (
+    CAMERA_HELP,
+    OPERATOR_HELP,
     SuccessTally,
     abort_causes,
     add_listen_options,
+    auto_label_note,
     camera_sources,
     client_url,
     console,
@@ -35,9 +38,9 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
     ro.add_argument("--control-mode", help="e.g. ee_delta_pose, joint_pos")
     ro.add_argument("--camera-size", type=int, help="square camera images of this many pixels")
     ro.add_argument("--camera", action="append", metavar="NAME=SOURCE",
-                    help="-Real- envs: a camera of the cell, OpenCV device index or stream URL "
-                         "(repeat per camera, e.g. --camera front=0 --camera wrist=rtsp://...)")
+                    help=f"-Real- envs: {CAMERA_HELP}")
     ro.add_argument("--driver", help=f"-Real- envs: {driver_specs()}")
+    ro.add_argument("--operator", metavar="SPEC", help=f"-Real- envs: {OPERATOR_HELP}")
     ro.set_defaults(func=_cmd_rollout)
 
 
@@ -53,6 +56,8 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["driver"] = args.driver
     if args.camera:
         env_kwargs["cameras"] = camera_sources(args.camera)
+    if args.operator:
+        env_kwargs["operator"] = args.operator
     summary = _rollout(args.env_id, args.policy, args.episodes, args.seed, args.video,
                        args.results, env_kwargs)
     return 0 if summary.scored else 1  # every episode aborted: nothing was measured
@@ -65,14 +70,20 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
     from librobot_gym.benchmarks.rollout import check_seed, rollout
 
     check_seed(seed, "seed (--seed)")  # before the progress bar: the error prints alone
-    tally = SuccessTally()
-    with progress() as bars:
-        bar = bars.add_task(f"{policy} on {env_id}", total=episodes, rate="-")
+    bars, tally = progress(), SuccessTally()
 
-        def on_episode(result):
-            bars.update(bar, advance=1, rate=tally.add(result.aborted, result.success_once))
+    def on_episode(result):
+        if not bars.task_ids:  # from the first episode on: a refusal (or a prompt) prints alone
+            bars.add_task(f"{policy} on {env_id}", total=episodes, rate="-")
+            bars.start()
+        bars.update(bars.task_ids[0], advance=1,
+                    rate=tally.add(result.aborted, result.success_once))
 
+    try:
         summary = rollout(env_id, policy, episodes, seed, video, results, env_kwargs, on_episode)
+    finally:
+        if bars.live.is_started:
+            bars.stop()
     scored, aborted = summary.scored, summary.aborted
     causes = abort_causes([e.abort_reason for e in aborted])
     if not scored:
@@ -84,6 +95,9 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
                       f"mean return {summary.mean_return:.2f}"
                       + (f"; [yellow]{len(aborted)} aborted, not scored[/yellow] ({causes})"
                          if aborted else ""))
+    note = auto_label_note([e.task_metrics for e in scored])
+    if note:
+        console.print(note)
     if summary.video_path:
         console.print(f"video: {summary.video_path}")
     if summary.results_path:
