@@ -140,8 +140,8 @@ class RobotEnv(gym.Env):
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)
             try:  # what the cell cannot do is refused now, in one line (envs/real/cell.py)
-                self.sim.check(self.robot, obs_mode,
-                               needs_cameras=obs_mode == "rgb" or render_mode is not None)
+                self.sim.check(self.robot, obs_mode, [self.camera_size] * (obs_mode == "rgb")
+                               + [self.render_size] * (render_mode == "rgb_array"))
             except ConfigError:
                 self.sim.close()  # do not leave the robot connected behind a refused env
                 raise

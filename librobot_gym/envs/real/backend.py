@@ -51,13 +51,13 @@ class RealBackend(CellBackend):
                               f"{robot.family} robot")
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
+        self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = ArmKinematics(robot, control_mode)
         self.safety = SafetyLayer(self.driver,
                                   limits or SafetyLimits.for_robot(robot, self.control_dt),
                                   self.control_dt,
                                   forward_kinematics=self.kinematics.tool_position)
-        self._open_cell(robot, task, control_mode, cameras, operator)
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self._state: RobotState | None = None

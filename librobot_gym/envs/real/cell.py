@@ -108,16 +108,20 @@ class CellBackend:
             "vla:CKPT; a stand-in's cameras: NAME=sim), or use the simulated env (the id "
             "without -Real-)", lacking))
 
-    def check(self, robot, obs_mode: str, needs_cameras: bool) -> None:
+    def check(self, robot, obs_mode: str, image_sizes: list[tuple[int, int]]) -> None:
         """ConfigError, before any episode, for what this cell cannot do: state observations
-        without object poses, cameras without a source, an unattended operator at a robot."""
+        without object poses, cameras without a source (when images of `image_sizes` will be
+        asked for), an unattended operator at a robot. `sim` cameras get their renderers for
+        those sizes now: a first frame mid-episode would stall a real-time control loop."""
         if obs_mode != "rgb" and not self.reports_objects:
             raise ConfigError(self._cannot(
                 f"obs_mode={obs_mode!r} needs object poses",
                 "use obs_mode='rgb'" + ("" if self.stand_in is None else
                                         " (cameras: NAME=sim renders the scene)")))
-        if needs_cameras:
+        if image_sizes:
             self.check_cameras(robot)
+            if self.scene_render is not None:
+                self.scene_render.prepare(image_sizes)
         if self.operator.unattended and self.stand_in is None:
             raise ConfigError(f"operator 'auto' confirms every start with nobody watching, so "
                               f"it runs stand-ins (emulators, twins) only, not "

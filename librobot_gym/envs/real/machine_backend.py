@@ -69,12 +69,12 @@ class MachineBackend(CellBackend):
                           if isinstance(p, MaterialPile)}
         self._valve_joint = [robot.joint_names.index(d.name) if d.name in robot.joint_names
                              else -1 for d in dims]
+        self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = MachineKinematics(robot)
         self.safety = ValveSafetyLayer(
             self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
             self.control_dt)
-        self._open_cell(robot, task, control_mode, cameras, operator)
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self.tare_pa = 0.0  # empty-bucket calibration of the boom pressure

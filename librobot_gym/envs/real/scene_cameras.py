@@ -73,14 +73,23 @@ class SceneRender:
         mujoco.mj_camlight(sim.model, sim.data)
         self._posed = (state, report)
 
-    def render(self, camera: str, size: tuple[int, int]) -> np.ndarray:
-        """[H, W, 3] uint8 from `camera` at the latest reported posture."""
+    def prepare(self, sizes: list[tuple[int, int]]) -> None:
+        """Make the renderers for these image sizes now (a GL context each, ~0.1 s)."""
+        for size in sizes:
+            self._rig(tuple(size))
+
+    def _rig(self, size: tuple[int, int]):
         from librobot_gym.envs.sim.cameras import CameraRig
 
-        self._pose()
         rig = self._rigs.get(size)
         if rig is None:
             rig = self._rigs[size] = CameraRig(self.sim.model, *size)
+        return rig
+
+    def render(self, camera: str, size: tuple[int, int]) -> np.ndarray:
+        """[H, W, 3] uint8 from `camera` at the latest reported posture."""
+        self._pose()
+        rig = self._rig(size)
         material = self.sim.material
         if material is not None and (material.dirty or rig not in self._terrain_synced):
             if material.dirty:
