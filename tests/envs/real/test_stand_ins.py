@@ -133,13 +133,15 @@ def test_the_placeholder_scene_gives_state_observations_but_no_success_test_or_e
 
 
 def test_an_unattended_operator_is_refused_at_a_robot():
-    class RobotBus(FeetechDriver):  # the emulated bus, declared as a robot
-        stand_in = None
+    from librobot_gym.envs.tasks.pick_cup import PickCup
+    from librobot_gym.hardware.twin.driver import TwinDriver
 
-    driver = RobotBus.emulated(get_robot("so100"), lockstep=True)
+    franka = get_robot("franka_panda")
+    driver = TwinDriver(franka, realtime=False, scene=Cell.of(PickCup(franka)))
+    driver.stand_in = None  # the twin, declared as a robot (a cell the env cannot tell apart)
     with pytest.raises(ConfigError, match="runs stand-ins"):
-        so100(driver=driver)
-    assert not driver.bus.is_open  # the refused env let go of the bus
+        gym.make("librobot/Franka-PickCup-Real-v0", driver=driver, operator="auto")
+    assert driver._closed  # the refused env let go of the robot
     with pytest.raises(ConfigError, match="scripted:ANSWERS"):
         so100(operator="autopilot")
 
