@@ -25,9 +25,11 @@ from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.envs.tasks.skills_push import PushSkill, push_start, pusher_point
 from librobot_gym.envs.tasks.tabletop import TabletopTask
 
+# The order sets where unused objects wait (`TabletopTask.parking`): the plate and bowl, whose
+# resting poses a PyBullet twin settles least exactly, wait behind the robot's column.
 POOL = (
-    ("block_a", "block"), ("block_b", "block"), ("block_c", "block"), ("bowl", "bowl"),
-    ("plate", "plate"), ("mark_a", "mark"), ("mark_b", "mark"), ("mark_c", "mark"),
+    ("block_a", "block"), ("plate", "plate"), ("bowl", "bowl"), ("block_b", "block"),
+    ("block_c", "block"), ("mark_a", "mark"), ("mark_b", "mark"), ("mark_c", "mark"),
 )
 MARKS = ("mark_a", "mark_b", "mark_c")
 # Distractors are low: the hand passes over them (a Franka's hand, 20 cm across, sweeps

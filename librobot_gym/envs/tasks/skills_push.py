@@ -58,9 +58,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _yaw_towards(layout: TabletopLayout, direction: np.ndarray) -> float:
-    """The tool yaw that turns the pusher's front (the tool's x axis, square to the closing
-    direction: fingers and jaws are slim that way, the finger roots as slim as the tips) to
-    face `direction`; either side of the pusher serves, so it turns the short way round."""
+    """The tool yaw that turns the pusher's front to face `direction`: the front is the
+    tool's x axis, square to the closing direction (fingers and jaws are slim that way, the
+    finger roots as slim as the tips). Either side of the pusher serves, so the tool turns
+    at most a quarter turn from the layout's: pushing away from the robot, the side the
+    wrist camera looks to, which then shows the object being pushed; pushing towards the
+    robot, the back (a wrist cannot turn the half turn that would face it the other way)."""
     x0 = layout.tool_rot[:, 0]
     yaw = math.atan2(direction[1], direction[0]) - math.atan2(x0[1], x0[0])
     return (yaw + math.pi / 2) % math.pi - math.pi / 2
@@ -77,6 +80,8 @@ class PushSkill:
     """
 
     HOVER, DESCEND, PUSH, RETREAT = range(4)
+    CLOSE = PUSH  # the phase that acts on the object (GraspSkill's name for it; scripts that
+    # show the moment of contact, like scripts/render_scenes.py, look for it)
 
     def __init__(self, layout: TabletopLayout, name: str, reach: float, top: float,
                  goal_xy: np.ndarray):
@@ -172,6 +177,7 @@ class PressSkill:
     """
 
     HOVER, DESCEND, PRESS = range(3)
+    CLOSE = PRESS  # the phase that acts on the button (as PushSkill.CLOSE)
 
     def __init__(self, layout: TabletopLayout, cap_top: np.ndarray, depth: float):
         self.layout = layout
