@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import EeCommand, WorldState, reach_reward
+from librobot_gym.envs.tasks.base import EeCommand, TaskReset, WorldState, reach_reward
 from librobot_gym.envs.tasks.language import Instructions, Reference, relational_reference
 from librobot_gym.envs.tasks.objects import COLOURS, PRESS_TRAVEL, make_object
 from librobot_gym.envs.tasks.registry import register_task
@@ -28,6 +28,7 @@ POOL = tuple((name, "button") for name in BUTTONS) + (("cup_a", "cup"), ("block_
 # "the button left of the cup").
 MODES = ("colour", "relation")
 WRONG_PUSH = 0.03  # m at scale 1: a cup or block moved this far was pushed: wrong_object
+GRAVITY = 9.81  # m/s^2
 
 INSTRUCTIONS = Instructions(
     train=(
@@ -49,12 +50,14 @@ INSTRUCTIONS = Instructions(
 __all__ = ["INSTRUCTIONS", "MODES", "POOL", "PressButton", "PressButtonExpert"]
 
 
-def cap_geometry(scale: float) -> tuple[float, float]:
-    """(the cap's top above the button's origin, the cap's radius), m, at `scale`: read from
-    the object set's own button, so the task follows it."""
+def cap_geometry(scale: float) -> tuple[float, float, float]:
+    """(the cap's top above the button's origin, the cap's radius, how far its weight sags it
+    on its spring), m, at `scale`: read from the object set's own button, so the task follows
+    it."""
     cap = make_object("button", "probe", scale).links[0]
     part = cap.parts[0]
-    return cap.pos[2] + part.pos[2] + part.size[1], part.size[0]
+    return (cap.pos[2] + part.pos[2] + part.size[1], part.size[0],
+            cap.mass * GRAVITY / cap.stiffness)
 
 
 @register_task("press_button")
@@ -85,11 +88,11 @@ class PressButton(TabletopTask):
 
     ## Rewards
     Dense (default): 0.4 reach + 0.5 press, 1.0 on success. reach = 0.5 (1 - tanh(d / s)) +
-    0.5 (1 - tanh(5 d / s)), d the distance from the pusher's bottom (the closed fingers'
-    tips; the SO-100's fixed jaw) to the middle of the cap's top, s the distance from the
-    base to the middle of the reach patch; press = the cap's travel over the success
-    threshold, clipped to [0, 1]. A step with a wrong object earns 0. Sparse: 1.0 on success,
-    else 0.
+    0.5 (1 - tanh(5 d / s)), d the distance from the pusher's bottom (the closed fingers' or
+    jaws' tips) to the middle of the cap's top, s the distance from the base to the middle of
+    the reach patch; press = how far the cap is down from where it rests (its weight sags it
+    a little) over the success threshold, clipped to [0, 1]. A step with a wrong object
+    earns 0. Sparse: 1.0 on success, else 0.
 
     ## Metrics (`info["task_metrics"]`)
     press_depth (m, how far the named cap is down), tcp_to_button (m, tool to the cap's top),
@@ -128,7 +131,7 @@ class PressButton(TabletopTask):
         self.target = "button_a"
         self.mode = "colour"
         self.reference: Reference | None = None
-        self.cap_top, self.cap_radius = cap_geometry(self.scale)
+        self.cap_top, self.cap_radius, self.sag = cap_geometry(self.scale)
         self.threshold = PRESS_TRAVEL * self.scale / 2  # m down: pressed
 
     # --- an episode ------------------------------------------------------------------------
@@ -161,6 +164,13 @@ class PressButton(TabletopTask):
         self.target, self.mode, self.reference = "button_a", mode, reference
         return self.instructions.say(rng, self.instruction_set, target=reference.text())
 
+    def reset(self, rng: np.random.Generator) -> TaskReset:
+        """The drawn episode, every cap starting where it rests on its spring (else each
+        would ring from its unloaded height for a while: a press no one made)."""
+        task_reset = super().reset(rng)
+        task_reset.joints.update({f"{name}/cap": -self.sag for name in BUTTONS})
+        return task_reset
+
     # --- judging the world -----------------------------------------------------------------
     def depth(self, state: WorldState, name: str) -> float:
         """How far (m) button `name`'s cap is down (0 at rest)."""
@@ -170,10 +180,14 @@ class PressButton(TabletopTask):
         """The middle of button `name`'s cap top at rest (world)."""
         return self.active[name].pos + np.array([0.0, 0.0, self.cap_top])
 
+    def approach_distance(self, state: WorldState) -> float:
+        """How far (m) the pusher's bottom is from the middle of the named cap's top."""
+        pusher = pusher_point(self.layout, state.ee_pos, state.ee_rot)
+        return float(np.linalg.norm(pusher - self.cap_position(self.target)))
+
     def _measure(self, state: WorldState) -> tuple[float, float, list[str]]:
         pressed = self.depth(state, self.target)
-        pusher = pusher_point(self.layout, state.ee_pos, state.ee_rot)
-        distance = float(np.linalg.norm(pusher - self.cap_position(self.target)))
+        distance = self.approach_distance(state)
         wrong = [n for n in self.active if n != self.target and (
             self.depth(state, n) >= self.threshold if n in BUTTONS
             else self.moved(state, n) > WRONG_PUSH * self.scale)]
@@ -209,7 +223,8 @@ class PressButton(TabletopTask):
             return 1.0
         if self.reward_type == "sparse" or wrong:
             return 0.0
-        press = min(max(pressed / self.threshold, 0.0), 1.0)
+        # From where the cap rests (its weight sags it a little) to the threshold.
+        press = min(max((pressed - self.sag) / (self.threshold - self.sag), 0.0), 1.0)
         return 0.4 * reach_reward(distance, self.reach_scale) + 0.5 * press
 
     def metrics(self, state: WorldState) -> dict[str, float]:

@@ -71,14 +71,14 @@ class PushToTarget(TabletopTask):
     `librobot/Franka-PushToTarget-v0`, `librobot/SO100-PushToTarget-v0`: in the lab cell, the
     arm pushes the block the instruction names across the table until it sits on the
     coloured square the instruction names ("push the red block onto the green square"). 2-4
-    objects (blocks, a cup, a mug, in eight colours) and 1-3 flat coloured squares (a white
-    border, nothing collides with them) stand on the table; the instruction alone tells which
-    block, by colour ("the red block", another block is blue), by kind ("the block", a cup of
-    its colour stands by) or by relation ("the block left of the mug", two blocks of one
-    colour), and which square, by colour when there are several ("the green square"; with
-    one, "the square" or "the marked spot"). Pushing with the gripper closed (the SO-100: its
-    fixed jaw) is the way; lifting is allowed, but the block must end on the table. Moving
-    any other object is a failure (`wrong_object`).
+    objects (blocks, a bowl, a plate, in eight colours) and 1-3 flat coloured squares (a
+    white border, nothing collides with them) stand on the table; the instruction alone
+    tells which block, by colour ("the red block", another block is blue), by kind ("the
+    block", a bowl or plate of its colour stands by) or by relation ("the block left of the
+    bowl", two blocks of one colour), and which square, by colour when there are several
+    ("the green square"; with one, "the square" or "the marked spot"). Pushing with the
+    gripper closed is the way; lifting is allowed, but the block must end on the table.
+    Moving any other object is a failure (`wrong_object`).
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,
@@ -96,7 +96,7 @@ class PushToTarget(TabletopTask):
     ## Rewards
     Dense (default): 0.3 reach + 0.65 progress, 1.0 on success. reach = 0.5 (1 - tanh(d / s))
     + 0.5 (1 - tanh(5 d / s)), d the distance from the pusher's bottom (the closed fingers'
-    tips; the SO-100's fixed jaw) to where a push starts (behind the block, on the line from
+    or jaws' tips) to where a push starts (behind the block, on the line from
     the square through it, just above the table), s the distance from the base to the middle
     of the reach patch; progress = 1 - (block-to-square distance) / (that distance at reset),
     clipped to [0, 1]. A step with a wrong object earns 0. Sparse: 1.0 on success, else 0.
