@@ -97,7 +97,7 @@ class PressButton(TabletopTask):
     ## Metrics (`info["task_metrics"]`)
     press_depth (m, how far the named cap is down), tcp_to_button (m, tool to the cap's top),
     wrong_object (0/1: another button pressed past half its travel, or the cup or block
-    moved more than 3 cm at the Franka's scale, or held), others_pressed (m, the deepest
+    moved more than 3 cm at the Franka's scale, or lifted), others_pressed (m, the deepest
     any other cap is down), distractors_moved (m, the furthest the cup or block moved).
     Safety: arena_contact (a robot link other than the pads touches the table or floor),
     joint_limit.
@@ -188,10 +188,12 @@ class PressButton(TabletopTask):
     def _measure(self, state: WorldState) -> tuple[float, float, list[str]]:
         pressed = self.depth(state, self.target)
         distance = self.approach_distance(state)
+        # Another button pressed, or the cup or block moved or lifted (touched is no fault:
+        # closed fingers touch with both pads at once).
+        bar = self.layout.lift_success / 2
         wrong = [n for n in self.active if n != self.target and (
             self.depth(state, n) >= self.threshold if n in BUTTONS
-            else self.moved(state, n) > WRONG_PUSH * self.scale)]
-        wrong += [n for n in self.wrong_objects(state, {self.target}) if n not in wrong]
+            else self.moved(state, n) > WRONG_PUSH * self.scale or self.lift(state, n) > bar)]
         return pressed, distance, wrong
 
     def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:

@@ -94,19 +94,19 @@ class PushToTarget(TabletopTask):
     target_to_goal (3), target_to_tcp (3): privileged, it names block and square.
 
     ## Rewards
-    Dense (default): 0.3 reach + 0.65 progress, 1.0 on success. reach = 0.5 (1 - tanh(d / s))
-    + 0.5 (1 - tanh(5 d / s)), d the distance from the pusher's bottom (the closed fingers'
-    or jaws' tips) to where a push starts (behind the block, on the line from
-    the square through it, just above the table), s the distance from the base to the middle
-    of the reach patch; progress = 1 - (block-to-square distance) / (that distance at reset),
+    Dense (default): 0.3 reach + 0.65 progress, 1.0 on success. reach = 0.5 (1 - tanh(d /
+    s)) + 0.5 (1 - tanh(5 d / s)), d the distance from the pusher's bottom (the closed
+    fingers' or jaws' tips) to where a push starts (behind the block, on the line from the
+    square through it, just above the table), s the distance from the base to the middle of
+    the reach patch; progress = 1 - (block-to-square distance) / (that distance at reset),
     clipped to [0, 1]. A step with a wrong object earns 0. Sparse: 1.0 on success, else 0.
 
     ## Metrics (`info["task_metrics"]`)
     target_to_goal (m, in the table's plane), tcp_to_target (m), pushed (m, how far the block
     moved from where it stood), wrong_object (0/1: another object moved more than 3 cm at
-    the Franka's scale, 1.8 cm at the SO-100's, or was held or lifted), distractors_moved (m,
-    the furthest any other object moved). Safety: arena_contact (a robot link other than the
-    pads touches the table or floor), joint_limit.
+    the Franka's scale, 1.8 cm at the SO-100's, or was lifted; touching it is no fault),
+    distractors_moved (m, the furthest any other object moved). Safety: arena_contact (a
+    robot link other than the pads touches the table or floor), joint_limit.
 
     ## Success and Episode End
     Success: the block's centre within 3.5 cm of the square's centre (SO-100: 2.1 cm; the
