@@ -217,7 +217,9 @@ class PushToTarget(TabletopTask):
         return True
 
     # --- judging the world -----------------------------------------------------------------
-    def _measure(self, state: WorldState):
+    def _measure(self, state: WorldState) -> tuple[np.ndarray, float, list[str]]:
+        """The block's position, its distance to the square's centre (in the table's plane),
+        and the other objects acted on."""
         pos = state.object_pos[self.target]
         goal = self.active[self.goal].pos
         to_goal = float(np.linalg.norm(pos[:2] - goal[:2]))

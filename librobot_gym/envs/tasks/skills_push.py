@@ -3,8 +3,8 @@ experts: push an object across the table until its centre reaches a goal, press 
 cap down. They read privileged state and emit `EeCommand`s, like `grasping.GraspSkill`.
 
 Both act with the arm's *pusher*: what of the hand reaches lowest while the gripper holds the
-layout's `pusher_gripper` command (the Franka's closed fingers; the SO-100's fixed jaw, its
-jaw open). The layout says where it is relative to the tool centre point (`pusher_offset`
+layout's `pusher_gripper` command (the closed fingers of the Franka, the closed jaws of the
+SO-100). The layout says where it is relative to the tool centre point (`pusher_offset`
 along the tool's y, `pusher_depth` below); `pusher_point` turns a tool pose into the pusher's
 bottom middle, which is what the skills steer and what the tasks' dense rewards measure.
 """
@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from librobot_gym.envs.tasks.base import EeCommand, WorldState
-from librobot_gym.envs.tasks.grasping import _angle, tool_rotation
+from librobot_gym.envs.tasks.grasping import tool_rotation
 from librobot_gym.envs.tasks.lab_cell import TABLE_TOP
 from librobot_gym.envs.tasks.tabletop_layouts import TabletopLayout
 
@@ -60,10 +60,9 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def _yaw_towards(layout: TabletopLayout, direction: np.ndarray) -> float:
     """The tool yaw that turns the pusher's front to face `direction`: the front is the
     tool's x axis, square to the closing direction (fingers and jaws are slim that way, the
-    finger roots as slim as the tips). Either side of the pusher serves, so the tool turns
-    at most a quarter turn from the layout's: pushing away from the robot, the side the
-    wrist camera looks to, which then shows the object being pushed; pushing towards the
-    robot, the back (a wrist cannot turn the half turn that would face it the other way)."""
+    finger roots as slim as the tips). Either face of the pusher serves, so the tool turns at
+    most a quarter turn from the layout's orientation (a wrist cannot turn much further one
+    way: the Franka's last joint stops at about -1.6 rad of tool yaw)."""
     x0 = layout.tool_rot[:, 0]
     yaw = math.atan2(direction[1], direction[0]) - math.atan2(x0[1], x0[0])
     return (yaw + math.pi / 2) % math.pi - math.pi / 2
@@ -97,15 +96,9 @@ class PushSkill:
         self.yaw: float | None = None
         self._last_ee: np.ndarray | None = None
 
-    def _settled(self, state: WorldState) -> bool:
-        step = self.layout.settle_step
-        last, self._last_ee = self._last_ee, state.ee_pos.copy()
-        return not step or (last is not None and
-                            float(np.linalg.norm(state.ee_pos - last)) <= step)
-
     def act(self, state: WorldState) -> EeCommand:
         lay = self.layout
-        settled = self._settled(state)
+        settled, self._last_ee = _settled(lay, self._last_ee, state), state.ee_pos.copy()
         obj = state.object_pos[self.name]
         if self.phase == self.PUSH:
             direction = self._steer(obj[:2])
@@ -164,8 +157,21 @@ class PushSkill:
         return _unit(ahead - obj_xy)
 
 
+def _settled(layout: TabletopLayout, last: np.ndarray | None, state: WorldState) -> bool:
+    """The tool moved at most the layout's settle step since `last` (always true without
+    one): a slow arm has stopped swinging before it goes down."""
+    step = layout.settle_step
+    return not step or (last is not None and float(np.linalg.norm(state.ee_pos - last)) <= step)
+
+
 def _perp(v: np.ndarray) -> np.ndarray:
     return np.array([-v[1], v[0]])
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle (rad) of the rotation between two orientations."""
+    cos = (np.trace(a @ b.T) - 1.0) / 2.0
+    return math.acos(min(1.0, max(-1.0, cos)))
 
 
 class PressSkill:
@@ -192,9 +198,7 @@ class PressSkill:
 
     def act(self, state: WorldState) -> EeCommand:
         lay = self.layout
-        last, self._last_ee = self._last_ee, state.ee_pos.copy()
-        settled = not lay.settle_step or (
-            last is not None and float(np.linalg.norm(state.ee_pos - last)) <= lay.settle_step)
+        settled, self._last_ee = _settled(lay, self._last_ee, state), state.ee_pos.copy()
         pusher = pusher_point(lay, state.ee_pos, state.ee_rot)
         err_xy = float(np.linalg.norm(pusher[:2] - self.cap_top[:2]))
         scale = lay.object_scale
