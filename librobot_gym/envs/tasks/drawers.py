@@ -57,10 +57,12 @@ class DrawerTask(TabletopTask):
         self.start: dict[str, float] = {}  # drawer openings at reset, m
         self.travel = CABINET_TRAVEL * self.scale
         lay, s = self.layout, self.scale
-        # Cabinet centres this far from the base: the handle within reach shut and open.
-        low = lay.reach_x_range[0] + (-CABINET_PULL[0] + CABINET_TRAVEL) * s
+        # Cabinet centres this far from the base: the handle within reach shut and most of
+        # the way out, the row as near the base as that allows (the front camera, beyond the
+        # table, sees it whole).
+        low = lay.reach_x_range[0] + (-CABINET_PULL[0] + 0.8 * CABINET_TRAVEL) * s
         high = lay.reach_x_range[1] - CABINET_PULL[0] * s
-        self.radius = (low, low + 0.4 * (high - low))
+        self.radius = (low, low + 0.25 * (high - low))
         self.slot_gap = CABINET_WIDTH * s + lay.clearance / 2  # m between slot centres
 
     # --- an episode ------------------------------------------------------------------------
@@ -106,7 +108,7 @@ class DrawerTask(TabletopTask):
         """Stand the cabinets in their slots of a straight row facing the base (turned a
         little, so their drawers slide side by side), and a spare object in its slot; sets
         `self.active`."""
-        turn = float(rng.uniform(-0.15, 0.15))
+        turn = float(rng.uniform(-0.12, 0.12))
         radius = float(rng.uniform(*self.radius))
         ahead = np.array([math.cos(turn), math.sin(turn)])
         across = np.array([-ahead[1], ahead[0]])
