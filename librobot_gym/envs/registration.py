@@ -8,6 +8,7 @@ Plugins add rows with the same call. Released ids are frozen: a behaviour change
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from dataclasses import dataclass, field
 
@@ -100,6 +101,22 @@ def env_entries() -> list[EnvEntry]:
 def env_entry(env_id: str) -> EnvEntry:
     """The row of `env_id`; ConfigError with the close matches for an unknown id."""
     return ENVS.get(env_id)
+
+
+def check_env_id(env_id: str) -> None:
+    """A ConfigError naming the close matches ("did you mean ...?") unless `gym.make` knows
+    `env_id` (a librobot id, a plugin's or any other gymnasium id); gymnasium's own error is a
+    multi-line traceback. Ids of the `module:id` form are left to gymnasium, which imports the
+    module first."""
+    if ":" in env_id or env_id in gym.registry:
+        return
+    register_all()  # a plugin loaded after import
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, env_ids(), n=2, cutoff=0.6) or \
+        difflib.get_close_matches(env_id, list(gym.registry), n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ConfigError(f"unknown env id {env_id!r}{hint} (`librobot envs` lists them)")
 
 
 def env_ids() -> list[str]:
