@@ -34,6 +34,7 @@ CLOSED_FRACTION = 0.1  # shut: within this fraction of its travel of the stop
 MOVED_FRACTION = 0.25  # another drawer moved this fraction of its travel: the wrong drawer
 SLOT_OBJECT = 0.7  # the chance a slot no cabinet took holds a free object
 PLACES = {2: ("left", "right"), 3: ("left", "middle", "right")}
+REACH_MARGIN = 0.025  # m at scale 1: how far past the reach patch an outer pull may stand
 
 
 def joint_key(name: str) -> str:
@@ -85,6 +86,8 @@ class DrawerTask(TabletopTask):
             colours[spare] = list(COLOURS)[int(rng.integers(len(COLOURS)))]
         self._line_up(rng, dict(zip(names, slots, strict=True)),
                       {spare: free[0]} if spare else {}, colours)
+        if not all(self.reachable(n) for n in names):
+            return None
         reference = self._reference(mode, target, names, rng)
         if reference is None:
             return None
@@ -119,6 +122,14 @@ class DrawerTask(TabletopTask):
             yaw = turn if name in cabinets else float(rng.uniform(-math.pi, math.pi))
             self.active[name] = Placed(name, self.kinds[name], colours[name],
                                        np.array([x, y, self.rest_z(name)]), yaw)
+
+    def reachable(self, name: str) -> bool:
+        """Cabinet `name`'s pull lies in the arm's reach patch (give or take `REACH_MARGIN`)
+        shut and most of the way out (0.8 of its travel)."""
+        lay, margin = self.layout, REACH_MARGIN * self.scale
+        (x0, x1), (y0, y1) = lay.reach_x_range, lay.reach_y_range
+        return all(x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin
+                   for x, y, _ in (self.pull(name).handle(f * self.travel) for f in (0, 0.8)))
 
     def _reference(self, mode: str, target: str, names: list[str], rng) -> str | None:
         """The words for the target cabinet (None: this draw cannot say it unambiguously)."""
