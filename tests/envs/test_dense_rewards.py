@@ -43,6 +43,12 @@ def _tool_to_target(env):
     return float(np.linalg.norm(state.ee_pos - state.object_pos[env.unwrapped.task.target]))
 
 
+def _tool_to_handle(env):
+    state = env.unwrapped.sim.world_state()
+    handle = env.unwrapped.task.object_observation(state)["target_pos"]  # the pull bar
+    return float(np.linalg.norm(state.ee_pos - handle))
+
+
 def _pusher_to_start(env):
     """PushToTarget and PressButton: the pusher's bottom to where the push (or press) starts."""
     return env.unwrapped.task.approach_distance(env.unwrapped.sim.world_state())
@@ -53,6 +59,8 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          # the SO-100 presses a near button within 12 steps: 6 is still the approach
          "press_button": (lambda env, obs: _approach_the_cup(env, obs, 6), _pusher_to_start),
          "pick_cup_v1": (_approach_the_cup, _tool_to_target),
+         "open_drawer": (_approach_the_cup, _tool_to_handle),  # the expert's approach phase
+         "close_drawer": (_approach_the_cup, _tool_to_handle),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 
