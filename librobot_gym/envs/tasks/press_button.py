@@ -27,6 +27,7 @@ POOL = tuple((name, "button") for name in BUTTONS) + (("cup_a", "cup"), ("block_
 # share the target's), or by relation (two buttons of one colour, a cup or block between:
 # "the button left of the cup").
 MODES = ("colour", "relation")
+RELATION_SHARE = 0.25  # of the episodes
 WRONG_PUSH = 0.03  # m at scale 1: a cup or block moved this far was pushed: wrong_object
 GRAVITY = 9.81  # m/s^2
 
@@ -129,7 +130,7 @@ class PressButton(TabletopTask):
     def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
         super().__init__(robot, reward_type, instruction_set)
         self.target = "button_a"
-        self.mode = "colour"
+        self.mode = self._naming = "colour"
         self.reference: Reference | None = None
         self.cap_top, self.cap_radius, self.sag = cap_geometry(self.scale)
         self.threshold = PRESS_TRAVEL * self.scale / 2  # m down: pressed
@@ -137,7 +138,7 @@ class PressButton(TabletopTask):
     # --- an episode ------------------------------------------------------------------------
     def draw(self, rng: np.random.Generator) -> str | None:
         names = list(COLOURS)
-        mode = "relation" if rng.random() < 0.25 else "colour"
+        mode = self._naming
         order = rng.permutation(len(names))
         colour = names[order[0]]
         if mode == "colour":
@@ -166,7 +167,10 @@ class PressButton(TabletopTask):
 
     def reset(self, rng: np.random.Generator) -> TaskReset:
         """The drawn episode, every cap starting where it rests on its spring (else each
-        would ring from its unloaded height for a while: a press no one made)."""
+        would ring from its unloaded height for a while: a press no one made). The way the
+        button is named is drawn once, before the draws of the scene (a relation fits fewer
+        scenes: drawn per scene, it would come up less often)."""
+        self._naming = "relation" if rng.random() < RELATION_SHARE else "colour"
         task_reset = super().reset(rng)
         task_reset.joints.update({f"{name}/cap": -self.sag for name in BUTTONS})
         return task_reset

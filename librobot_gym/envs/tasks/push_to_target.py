@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import EeCommand, WorldState, reach_reward
+from librobot_gym.envs.tasks.base import EeCommand, TaskReset, WorldState, reach_reward
 from librobot_gym.envs.tasks.lab_cell import TABLE_TOP
 from librobot_gym.envs.tasks.language import (
     Instructions,
@@ -23,7 +23,7 @@ from librobot_gym.envs.tasks.language import (
 from librobot_gym.envs.tasks.objects import COLOURS, KINDS
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.envs.tasks.skills_push import PushSkill, push_start, pusher_point
-from librobot_gym.envs.tasks.tabletop import TabletopTask
+from librobot_gym.envs.tasks.tabletop import Placed, TabletopTask
 
 # The order sets where unused objects wait (`TabletopTask.parking`): the plate and bowl, whose
 # resting poses a PyBullet twin settles least exactly, wait behind the robot's column.
@@ -43,6 +43,8 @@ SUCCESS_RADIUS = 0.035  # m at scale 1: the block's centre this near the square'
 WRONG_PUSH = 0.03  # m at scale 1: another object moved this far was pushed: wrong_object
 RESTING = 0.01  # m at scale 1: the block at most this far above the table counts as on it
 MAX_PUSH = 0.25  # m at scale 1: the longest push an episode asks for
+TRIES_PER_DRAW = 10  # scenes `draw` tries before it lets `reset` draw again
+PLACE_TRIES = 50  # spots `_place_twin` tries
 
 INSTRUCTIONS = Instructions(
     train=(
@@ -116,11 +118,11 @@ class PushToTarget(TabletopTask):
     `truncated` after 200 steps (10 s at 20 Hz).
 
     ## Starting State
-    The arm's home pose with +-0.02 rad joint noise, gripper open. The block and its square
-    within the arm's reach (Franka: x 0.38-0.58 m, y +-0.2 m; SO-100: x 0.12-0.22 m, y +-0.1 m)
-    at most 25 cm apart (SO-100: 15 cm), the other objects and squares anywhere on a wider
-    patch but off the push's path; random colours and yaws. The way the block is named is
-    drawn uniformly, and the number of squares (1-3).
+    The arm's home pose with +-0.02 rad joint noise, gripper open. The block, its square and
+    where a push of it would start within the arm's reach (Franka: x 0.38-0.58 m, y +-0.2 m;
+    SO-100: x 0.12-0.22 m, y +-0.1 m), at most 25 cm apart (SO-100: 15 cm); the other objects
+    and squares anywhere on a wider patch but off the push's path; random colours and yaws.
+    The way the block is named is drawn uniformly, and the number of squares (1-3).
 
     ## Arguments
     `reward_type` ("dense", "sparse"); `instruction_set` ("train", default: six phrasings;
@@ -138,16 +140,30 @@ class PushToTarget(TabletopTask):
     def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
         super().__init__(robot, reward_type, instruction_set)
         self.target, self.goal = "block_a", "mark_a"
-        self.mode = "colour"
+        self.mode = self._naming = "colour"
         self.reference: Reference | None = None
         self.place_reference: Reference | None = None
         self.start_distance = 1.0
         self.radius = SUCCESS_RADIUS * self.scale
 
     # --- an episode ------------------------------------------------------------------------
+    def reset(self, rng: np.random.Generator) -> TaskReset:
+        """The way the block is named is drawn once per episode, before the draws of the
+        scene (some ways fit fewer scenes: drawn per scene, they would come up less often)."""
+        self._naming = MODES[int(rng.integers(len(MODES)))]
+        return super().reset(rng)
+
     def draw(self, rng: np.random.Generator) -> str | None:
+        # Few scenes fit the block and its square in reach and the push's path clear (one
+        # in five or so): several tries per draw keep `reset` from giving up.
+        for _ in range(TRIES_PER_DRAW):
+            instruction = self._draw_once(rng, self._naming)
+            if instruction is not None:
+                return instruction
+        return None
+
+    def _draw_once(self, rng: np.random.Generator, mode: str) -> str | None:
         names = list(COLOURS)
-        mode = MODES[int(rng.integers(len(MODES)))]
         count = int(rng.integers(2, 5))
         colour = names[int(rng.integers(len(names)))]
         chosen = {"block_a": colour}
@@ -156,10 +172,10 @@ class PushToTarget(TabletopTask):
                                       % len(names)]
         elif mode == "kind":
             chosen[LANDMARKS[int(rng.integers(2))]] = colour
-        else:
-            chosen["block_b"] = colour
+        else:  # the twin (block_b, same colour) is placed after the rest: `_place_twin`
             chosen[LANDMARKS[int(rng.integers(2))]] = names[int(rng.integers(len(names)))]
-        spare = [n for n in LANDMARKS if n not in chosen]
+        # A relation scene is hard enough to fit: two blocks and the landmark, no more.
+        spare = [n for n in LANDMARKS if n not in chosen] if mode != "relation" else []
         if mode == "colour":
             spare.append("block_c")
         for i in rng.permutation(len(spare))[: max(0, count - len(chosen))]:
@@ -168,6 +184,7 @@ class PushToTarget(TabletopTask):
         for name, i in zip(MARKS[:marks], rng.permutation(len(names)), strict=False):
             chosen[name] = names[i]
         if self.arrange(rng, chosen, reach={"block_a", "mark_a"}) is None \
+                or (mode == "relation" and not self._place_twin(rng, colour, chosen)) \
                 or not self._pushable():
             return None
         things = self.things()
@@ -195,17 +212,47 @@ class PushToTarget(TabletopTask):
         return self.instructions.say(rng, self.instruction_set, target=reference.text(),
                                      place=words)
 
+    def _place_twin(self, rng: np.random.Generator, colour: str, chosen: dict) -> bool:
+        """Relation episodes: put block_b, the target's twin, on the other side of the
+        landmark from the target as the front camera sees it (both at least the clearance
+        away from it), apart from everything and off the push's path; False if no spot of
+        `PLACE_TRIES` does. Placing it last, where the relation holds, spares the many
+        scenes a blind placement would throw away."""
+        lay = self.layout
+        landmark = next(self.active[n] for n in LANDMARKS if n in chosen)
+        target, goal = self.active["block_a"], self.active["mark_a"]
+        side = float((target.pos[:2] - landmark.pos[:2]) @ self.camera_right)
+        if abs(side) < lay.clearance:
+            return False
+        reach = self.footprint("block_b")
+        start = push_start(lay, target.pos, goal.pos[:2], self.footprint("block_a"))[:2]
+        for _ in range(PLACE_TRIES):
+            xy = np.array([rng.uniform(*lay.place_x_range), rng.uniform(*lay.place_y_range)])
+            twin_side = float((xy - landmark.pos[:2]) @ self.camera_right)
+            if twin_side * side > 0 or abs(twin_side) < lay.clearance:
+                continue
+            if any(math.dist(xy, p.pos[:2]) < reach + self.footprint(n) + lay.clearance
+                   for n, p in self.active.items()):
+                continue
+            if _segment_distance(xy, start, goal.pos[:2]) < 2 * reach + lay.clearance:
+                continue
+            self.active["block_b"] = Placed("block_b", "block", colour,
+                                            np.array([*xy, self.rest_z("block_b")]),
+                                            float(rng.uniform(-math.pi, math.pi)))
+            return True
+        return False
+
     def _pushable(self) -> bool:
-        """The block's push is short enough, starts within the arm's reach (give or take the
-        block's size), and its path (from where the pusher comes down to the square) keeps
-        clear of every other object."""
+        """The block's push is short enough, starts within the arm's reach (a short arm
+        cannot point its tool down beyond it), and its path (from where the pusher comes
+        down to the square) keeps clear of every other object."""
         block, goal = self.active["block_a"], self.active["mark_a"]
         reach = self.footprint("block_a")
         if math.dist(block.pos[:2], goal.pos[:2]) > MAX_PUSH * self.scale:
             return False
         start = push_start(self.layout, block.pos, goal.pos[:2], reach)[:2]
         lay = self.layout
-        if not all(lo - reach <= v <= hi + reach for v, (lo, hi) in
+        if not all(lo <= v <= hi for v, (lo, hi) in
                    zip(start, (lay.reach_x_range, lay.reach_y_range), strict=True)):
             return False  # the push would start beyond the arm's reach
         for name, other in self.active.items():
