@@ -200,6 +200,21 @@ class AblationSpec:
                                       f" move --eval-seed or --donor-seed")
 
 
+class _Timings:
+    """Wall time per stage, summed over the calls of a resumed run (kept in `path`), so the
+    report's budget counts the demos and steps a killed call had already done."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seconds: dict[str, float] = (json.loads(path.read_text()) if path.is_file()
+                                          else {})
+
+    def add(self, stage: str, start: float, accumulate: bool = True) -> None:
+        spent = time.perf_counter() - start
+        self.seconds[stage] = spent + (self.seconds.get(stage, 0.0) if accumulate else 0.0)
+        self.path.write_text(json.dumps(self.seconds))
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process (MB; Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -226,14 +241,14 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     config = TrainConfig.from_yaml(spec.config)
     size = config.vla_config().policy.get("image_size") or [128, 128]
     camera_size = tuple(size)
-    timings: dict[str, float] = {}
+    timings = _Timings(out / "timings.json")
 
     start = time.perf_counter()
     summary = collect_multitask(spec.env_ids, spec.demos, data, seed=spec.collect_seed,
                                 camera_size=camera_size,
                                 on_episode=lambda e, r: log(f"collect {e} #{r.seed}: "
                                                             f"{'ok' if r.success else 'FAIL'}"))
-    timings["collect_s"] = time.perf_counter() - start
+    timings.add("collect_s", start)
     log(f"dataset {data}: {summary.total_episodes} episodes, {summary.total_frames} frames")
 
     start = time.perf_counter()
@@ -242,7 +257,7 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     trainer = build_trainer(config)
     first_step = trainer.step
     result = trainer.train()
-    timings["train_s"] = time.perf_counter() - start
+    timings.add("train_s", start)
     log(f"trained {result['step']} steps ({result['step'] - first_step} this call)")
 
     start = time.perf_counter()
@@ -258,14 +273,14 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
         rows.append({"env_id": env_id, **{k: asdict(v) for k, v in conditions.items()},
                      "text": {k: v.text() for k, v in conditions.items()},
                      "wrong_object": {k: v.wrong_text() for k, v in conditions.items()}})
-    timings["evaluate_s"] = time.perf_counter() - start
+    timings.add("evaluate_s", start, accumulate=False)
 
     report = {"tasks": rows, "budget": {
         "demos_per_task": spec.demos, "frames": summary.total_frames, "steps": result["step"],
         "batch_size": config.batch_size, "eval_episodes": spec.episodes,
         "eval_seeds": [spec.eval_seed, spec.eval_seed + spec.episodes - 1],
         "camera_size": list(camera_size), "config": spec.config,
-        **{k: round(v, 1) for k, v in timings.items()},
+        **{k: round(v, 1) for k, v in timings.seconds.items()},
         "peak_memory_mb": round(peak_memory_mb()), "machine": machine()}}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(report_markdown(report))
