@@ -121,6 +121,9 @@ class Condition:
     episodes: int
     wrong_object: int | None  # None: the task has no wrong_object metric
     fed: list[str] = field(default_factory=list)  # the instruction each episode's policy read
+    # final tool-to-target distance (m) per episode, where the task reports `tcp_to_target`:
+    # a policy that reads the instruction ends nearer its target even before it lifts it
+    distances: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -136,6 +139,9 @@ class Condition:
         return (f"{100 * self.rate:.0f}% ({self.successes}/{self.episodes}; "
                 f"{100 * low:.0f}-{100 * high:.0f}%)")
 
+    def distance_text(self) -> str:
+        return f"{100 * float(np.mean(self.distances)):.0f} cm" if self.distances else "n/a"
+
     def wrong_text(self) -> str:
         if self.wrong_object is None:
             return "n/a"
@@ -144,9 +150,10 @@ class Condition:
 
 def evaluate_task(policy, env_id: str, episodes: int, seed: int, shuffled: bool,
                   donor_seed: int = DONOR_SEED, camera_size: int | tuple[int, int] = 128,
-                  on_episode: Callable[[object], None] | None = None) -> Condition:
+                  on_episode: Callable[[object, str], None] | None = None) -> Condition:
     """Roll `policy` out on seeds seed..seed+episodes-1 of `env_id`, with the true instruction
-    or (`shuffled`) one drawn from the `episodes` donor episodes at seeds donor_seed...."""
+    or (`shuffled`) one drawn from the donor episodes at seeds donor_seed.. (as many as the
+    evaluation episodes, at least 20). `on_episode(result, fed_instruction)` after each."""
     from librobot_gym.benchmarks.rollout import run_episode
 
     env = gym.make(env_id, camera_size=camera_size)
@@ -154,19 +161,21 @@ def evaluate_task(policy, env_id: str, episodes: int, seed: int, shuffled: bool,
         if shuffled:
             env = ShuffledInstruction(env, donor_instructions(
                 env, range(donor_seed, donor_seed + max(episodes, 20))))
-        successes, wrong, has_wrong, fed = 0, 0, False, []
+        successes, wrong, has_wrong, fed, distances = 0, 0, False, [], []
         for i in range(episodes):
             result = run_episode(env, policy, seed + i, env_id)
             successes += int(result.success_once)
             if "wrong_object" in result.task_metrics:
                 has_wrong = True
                 wrong += int(result.task_metrics["wrong_object"] > 0)
+            if "tcp_to_target" in result.task_metrics:
+                distances.append(float(result.task_metrics["tcp_to_target"]))
             fed.append(env.fed_instruction if shuffled else result.instruction)
             if on_episode is not None:
-                on_episode(result)
+                on_episode(result, fed[-1])
     finally:
         env.close()
-    return Condition(successes, episodes, wrong if has_wrong else None, fed)
+    return Condition(successes, episodes, wrong if has_wrong else None, fed, distances)
 
 
 # --- the whole recipe --------------------------------------------------------------------------
@@ -263,16 +272,25 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     start = time.perf_counter()
     policy = VLAPolicy.from_pretrained(result["checkpoint"])
     rows = []
-    for env_id in spec.env_ids:
-        conditions = {}
-        for name, shuffled in (("instruction", False), ("shuffled", True)):
-            conditions[name] = evaluate_task(policy, env_id, spec.episodes, spec.eval_seed,
-                                             shuffled, spec.donor_seed, camera_size)
-            log(f"{env_id} {name}: {conditions[name].text()}, wrong_object "
-                f"{conditions[name].wrong_text()}")
-        rows.append({"env_id": env_id, **{k: asdict(v) for k, v in conditions.items()},
-                     "text": {k: v.text() for k, v in conditions.items()},
-                     "wrong_object": {k: v.wrong_text() for k, v in conditions.items()}})
+    episodes_file = (out / "episodes.jsonl").open("w")  # every evaluation episode, for a look
+    with episodes_file:
+        for env_id in spec.env_ids:
+            conditions = {}
+            for name, shuffled in (("instruction", False), ("shuffled", True)):
+                def keep(result, fed, name=name):
+                    episodes_file.write(json.dumps({"condition": name, "fed_instruction": fed,
+                                                    **asdict(result)}) + "\n")
+                    episodes_file.flush()
+
+                conditions[name] = evaluate_task(policy, env_id, spec.episodes, spec.eval_seed,
+                                                 shuffled, spec.donor_seed, camera_size, keep)
+                log(f"{env_id} {name}: {conditions[name].text()}, wrong_object "
+                    f"{conditions[name].wrong_text()}, final distance to target "
+                    f"{conditions[name].distance_text()}")
+            rows.append({"env_id": env_id, **{k: asdict(v) for k, v in conditions.items()},
+                         **{key: {k: getattr(v, method)() for k, v in conditions.items()}
+                            for key, method in (("text", "text"), ("wrong_object", "wrong_text"),
+                                                ("distance", "distance_text"))}})
     timings.add("evaluate_s", start, accumulate=False)
 
     report = {"tasks": rows, "budget": {
@@ -288,13 +306,16 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
 
 
 def report_markdown(report: dict) -> str:
-    """The README's table: task, success with instruction, success shuffled, wrong_object."""
+    """The README's table: task, success (Wilson 95%) with the true and the shuffled
+    instruction, the wrong_object rate and the mean final distance to the target under each."""
     lines = ["| task | success, true instruction | success, shuffled instruction | "
-             "wrong_object (true / shuffled) |", "|---|---|---|---|"]
+             "wrong_object (true / shuffled) | final distance to target (true / shuffled) |",
+             "|---|---|---|---|---|"]
     for row in report["tasks"]:
         lines.append(f"| `{row['env_id']}` | {row['text']['instruction']} | "
                      f"{row['text']['shuffled']} | {row['wrong_object']['instruction']} / "
-                     f"{row['wrong_object']['shuffled']} |")
+                     f"{row['wrong_object']['shuffled']} | {row['distance']['instruction']} / "
+                     f"{row['distance']['shuffled']} |")
     b = report["budget"]
     lines += ["", f"Budget: {b['demos_per_task']} expert demos per task ({b['frames']} frames), "
               f"{b['steps']} steps of {b['batch_size']}, {b['camera_size'][0]}x"

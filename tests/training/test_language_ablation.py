@@ -73,6 +73,11 @@ def test_the_report_scores_both_conditions_per_task(ablation):
             assert 0 <= row[condition]["successes"] <= 2
     pick = report["tasks"][0]
     assert pick["instruction"]["wrong_object"] is not None  # PickCup-v1 reports wrong_object
+    assert len(pick["shuffled"]["distances"]) == 2 and pick["distance"]["shuffled"].endswith("cm")
+    lines = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    assert [(e["env_id"], e["condition"]) for e in lines[:4]] == [
+        (PICK, "instruction"), (PICK, "instruction"), (PICK, "shuffled"), (PICK, "shuffled")]
+    assert len(lines) == 8 and all(e["seed"] in (10_000, 10_001) for e in lines)
     budget = report["budget"]
     assert budget["demos_per_task"] == 2 and budget["steps"] == 100
     assert budget["peak_memory_mb"] > 0 and budget["train_s"] > 0
