@@ -38,6 +38,7 @@ import gymnasium as gym
 import numpy as np
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.training.bc import Callback
 
 DONOR_SEED = 20_000  # donor episodes for shuffled instructions: never trained or evaluated on
 
@@ -224,6 +225,18 @@ class _Timings:
         self.path.write_text(json.dumps(self.seconds))
 
 
+class _TrainClock(Callback):
+    """Books the training time into `timings` at every checkpoint, so a call killed mid-run
+    still counts the time that produced the steps it saved (a resumed call continues them)."""
+
+    def __init__(self, timings: _Timings, since: float):
+        self.timings, self.since = timings, since
+
+    def on_checkpoint(self, trainer, path) -> None:
+        self.timings.add("train_s", self.since)
+        self.since = time.perf_counter()
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process (MB; Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -263,10 +276,10 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     start = time.perf_counter()
     config = replace(config, dataset=str(data), out=str(out / "train"), eval_env=None,
                      steps=spec.steps or config.steps)
-    trainer = build_trainer(config)
+    trainer = build_trainer(config, [_TrainClock(timings, start)])
     first_step = trainer.step
     result = trainer.train()
-    timings.add("train_s", start)
+    timings.add("train_s", trainer.callbacks[0].since)
     log(f"trained {result['step']} steps ({result['step'] - first_step} this call)")
 
     start = time.perf_counter()

@@ -81,6 +81,8 @@ def test_the_report_scores_both_conditions_per_task(ablation):
     budget = report["budget"]
     assert budget["demos_per_task"] == 2 and budget["steps"] == 100
     assert budget["peak_memory_mb"] > 0 and budget["train_s"] > 0
+    kept = json.loads((run / "timings.json").read_text())  # what a resumed call adds to
+    assert kept["train_s"] == pytest.approx(budget["train_s"], abs=0.1)
     assert (run / "report.md").read_text() == report_markdown(report)
     assert json.loads((run / "report.json").read_text()) == report
 
