@@ -86,6 +86,19 @@ register_env("librobot/Franka-CloseDrawer-v0", "franka_panda", "close_drawer", 2
 register_env("librobot/SO100-CloseDrawer-v0", "so100", "close_drawer", 200)
 register_env("librobot/SO100-OpenDrawer-Real-v0", "so100", "open_drawer", 200, backend="real")
 register_env("librobot/SO100-CloseDrawer-Real-v0", "so100", "close_drawer", 200, backend="real")
+# Tabletop: pushing and pressing (PushToTarget, PressButton). The PyBullet twin builds no
+# articulated objects, so the Franka's PressButton has no -Real- row (the SO-100's stand-in
+# simulates no objects at all).
+register_env("librobot/Franka-PushToTarget-v0", "franka_panda", "push_to_target", 200)
+register_env("librobot/SO100-PushToTarget-v0", "so100", "push_to_target", 200)
+register_env("librobot/Franka-PressButton-v0", "franka_panda", "press_button", 200)
+register_env("librobot/SO100-PressButton-v0", "so100", "press_button", 200)
+register_env("librobot/Franka-PushToTarget-Real-v0", "franka_panda", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PushToTarget-Real-v0", "so100", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PressButton-Real-v0", "so100", "press_button", 200,
+             backend="real")
 
 
 def register_all() -> None:

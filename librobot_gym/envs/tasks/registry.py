@@ -12,6 +12,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.dig_dump",
     "librobot_gym.envs.tasks.open_drawer",
     "librobot_gym.envs.tasks.close_drawer",
+    "librobot_gym.envs.tasks.push_to_target",
+    "librobot_gym.envs.tasks.press_button",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 
