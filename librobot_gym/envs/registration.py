@@ -63,6 +63,7 @@ def _register_with_gymnasium(entry: EnvEntry) -> None:
 # --- the built-in envs ----------------------------------------------------------------------
 register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
 register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
+register_env("librobot/UR5e-PickCup-v0", "ur5e", "pick_cup", 200)
 register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
 # Real hardware: the same robot, task, spaces and success test; pass driver=... to make (the
 # robot's spec names its drivers and the stand-in that runs without hardware).
