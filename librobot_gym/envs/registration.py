@@ -69,6 +69,7 @@ register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
 # robot's spec names its drivers and the stand-in that runs without hardware).
 register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
 register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend="real")
+register_env("librobot/UR5e-PickCup-Real-v0", "ur5e", "pick_cup", 200, backend="real")
 register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
              backend="real")
 

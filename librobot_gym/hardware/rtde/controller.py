@@ -72,6 +72,7 @@ class Controller:
         self.gripper = None  # a RobotiqGripperModel the emulator attaches
         self.ticks = 0
         self.generation = 0  # counts tick batches and restarts: publishers send on a change
+        self.commands_handled = 0  # commands (non-zero) the running program took, ever
         self._epoch = time.monotonic()
         self._transition: tuple[float, RobotMode] | None = None  # power on / brake release
         self.protective_stop_at: float | None = None
@@ -133,6 +134,17 @@ class Controller:
                     self.program.tick()
             self.generation += 1
             self.changed.notify_all()
+
+    def command_handled(self) -> None:
+        """The program took a command (lock held): wake `wait_commands`."""
+        self.commands_handled += 1
+        self.changed.notify_all()
+
+    def wait_commands(self, count: int, timeout: float = 1.0) -> bool:
+        """Wait until `commands_handled` reaches `count`: how a lockstep host knows its command
+        took effect before it lets time pass."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.commands_handled >= count, timeout)
 
     def run_until(self, finished, limit: float = 30.0) -> bool:
         """Lockstep: tick until `finished()` (a blocking command's end) or `limit` s of

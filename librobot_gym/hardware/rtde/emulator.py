@@ -118,11 +118,17 @@ class URControllerEmulator:
         self.controller.restart(np.asarray(q, dtype=np.float64))
         return self.controller.now()
 
-    def inputs_handled(self) -> int:
-        return self.rtde.inputs_handled
+    def commands_handled(self) -> int:
+        """Commands the control program has taken (the client's clear commands and watchdog
+        kicks, which write 0, not counted)."""
+        return self.controller.commands_handled
 
-    def wait_handled(self, count: int, timeout: float = 1.0) -> bool:
-        return self.rtde.wait_handled(count, timeout)
+    def wait_commands(self, count: int, timeout: float = 1.0) -> float | None:
+        """Wait until `count` commands were taken; the controller's time then (a blocking
+        command may have let simulated time pass), None on a timeout."""
+        if not self.controller.wait_commands(count, timeout):
+            return None
+        return self.controller.now()
 
     # --- faults ----------------------------------------------------------------------------------
     def protective_stop(self, cause: str = "protective stop") -> float:

@@ -130,6 +130,8 @@ class ControlScript:
         if f"input_int_register_{self.offset}" in names:
             self.last_write = c.now()
         cmd = self._in_int(0)
+        if cmd != 0:
+            c.command_handled()
         if cmd in self.realtime:
             self._process(cmd)
             if c.program is self:

@@ -7,9 +7,8 @@ Each client connection has its own output recipe and input recipes (ids from 1, 
 connection, as ur_rtde's recipe numbering expects); an input field another connection has set
 up is answered "IN_USE". After "start", a publisher thread sends the output recipe every
 1/frequency s of wall-clock time (in lockstep also as soon as the controller's time moves), the
-newest state only. Input packages are applied in order under the controller's lock and counted
-(`inputs_handled`), so a lockstep host can wait until its command took effect before it lets
-time pass.
+newest state only. Input packages are applied in order under the controller's lock (the
+running program counts the commands among them: `Controller.wait_commands`).
 
 Faults: `delay(seconds)` holds the outgoing packages and sends them in one late burst;
 `drop(seconds)` sends none (missing packages); the emulator's `drop_connections` closes the
@@ -102,7 +101,6 @@ class RTDEServer:
         self.controller = controller
         self.claims: dict[str, int] = {}  # input field -> the connection that set it up
         self.inputs_handled = 0
-        self.handled = threading.Condition(controller.lock)
         self.drop_until = 0.0  # monotonic: no packages before then (missing)
         self.delay_until = 0.0  # monotonic: packages held until then, then sent (late)
         self._next_id = 0
@@ -116,11 +114,6 @@ class RTDEServer:
 
     def drop(self, seconds: float) -> None:
         self.drop_until = time.monotonic() + seconds
-
-    def wait_handled(self, count: int, timeout: float = 1.0) -> bool:
-        """Wait until `inputs_handled` reaches `count`."""
-        with self.handled:
-            return self.handled.wait_for(lambda: self.inputs_handled >= count, timeout)
 
     # --- one client --------------------------------------------------------------------------
     def _serve(self, conn: socket.socket) -> None:
@@ -217,7 +210,6 @@ class RTDEServer:
             if c.program is not None:
                 c.program.on_inputs(set(values))
             self.inputs_handled += 1
-            self.handled.notify_all()
 
     # --- publishing --------------------------------------------------------------------------
     def _publish(self, client: _Client) -> None:

@@ -1,0 +1,515 @@
+"""`URDriver`: a Universal Robots e-Series arm (the UR5e) and its gripper as a `Driver`, through
+the maintained client library ur-rtde (SDU Robotics), unmodified.
+
+- `connect()`: the dashboard server brings the arm to RUNNING (`recovery.py`: remote control,
+  emergency stop, protective stop unlock, safety restart, power on, brake release); then
+  `RTDEReceiveInterface` streams the state at `frequency` (500 Hz); `RTDEControlInterface`
+  uploads ur_rtde's control script over the script port (30003) and drives it through RTDE
+  input registers; its RTDE watchdog (`watchdog_hz`) stops the program if this process stops
+  talking; the gripper is activated on its URCap socket (63352). Idempotent; it re-uploads the
+  program if it stopped, and rebuilds a lost link.
+- `read_state()`: joint positions and velocities from RTDE, the gripper's position from its
+  socket. The controller's clock stamps each state: its offset from ours is the smallest seen
+  (the least delayed package), so a stalled stream ages on our clock. A reading raises the
+  controller's faults as typed errors (`errors.py`), and `RTDETimeout` when the newest
+  package is older than `max_state_age`.
+- `command()`: `servoJ(q, t, lookahead, gain)` streaming, and `SET POS` to the gripper when its
+  target changes by a register step or more.
+- `move_to()`: `speedJ` towards the posture (a velocity the controller ramps at
+  `move_acceleration`, straight in joint space, at most `move_speed`), then `speedStop`.
+- `stop()`: `servoStop` / `speedStop` for the mode in use, else `stopJ`; never raises.
+- `close()`: stop, stop the control script, disconnect everything.
+
+`URDriver.emulated(robot, lockstep=...)` runs the same code on the controller emulator
+(`emulator_process.py`); in lockstep the emulator's time passes only in `advance(dt)`, and
+each command is known to have reached it before time passes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.driver import (
+    Driver,
+    DriverDisconnected,
+    DriverError,
+    RobotState,
+    SceneReport,
+    check_joint_targets,
+    spec_options,
+)
+from librobot_gym.hardware.rtde import robotiq
+from librobot_gym.hardware.rtde.errors import (
+    EmergencyStop,
+    GripperError,
+    PoweredOff,
+    ProgramStopped,
+    ProtectiveStop,
+    RTDETimeout,
+    SafetyLimitViolation,
+)
+from librobot_gym.hardware.rtde.modes import RobotMode, RuntimeState, SafetyStatus
+from librobot_gym.hardware.rtde.recovery import Dashboard
+from librobot_gym.robots import RobotSpec
+
+VARIABLES = ["timestamp", "actual_q", "actual_qd", "target_q", "robot_mode", "safety_mode",
+             "safety_status_bits", "runtime_state", "robot_status_bits", "speed_scaling"]
+MOVE_PERIOD = 0.02  # s between speedJ set points of move_to
+REACHED = 0.002  # rad: move_to is done when every joint is this close
+LOCKSTEP_WAIT = 2.0  # s (wall) a lockstep read waits for the package of the present time
+OFFSET_WINDOW = 5.0  # s: the clock offset is the smallest over the last two windows
+OPTIONS = {"frequency": float, "lookahead": float, "gain": float, "watchdog_hz": float,
+           "max_state_age": float, "gripper": str, "gripper_port": int, "move_speed": float,
+           "protective_stop_wait": float, "scene": str}
+
+
+class ClockOffset:
+    """Controller time -> our `time.monotonic()`: the smallest (ours - theirs) seen over the
+    last one to two windows, i.e. the offset of the least delayed package (module doc)."""
+
+    def __init__(self):
+        self.best = self.previous = math.inf
+        self.window_start = time.monotonic()
+
+    def stamp(self, controller_time: float, now: float) -> float:
+        if now - self.window_start > OFFSET_WINDOW:
+            self.previous, self.best, self.window_start = self.best, math.inf, now
+        self.best = min(self.best, now - controller_time)
+        return controller_time + min(self.best, self.previous)
+
+
+class URDriver(Driver):
+    """A UR arm at `host` (module doc). `gripper`: "robotiq" (its URCap socket at
+    `gripper_port`) or "none"."""
+
+    name = "ur"
+    realtime = True
+
+    def __init__(self, robot: RobotSpec, host: str, frequency: float = 500.0,
+                 lookahead: float = 0.1, gain: float = 300.0, watchdog_hz: float = 10.0,
+                 max_state_age: float = 0.05, gripper: str = "robotiq",
+                 gripper_port: int = robotiq.PORT, move_speed: float = 0.6,
+                 move_acceleration: float = 1.5, stop_deceleration: float = 3.0,
+                 unlock_timeout: float = 10.0, power_timeout: float = 30.0, emulator=None,
+                 static_scene: bool = False):
+        if gripper not in ("robotiq", "none"):
+            raise ConfigError(f"driver 'ur:{host}': gripper is 'robotiq' or 'none', not "
+                              f"{gripper!r}")
+        if not (0 < frequency <= 500 and 0.03 <= lookahead <= 0.2 and 100 <= gain <= 2000
+                and watchdog_hz > 0 and max_state_age > 0 and move_speed > 0):
+            raise ConfigError(f"driver 'ur:{host}': frequency must be in (0, 500] Hz, "
+                              "lookahead in [0.03, 0.2] s, gain in [100, 2000] (ur_rtde's "
+                              "ranges), watchdog_hz, max_state_age and move_speed > 0")
+        self.robot, self.host = robot, host
+        self.frequency, self.lookahead, self.gain = float(frequency), lookahead, gain
+        self.watchdog_hz, self.max_state_age = float(watchdog_hz), float(max_state_age)
+        self.move_speed, self.move_acceleration = float(move_speed), float(move_acceleration)
+        self.stop_deceleration = float(stop_deceleration)
+        self.unlock_timeout, self.power_timeout = unlock_timeout, power_timeout
+        self.gripper_kind, self.gripper_port = gripper, int(gripper_port)
+        self.emulator = emulator  # an owned EmulatorProcess (`ur:emulator`), else None
+        self.static_scene = static_scene
+        self.receive = self.control = None
+        self.gripper: robotiq.RobotiqSocket | None = None
+        self.dashboard: Dashboard | None = None
+        self.mode: str | None = None  # "servo" or "speed" while streaming
+        self.recovery_steps: list[str] = []
+        self._ready = False
+        self._state: RobotState | None = None
+        self._clock = ClockOffset()
+        self._control_lock = threading.RLock()
+        self._last_sent = time.monotonic()
+        self._gripper_target: int | None = None
+        self._scene: SceneReport | None = None
+        self._stopping = threading.Event()
+        self._halt = threading.Event()
+        self._keepalive: threading.Thread | None = None
+        self._sim_now = 0.0
+        if emulator is not None and emulator.lockstep:  # simulated time (module doc)
+            self.realtime = False
+            self.now = lambda: self._sim_now
+
+    # --- the emulated robot --------------------------------------------------------------------
+    @classmethod
+    def emulated(cls, robot: RobotSpec, lockstep: bool = False, static_scene: bool = True,
+                 protective_stop_wait: float = 5.0, **options) -> URDriver:
+        """A driver on a `URControllerEmulator` of `robot` in its own process, the arm at its
+        home posture; a static stand-in scene unless `static_scene=False` (`reset_scene`)."""
+        from librobot_gym.hardware.rtde.emulator_process import EmulatorProcess
+
+        emulator = EmulatorProcess(home=robot.home_qpos, lower=robot.joint_lower,
+                                   upper=robot.joint_upper, lockstep=lockstep,
+                                   protective_stop_wait=protective_stop_wait)
+        return cls(robot, "", emulator=emulator, static_scene=static_scene, **options)
+
+    @classmethod
+    def from_spec(cls, spec: str, robot: RobotSpec, **options) -> URDriver:
+        """The driver for the part of a spec after "ur:": a host or "emulator[:lockstep]",
+        then `?name=value&...` options (`OPTIONS`); keyword `options` win."""
+        where, params = spec_options("ur", spec, "?frequency=500&lookahead=0.1&gain=300")
+        unknown = sorted(set(params) - set(OPTIONS))
+        if unknown or not where:
+            raise ConfigError(f"driver 'ur:{spec}': expected 'ur:HOST' or "
+                              f"'ur:emulator[:lockstep]' with options {sorted(OPTIONS)}; got "
+                              f"{unknown or 'no host'}")
+        try:
+            values = {k: OPTIONS[k](v) for k, v in params.items()}
+        except ValueError as error:
+            raise ConfigError(f"driver 'ur:{spec}': {error}") from error
+        if "scene" in values:
+            scene = values.pop("scene")
+            if scene not in ("static", "none"):
+                raise ConfigError(f"driver 'ur:{spec}': scene is 'static' or 'none'")
+            values["static_scene"] = scene == "static"
+        options = {**values, **options}
+        if where in ("emulator", "emulator:lockstep"):
+            return cls.emulated(robot, lockstep=where.endswith("lockstep"), **options)
+        for emulator_only in ("static_scene", "protective_stop_wait"):
+            if emulator_only in options:
+                raise ConfigError(f"driver 'ur:{spec}': {emulator_only} is an emulator option")
+        return cls(robot, where, **options)
+
+    def advance(self, dt: float) -> bool:
+        """Lockstep emulator: let `dt` s pass; False on a robot (see `lockstep_advance`)."""
+        if self.realtime:
+            return False
+        self._sim_now = self.emulator.advance(dt)
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        if not self.advance(seconds):
+            time.sleep(seconds)
+
+    def start_episode(self, seed: int | None) -> None:
+        """Lockstep emulator: time 0, the arm at rest in its home posture, the gripper open (the
+        emulator has no noise to seed). A robot: nothing."""
+        if self.realtime:
+            return
+        self._sim_now = self.emulator.restart(list(self.robot.home_qpos))
+        self._gripper_target = None
+        self.read_state()
+
+    # --- the cell --------------------------------------------------------------------------------
+    def reset_scene(self, poses, colours) -> bool:
+        """The emulator's static stand-in scene: objects reported where they were put, never
+        moved (the emulator simulates no objects); a robot cell: False (the operator)."""
+        if not self.static_scene:
+            return False
+        self._scene = SceneReport.at_rest(poses)
+        return True
+
+    def scene(self) -> SceneReport | None:
+        if not self.static_scene:
+            return None
+        return self._scene or SceneReport({"cup": np.array([0.5, 0.0, 0.05])},
+                                          {"cup": np.array([1.0, 0.0, 0.0, 0.0])},
+                                          {"cup": False})
+
+    # --- link ---------------------------------------------------------------------------
+    def connect(self) -> None:
+        with self._control_lock:
+            if self._ready and self._linked():
+                return
+            self._ready = False
+            if self.emulator is not None and not self.emulator.alive:
+                self.emulator.start()
+                self.host = self.emulator.host
+            self.dashboard = self.dashboard or Dashboard(self.host, self._pause)
+            self.recovery_steps = self.dashboard.recover(self.unlock_timeout, self.power_timeout)
+            if self.gripper_kind == "robotiq":  # first: activating lets time pass
+                self._connect_gripper()
+            self._connect_rtde()
+            self._clock = ClockOffset()
+            self._ready = True
+            self.mode = None
+            self._state = self._read()
+            if self.realtime and (self._keepalive is None or not self._keepalive.is_alive()):
+                self._halt.clear()
+                self._keepalive = threading.Thread(target=self._keep_alive, daemon=True,
+                                                   name="ur-watchdog-kick")
+                self._keepalive.start()
+
+    def _linked(self) -> bool:
+        try:
+            return bool(self.receive.isConnected() and self.control.isConnected()
+                        and self.control.isProgramRunning())
+        except (AttributeError, RuntimeError):
+            return False
+
+    def _connect_rtde(self) -> None:
+        import rtde_control
+        import rtde_receive
+
+        try:
+            if self.receive is None or not self.receive.isConnected():
+                self._drop(self.receive)
+                self.receive = rtde_receive.RTDEReceiveInterface(self.host, self.frequency,
+                                                                 VARIABLES)
+            if self.control is None or not self.control.isConnected():
+                self._drop(self.control)
+                self.control = rtde_control.RTDEControlInterface(self.host, self.frequency)
+            elif not self.control.isProgramRunning():
+                self.control.reuploadScript()
+                self._wait(self.control.isProgramRunning, 5.0, "the control script to start")
+            if not self.control.setWatchdog(self.watchdog_hz):
+                raise DriverError("the control script did not accept its RTDE watchdog")
+        except RuntimeError as error:
+            raise DriverDisconnected(
+                f"ur_rtde could not connect to the UR at {self.host} ({error}); check the "
+                "network, that no other RTDE client (a fieldbus adapter, another session) "
+                "holds the input registers, and the teach pendant for a message") from error
+        self._last_sent = time.monotonic()
+
+    @staticmethod
+    def _drop(interface) -> None:
+        if interface is not None:
+            try:
+                interface.disconnect()
+            except RuntimeError:
+                pass
+
+    def _connect_gripper(self) -> None:
+        g = self.gripper
+        try:
+            if g is None or not g.connected:
+                g = self.gripper = robotiq.RobotiqSocket(self.host, self.gripper_port)
+                g.connect()
+            if g.get("STA") != 3:  # not active: activate (the gripper opens and closes)
+                g.set(ACT=0)
+                g.set(ACT=1)
+                self._wait(lambda: g.get("STA") == 3, 10.0, "the gripper to activate")
+            g.set(GTO=1, SPE=255, FOR=robotiq.force_register(100.0))
+        except robotiq.GripperError as error:
+            raise GripperError(f"{error}: is Robotiq's URCap installed and the gripper plugged "
+                               "in (README, 'UR5e: the gripper')?") from error
+        self._gripper_target = None
+
+    def _wait(self, done, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise DriverError(f"timed out after {timeout:g} s waiting for {what} on the UR "
+                                  f"at {self.host}")
+            self._pause(0.01)
+
+    def _keep_alive(self) -> None:
+        """Real time: kick the RTDE watchdog whenever nothing else was sent for a third of its
+        period (between episodes, while the operator works), so only a dead process trips it."""
+        period = 1.0 / (3.0 * self.watchdog_hz)
+        while not self._halt.wait(period):
+            if not self._ready or time.monotonic() - self._last_sent < period:
+                continue
+            if self._control_lock.acquire(timeout=period):
+                try:
+                    if self._ready:
+                        self.control.kickWatchdog()
+                        self._last_sent = time.monotonic()
+                except RuntimeError:
+                    pass
+                finally:
+                    self._control_lock.release()
+
+    # --- reading ---------------------------------------------------------------------------
+    def read_state(self) -> RobotState:
+        if not self._ready:
+            raise DriverDisconnected(f"the UR driver is not connected to {self.host} (or "
+                                     "stopped after a fault); reset to reconnect")
+        self._state = self._read()
+        return self._state
+
+    def _read(self) -> RobotState:
+        r = self.receive
+        if not r.isConnected():
+            self._ready = False
+            raise DriverDisconnected(f"the RTDE connection to the UR at {self.host} was lost; "
+                                     "check the cable, then reset (the driver reconnects)")
+        if not self.realtime:  # the package of the emulator's present time
+            deadline = time.monotonic() + LOCKSTEP_WAIT
+            while abs(r.getTimestamp() - self._sim_now) > 1e-9 and time.monotonic() < deadline:
+                time.sleep(0.0002)
+        controller_time = r.getTimestamp()
+        q, qd = np.array(r.getActualQ()), np.array(r.getActualQd())
+        bits, runtime, mode = r.getSafetyStatusBits(), r.getRuntimeState(), r.getRobotMode()
+        now = time.monotonic()
+        stamp = controller_time if not self.realtime else self._clock.stamp(controller_time, now)
+        age = (self._sim_now if not self.realtime else now) - stamp
+        self._check(int(bits), int(runtime), int(mode), age)
+        opening, gripper_extras = self._read_gripper()
+        extras = {"controller_time": controller_time, "safety_status_bits": int(bits),
+                  "runtime_state": int(runtime), "robot_mode": int(mode),
+                  "target_q": np.array(r.getTargetQ()), **gripper_extras}
+        return RobotState(q, qd, opening, stamp, extras)
+
+    def _check(self, bits: int, runtime: int, mode: int, age: float) -> None:
+        """Raise the controller's fault, if any, as its typed error (the robot has stopped
+        itself; a stale stream gets a stop from here)."""
+        status = SafetyStatus(bits)
+        where = f"the UR at {self.host}"
+        if status & SafetyStatus.EMERGENCY_STOPPED:
+            raise EmergencyStop(f"{where} is emergency-stopped: the arm stopped and powered off; "
+                                "release the button, then reset")
+        if status & (SafetyStatus.VIOLATION | SafetyStatus.FAULT):
+            raise SafetyLimitViolation(f"{where} stopped on a safety-limit violation (category "
+                                       "0, powered off); check the pendant's log for the "
+                                       "limit, then reset (the safety system restarts)")
+        if status & SafetyStatus.PROTECTIVE_STOPPED:
+            raise ProtectiveStop(f"{where} made a protective stop; inspect its cause (pendant's "
+                                 "log), then reset (unlocked after the controller's 5 s)")
+        if mode != RobotMode.RUNNING:
+            raise PoweredOff(f"{where} is in robot mode {RobotMode(mode).name}, not RUNNING; "
+                             "reset to power it on and release the brakes")
+        if runtime != RuntimeState.PLAYING:
+            raise ProgramStopped(f"{where}: the control program stopped (runtime state "
+                                 f"{RuntimeState(runtime).name}: the teach pendant's stop, or "
+                                 "the RTDE watchdog); reset to upload it again")
+        if age > self.max_state_age:
+            self.stop()
+            raise RTDETimeout(f"the newest RTDE package from {where} is {age * 1e3:.0f} ms old "
+                              f"(limit {self.max_state_age * 1e3:.0f} ms): packages arrive late "
+                              "or not at all; the robot was stopped. Check the network load "
+                              "and cable, then reset")
+
+    def _read_gripper(self) -> tuple[float, dict]:
+        if self.gripper is None:
+            return 0.0, {}
+        try:
+            position = self.gripper.get("POS")
+            return robotiq.position_to_opening(position), {"gripper_position": position}
+        except robotiq.GripperError as error:
+            self._ready = False
+            raise GripperError(f"{error}; check the gripper's cable and URCap, then reset") \
+                from error
+
+    # --- commanding ---------------------------------------------------------------------------
+    def _send(self, call, *args) -> bool:
+        """One ur_rtde control call; in lockstep, returns once the emulator has applied it."""
+        with self._control_lock:
+            handled = self.emulator.commands_handled() if not self.realtime else 0
+            try:
+                ok = call(*args)
+            except RuntimeError as error:
+                self._ready = False
+                raise DriverDisconnected(f"the RTDE control link to {self.host} failed "
+                                         f"({error}); reset to reconnect") from error
+            self._last_sent = time.monotonic()
+            if not self.realtime and ok is not False:
+                now = self.emulator.wait_commands(handled + 1)
+                if now is None:
+                    raise RTDETimeout(f"the emulator at {self.host} did not take a command "
+                                      "within 1 s")
+                self._sim_now = now  # a blocking command lets simulated time pass
+        return ok is not False
+
+    def _refused(self, what: str) -> DriverError:
+        """Why the control script refused a command: the controller's fault, else a stop."""
+        self._state = self._read()  # raises the typed fault when there is one
+        return ProgramStopped(f"the UR at {self.host} refused {what}: the control program is "
+                              "not ready; reset to upload it again")
+
+    def command(self, joint_targets: np.ndarray, gripper_opening: float) -> None:
+        targets, opening = check_joint_targets(self.robot, joint_targets, gripper_opening,
+                                               "the UR driver")
+        if not self._ready:
+            raise DriverDisconnected(f"the UR driver is not connected to {self.host}; reset")
+        if self.mode == "speed":
+            self._send(self.control.speedStop, self.stop_deceleration)
+        if not self._send(self.control.servoJ, targets.tolist(), 0.5, 0.5,
+                          1.0 / self.frequency, self.lookahead, self.gain):
+            raise self._refused("servoJ")
+        self.mode = "servo"
+        self._command_gripper(opening)
+
+    def _command_gripper(self, opening: float) -> None:
+        if self.gripper is None:
+            return
+        position = robotiq.opening_to_position(opening)
+        if position != self._gripper_target:
+            try:
+                self.gripper.set(POS=position)
+            except robotiq.GripperError as error:
+                self._ready = False
+                raise GripperError(f"{error}; check the gripper, then reset") from error
+            self._gripper_target = position
+
+    def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
+        target, opening = check_joint_targets(self.robot, joint_pos, gripper_opening,
+                                              "the UR driver's move_to")
+        self._stopping.clear()
+        if self.mode == "servo":
+            self._send(self.control.servoStop, self.stop_deceleration)
+            self.mode = None
+        self._command_gripper(opening)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if self._stopping.is_set():
+                    raise DriverError("move_to was interrupted by stop(); the arm holds where "
+                                      "it is")
+                state = self.read_state()
+                error = target - state.joint_pos
+                span = float(np.max(np.abs(error)))
+                if span < REACHED:
+                    break
+                if time.monotonic() > deadline:
+                    raise DriverError(f"move_to did not reach {np.round(target, 3)} within "
+                                      f"{timeout} s (at {np.round(state.joint_pos, 3)}); "
+                                      "check for an obstruction")
+                # Straight in joint space; slow down to arrive (the speed that stops in time,
+                # and a first-order approach over the last few centimetres).
+                speed = min(self.move_speed, math.sqrt(self.move_acceleration * span),
+                            4.0 * span)
+                if not self._send(self.control.speedJ, (error / span * speed).tolist(),
+                                  self.move_acceleration, MOVE_PERIOD):
+                    raise self._refused("speedJ")
+                self.mode = "speed"
+                self._pause(MOVE_PERIOD)
+        finally:
+            if self.mode == "speed" and self._ready:
+                self._send(self.control.speedStop, self.stop_deceleration)
+                self.mode = None
+
+    def stop(self) -> None:
+        """Decelerate to rest (servoStop / speedStop / stopJ); never raises."""
+        self._stopping.set()
+        if not self._control_lock.acquire(timeout=0.5):
+            return
+        try:
+            if self.control is not None and self.control.isConnected():
+                call = {"servo": self.control.servoStop, "speed": self.control.speedStop}.get(
+                    self.mode)
+                if call is not None:
+                    self._send(call, self.stop_deceleration)
+                else:
+                    self.control.stopJ(self.stop_deceleration, False)
+                self.mode = None
+        except BaseException:  # noqa: BLE001 - stop() must never raise
+            pass
+        finally:
+            self._control_lock.release()
+
+    def close(self) -> None:
+        self.stop()
+        self._halt.set()
+        self._ready = False
+        with self._control_lock:
+            try:
+                if self.control is not None and self.control.isConnected():
+                    self.control.stopScript()
+            except RuntimeError:
+                pass
+            for interface in (self.control, self.receive):
+                self._drop(interface)
+            self.control = self.receive = None
+            if self.gripper is not None:
+                self.gripper.close()
+                self.gripper = None
+            if self.dashboard is not None:
+                self.dashboard.close()
+                self.dashboard = None
+            if self.emulator is not None:
+                self.emulator.stop()
