@@ -75,6 +75,7 @@ class Controller:
         self.commands_handled = 0  # commands (non-zero) the running program took, ever
         self._epoch = time.monotonic()
         self._transition: tuple[float, RobotMode] | None = None  # power on / brake release
+        self._brake_when_stopped = False  # an emergency stop: power off once at rest
         self.protective_stop_at: float | None = None
         self.fault_at: dict[str, float] = {}  # fault name -> controller time it happened
         self._thread: threading.Thread | None = None
@@ -126,6 +127,10 @@ class Controller:
                     self.arm.tick()
                 elif self.arm.moving:  # powered down while moving: the brakes hold it
                     self.arm.halt()
+                if self._brake_when_stopped and not self.arm.moving:
+                    self._brake_when_stopped = False
+                    self.arm.halt()
+                    self.robot_mode, self._transition = RobotMode.POWER_OFF, None
                 if self.gripper is not None:
                     self.gripper.tick(TICK)
                 self._transitions()
@@ -241,6 +246,7 @@ class Controller:
 
     def power_off(self) -> None:
         with self.lock:
+            self._brake_when_stopped = False
             self.stop_program("power off", deceleration=EMERGENCY_DECELERATION)
             self.arm.halt()
             self.robot_mode, self._transition = RobotMode.POWER_OFF, None
@@ -294,9 +300,7 @@ class Controller:
             self.fault_at["emergency_stop"] = self.now()
             self.log("emergency stop pressed")
             self.stop_program("emergency stop", deceleration=EMERGENCY_DECELERATION)
-            self.run_until(lambda: not self.arm.moving, limit=1.0)
-            self.arm.halt()
-            self.robot_mode, self._transition = RobotMode.POWER_OFF, None
+            self._brake_when_stopped = True  # category 1: decelerate, then power off
 
     def release_emergency_stop(self) -> None:
         """The person at the robot twists the button free; the arm stays powered off."""

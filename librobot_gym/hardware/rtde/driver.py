@@ -17,8 +17,10 @@ the maintained client library ur-rtde (SDU Robotics), unmodified.
   target changes by a register step or more.
 - `move_to()`: `speedJ` towards the posture (a velocity the controller ramps at
   `move_acceleration`, straight in joint space, at most `move_speed`), then `speedStop`.
-- `stop()`: `servoStop` / `speedStop` for the mode in use, else `stopJ`; never raises.
-- `close()`: stop, stop the control script, disconnect everything.
+- `stop()`: `speedJ(0, a)`: decelerate and hold, without waiting (see `stop`); never raises.
+  The blocking stops (`speedStop`, `servoStop`) end a mode when the stream is fresh: before
+  `servoJ` after a move, before `speedJ` after servoing.
+- `close()`: stop, stop the control script (when the stream is fresh), disconnect everything.
 
 `URDriver.emulated(robot, lockstep=...)` runs the same code on the controller emulator
 (`emulator_process.py`); in lockstep the emulator's time passes only in `advance(dt)`, and
@@ -256,6 +258,7 @@ class URDriver(Driver):
             elif not self.control.isProgramRunning():
                 self.control.reuploadScript()
                 self._wait(self.control.isProgramRunning, 5.0, "the control script to start")
+                self.recovery_steps.append("uploaded the control script again")
             if not self.control.setWatchdog(self.watchdog_hz):
                 raise DriverError("the control script did not accept its RTDE watchdog")
         except RuntimeError as error:
@@ -405,6 +408,32 @@ class URDriver(Driver):
                 self._sim_now = now  # a blocking command lets simulated time pass
         return ok is not False
 
+    def _stream_fresh(self) -> bool:
+        """True when the newest RTDE package is at most `max_state_age` old: a blocking
+        ur_rtde call (one that waits for the control script's answer) may be made."""
+        try:
+            if self.receive is None or not self.receive.isConnected():
+                return False
+            controller_time = self.receive.getTimestamp()
+        except RuntimeError:
+            return False
+        if not self.realtime:
+            return controller_time >= self._sim_now - self.max_state_age
+        now = time.monotonic()
+        return now - self._clock.stamp(controller_time, now) <= self.max_state_age
+
+    def _end_mode(self) -> None:
+        """Leave servo or speed mode with ur_rtde's blocking stop for it (servoStop,
+        speedStop), which ends the control script's thread; only on a fresh stream."""
+        if self.mode is None:
+            return
+        if not self._stream_fresh():
+            raise RTDETimeout(f"the RTDE stream from {self.host} is late: the driver will not "
+                              "wait on it to switch modes; reset to reconnect")
+        call = self.control.servoStop if self.mode == "servo" else self.control.speedStop
+        self._send(call, self.stop_deceleration)
+        self.mode = None
+
     def _refused(self, what: str) -> DriverError:
         """Why the control script refused a command: the controller's fault, else a stop."""
         self._state = self._read()  # raises the typed fault when there is one
@@ -417,7 +446,7 @@ class URDriver(Driver):
         if not self._ready:
             raise DriverDisconnected(f"the UR driver is not connected to {self.host}; reset")
         if self.mode == "speed":
-            self._send(self.control.speedStop, self.stop_deceleration)
+            self._end_mode()
         if not self._send(self.control.servoJ, targets.tolist(), 0.5, 0.5,
                           1.0 / self.frequency, self.lookahead, self.gain):
             raise self._refused("servoJ")
@@ -441,8 +470,7 @@ class URDriver(Driver):
                                               "the UR driver's move_to")
         self._stopping.clear()
         if self.mode == "servo":
-            self._send(self.control.servoStop, self.stop_deceleration)
-            self.mode = None
+            self._end_mode()
         self._command_gripper(opening)
         deadline = time.monotonic() + timeout
         try:
@@ -470,23 +498,21 @@ class URDriver(Driver):
                 self._pause(MOVE_PERIOD)
         finally:
             if self.mode == "speed" and self._ready:
-                self._send(self.control.speedStop, self.stop_deceleration)
-                self.mode = None
+                self._end_mode()
 
     def stop(self) -> None:
-        """Decelerate to rest (servoStop / speedStop / stopJ); never raises."""
+        """Decelerate to rest and hold: `speedJ(0, stop_deceleration)`. Never raises, never
+        waits for the arm: a realtime command returns once sent, where ur_rtde's blocking
+        stops (stopJ, servoStop) wait for the controller's answer on the RTDE stream, holding
+        the interpreter's lock; with that stream late they would freeze this process (the
+        safety layer's watchdog included) until it resumed."""
         self._stopping.set()
         if not self._control_lock.acquire(timeout=0.5):
             return
         try:
             if self.control is not None and self.control.isConnected():
-                call = {"servo": self.control.servoStop, "speed": self.control.speedStop}.get(
-                    self.mode)
-                if call is not None:
-                    self._send(call, self.stop_deceleration)
-                else:
-                    self.control.stopJ(self.stop_deceleration, False)
-                self.mode = None
+                if self._send(self.control.speedJ, [0.0] * 6, self.stop_deceleration, 0.0):
+                    self.mode = "speed"
         except BaseException:  # noqa: BLE001 - stop() must never raise
             pass
         finally:
@@ -498,9 +524,12 @@ class URDriver(Driver):
         self._ready = False
         with self._control_lock:
             try:
-                if self.control is not None and self.control.isConnected():
+                # stopJ and stopScript wait for their answer on the RTDE stream: only when it
+                # flows (otherwise the RTDE watchdog stops the program once we are gone).
+                if self._stream_fresh() and self.control.isProgramRunning():
+                    self.control.stopJ(self.stop_deceleration, False)
                     self.control.stopScript()
-            except RuntimeError:
+            except (AttributeError, RuntimeError):
                 pass
             for interface in (self.control, self.receive):
                 self._drop(interface)
