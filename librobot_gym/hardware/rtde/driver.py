@@ -56,7 +56,7 @@ from librobot_gym.hardware.rtde.errors import (
     SafetyLimitViolation,
 )
 from librobot_gym.hardware.rtde.modes import RobotMode, RuntimeState, SafetyStatus
-from librobot_gym.hardware.rtde.recovery import Dashboard
+from librobot_gym.hardware.rtde.recovery import Dashboard, ur_rtde
 from librobot_gym.robots import RobotSpec
 
 VARIABLES = ["timestamp", "actual_q", "actual_qd", "target_q", "robot_mode", "safety_mode",
@@ -244,9 +244,7 @@ class URDriver(Driver):
             return False
 
     def _connect_rtde(self) -> None:
-        import rtde_control
-        import rtde_receive
-
+        rtde_control, rtde_receive = ur_rtde("rtde_control"), ur_rtde("rtde_receive")
         try:
             if self.receive is None or not self.receive.isConnected():
                 self._drop(self.receive)

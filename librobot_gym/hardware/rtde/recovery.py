@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import DriverDisconnected
 from librobot_gym.hardware.rtde.errors import (
     EmergencyStop,
@@ -28,6 +29,18 @@ from librobot_gym.hardware.rtde.errors import (
 
 DASHBOARD_TIMEOUT_MS = 2000
 POLL = 0.1  # s between dashboard polls while waiting for a mode
+
+
+def ur_rtde(module: str):
+    """One of ur-rtde's modules (rtde_receive, rtde_control, dashboard_client); a ConfigError
+    saying how to install it when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ConfigError("the UR driver needs the ur-rtde client library: pip install "
+                          "'librobot-gym[real]' (or pip install ur-rtde)") from error
 
 
 def _word(reply: str) -> str:
@@ -43,11 +56,9 @@ class Dashboard:
         self.client = None
 
     def connect(self) -> None:
-        from dashboard_client import DashboardClient
-
         if self.client is not None and self.client.isConnected():
             return
-        self.client = DashboardClient(self.host)
+        self.client = ur_rtde("dashboard_client").DashboardClient(self.host)
         try:
             self.client.connect(DASHBOARD_TIMEOUT_MS)
         except RuntimeError as error:

@@ -28,6 +28,7 @@ from librobot_gym.hardware.rtde.listener import Listener
 from librobot_gym.hardware.rtde.modes import RobotMode
 
 PORT = 30004
+HEARTBEAT = 0.1  # s between repeated packages while a lockstep controller's time stands still
 JOINT_RUNNING, JOINT_POWER_OFF, JOINT_IDLE = 253, 239, 255
 
 
@@ -146,7 +147,8 @@ class RTDEServer:
             client.send(p.package(kind, b"".join(v.to_bytes(4, "big")
                                                  for v in CONTROLLER_VERSION)))
         elif kind == p.SETUP_OUTPUTS:
-            client.send(p.package(kind, self._setup_outputs(client, payload)))
+            reply, complaint = self._setup_outputs(client, payload)
+            client.send(p.package(kind, reply) + complaint)  # the reply first, as expected
         elif kind == p.SETUP_INPUTS:
             client.send(p.package(kind, self._setup_inputs(client, payload)))
         elif kind == p.START:
@@ -164,18 +166,18 @@ class RTDEServer:
         else:
             client.send(p.text_message(f"unknown package type {kind}", level=1))
 
-    def _setup_outputs(self, client: _Client, payload: bytes) -> bytes:
+    def _setup_outputs(self, client: _Client, payload: bytes) -> tuple[bytes, bytes]:
+        """(the reply, a text message explaining a refusal or b"")."""
         frequency, names = p.parse_output_setup(payload)
         types = [p.output_type(n) or p.NOT_FOUND for n in names]
         if not 0 < frequency <= p.MAX_FREQUENCY or p.NOT_FOUND in types or not names:
             unknown = [n for n, t in zip(names, types, strict=True) if t == p.NOT_FOUND]
-            client.send(p.text_message(
+            return p.setup_reply(0, types), p.text_message(
                 f"output setup refused: frequency {frequency} Hz (0-{p.MAX_FREQUENCY:g}), "
-                f"unknown fields {unknown}", level=1))
-            return p.setup_reply(0, types)
+                f"unknown fields {unknown}", level=1)
         client.output = p.Recipe(tuple(names), tuple(types))
         client.frequency = frequency
-        return p.setup_reply(1, types)
+        return p.setup_reply(1, types), b""
 
     def _setup_inputs(self, client: _Client, payload: bytes) -> bytes:
         names = p.parse_input_setup(payload)
@@ -213,20 +215,25 @@ class RTDEServer:
 
     # --- publishing --------------------------------------------------------------------------
     def _publish(self, client: _Client) -> None:
+        """Send the output recipe: in real time at most once per period and only with new
+        data (a tick since the last package: the controller never repeats a timestamp); in
+        lockstep as soon as time moved, and every `HEARTBEAT` s while it stands still, since
+        a client drops a silent link (ur_rtde after 2.5 s)."""
         c, period = self.controller, 1.0 / client.frequency
         deadline, sent_generation, held = time.monotonic(), -1, []
         while client.started and not client.closed:
             with c.changed:
-                while True:
+                while not client.closed:
                     now = time.monotonic()
-                    fresh = c.lockstep and c.generation != sent_generation
-                    if now >= deadline or fresh or client.closed:
+                    new = c.generation != sent_generation
+                    if (new or c.lockstep) and now >= deadline or c.lockstep and new:
                         break
-                    c.changed.wait(deadline - now)
+                    # real time: the period's end, or (nothing new yet) the next tick
+                    c.changed.wait(deadline - now if now < deadline else period)
                 sent_generation = c.generation
                 data = client.output.pack(1, field_values(c, client.output.names))
-            deadline = max(deadline + period, time.monotonic())
             now = time.monotonic()
+            deadline = now + (HEARTBEAT if c.lockstep else period)
             if now < self.drop_until:
                 continue
             if now < self.delay_until:
