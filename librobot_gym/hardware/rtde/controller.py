@@ -86,6 +86,10 @@ class Controller:
         """Controller time (s): ticks x 2 ms; RTDE's `timestamp`."""
         return self.ticks * TICK
 
+    @property
+    def epoch(self) -> float:
+        return self._epoch
+
     def advance(self, dt: float) -> None:
         """Lockstep: let `dt` seconds pass (in 2 ms ticks)."""
         if not self.lockstep:

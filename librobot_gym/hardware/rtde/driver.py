@@ -94,7 +94,7 @@ class URDriver(Driver):
 
     def __init__(self, robot: RobotSpec, host: str, frequency: float = 500.0,
                  lookahead: float = 0.1, gain: float = 300.0, watchdog_hz: float = 10.0,
-                 max_state_age: float = 0.05, gripper: str = "robotiq",
+                 max_state_age: float = 0.1, gripper: str = "robotiq",
                  gripper_port: int = robotiq.PORT, move_speed: float = 0.6,
                  move_acceleration: float = 1.5, stop_deceleration: float = 3.0,
                  unlock_timeout: float = 10.0, power_timeout: float = 30.0, emulator=None,
@@ -215,6 +215,7 @@ class URDriver(Driver):
     # --- link ---------------------------------------------------------------------------
     def connect(self) -> None:
         with self._control_lock:
+            self.recovery_steps = []
             if self._ready and self._linked():
                 return
             self._ready = False
@@ -222,7 +223,8 @@ class URDriver(Driver):
                 self.emulator.start()
                 self.host = self.emulator.host
             self.dashboard = self.dashboard or Dashboard(self.host, self._pause)
-            self.recovery_steps = self.dashboard.recover(self.unlock_timeout, self.power_timeout)
+            self.recovery_steps = self.dashboard.recover(self.unlock_timeout,
+                                                         self.power_timeout)
             if self.gripper_kind == "robotiq":  # first: activating lets time pass
                 self._connect_gripper()
             self._connect_rtde()

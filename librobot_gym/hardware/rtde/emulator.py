@@ -108,6 +108,11 @@ class URControllerEmulator:
     def now(self) -> float:
         return self.controller.now()
 
+    def epoch(self) -> float:
+        """Real time: the `time.monotonic()` of controller time 0 (the same clock in every
+        process of this host), so a client can tell how old a package is when it reads it."""
+        return self.controller.epoch
+
     def advance(self, dt: float) -> float:
         """Lockstep: let `dt` s pass; returns the controller's time."""
         self.controller.advance(dt)

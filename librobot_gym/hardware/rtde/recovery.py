@@ -94,7 +94,11 @@ class Dashboard:
         """Bring the arm to RUNNING with its safety NORMAL (module doc); the steps taken."""
         self.connect()
         steps: list[str] = []
-        version = self._ask("polyscopeVersion")
+        try:
+            version = self._ask("polyscopeVersion")
+        except DriverDisconnected:  # a link that died since the last reset: once more, anew
+            self.connect()
+            version = self._ask("polyscopeVersion")
         major, minor = (int(x) for x in version.split(".")[:2]) if version[:1].isdigit() \
             else (5, 0)
         if (major, minor) >= (5, 6) and not self._ask("isInRemoteControl"):
