@@ -69,6 +69,7 @@ class Controller:
         self.program = None  # the running program's interpreter (program.py)
         self.program_name = "<unnamed>"
         self.messages: list[str] = []  # what the controller logged (the pendant's log)
+        self.unsupported: list[str] = []  # control script commands the emulator refused
         self.gripper = None  # a RobotiqGripperModel the emulator attaches
         self.ticks = 0
         self.generation = 0  # counts tick batches and restarts: publishers send on a change

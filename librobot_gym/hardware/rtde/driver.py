@@ -93,7 +93,7 @@ class URDriver(Driver):
     realtime = True
 
     def __init__(self, robot: RobotSpec, host: str, frequency: float = 500.0,
-                 lookahead: float = 0.1, gain: float = 300.0, watchdog_hz: float = 10.0,
+                 lookahead: float = 0.1, gain: float = 300.0, watchdog_hz: float = 5.0,
                  max_state_age: float = 0.1, gripper: str = "robotiq",
                  gripper_port: int = robotiq.PORT, move_speed: float = 0.6,
                  move_acceleration: float = 1.5, stop_deceleration: float = 3.0,
@@ -219,6 +219,12 @@ class URDriver(Driver):
             if self._ready and self._linked():
                 return
             self._ready = False
+            # After a fault the side links may be dead without knowing it: reopen them (cheap;
+            # the RTDE interfaces are kept while they are connected).
+            if self.gripper is not None:
+                self.gripper.close()
+            if self.dashboard is not None:
+                self.dashboard.close()
             if self.emulator is not None and not self.emulator.alive:
                 self.emulator.start()
                 self.host = self.emulator.host

@@ -200,7 +200,7 @@ class URControllerEmulator:
                 "gripper_position": c.gripper.position, "gripper_request": c.gripper.pre,
                 "gripper_status": c.gripper.sta, "inputs_handled": self.rtde.inputs_handled,
                 "dashboard": list(self.dashboard.received), "programs": len(self.scripts.programs),
-                "unsupported": list(getattr(c.program, "unsupported", [])),
+                "unsupported": list(c.unsupported),
                 "clients": {listener.name: listener.clients for listener in self._listeners()},
             }
 

@@ -80,7 +80,6 @@ class ControlScript:
         self.controller = None
         self.executing = False
         self.pending = False  # a blocking command waits for the arm to come to rest
-        self.unsupported: list[str] = []
         self.watchdog_period: float | None = None
         self.last_write = 0.0
         self.async_count = self.async_id = 0
@@ -197,5 +196,5 @@ class ControlScript:
         elif name == "Received stop script!":
             c.stop_program("the client stopped the control script")
         elif name not in NO_EFFECT:
-            self.unsupported.append(name)
+            c.unsupported.append(name)
             c.stop_program(f"{name} (command {cmd}) is not emulated")
