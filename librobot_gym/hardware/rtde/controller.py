@@ -77,6 +77,7 @@ class Controller:
         self._epoch = time.monotonic()
         self._transition: tuple[float, RobotMode] | None = None  # power on / brake release
         self._brake_when_stopped = False  # an emergency stop: power off once at rest
+        self._injected: list = []  # lockstep: faults that happen at the next tick
         self.protective_stop_at: float | None = None
         self.fault_at: dict[str, float] = {}  # fault name -> controller time it happened
         self._thread: threading.Thread | None = None
@@ -128,6 +129,9 @@ class Controller:
         with self.lock:
             for _ in range(count):
                 self.ticks += 1
+                injected, self._injected = self._injected, []
+                for fault in injected:
+                    fault()
                 if self.robot_mode == RobotMode.RUNNING:
                     self.arm.tick()
                 elif self.arm.moving:  # powered down while moving: the brakes hold it
@@ -144,6 +148,22 @@ class Controller:
                     self.program.tick()
             self.generation += 1
             self.changed.notify_all()
+
+    def touch(self) -> None:
+        """The state changed outside a tick (a request, a fault): publishers send it now."""
+        with self.lock:
+            self.generation += 1
+            self.changed.notify_all()
+
+    def inject(self, fault) -> None:
+        """Make `fault()` happen: at once in real time; in lockstep at the next tick, so it
+        happens inside the next control period, as the env's next step sees it."""
+        with self.lock:
+            if self.lockstep:
+                self._injected.append(fault)
+            else:
+                fault()
+                self.touch()
 
     def command_handled(self) -> None:
         """The program took a command (lock held): wake `wait_commands`."""

@@ -51,6 +51,7 @@ class DashboardServer:
             command = line.decode("utf-8", "replace").strip()
             self.received.append(command)
             reply = self.reply(command)
+            self.controller.touch()
             conn.sendall((reply + "\n").encode())
             if command == "quit":
                 return

@@ -254,12 +254,14 @@ class URDriver(Driver):
     def _connect_rtde(self) -> None:
         rtde_control, rtde_receive = ur_rtde("rtde_control"), ur_rtde("rtde_receive")
         try:
+            # A lost interface is replaced; its destructor disconnects it (ur_rtde's
+            # disconnect() waits 0.5 s, and the destructor calls it again: once is enough).
             if self.receive is None or not self.receive.isConnected():
-                self._drop(self.receive)
+                self.receive = None
                 self.receive = rtde_receive.RTDEReceiveInterface(self.host, self.frequency,
                                                                  VARIABLES)
             if self.control is None or not self.control.isConnected():
-                self._drop(self.control)
+                self.control = None
                 self.control = rtde_control.RTDEControlInterface(self.host, self.frequency)
             elif not self.control.isProgramRunning():
                 self.control.reuploadScript()
@@ -273,14 +275,6 @@ class URDriver(Driver):
                 "network, that no other RTDE client (a fieldbus adapter, another session) "
                 "holds the input registers, and the teach pendant for a message") from error
         self._last_sent = time.monotonic()
-
-    @staticmethod
-    def _drop(interface) -> None:
-        if interface is not None:
-            try:
-                interface.disconnect()
-            except RuntimeError:
-                pass
 
     def _connect_gripper(self) -> None:
         g = self.gripper
@@ -537,9 +531,7 @@ class URDriver(Driver):
                     self.control.stopScript()
             except (AttributeError, RuntimeError):
                 pass
-            for interface in (self.control, self.receive):
-                self._drop(interface)
-            self.control = self.receive = None
+            self.control = self.receive = None  # their destructors disconnect them
             if self.gripper is not None:
                 self.gripper.close()
                 self.gripper = None

@@ -136,25 +136,23 @@ class URControllerEmulator:
         return self.controller.now()
 
     # --- faults ----------------------------------------------------------------------------------
-    def protective_stop(self, cause: str = "protective stop") -> float:
-        self.controller.protective_stop(cause)
-        return self.controller.now()
+    # Each happens at once in real time, at the next tick in lockstep (`Controller.inject`).
+    def protective_stop(self, cause: str = "protective stop") -> None:
+        self.controller.inject(lambda: self.controller.protective_stop(cause))
 
-    def emergency_stop(self) -> float:
-        self.controller.emergency_stop()
-        return self.controller.now()
+    def emergency_stop(self) -> None:
+        self.controller.inject(self.controller.emergency_stop)
 
     def release_emergency_stop(self) -> None:
-        self.controller.release_emergency_stop()
+        self.controller.inject(self.controller.release_emergency_stop)
 
-    def violate_safety_limit(self, cause: str = "joint speed limit violated") -> float:
-        self.controller.violate_safety_limit(cause)
-        return self.controller.now()
+    def violate_safety_limit(self, cause: str = "joint speed limit violated") -> None:
+        self.controller.inject(lambda: self.controller.violate_safety_limit(cause))
 
-    def stop_program(self) -> float:
+    def stop_program(self) -> None:
         """The operator presses stop on the teach pendant."""
-        self.controller.stop_program("stopped from the teach pendant")
-        return self.controller.now()
+        self.controller.inject(
+            lambda: self.controller.stop_program("stopped from the teach pendant"))
 
     def set_remote_control(self, remote: bool) -> None:
         self.controller.remote_control = bool(remote)

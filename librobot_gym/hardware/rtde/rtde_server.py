@@ -212,6 +212,7 @@ class RTDEServer:
             if c.program is not None:
                 c.program.on_inputs(set(values))
             self.inputs_handled += 1
+            c.touch()  # the script's answer (ready, done) goes out now
 
     # --- publishing --------------------------------------------------------------------------
     def _publish(self, client: _Client) -> None:

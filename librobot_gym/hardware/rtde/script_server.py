@@ -65,6 +65,7 @@ class ScriptServer:
                 c.stop_program(f"a new program {name!r} that the emulator cannot run")
                 return
             c.start_program(interpreter, name)
+            c.touch()
 
     def statement(self, line: str) -> None:
         c = self.controller
@@ -80,3 +81,4 @@ class ScriptServer:
                 c.log(line)
             else:
                 c.log(f"statement not emulated: {line}")
+            c.touch()
