@@ -47,6 +47,7 @@ from librobot_gym.hardware.driver import (
 )
 from librobot_gym.hardware.rtde import robotiq
 from librobot_gym.hardware.rtde.errors import (
+    ConnectionLost,
     EmergencyStop,
     GripperError,
     PoweredOff,
@@ -257,12 +258,18 @@ class URDriver(Driver):
             # A lost interface is replaced; its destructor disconnects it (ur_rtde's
             # disconnect() waits 0.5 s, and the destructor calls it again: once is enough).
             if self.receive is None or not self.receive.isConnected():
+                again = self.receive is not None
                 self.receive = None
                 self.receive = rtde_receive.RTDEReceiveInterface(self.host, self.frequency,
                                                                  VARIABLES)
+                if again:
+                    self.recovery_steps.append("reconnected the RTDE stream")
             if self.control is None or not self.control.isConnected():
+                again = self.control is not None
                 self.control = None
                 self.control = rtde_control.RTDEControlInterface(self.host, self.frequency)
+                if again:
+                    self.recovery_steps.append("reconnected the control interface")
             elif not self.control.isProgramRunning():
                 self.control.reuploadScript()
                 self._wait(self.control.isProgramRunning, 5.0, "the control script to start")
@@ -329,8 +336,8 @@ class URDriver(Driver):
         r = self.receive
         if not r.isConnected():
             self._ready = False
-            raise DriverDisconnected(f"the RTDE connection to the UR at {self.host} was lost; "
-                                     "check the cable, then reset (the driver reconnects)")
+            raise ConnectionLost(f"the RTDE connection to the UR at {self.host} was lost; "
+                                 "check the cable, then reset (the driver reconnects)")
         if not self.realtime:  # the package of the emulator's present time
             deadline = time.monotonic() + LOCKSTEP_WAIT
             while abs(r.getTimestamp() - self._sim_now) > 1e-9 and time.monotonic() < deadline:
@@ -385,8 +392,22 @@ class URDriver(Driver):
             return robotiq.position_to_opening(position), {"gripper_position": position}
         except robotiq.GripperError as error:
             self._ready = False
-            raise GripperError(f"{error}; check the gripper's cable and URCap, then reset") \
-                from error
+            raise self._gripper_failed(error) from error
+
+    def _gripper_failed(self, error: Exception) -> DriverDisconnected:
+        """The gripper's socket failed: the whole link (the dashboard server does not answer
+        either: `ConnectionLost`) or the gripper alone (`GripperError`)."""
+        import socket
+
+        try:  # the dashboard server greets every client at once
+            with socket.create_connection((self.host, 29999), timeout=0.1) as probe:
+                if not probe.recv(1):
+                    raise OSError("closed")
+        except OSError:
+            return ConnectionLost(f"the link to the UR at {self.host} is down (its gripper "
+                                  "socket and dashboard server fail); check the cable, then "
+                                  "reset (the driver reconnects)")
+        return GripperError(f"{error}; check the gripper's cable and URCap, then reset")
 
     # --- commanding ---------------------------------------------------------------------------
     def _send(self, call, *args) -> bool:
@@ -462,7 +483,7 @@ class URDriver(Driver):
                 self.gripper.set(POS=position)
             except robotiq.GripperError as error:
                 self._ready = False
-                raise GripperError(f"{error}; check the gripper, then reset") from error
+                raise self._gripper_failed(error) from error
             self._gripper_target = position
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:

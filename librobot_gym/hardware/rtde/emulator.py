@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import errno
 import threading
-import time
 
 import numpy as np
 
@@ -54,7 +53,6 @@ class URControllerEmulator:
         self.rtde: RTDEServer | None = None
         self.dashboard: DashboardServer | None = None
         self.scripts: ScriptServer | None = None
-        self.refuse_until: float | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> URControllerEmulator:
@@ -160,22 +158,17 @@ class URControllerEmulator:
     def drop_connections(self, refuse_for: float | None = 0.0) -> None:
         """Close every client socket; refuse new ones for `refuse_for` s (None: until
         `allow_connections`)."""
-        self.refuse_until = None if refuse_for is None else time.monotonic() + refuse_for
         for listener in self._listeners():
-            listener.refuse = True
+            listener.pause()
             listener.drop()
         if refuse_for is not None:
-            self._refuse_timer(refuse_for)
-
-    def _refuse_timer(self, seconds: float) -> None:
-        timer = threading.Timer(seconds, self.allow_connections)
-        timer.daemon = True
-        timer.start()
+            timer = threading.Timer(refuse_for, self.allow_connections)
+            timer.daemon = True
+            timer.start()
 
     def allow_connections(self) -> None:
-        self.refuse_until = 0.0
         for listener in self._listeners():
-            listener.refuse = False
+            listener.resume()
 
     def delay_packages(self, seconds: float) -> None:
         """RTDE output held for `seconds`, then sent in one late burst."""

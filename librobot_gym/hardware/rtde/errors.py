@@ -33,6 +33,12 @@ class PoweredOff(RobotFault):
     """The arm is powered off or its brakes are engaged (robot mode not RUNNING)."""
 
 
+class ConnectionLost(DriverDisconnected):
+    """The link to the controller is down (a cable, a switch, the controller rebooting): its
+    sockets closed or refuse. The controller's RTDE watchdog stops the program (and the arm)
+    once our commands stop arriving; the next reset reconnects."""
+
+
 class RTDETimeout(DriverDisconnected):
     """RTDE output packages arrive late or not at all: the state is too old to control with.
     The robot was asked to stop; the next reset reconnects."""

@@ -1,6 +1,7 @@
 """A TCP listener on a loopback address with a thread per client, as each of the emulated
 controller's servers needs (RTDE, dashboard, script ports, the gripper's socket): `drop()`
-closes every client connection at once (a pulled cable), `refuse` turns new ones away."""
+closes every client connection at once and `pause()` stops listening until `resume()` (a
+pulled cable: connecting is refused meanwhile)."""
 
 from __future__ import annotations
 
@@ -18,24 +19,41 @@ class Listener:
         self.name, self.serve = name, serve
         self.sock = socket.create_server((host, port), reuse_port=False)
         self.address = self.sock.getsockname()
-        self.refuse = False
         self._clients: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False
-        self._thread = threading.Thread(target=self._accept, name=f"ur-{name}", daemon=True)
-        self._thread.start()
+        self._thread = self._start()
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._accept, args=(self.sock,),
+                                  name=f"ur-{self.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def pause(self) -> None:
+        """Stop listening: connecting is refused until `resume()`."""
+        with self._lock:
+            if self.sock is not None:
+                _close(self.sock)
+                self.sock = None
+
+    def resume(self) -> None:
+        with self._lock:
+            if self.sock is None and not self._closed:
+                self.sock = socket.create_server(self.address, reuse_port=False)
+                self._thread = self._start()
 
     @property
     def port(self) -> int:
         return self.address[1]
 
-    def _accept(self) -> None:
+    def _accept(self, sock: socket.socket) -> None:
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _ = sock.accept()
             except OSError:
-                return  # closed
-            if self.refuse or self._closed:
+                return  # closed (or paused)
+            if self._closed:
                 conn.close()
                 continue
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -68,7 +86,7 @@ class Listener:
 
     def close(self) -> None:
         self._closed = True
-        _close(self.sock)
+        self.pause()
         self.drop()
         self._thread.join(timeout=2.0)
 

@@ -18,6 +18,7 @@ from librobot_gym.hardware.driver import DriverDisconnected, DriverError
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.rtde.driver import URDriver
 from librobot_gym.hardware.rtde.errors import (
+    ConnectionLost,
     EmergencyStop,
     NotInRemoteControl,
     ProgramStopped,
@@ -112,7 +113,7 @@ FAULTS = {  # emulator call (args) -> the driver's typed error
     "stop_program": ((), ProgramStopped),
     "drop_packages": ((1.0,), RTDETimeout),
     "delay_packages": ((0.5,), RTDETimeout),
-    "drop_connections": ((1.0,), DriverDisconnected),
+    "drop_connections": ((1.0,), ConnectionLost),
 }
 
 
