@@ -43,47 +43,21 @@ from librobot_gym.hardware.driver import (
     RobotState,
     SceneReport,
     check_joint_targets,
-    spec_options,
 )
 from librobot_gym.hardware.rtde import robotiq
 from librobot_gym.hardware.rtde.errors import (
     ConnectionLost,
-    EmergencyStop,
     GripperError,
-    PoweredOff,
     ProgramStopped,
-    ProtectiveStop,
     RTDETimeout,
-    SafetyLimitViolation,
 )
-from librobot_gym.hardware.rtde.modes import RobotMode, RuntimeState, SafetyStatus
 from librobot_gym.hardware.rtde.recovery import Dashboard, ur_rtde
+from librobot_gym.hardware.rtde.state import VARIABLES, ClockOffset, controller_fault
 from librobot_gym.robots import RobotSpec
 
-VARIABLES = ["timestamp", "actual_q", "actual_qd", "target_q", "robot_mode", "safety_mode",
-             "safety_status_bits", "runtime_state", "robot_status_bits", "speed_scaling"]
 MOVE_PERIOD = 0.02  # s between speedJ set points of move_to
 REACHED = 0.002  # rad: move_to is done when every joint is this close
 LOCKSTEP_WAIT = 2.0  # s (wall) a lockstep read waits for the package of the present time
-OFFSET_WINDOW = 5.0  # s: the clock offset is the smallest over the last two windows
-OPTIONS = {"frequency": float, "lookahead": float, "gain": float, "watchdog_hz": float,
-           "max_state_age": float, "gripper": str, "gripper_port": int, "move_speed": float,
-           "protective_stop_wait": float, "scene": str}
-
-
-class ClockOffset:
-    """Controller time -> our `time.monotonic()`: the smallest (ours - theirs) seen over the
-    last one to two windows, i.e. the offset of the least delayed package (module doc)."""
-
-    def __init__(self):
-        self.best = self.previous = math.inf
-        self.window_start = time.monotonic()
-
-    def stamp(self, controller_time: float, now: float) -> float:
-        if now - self.window_start > OFFSET_WINDOW:
-            self.previous, self.best, self.window_start = self.best, math.inf, now
-        self.best = min(self.best, now - controller_time)
-        return controller_time + min(self.best, self.previous)
 
 
 class URDriver(Driver):
@@ -150,33 +124,6 @@ class URDriver(Driver):
                                    protective_stop_wait=protective_stop_wait)
         return cls(robot, "", emulator=emulator, static_scene=static_scene, **options)
 
-    @classmethod
-    def from_spec(cls, spec: str, robot: RobotSpec, **options) -> URDriver:
-        """The driver for the part of a spec after "ur:": a host or "emulator[:lockstep]",
-        then `?name=value&...` options (`OPTIONS`); keyword `options` win."""
-        where, params = spec_options("ur", spec, "?frequency=500&lookahead=0.1&gain=300")
-        unknown = sorted(set(params) - set(OPTIONS))
-        if unknown or not where:
-            raise ConfigError(f"driver 'ur:{spec}': expected 'ur:HOST' or "
-                              f"'ur:emulator[:lockstep]' with options {sorted(OPTIONS)}; got "
-                              f"{unknown or 'no host'}")
-        try:
-            values = {k: OPTIONS[k](v) for k, v in params.items()}
-        except ValueError as error:
-            raise ConfigError(f"driver 'ur:{spec}': {error}") from error
-        if "scene" in values:
-            scene = values.pop("scene")
-            if scene not in ("static", "none"):
-                raise ConfigError(f"driver 'ur:{spec}': scene is 'static' or 'none'")
-            values["static_scene"] = scene == "static"
-        options = {**values, **options}
-        if where in ("emulator", "emulator:lockstep"):
-            return cls.emulated(robot, lockstep=where.endswith("lockstep"), **options)
-        for emulator_only in ("static_scene", "protective_stop_wait"):
-            if emulator_only in options:
-                raise ConfigError(f"driver 'ur:{spec}': {emulator_only} is an emulator option")
-        return cls(robot, where, **options)
-
     def advance(self, dt: float) -> bool:
         """Lockstep emulator: let `dt` s pass; False on a robot (see `lockstep_advance`)."""
         if self.realtime:
@@ -218,7 +165,11 @@ class URDriver(Driver):
         with self._control_lock:
             self.recovery_steps = []
             if self._ready and self._linked():
-                return
+                try:  # the state stream agrees (the control interface's view may lag it)
+                    self._state = self._read()
+                    return
+                except DriverError:
+                    pass  # recover below
             self._ready = False
             # After a fault the side links may be dead without knowing it: reopen them (cheap;
             # the RTDE interfaces are kept while they are connected).
@@ -357,32 +308,13 @@ class URDriver(Driver):
 
     def _check(self, bits: int, runtime: int, mode: int, age: float) -> None:
         """Raise the controller's fault, if any, as its typed error (the robot has stopped
-        itself; a stale stream gets a stop from here)."""
-        status = SafetyStatus(bits)
-        where = f"the UR at {self.host}"
-        if status & SafetyStatus.EMERGENCY_STOPPED:
-            raise EmergencyStop(f"{where} is emergency-stopped: the arm stopped and powered off; "
-                                "release the button, then reset")
-        if status & (SafetyStatus.VIOLATION | SafetyStatus.FAULT):
-            raise SafetyLimitViolation(f"{where} stopped on a safety-limit violation (category "
-                                       "0, powered off); check the pendant's log for the "
-                                       "limit, then reset (the safety system restarts)")
-        if status & SafetyStatus.PROTECTIVE_STOPPED:
-            raise ProtectiveStop(f"{where} made a protective stop; inspect its cause (pendant's "
-                                 "log), then reset (unlocked after the controller's 5 s)")
-        if mode != RobotMode.RUNNING:
-            raise PoweredOff(f"{where} is in robot mode {RobotMode(mode).name}, not RUNNING; "
-                             "reset to power it on and release the brakes")
-        if runtime != RuntimeState.PLAYING:
-            raise ProgramStopped(f"{where}: the control program stopped (runtime state "
-                                 f"{RuntimeState(runtime).name}: the teach pendant's stop, or "
-                                 "the RTDE watchdog); reset to upload it again")
-        if age > self.max_state_age:
-            self.stop()
-            raise RTDETimeout(f"the newest RTDE package from {where} is {age * 1e3:.0f} ms old "
-                              f"(limit {self.max_state_age * 1e3:.0f} ms): packages arrive late "
-                              "or not at all; the robot was stopped. Check the network load "
-                              "and cable, then reset")
+        itself; for a stale stream, stop it from here first)."""
+        error = controller_fault(f"the UR at {self.host}", bits, runtime, mode, age,
+                                 self.max_state_age)
+        if error is not None:
+            if isinstance(error, RTDETimeout):
+                self.stop()
+            raise error
 
     def _read_gripper(self) -> tuple[float, dict]:
         if self.gripper is None:

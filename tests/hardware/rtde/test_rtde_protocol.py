@@ -1,5 +1,6 @@
 """The RTDE wire format (`hardware/rtde/protocol.py`) byte for byte: headers, setup payloads,
-data packages per type, registers, and the arm model the emulator integrates."""
+data packages per type, registers; the arm model the emulator integrates; and how the driver
+reads the controller's status words and clock (`state.py`)."""
 
 import math
 import struct
@@ -11,6 +12,16 @@ from hypothesis import strategies as st
 
 from librobot_gym.hardware.rtde import protocol as p
 from librobot_gym.hardware.rtde.arm import TICK, ArmMotion, flange_pose, rotation_vector
+from librobot_gym.hardware.rtde.errors import (
+    EmergencyStop,
+    PoweredOff,
+    ProgramStopped,
+    ProtectiveStop,
+    RTDETimeout,
+    SafetyLimitViolation,
+)
+from librobot_gym.hardware.rtde.modes import SafetyStatus
+from librobot_gym.hardware.rtde.state import ClockOffset, controller_fault
 
 
 def test_a_package_is_size_type_payload_big_endian():
@@ -148,3 +159,31 @@ def test_flange_pose_is_the_dh_chain_with_a_rotation_vector():
     # A half turn about x (tool down) comes back as pi about x.
     np.testing.assert_allclose(rotation_vector(np.diag([1.0, -1.0, -1.0])), [math.pi, 0, 0])
     np.testing.assert_allclose(rotation_vector(np.eye(3)), [0, 0, 0])
+
+
+# --- the driver's reading of the status words ----------------------------------------------------
+@pytest.mark.parametrize("bits, runtime, mode, age, expected", [
+    (0b1, 2, 7, 0.0, None),
+    (SafetyStatus.ROBOT_EMERGENCY_STOPPED | SafetyStatus.EMERGENCY_STOPPED, 1, 3, 0.0,
+     EmergencyStop),
+    (SafetyStatus.VIOLATION, 1, 3, 0.0, SafetyLimitViolation),
+    (SafetyStatus.FAULT, 1, 3, 0.0, SafetyLimitViolation),
+    (SafetyStatus.PROTECTIVE_STOPPED, 1, 7, 0.0, ProtectiveStop),
+    (0b1, 1, 5, 0.0, PoweredOff),  # brakes on
+    (0b1, 1, 7, 0.0, ProgramStopped),
+    (0b1, 2, 7, 0.2, RTDETimeout),
+    (0b1, 9, 99, 0.0, PoweredOff),  # values the enums do not know still name themselves
+])
+def test_the_controllers_state_maps_to_one_typed_error(bits, runtime, mode, age, expected):
+    error = controller_fault("the UR", int(bits), runtime, mode, age, max_age=0.1)
+    assert error is None if expected is None else type(error) is expected
+    if error is not None:
+        assert "reset" in str(error)  # every one says what happens next
+
+
+def test_the_clock_offset_is_the_least_delayed_package_and_a_stall_ages():
+    clock = ClockOffset()
+    assert clock.stamp(10.000, 100.005) == pytest.approx(100.005)  # offset 90.005
+    assert clock.stamp(10.002, 100.006) == pytest.approx(100.006)  # less delayed: 90.004
+    assert clock.stamp(10.004, 100.012) == pytest.approx(100.008)  # a late one: still 90.004
+    assert clock.stamp(10.004, 100.050) == pytest.approx(100.008)  # no new package: it ages

@@ -53,8 +53,8 @@ def raises(driver, error_type) -> bool:
     package, 2 ms after the controller had it)."""
     try:
         driver.read_state()
-    except error_type:
-        return True
+    except DriverError as error:
+        return isinstance(error, error_type)
     return False
 
 
