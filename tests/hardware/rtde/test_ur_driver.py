@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.driver import DriverDisconnected, DriverError
+from librobot_gym.hardware.driver import DriverDisconnected, DriverError, LimitViolation
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.rtde.driver import URDriver
 from librobot_gym.hardware.rtde.errors import (
@@ -206,6 +206,18 @@ def test_spec_options_and_mistakes():
                         ("ur:192.0.2.10?frequency=fast", "could not convert")]:
         with pytest.raises(ConfigError, match=words):
             make_driver(spec, UR5E)
+
+
+def test_the_driver_refuses_targets_outside_the_limits_before_sending_anything():
+    driver = URDriver(UR5E, "192.0.2.10")  # never connected: refused before the link
+    with pytest.raises(LimitViolation, match="the UR driver"):
+        driver.command(np.full(6, 1e30), 0.04)
+    with pytest.raises(LimitViolation, match="elbow 4 not in"):
+        driver.move_to(np.array([0.0, 0.0, 4.0, 0.0, 0.0, 0.0]), 0.04, 1.0)  # elbow: +-pi
+    with pytest.raises(LimitViolation, match="gripper opening"):
+        driver.command(HOME, 0.2)  # the 2F-85 opens 0.085 m
+    with pytest.raises(LimitViolation, match="finite"):
+        driver.command(np.full(6, np.nan), 0.04)
 
 
 def test_an_unreachable_controller_is_a_disconnect_naming_the_network():
