@@ -244,6 +244,11 @@ class URDriver(Driver):
                 g.set(ACT=0)
                 g.set(ACT=1)
                 self._wait(lambda: g.get("STA") == 3, 10.0, "the gripper to activate")
+            fault = g.get("FLT")
+            if fault:
+                raise GripperError(f"the gripper reports fault {fault:#04x} (FLT; Robotiq's "
+                                   "manual lists them): check its cable and power, clear it "
+                                   "from the URCap's toolbar, then reset")
             g.set(GTO=1, SPE=255, FOR=robotiq.force_register(100.0))
         except robotiq.GripperError as error:
             raise GripperError(f"{error}: is Robotiq's URCap installed and the gripper plugged "
