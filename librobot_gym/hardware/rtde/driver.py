@@ -179,7 +179,9 @@ class URDriver(Driver):
                 self.dashboard.close()
             if self.emulator is not None and not self.emulator.alive:
                 self.emulator.start()
-                self.host = self.emulator.host
+                if self.emulator.host != self.host:  # a new emulator: a new address, anew
+                    self.host, self.dashboard, self.gripper = self.emulator.host, None, None
+                    self.receive = self.control = None
             self.dashboard = self.dashboard or Dashboard(self.host, self._pause)
             self.recovery_steps = self.dashboard.recover(self.unlock_timeout,
                                                          self.power_timeout)
