@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check librobot_gym tests benchmarks
+	$(VENV)/bin/ruff check librobot_gym tests benchmarks examples scripts
 
 perf: $(STAMP)
 	# The gymnasium-robotics peer runs in its own venv (benchmarks/perf/.peer-venv, its MuJoCo),

@@ -21,11 +21,18 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     create_engine,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from librobot_gym.errors import ConfigError
+
+NAME_LIMIT = 128  # characters of a run's display name (the `runs.name` column)
 
 
 def _now() -> dt.datetime:
@@ -45,6 +52,9 @@ class Run(Base):
     card_hash: Mapped[str] = mapped_column(String(64))
     card_path: Mapped[str] = mapped_column(String(512))
     policy: Mapped[str] = mapped_column(String(256))
+    # How boards show the run (`bench run --name`); "" = derived from the policy spec. Added
+    # after the first release: `_migrate` gives older databases the column.
+    name: Mapped[str] = mapped_column(String(NAME_LIMIT), default="", server_default="")
     backend: Mapped[str] = mapped_column(String(16))
     seed_offset: Mapped[int] = mapped_column(Integer, default=0)
     git_revision: Mapped[str] = mapped_column(String(64), default="")
@@ -96,10 +106,40 @@ class Artifact(Base):
 EPISODE_FIELDS = [c.name for c in Episode.__table__.columns if c.name not in ("id",)]
 
 
+def check_run_name(name: str) -> str:
+    """`name` stripped, or a one-line ConfigError if it is empty or too long for a board."""
+    stripped = " ".join(str(name).split())
+    if not stripped or len(stripped) > NAME_LIMIT:
+        raise ConfigError(f"run name {name!r} has {len(stripped)} characters; give a name of 1 "
+                          f"to {NAME_LIMIT} characters (--name)")
+    return stripped
+
+
 def default_url(directory: str | Path = "outputs") -> str:
     path = Path(directory) / "results.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+# Columns added to existing tables since the first release, with their SQL type and default:
+# a database written by an older version gets them when a store opens it (create_all only
+# creates missing tables).
+_ADDED_COLUMNS = {"runs": {"name": "VARCHAR(128) NOT NULL DEFAULT ''"}}
+
+
+def _migrate(engine: Engine) -> None:
+    """Add the columns of `_ADDED_COLUMNS` that an existing database lacks (another process
+    opening the same database may add one first: that is fine)."""
+    for table, columns in _ADDED_COLUMNS.items():
+        for column, ddl in columns.items():
+            if column in {c["name"] for c in inspect(engine).get_columns(table)}:
+                continue
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+            except DBAPIError:
+                if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
 
 
 class ResultsStore:
@@ -111,6 +151,7 @@ class ResultsStore:
         self.url = url
         self.engine: Engine = create_engine(url)
         Base.metadata.create_all(self.engine)
+        _migrate(self.engine)
 
     def ensure_run(self, run: Run) -> Run:
         """Insert the run if it is new; return the stored one (a resumed run keeps its record)."""
@@ -148,6 +189,13 @@ class ResultsStore:
                 session.rollback()
                 return False
         return True
+
+    def set_run_name(self, run_id: str, name: str) -> None:
+        """Give run `run_id` the name boards show for it (its identity stays the policy spec)."""
+        name = check_run_name(name)
+        with Session(self.engine) as session:
+            session.execute(update(Run).where(Run.id == run_id).values(name=name))
+            session.commit()
 
     def add_artifact(self, run_id: str, kind: str, path: str) -> None:
         with Session(self.engine) as session:

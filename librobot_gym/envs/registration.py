@@ -8,6 +8,7 @@ Plugins add rows with the same call. Released ids are frozen: a behaviour change
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from dataclasses import dataclass, field
 
@@ -65,6 +66,9 @@ register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
 register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
 register_env("librobot/UR5e-PickCup-v0", "ur5e", "pick_cup", 200)
 register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
+# The tabletop suite (lab cell, object set, language that decides the target).
+register_env("librobot/Franka-PickCup-v1", "franka_panda", "pick_cup_v1", 200)
+register_env("librobot/SO100-PickCup-v1", "so100", "pick_cup_v1", 200)
 # Real hardware: the same robot, task, spaces and success test; pass driver=... to make (the
 # robot's spec names its drivers and the stand-in that runs without hardware).
 register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
@@ -72,6 +76,9 @@ register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend
 register_env("librobot/UR5e-PickCup-Real-v0", "ur5e", "pick_cup", 200, backend="real")
 register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
              backend="real")
+register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
+             backend="real")
+register_env("librobot/SO100-PickCup-Real-v1", "so100", "pick_cup_v1", 200, backend="real")
 
 
 def register_all() -> None:
@@ -87,6 +94,22 @@ def env_entries() -> list[EnvEntry]:
 def env_entry(env_id: str) -> EnvEntry:
     """The row of `env_id`; ConfigError with the close matches for an unknown id."""
     return ENVS.get(env_id)
+
+
+def check_env_id(env_id: str) -> None:
+    """A ConfigError naming the close matches ("did you mean ...?") unless `gym.make` knows
+    `env_id` (a librobot id, a plugin's or any other gymnasium id); gymnasium's own error is a
+    multi-line traceback. Ids of the `module:id` form are left to gymnasium, which imports the
+    module first."""
+    if ":" in env_id or env_id in gym.registry:
+        return
+    register_all()  # a plugin loaded after import
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, env_ids(), n=2, cutoff=0.6) or \
+        difflib.get_close_matches(env_id, list(gym.registry), n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ConfigError(f"unknown env id {env_id!r}{hint} (`librobot envs` lists them)")
 
 
 def env_ids() -> list[str]:

@@ -2,6 +2,10 @@
 
 Ranking is honest about uncertainty: a policy is placed above another only where their
 aggregate intervals do not overlap; otherwise they share a rank (shown as a tie).
+
+An entry is shown by its display name: the name given at `leaderboard submit --name` (kept in
+`board.json`), else the run's own (`bench run --name`), else its policy spec with paths cut to
+file names. Two entries that would read the same get their run id appended.
 """
 
 from __future__ import annotations
@@ -17,16 +21,23 @@ import pandas as pd
 from librobot_gym.benchmarks.cards import SuiteCard, load_card
 from librobot_gym.benchmarks.score import RunScore, score_episodes
 from librobot_gym.benchmarks.stats import mmrv, pearson_r
-from librobot_gym.benchmarks.store import ResultsStore
+from librobot_gym.benchmarks.store import ResultsStore, check_run_name
 from librobot_gym.errors import LibrobotError
 from librobot_gym.leaderboards.bundle import Bundle, BundleError, export_bundle, load_bundle
+from librobot_gym.leaderboards.public import public_spec
 
 BOARD_SCHEMA = "librobot-board/1"
 
 
+# What the board keeps of each episode (the per-seed table, the example videos).
+EPISODE_KEYS = ("env_id", "variant", "seed", "success_once", "episode_return", "length",
+                "aborted", "instruction", "video_path")
+
+
 @dataclass
 class Entry:
-    """One bundle's row on the board."""
+    """One bundle's row on the board. `policy` is the public spec (no paths), `name` what the
+    board shows; `episodes` hold EPISODE_KEYS, with video paths absolute inside the bundle."""
 
     run_id: str
     policy: str
@@ -34,9 +45,14 @@ class Entry:
     date: str
     versions: dict
     score: RunScore
-    videos: list[str] = field(default_factory=list)
+    name: str = ""
+    episodes: list[dict] = field(default_factory=list)
     rank: int = 0
     tied: bool = False
+
+    def __post_init__(self) -> None:
+        self.policy = public_spec(self.policy)
+        self.name = self.name or self.policy
 
 
 @dataclass
@@ -47,15 +63,38 @@ class Board:
     generated: str
 
 
-def _entry(bundle: Bundle) -> Entry:
+def short_env(env_id: str) -> str:
+    """librobot/Franka-PickCup-v0 -> Franka-PickCup-v0 (column headers, chart titles)."""
+    return env_id.rsplit("/", 1)[-1]
+
+
+def _entry(bundle: Bundle, name: str | None = None) -> Entry:
     frame = pd.DataFrame(bundle.episodes)
     if "aborted" not in frame:
         frame["aborted"] = False
-    videos = [e["video_path"] for e in bundle.episodes if e.get("video_path")]
+    episodes = []
+    for record in bundle.episodes:
+        kept = {k: record.get(k) for k in EPISODE_KEYS}
+        kept["aborted"] = bool(kept["aborted"])
+        kept["variant"] = kept["variant"] or "default"
+        if kept["video_path"]:
+            kept["video_path"] = str(bundle.path / kept["video_path"])
+        episodes.append(kept)
     return Entry(run_id=bundle.run["id"], policy=bundle.run["policy"],
                  backend=bundle.run["backend"], date=str(bundle.run.get("created_at", ""))[:10],
                  versions=bundle.run.get("versions", {}), score=score_episodes(frame),
-                 videos=[str(bundle.path / v) for v in videos])
+                 name=name or bundle.run.get("name") or "", episodes=episodes)
+
+
+def _distinct_names(entries: list[Entry]) -> None:
+    """Append the run id to names that several entries of one backend share (two checkpoints
+    both called model.zip), so every row and bar says which run it is."""
+    seen: dict[tuple[str, str], int] = {}
+    for entry in entries:
+        seen[(entry.name, entry.backend)] = seen.get((entry.name, entry.backend), 0) + 1
+    for entry in entries:
+        if seen[(entry.name, entry.backend)] > 1:
+            entry.name = f"{entry.name} #{entry.run_id[:6]}"
 
 
 def rank(entries: list[Entry]) -> list[Entry]:
@@ -65,14 +104,15 @@ def rank(entries: list[Entry]) -> list[Entry]:
         entry.rank = 1 + sum(other.score.iqm_low > entry.score.iqm_high for other in entries)
     for entry in entries:
         entry.tied = sum(other.rank == entry.rank for other in entries) > 1
-    return sorted(entries, key=lambda e: (e.rank, -e.score.iqm, e.policy, e.backend))
+    return sorted(entries, key=lambda e: (e.rank, -e.score.iqm, e.name, e.backend))
 
 
 def sim_vs_real(entries: list[Entry]) -> dict | None:
-    """Per-policy sim and real success, with Pearson r and MMRV, where both backends ran."""
+    """Per-policy (display name) sim and real success, with Pearson r and MMRV, where both
+    backends ran."""
     by_policy: dict[str, dict[str, float]] = {}
     for entry in entries:
-        by_policy.setdefault(entry.policy, {})[entry.backend] = entry.score.iqm
+        by_policy.setdefault(entry.name, {})[entry.backend] = entry.score.iqm
     both = {p: v for p, v in by_policy.items() if {"sim", "real"} <= set(v)}
     if len(both) < 2:
         return None
@@ -84,7 +124,8 @@ def sim_vs_real(entries: list[Entry]) -> dict | None:
 
 
 class BoardDir:
-    """A board folder: `board.json` + `card.yaml` + `bundles/<run>/` + the rendered pages."""
+    """A board folder: `board.json` (its card, and names given at submit) + `card.yaml` +
+    `bundles/<run>/` + the rendered pages."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -93,17 +134,22 @@ class BoardDir:
     def bundles(self) -> Path:
         return self.path / "bundles"
 
-    def init(self, card: SuiteCard) -> None:
+    def _meta(self) -> dict:
         meta = self.path / "board.json"
-        if meta.exists():
-            existing = json.loads(meta.read_text())["card_hash"]
-            if existing != card.content_hash:
-                raise LibrobotError(f"{self.path} is a board for card hash {existing[:12]}, not "
-                                    f"{card.name} ({card.content_hash[:12]}); use another --out")
+        return json.loads(meta.read_text()) if meta.exists() else {}
+
+    def _write_meta(self, meta: dict) -> None:
+        (self.path / "board.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+    def init(self, card: SuiteCard) -> None:
+        meta = self._meta()
+        if meta and meta["card_hash"] != card.content_hash:
+            raise LibrobotError(f"{self.path} is a board for card hash {meta['card_hash'][:12]}, "
+                                f"not {card.name} ({card.content_hash[:12]}); use another --out")
         self.bundles.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(card.path, self.path / "card.yaml")
-        meta.write_text(json.dumps({"schema": BOARD_SCHEMA, "card": card.name,
-                                    "card_hash": card.content_hash}, indent=2))
+        self._write_meta({"schema": BOARD_SCHEMA, "card": card.name,
+                          "card_hash": card.content_hash, "names": meta.get("names", {})})
 
     def card(self) -> SuiteCard:
         if not (self.path / "board.json").exists():
@@ -111,34 +157,58 @@ class BoardDir:
                                 f"`librobot leaderboard build --card CARD --out {self.path}`")
         return load_card(self.path / "card.yaml")
 
-    def add_from_store(self, store: ResultsStore, card: SuiteCard) -> list[str]:
-        """Export every run of `card` in the store into the board; return their ids."""
-        added = []
+    def add_from_store(self, store: ResultsStore, card: SuiteCard) -> tuple[list[str], dict]:
+        """Export every finished run of `card` in the store into the board. Returns the ids
+        added and {id: why} for the runs left out (unfinished, or no longer exportable)."""
+        added, skipped = [], {}
         for run in store.runs():
-            if run.card_hash == card.content_hash:
-                export_bundle(store, run.id, self.bundles / run.id)
-                added.append(run.id)
-        return added
+            if run.card_hash != card.content_hash:
+                continue
+            stored = len(store.episodes_frame(run.id))
+            if stored < card.total_episodes:
+                skipped[run.id] = (f"{public_spec(run.policy)} has {stored} of the card's "
+                                   f"{card.total_episodes} episodes")
+                continue
+            target = self.bundles / run.id
+            try:
+                export_bundle(store, run.id, target)
+                load_bundle(target, expected_card_hash=card.content_hash)
+            except BundleError as exc:
+                shutil.rmtree(target, ignore_errors=True)
+                skipped[run.id] = str(exc)
+                continue
+            added.append(run.id)
+        return added, skipped
 
-    def submit(self, bundle_path: str | Path) -> str:
-        """Verify a bundle against this board's card and add it; return its run id."""
+    def submit(self, bundle_path: str | Path, name: str | None = None) -> str:
+        """Verify a bundle against this board's card and add it, shown as `name` if given
+        (else the bundle's own name); return its run id."""
+        name = check_run_name(name) if name else None
         card = self.card()
         bundle = load_bundle(bundle_path, expected_card_hash=card.content_hash)
-        target = self.bundles / bundle.run["id"]
+        run_id = bundle.run["id"]
+        target = self.bundles / run_id
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(bundle.path, target)
-        return bundle.run["id"]
+        if name:
+            meta = self._meta()
+            meta.setdefault("names", {})[run_id] = name
+            self._write_meta(meta)
+        return run_id
 
     def board(self) -> Board:
         card = self.card()
+        names = self._meta().get("names", {})
         entries = []
         for path in sorted(self.bundles.iterdir()) if self.bundles.exists() else []:
             try:
-                entries.append(_entry(load_bundle(path, expected_card_hash=card.content_hash)))
+                bundle = load_bundle(path, expected_card_hash=card.content_hash)
             except BundleError as exc:
                 raise LibrobotError(f"board {self.path} holds a bundle that no longer "
                                     f"verifies: {exc}") from None
+            entries.append(_entry(bundle, names.get(bundle.run["id"])))
+        _distinct_names(entries)
         entries = rank(entries)
         return Board(card, entries, sim_vs_real(entries),
                      dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))

@@ -5,6 +5,9 @@ A bundle is a folder: `card.yaml` (the card as written), `run.json` (the run's i
 software versions), `episodes.jsonl` (one record per episode), `videos/` (optional) and
 `manifest.json` (sha256 of every other file). A bundle whose files do not match the manifest,
 whose card hash is not its card's, or whose episodes are not exactly the card's seeds is refused.
+
+A bundle is made to be shared: it holds no path of the computer that ran it (the policy spec
+keeps file names only, see `public.py`) and carries the run's display name (`bench run --name`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from librobot_gym.benchmarks.cards import SuiteCard, load_card
 from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.errors import LibrobotError
+from librobot_gym.leaderboards.public import public_spec, scrub_paths
 
 SCHEMA = "librobot-bundle/1"
 
@@ -49,6 +53,17 @@ def _jsonable(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def _public(value):
+    """`value` with absolute paths cut from its texts, nested containers included."""
+    if isinstance(value, str):
+        return scrub_paths(value)
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_public(v) for v in value]
+    return value
+
+
 def export_bundle(store: ResultsStore, run_id: str, out: str | Path) -> Path:
     """Write run `run_id` from `store` as a bundle folder at `out`."""
     run = store.get_run(run_id)
@@ -63,9 +78,10 @@ def export_bundle(store: ResultsStore, run_id: str, out: str | Path) -> Path:
         shutil.rmtree(out)
     (out / "videos").mkdir(parents=True)
     shutil.copyfile(run.card_path, out / "card.yaml")
-    meta = {c: _jsonable(getattr(run, c)) for c in ("id", "suite", "card_hash", "policy",
+    meta = {c: _jsonable(getattr(run, c)) for c in ("id", "suite", "card_hash", "name",
                                                     "backend", "seed_offset", "git_revision",
                                                     "versions", "created_at")}
+    meta["policy"] = public_spec(run.policy)
     (out / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     frame = store.episodes_frame(run_id).sort_values(["env_id", "variant", "seed"])
     with (out / "episodes.jsonl").open("w") as handle:
@@ -76,8 +92,9 @@ def export_bundle(store: ResultsStore, run_id: str, out: str | Path) -> Path:
                 record["video_path"] = f"videos/{Path(video).name}"
             else:
                 record["video_path"] = None
-            handle.write(json.dumps({k: _jsonable(v) for k, v in record.items()},
-                                    sort_keys=True) + "\n")
+            record = {k: _public(_jsonable(v)) for k, v in record.items()}
+            record["policy"] = meta["policy"]
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
     files = {str(p.relative_to(out)): _sha256(p) for p in sorted(out.rglob("*")) if p.is_file()}
     manifest = {"schema": SCHEMA, "run_id": run_id, "card_hash": run.card_hash, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))

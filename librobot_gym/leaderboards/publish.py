@@ -1,4 +1,7 @@
-"""Publish a rendered board: copy it into a folder, or commit it into a git repository."""
+"""Publish a rendered board: copy it into a folder, or commit it into a git repository.
+
+A board that shows a path of this computer (a bundle exported by an older version, a card
+comment) is refused before anything is copied: boards are for other people to read."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from librobot_gym.errors import LibrobotError
+from librobot_gym.leaderboards.public import local_paths
 
 _IDENTITY = ["-c", "user.name=librobot-gym", "-c", "user.email=librobot-gym@localhost"]
 
@@ -32,6 +36,13 @@ def publish(board: str | Path, destination: str, message: str | None = None) -> 
     board = Path(board)
     if not (board / "index.html").exists():
         raise LibrobotError(f"{board} holds no rendered board (index.html); build it first")
+    leaks = local_paths(board)
+    if leaks:
+        name, path = leaks[0]
+        raise LibrobotError(f"{board / name} shows the local path {path!r} ({len(leaks)} "
+                            f"file(s) do); remove it, or re-export an old bundle with "
+                            f"`librobot bench export` (bundles now keep file names only) and "
+                            f"rebuild the board")
     if not is_git_destination(destination):
         target = Path(destination)
         shutil.copytree(board, target, dirs_exist_ok=True)

@@ -38,7 +38,13 @@ def _tool_to_cup(env):
     return float(np.linalg.norm(state.ee_pos - state.object_pos["cup"]))
 
 
+def _tool_to_target(env):
+    state = env.unwrapped.sim.world_state()
+    return float(np.linalg.norm(state.ee_pos - state.object_pos[env.unwrapped.task.target]))
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
+         "pick_cup_v1": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 

@@ -63,10 +63,29 @@ class CameraRig:
         flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
         if model.vis.quality.shadowsize == 0:
             flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+            self._cheap_texture_filtering()
         _live_rigs.add(self)
         if not _exit_hook_registered:  # after MuJoCo's own hook, so it runs before it
             atexit.register(_close_all_rigs)
             _exit_hook_registered = True
+
+    def _cheap_texture_filtering(self) -> None:
+        """Sample 2-D textures bilinearly from the nearest mipmap level instead of blending
+        two levels: trilinear filtering costs a fifth of a 128x128 frame of a textured table
+        on a CPU rasteriser, and the difference is invisible at policy resolutions. (Models
+        without textures, the released scenes, render exactly as before.)"""
+        context = self._renderer._mjr_context
+        textures = [int(context.texture[i]) for i in range(context.ntexture)
+                    if int(context.textureType[i]) == int(mujoco.mjtTexture.mjTEXTURE_2D)]
+        if not textures:
+            return
+        from OpenGL import GL
+
+        self._renderer._gl_context.make_current()
+        for texture in textures:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER,
+                               GL.GL_LINEAR_MIPMAP_NEAREST)
 
     def render(self, data: mujoco.MjData, camera: str) -> np.ndarray:
         self._renderer.update_scene(data, camera=camera)

@@ -8,7 +8,14 @@ import numpy as np
 from librobot_gym.envs.sim.control_modes import controllers
 from librobot_gym.envs.sim.controllers import contiguous
 from librobot_gym.envs.sim.material import MaterialModel
-from librobot_gym.envs.sim.scene import build_model, contact_labels, free_joint_addresses
+from librobot_gym.envs.sim.scene import (
+    build_model,
+    colliding_geoms,
+    contact_labels,
+    free_joint_addresses,
+    link_name,
+    painted_geoms,
+)
 from librobot_gym.envs.tasks.base import (
     DumpZone,
     MaterialPile,
@@ -63,6 +70,12 @@ class MujocoSim:
         self.free = {o.name: free_joint_addresses(m, o.name) for o in objects if o.free}
         self.object_geom = {o.name: m.geom(o.name).id for o in objects}
         self.fixed_body = {o.name: m.body(o.name).id for o in objects if not o.free}
+        # Articulated objects' joints: "<object>/<link>" -> qpos address.
+        self._link_qpos = {f"{o.name}/{link.name}": int(m.joint(link_name(o, link)).qposadr[0])
+                           for o in objects for link in o.links}
+        # The geoms that show each object's colour (a reset recolours them).
+        self._painted = {o.name: [m.geom(g).id for g, _ in painted_geoms(o, o.rgba)]
+                         for o in objects}
         self._pair_class, self._labels, self._grasp_bits = self._classify_contacts(objects)
         self._limit_low = self.controller.lower + JOINT_LIMIT_MARGIN
         self._limit_high = self.controller.upper - JOINT_LIMIT_MARGIN
@@ -100,8 +113,9 @@ class MujocoSim:
         grasp_bits = {}
         for name in self.free:
             mask = 0
+            geoms = [m.geom(g).id for g in colliding_geoms(self.objects[name])]
             for pad in pads:
-                table[pad, self.object_geom[name]] = bit
+                table[pad, geoms] = bit
                 mask |= bit
                 bit <<= 1
             grasp_bits[name] = mask
@@ -128,10 +142,14 @@ class MujocoSim:
                 obj_pos, obj_quat = self._objects_qpos[name]
                 obj_pos[:], obj_quat[:] = pos, quat
         for name, rgba in task_reset.colours.items():
-            m.geom_rgba[self.object_geom[name]] = rgba
-            for i, part in enumerate(self.objects[name].parts):
-                if part.rgba is None:
-                    m.geom_rgba[m.geom(f"{name}_part{i}").id] = rgba
+            colours = painted_geoms(self.objects[name], rgba)
+            for geom, (_, colour) in zip(self._painted[name], colours, strict=True):
+                m.geom_rgba[geom] = colour
+        for key, value in task_reset.joints.items():
+            if key not in self._link_qpos:
+                raise ConfigError(f"the task sets joint {key!r}; the scene's articulated "
+                                  f"joints are {sorted(self._link_qpos)}")
+            d.qpos[self._link_qpos[key]] = value
         self.controller.hold(gripper_command)
         if self.material is not None:
             self.material.reset()
@@ -188,6 +206,7 @@ class MujocoSim:
             joint_pos=q.copy(),
             extras=self._machine_extras() if material is not None else {},
             terrain=material.terrain() if privileged and material is not None else None,
+            object_joints={k: float(d.qpos[a]) for k, a in self._link_qpos.items()},
         )
 
     def _machine_extras(self) -> dict[str, float]:

@@ -34,6 +34,8 @@ class TaskReset:
     instruction: str
     poses: dict[str, tuple[np.ndarray, np.ndarray]]  # object (free or fixed) -> (pos, quat wxyz)
     colours: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    # Articulated objects' joints, "<object>/<link>" -> position (m or rad); unnamed: 0.
+    joints: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -52,6 +54,9 @@ class WorldState:
     joint_pos: np.ndarray  # the robot's actuated joints, in `robot.joints` order
     extras: dict[str, float] = field(default_factory=dict)  # machine and material quantities
     terrain: Terrain | None = None  # privileged: the material heights, where a task has any
+    # Articulated objects' joints (a drawer's slide, a button's press), "<object>/<link>" ->
+    # position (m or rad), where the scene has any.
+    object_joints: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from librobot_gym.registry import Registry
 
 BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.pick_cup",
+    "librobot_gym.envs.tasks.pick_cup_v1",
     "librobot_gym.envs.tasks.dig_dump",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)

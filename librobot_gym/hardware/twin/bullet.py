@@ -1,6 +1,6 @@
 """Building the twin's world in Bullet: the Panda URDF (pybullet_data's, drawn with its
-collision meshes unless asked for the detailed ones), the floor, the task's boxes and cylinders
-with their parts, and the quaternion conventions between MuJoCo (wxyz) and Bullet (xyzw)."""
+collision meshes unless asked for the detailed ones), the floor, the task's objects from their
+primitives, and the quaternion conventions between MuJoCo (wxyz) and Bullet (xyzw)."""
 
 from __future__ import annotations
 
@@ -70,36 +70,54 @@ def add_floor(b, height: float) -> None:
     look = b.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=FLOOR_RGBA)
     b.createMultiBody(0, shape, look, [0, 0, height - half[2]])
 
+def drawn_parts(obj: SceneObject) -> list:
+    """The parts the twin builds: all but the looks-only meshes (the twin draws an object by
+    its primitives, the colliders a mesh look covers included)."""
+    return [part for part in obj.parts if part.shape != "mesh"]
+
+
 def add_object(b, obj: SceneObject) -> int:
-    """A box or cylinder body; its parts are extra visual shapes (collision if they say)."""
+    """A body of boxes, cylinders, spheres and capsules (posed parts included): visual shapes,
+    and collision shapes for the first and the colliding parts. Meshes are looks only, left
+    out; articulated objects are refused (the twin builds no joints in the scene)."""
     import pybullet as p
 
-    kinds = {"box": p.GEOM_BOX, "cylinder": p.GEOM_CYLINDER}
-    shapes = [(obj.shape, obj.size, (0.0, 0.0, 0.0))] + \
-        [(part.shape, part.size, part.pos) for part in obj.parts]
-    if any(kind not in kinds for kind, _, _ in shapes):
-        raise ConfigError(f"the twin builds boxes and cylinders; {obj.name!r} has "
-                          f"{[kind for kind, _, _ in shapes]}")
+    kinds = {"box": p.GEOM_BOX, "cylinder": p.GEOM_CYLINDER, "sphere": p.GEOM_SPHERE,
+             "capsule": p.GEOM_CAPSULE}
+    parts = drawn_parts(obj)
+    shapes = [(obj.shape, obj.size, (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0))] + \
+        [(part.shape, part.size, part.pos, part.quat) for part in parts]
+    if any(kind not in kinds for kind, *_ in shapes) or any(
+            part.shape == "mesh" and part.collide for part in obj.parts):
+        raise ConfigError(f"the twin builds boxes, cylinders, spheres and capsules (meshes as "
+                          f"looks only); {obj.name!r} has {[kind for kind, *_ in shapes]}")
+    if obj.links:
+        raise ConfigError(f"the twin builds no articulated objects; {obj.name!r} has links "
+                          f"{[link.name for link in obj.links]}")
 
-    def arrays(chosen):  # SceneObject sizes: box half extents, cylinder (radius, half h)
-        return {"shapeTypes": [kinds[k] for k, _, _ in chosen],
-                "halfExtents": [list(s) if k == "box" else [0, 0, 0] for k, s, _ in chosen],
-                "radii": [s[0] if k == "cylinder" else 0 for k, s, _ in chosen],
-                "lengths": [2 * s[1] if k == "cylinder" else 0 for k, s, _ in chosen]}
+    def arrays(chosen):  # sizes: box half extents, cylinder/capsule (radius, half h), sphere r
+        return {"shapeTypes": [kinds[k] for k, *_ in chosen],
+                "halfExtents": [list(s) if k == "box" else [0, 0, 0] for k, s, *_ in chosen],
+                "radii": [s[0] if k != "box" else 0 for k, s, *_ in chosen],
+                "lengths": [2 * s[1] if k in ("cylinder", "capsule") else 0
+                            for k, s, *_ in chosen]}
 
-    visual = b.createVisualShapeArray(**arrays(shapes),
-                                      visualFramePositions=[list(x) for _, _, x in shapes])
-    colliding = shapes[:1] + [shapes[i + 1] for i, part in enumerate(obj.parts)
-                              if part.collide]
-    kind, size, _ = shapes[0]
+    def frames(chosen, kind):
+        return {f"{kind}FramePositions": [list(x) for _, _, x, _ in chosen],
+                f"{kind}FrameOrientations": [quat_xyzw(q) for *_, q in chosen]}
+
+    visual = b.createVisualShapeArray(**arrays(shapes), **frames(shapes, "visual"))
+    colliding = shapes[:1] + [shapes[i + 1] for i, part in enumerate(parts) if part.collide]
+    kind, size, _, _ = shapes[0]
     if len(colliding) > 1:
-        collision = b.createCollisionShapeArray(
-            **arrays(colliding), collisionFramePositions=[list(x) for _, _, x in colliding])
+        collision = b.createCollisionShapeArray(**arrays(colliding),
+                                                **frames(colliding, "collision"))
     elif kind == "box":
         collision = b.createCollisionShape(p.GEOM_BOX, halfExtents=list(size))
+    elif kind == "sphere":
+        collision = b.createCollisionShape(p.GEOM_SPHERE, radius=size[0])
     else:
-        collision = b.createCollisionShape(p.GEOM_CYLINDER, radius=size[0],
-                                           height=2 * size[1])
+        collision = b.createCollisionShape(kinds[kind], radius=size[0], height=2 * size[1])
     body = b.createMultiBody(obj.mass or 0.0, collision, visual, list(obj.pos))
     b.changeDynamics(body, -1, lateralFriction=obj.friction, spinningFriction=0.001,
                      rollingFriction=0.0001)
@@ -109,5 +127,5 @@ def add_object(b, obj: SceneObject) -> int:
 def colour(b, body: int, obj: SceneObject, rgba: Sequence[float]) -> None:
     """Paint an object (and its parts, in their own colours where they have one)."""
     b.changeVisualShape(body, -1, shapeIndex=0, rgbaColor=list(rgba))
-    for i, part in enumerate(obj.parts):
+    for i, part in enumerate(drawn_parts(obj)):
         b.changeVisualShape(body, -1, shapeIndex=i + 1, rgbaColor=list(part.rgba or rgba))

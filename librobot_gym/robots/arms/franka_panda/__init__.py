@@ -9,7 +9,7 @@ the robot's one place: spec, MJCF, per-task layouts (`layouts.py`), and its hard
 from pathlib import Path
 
 from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
-from librobot_gym.robots.arms.franka_panda.layouts import PICK_CUP
+from librobot_gym.robots.arms.franka_panda.layouts import PICK_CUP, TABLETOP
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
@@ -63,7 +63,7 @@ FRANKA_PANDA = register_robot(RobotSpec(
     tool_site="tcp",
     gripper=GRIPPER,
     workspace=((0.2, -0.5, 0.01), (0.8, 0.5, 0.8)),
-    task_layouts={"pick_cup": PICK_CUP},
+    task_layouts={"pick_cup": PICK_CUP, "tabletop": TABLETOP},
     drivers=("franky:172.16.0.2", "bridge:ws://robot-pc:8765", "twin"),
     stand_in="twin:lockstep",
 ))

@@ -27,3 +27,37 @@ PICK_CUP = dict(
     grasp_tolerance=0.006,
     descend_abort=0.02,
 )
+
+# The tabletop suite (`envs/tasks/tabletop_layouts.TabletopLayout`): the lab cell, the object
+# set at full scale, where objects stand, the tabletop camera set and the grasping expert.
+TABLETOP = dict(
+    object_scale=1.0,
+    table_centre_x=0.45,
+    table_half_size=(0.6, 0.7),
+    leg_offset=(0.55, 0.65),
+    place_x_range=(0.36, 0.6),
+    place_y_range=(-0.22, 0.22),
+    reach_x_range=(0.38, 0.58),
+    reach_y_range=(-0.2, 0.2),
+    clearance=0.04,  # a Franka finger (2 cm) and its margin between any two objects
+    room_half_size=(1.3, 1.2),
+    room_centre=(0.35, 0.0),
+    wall_height=2.2,
+    cameras={
+        # In front of the table, above it, looking down at the middle of the objects' patch:
+        # the patch fills the lower two thirds, the arm the upper third.
+        "front": dict(pos=(1.05, 0.0, 0.55), lookat=(0.42, 0.0, 0.04), fovy=42.0),
+        # Behind the hand (towards the base), looking forwards and down past the fingertips:
+        # both fingers low in the image, what is between them in the middle, the table ahead.
+        "wrist": dict(pos=(-0.06, 0.0, 0.04), lookat=(0.02, 0.0, 0.2), fovy=65.0,
+                      up=(1.0, 0.0, 0.0)),
+    },
+    tool_rot=TOOL_DOWN,
+    hover_height=0.07,
+    lift_success=0.10,
+    lift_to=0.25,
+    close_steps=6,
+    approach_tolerance=0.008,
+    grasp_tolerance=0.006,
+    descend_abort=0.02,
+)

@@ -24,7 +24,7 @@ hardware binding (`drivers`: the Feetech bus, the bridge; `stand_in`: the emulat
 from pathlib import Path
 
 from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
-from librobot_gym.robots.arms.so100.layouts import PICK_CUP
+from librobot_gym.robots.arms.so100.layouts import PICK_CUP, TABLETOP
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
@@ -102,7 +102,7 @@ SO100 = register_robot(RobotSpec(
     # the damping is the Franka's 0.05 scaled by the reach (0.4 / 0.855 m).
     ik_rotation_weight=0.15,
     ik_damping=0.02,
-    task_layouts={"pick_cup": PICK_CUP},
+    task_layouts={"pick_cup": PICK_CUP, "tabletop": TABLETOP},
     drivers=("feetech:/dev/ttyACM0", "bridge:ws://robot-pc:8765"),
     stand_in="feetech:emulator:lockstep",
 ))

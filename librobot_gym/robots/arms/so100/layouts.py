@@ -34,3 +34,38 @@ PICK_CUP = dict(
     descend_abort=0.008,
     settle_step=0.002,
 )
+
+# The tabletop suite (`envs/tasks/tabletop_layouts.TabletopLayout`) at the SO-100's scale: the
+# object set at 0.6 (a cup 36 mm across, as PickCup's), the patch its tool reaches pointing down.
+TABLETOP = dict(
+    object_scale=0.6,
+    table_centre_x=0.2,
+    table_half_size=(0.35, 0.45),
+    leg_offset=(0.3, 0.4),
+    place_x_range=(0.1, 0.27),
+    place_y_range=(-0.16, 0.16),
+    reach_x_range=(0.12, 0.22),
+    reach_y_range=(-0.1, 0.1),
+    clearance=0.025,
+    room_half_size=(0.8, 0.8),
+    room_centre=(0.15, 0.0),
+    wall_height=1.6,
+    cameras={
+        "front": dict(pos=(0.55, 0.0, 0.3), lookat=(0.17, 0.0, 0.01), fovy=45.0),
+        # In gripper_body's frame (x down the jaw, y towards the moving jaw, z forwards when
+        # the tool points down): behind the jaw, looking down past its tips.
+        "wrist": dict(pos=(-0.01, 0.03, -0.06), lookat=(0.12, 0.02, 0.01), fovy=60.0,
+                      up=(0.0, 0.0, 1.0)),
+    },
+    tool_rot=TOOL_DOWN,
+    hover_height=0.04,
+    lift_success=0.05,
+    lift_to=0.08,
+    close_steps=8,
+    approach_tolerance=0.006,
+    grasp_tolerance=0.005,
+    descend_abort=0.008,
+    jaw_offset_open=-0.005,
+    jaw_offset_close=0.002,
+    settle_step=0.002,
+)
