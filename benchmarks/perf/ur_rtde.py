@@ -123,7 +123,7 @@ def lockstep_env_rate(steps: int = 300) -> float:
 
     grey = np.full((64, 64, 3), 90, np.uint8)
     env = gym.make("librobot/UR5e-PickCup-Real-v0", obs_mode="state",
-                   driver="ur:emulator:lockstep",
+                   driver="ur:emulator:lockstep?scene=static", operator="auto",
                    cameras={c.name: ArrayFrameSource([grey]) for c in ROBOT.cameras})
     try:
         env.reset(seed=0)

@@ -42,6 +42,7 @@ from librobot_gym.hardware.driver import (
     DriverError,
     RobotState,
     SceneReport,
+    StandIn,
     check_joint_targets,
 )
 from librobot_gym.hardware.rtde import robotiq
@@ -52,12 +53,16 @@ from librobot_gym.hardware.rtde.errors import (
     RTDETimeout,
 )
 from librobot_gym.hardware.rtde.recovery import Dashboard, ur_rtde
+from librobot_gym.hardware.rtde.rtde_server import SEQUENCE_REGISTER
 from librobot_gym.hardware.rtde.state import VARIABLES, ClockOffset, controller_fault
 from librobot_gym.robots import RobotSpec
 
+SEQUENCE = int(SEQUENCE_REGISTER.rsplit("_", 1)[1])  # its number, for getOutputIntRegister
 MOVE_PERIOD = 0.02  # s between speedJ set points of move_to
 REACHED = 0.002  # rad: move_to is done when every joint is this close
-LOCKSTEP_WAIT = 2.0  # s (wall) a lockstep read waits for the package of the present time
+# s (wall) a lockstep read waits for the package of the present time, and a command for the
+# emulator to take it: bounds for a broken emulator, generous for a loaded host
+LOCKSTEP_WAIT = 5.0
 
 
 class URDriver(Driver):
@@ -113,16 +118,31 @@ class URDriver(Driver):
 
     # --- the emulated robot --------------------------------------------------------------------
     @classmethod
-    def emulated(cls, robot: RobotSpec, lockstep: bool = False, static_scene: bool = True,
+    def emulated(cls, robot: RobotSpec, lockstep: bool = False, static_scene: bool = False,
                  protective_stop_wait: float = 5.0, **options) -> URDriver:
         """A driver on a `URControllerEmulator` of `robot` in its own process, the arm at its
-        home posture; a static stand-in scene unless `static_scene=False` (`reset_scene`)."""
+        home posture. A bare cell by default (the operator sets up and labels, as at a robot);
+        `static_scene` gives it a placeholder scene (`reset_scene`)."""
         from librobot_gym.hardware.rtde.emulator_process import EmulatorProcess
 
         emulator = EmulatorProcess(home=robot.home_qpos, lower=robot.joint_lower,
                                    upper=robot.joint_upper, lockstep=lockstep,
                                    protective_stop_wait=protective_stop_wait)
         return cls(robot, "", emulator=emulator, static_scene=static_scene, **options)
+
+    @property
+    def stand_in(self) -> StandIn | None:
+        """On the emulator: a stand-in that simulates only the arm and its gripper (no table,
+        no cup), so the env refuses the expert and success claims there (`envs/real/cell.py`);
+        None on a robot."""
+        if self.emulator is None:
+            return None
+        spec = "ur:emulator" + (":lockstep" if self.emulator.lockstep else "")
+        if self.static_scene:
+            return StandIn(spec + "?scene=static", "only the arm and its gripper; its "
+                           "placeholder scene reports the cup where the reset put it and never "
+                           "moves it", objects=False)
+        return StandIn(spec, "only the arm and its gripper: no table, no cup", objects=False)
 
     def advance(self, dt: float) -> bool:
         """Lockstep emulator: let `dt` s pass; False on a robot (see `lockstep_advance`)."""
@@ -146,8 +166,10 @@ class URDriver(Driver):
 
     # --- the cell --------------------------------------------------------------------------------
     def reset_scene(self, poses, colours) -> bool:
-        """The emulator's static stand-in scene: objects reported where they were put, never
-        moved (the emulator simulates no objects); a robot cell: False (the operator)."""
+        """With `static_scene` (`ur:emulator?scene=static`) the cell "places" the objects and
+        reports them where they were put, never moved or grasped: a placeholder for interface
+        tests of state observations, which measures nothing (the env judges no success there:
+        `stand_in`). Else False: the operator sets the scene up."""
         if not self.static_scene:
             return False
         self._scene = SceneReport.at_rest(poses)
@@ -213,8 +235,9 @@ class URDriver(Driver):
             if self.receive is None or not self.receive.isConnected():
                 again = self.receive is not None
                 self.receive = None
+                variables = VARIABLES if self.realtime else VARIABLES + [SEQUENCE_REGISTER]
                 self.receive = rtde_receive.RTDEReceiveInterface(self.host, self.frequency,
-                                                                 VARIABLES)
+                                                                 variables)
                 if again:
                     self.recovery_steps.append("reconnected the RTDE stream")
             if self.control is None or not self.control.isConnected():
@@ -296,9 +319,12 @@ class URDriver(Driver):
             self._ready = False
             raise ConnectionLost(f"the RTDE connection to the UR at {self.host} was lost; "
                                  "check the cable, then reset (the driver reconnects)")
-        if not self.realtime:  # the package of the emulator's present time
+        if not self.realtime:  # the package of the emulator's present time and latest change
+            target = self.emulator.generation()
             deadline = time.monotonic() + LOCKSTEP_WAIT
-            while abs(r.getTimestamp() - self._sim_now) > 1e-9 and time.monotonic() < deadline:
+            while (r.getOutputIntRegister(SEQUENCE) < target
+                   or abs(r.getTimestamp() - self._sim_now) > 1e-9) \
+                    and time.monotonic() < deadline:
                 time.sleep(0.0002)
         controller_time = r.getTimestamp()
         q, qd = np.array(r.getActualQ()), np.array(r.getActualQd())
@@ -321,7 +347,17 @@ class URDriver(Driver):
         if error is not None:
             if isinstance(error, RTDETimeout):
                 self.stop()
+            if self.emulator is not None and not isinstance(error, RTDETimeout):
+                error = self._with_emulator_log(error)
             raise error
+
+    def _with_emulator_log(self, error: DriverError) -> DriverError:
+        """The error, with what the emulated controller logged last (why it stopped)."""
+        try:
+            log = self.emulator.state()["messages"][-2:]
+        except Exception:  # noqa: BLE001 - a dead emulator: the error as it is
+            return error
+        return type(error)(f"{error} [the emulator's log: {'; '.join(log)}]")
 
     def _read_gripper(self) -> tuple[float, dict]:
         if self.gripper is None:
@@ -361,10 +397,10 @@ class URDriver(Driver):
                                          f"({error}); reset to reconnect") from error
             self._last_sent = time.monotonic()
             if not self.realtime and ok is not False:
-                now = self.emulator.wait_commands(handled + 1)
+                now = self.emulator.wait_commands(handled + 1, LOCKSTEP_WAIT)
                 if now is None:
                     raise RTDETimeout(f"the emulator at {self.host} did not take a command "
-                                      "within 1 s")
+                                      f"within {LOCKSTEP_WAIT:g} s")
                 self._sim_now = now  # a blocking command lets simulated time pass
         return ok is not False
 

@@ -5,7 +5,11 @@ the script ports (30001-30003) and the gripper's URCap socket (63352), around on
 ur_rtde fixes its ports (RTDE 30004 and script 30003 in `RTDEControlInterface`, no argument
 moves them), so an emulator takes the first loopback address, 127.0.0.1, 127.0.0.2, ..., on
 which all of them are free: two emulators (two envs, two test workers) run side by side, each
-on its own address, and nothing listens beyond the host (127.0.0.0/8 is loopback).
+on its own address, and nothing listens beyond the host (127.0.0.0/8 is loopback). An address
+an emulator gave up is not taken again for `QUARANTINE` s (a marker file per address, shared
+by every process of the host): ur_rtde's interfaces reconnect by themselves when their
+controller goes away, and a client not yet closed (a failed test's, a crashed process's) would
+otherwise find the next emulator there and upload its program into another session.
 
 The Python servers run here, in this process; the client library must run in another one
 (`emulator_process.EmulatorProcess`), because ur_rtde's calls hold the Python interpreter's
@@ -21,7 +25,11 @@ missing RTDE output), `set_remote_control(False)` (the pendant switched to local
 from __future__ import annotations
 
 import errno
+import os
+import tempfile
 import threading
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +39,25 @@ from librobot_gym.hardware.rtde.dashboard import DashboardServer
 from librobot_gym.hardware.rtde.rtde_server import RTDEServer
 from librobot_gym.hardware.rtde.script_server import ScriptServer
 
-HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 65))
+HOSTS = tuple(f"127.0.{b}.{c}" for b in range(4) for c in range(1, 255))
+QUARANTINE = 30.0  # s an address rests after an emulator gave it up (module doc)
+MARKERS = Path(tempfile.gettempdir()) / "librobot-ur-emulators"
+
+
+def _resting(host: str) -> bool:
+    try:
+        return time.time() - (MARKERS / host).stat().st_mtime < QUARANTINE
+    except OSError:
+        return False
+
+
+def _release(host: str) -> None:
+    try:
+        MARKERS.mkdir(exist_ok=True)
+        (MARKERS / host).touch()
+        os.utime(MARKERS / host)
+    except OSError:
+        pass
 
 
 class URControllerEmulator:
@@ -58,7 +84,8 @@ class URControllerEmulator:
     def start(self) -> URControllerEmulator:
         if self.host:
             return self
-        for host in self.hosts:
+        fresh = [h for h in self.hosts if not _resting(h)]
+        for host in fresh + [h for h in self.hosts if h not in fresh]:
             try:
                 self._listen(host)
             except OSError as error:
@@ -70,7 +97,7 @@ class URControllerEmulator:
             self.controller.start()
             return self
         raise OSError(errno.EADDRINUSE, "no loopback address with the UR ports 29999, "
-                      "30001-30004 and 63352 free (127.0.0.1-64 are taken)")
+                      f"30001-30004 and 63352 free ({len(self.hosts)} tried)")
 
     def _listen(self, host: str) -> None:
         c = self.controller
@@ -90,6 +117,8 @@ class URControllerEmulator:
     def stop(self) -> None:
         self.controller.stop()
         self._close_servers()
+        if self.host:
+            _release(self.host)
         self.host = ""
 
     def __enter__(self) -> URControllerEmulator:
@@ -105,6 +134,11 @@ class URControllerEmulator:
     # --- lockstep ------------------------------------------------------------------------------
     def now(self) -> float:
         return self.controller.now()
+
+    def generation(self) -> int:
+        """Lockstep: the state's generation, which the RTDE stream carries in
+        `rtde_server.SEQUENCE_REGISTER` (a client waits for it to see the latest state)."""
+        return self.controller.generation % 2**31
 
     def epoch(self) -> float:
         """Real time: the `time.monotonic()` of controller time 0 (the same clock in every

@@ -24,10 +24,10 @@ from librobot_gym.errors import LibrobotError
 
 START_TIMEOUT = 30.0  # s for the child to import, bind its ports and say where
 CALLS = frozenset({
-    "now", "epoch", "advance", "restart", "commands_handled", "wait_commands", "protective_stop",
-    "emergency_stop", "release_emergency_stop", "violate_safety_limit", "stop_program",
-    "set_remote_control", "drop_connections", "allow_connections", "delay_packages",
-    "drop_packages", "state", "program_text",
+    "now", "epoch", "generation", "advance", "restart", "commands_handled", "wait_commands",
+    "protective_stop", "emergency_stop", "release_emergency_stop", "violate_safety_limit",
+    "stop_program", "set_remote_control", "drop_connections", "allow_connections",
+    "delay_packages", "drop_packages", "state", "program_text",
 })
 
 

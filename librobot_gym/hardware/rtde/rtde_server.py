@@ -28,6 +28,10 @@ from librobot_gym.hardware.rtde.listener import Listener
 from librobot_gym.hardware.rtde.modes import RobotMode
 
 PORT = 30004
+# Lockstep only: this user register (ur_rtde's getOutputIntRegister takes 12-19) carries the
+# controller's state generation, so a client can tell the package of the latest change from an
+# older one of the same simulated time (time stands still between steps).
+SEQUENCE_REGISTER = "output_int_register_19"
 HEARTBEAT = 0.1  # s between repeated packages while a lockstep controller's time stands still
 JOINT_RUNNING, JOINT_POWER_OFF, JOINT_IDLE = 253, 239, 255
 
@@ -43,6 +47,8 @@ def field_values(controller: Controller, names) -> dict:
             bank = {("input", "int"): c.input_int, ("input", "double"): c.input_double,
                     ("output", "int"): c.output_int, ("output", "double"): c.output_double}
             values[name] = bank[reg[:2]][reg[2]] if reg[1] != "bit" else False
+            if c.lockstep and name == SEQUENCE_REGISTER:
+                values[name] = c.generation % 2**31
             continue
         values[name] = _FIELDS.get(name, _default)(c, arm, running, name)
     return values

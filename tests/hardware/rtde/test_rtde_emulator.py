@@ -51,8 +51,12 @@ class RTDEClient:
             self.buffer.extend(self.sock.recv(65536))
 
     def ask(self, kind: int, payload: bytes = b"") -> bytes:
+        """Send, and return the answer (data packages still arriving are skipped)."""
         self.send(kind, payload)
-        answer_kind, answer = self.receive()
+        while True:
+            answer_kind, answer = self.receive()
+            if answer_kind != p.DATA_PACKAGE or kind == p.DATA_PACKAGE:
+                break
         assert answer_kind == kind
         return answer
 

@@ -37,8 +37,10 @@ WAIT = 0.5  # s: this emulator's protective-stop waiting time (a robot's: 5 s)
 @pytest.fixture(scope="module")
 def rt():
     """A real-time emulator and a driver connected to it, shared by the module's tests (each
-    test starts with `connect()`, which recovers whatever the previous one left)."""
-    driver = make_driver(f"ur:emulator?protective_stop_wait={WAIT}", UR5E)
+    test starts with `connect()`, which recovers whatever the previous one left). The state
+    may be 0.25 s old before it is refused (0.1 s by default): a CI host loaded well past its
+    cores stalls either process that long now and then."""
+    driver = make_driver(f"ur:emulator?protective_stop_wait={WAIT}&max_state_age=0.25", UR5E)
     driver.connect()
     yield driver
     driver.close()

@@ -1,8 +1,9 @@
 """`librobot/UR5e-PickCup-Real-v0` on the UR controller emulator: an episode with the operator
 console, a fault mid-episode recorded as aborted and the next episode recovering the robot (the
 protective stop unlocked after the controller's waiting time, in simulated time), the safety
-layer's watchdog stopping a stalled control loop on the real-time emulator, and the emulator's
-static stand-in scene for state observations."""
+layer's watchdog stopping a stalled control loop on the real-time emulator, and what the
+emulator declares it simulates (only the arm: no success judged, no expert; its placeholder
+scene for state observations)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import time
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 from librobot_gym.benchmarks.rollout import run_episode
 from librobot_gym.envs.core import RobotEnv
+from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.cameras import ArrayFrameSource
 from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.policies import make_policy
@@ -102,14 +105,20 @@ def test_a_stalled_control_loop_is_stopped_by_the_safety_watchdog():
         env.close()
 
 
-def test_the_emulator_cell_reports_a_static_scene_so_state_observations_work():
-    env = gym.make(ENV_ID, obs_mode="state", driver="ur:emulator:lockstep")
+def test_the_emulator_says_what_it_simulates_and_its_placeholder_scene_serves_state_obs():
+    with pytest.raises(ConfigError, match="ur:emulator:lockstep simulates only the arm and its "
+                                          "gripper: no table, no cup"):
+        gym.make(ENV_ID, obs_mode="state", driver="ur:emulator:lockstep", operator="auto")
+    env = gym.make(ENV_ID, obs_mode="state", driver="ur:emulator:lockstep?scene=static",
+                   operator="auto")
     try:
-        obs, info = env.reset(seed=3)
-        assert env.observation_space.contains(obs) and info["task_metrics"]
+        obs, _ = env.reset(seed=3)
+        assert env.observation_space.contains(obs)
         for _ in range(5):
             obs, _, terminated, _, info = env.step(env.action_space.sample())
             assert env.observation_space.contains(obs) and not terminated
         assert not info["is_success"]  # the emulator simulates no cup: it never moves
+        with pytest.raises(ConfigError, match="privileged state"):
+            make_policy("expert", env).act(obs)
     finally:
         env.close()
