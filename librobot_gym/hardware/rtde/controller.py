@@ -121,7 +121,8 @@ class Controller:
             with self.lock:
                 if due > self.ticks:
                     self.tick(min(due - self.ticks, 50))  # never more than 0.1 s at once
-            time.sleep(TICK / 2)
+                wake = self._epoch + (self.ticks + 1) * TICK
+            time.sleep(max(wake - time.monotonic(), 0.0002))  # until the next tick is due
 
     # --- one tick ------------------------------------------------------------------------------
     def tick(self, count: int = 1) -> None:

@@ -76,8 +76,11 @@ def test_the_state_streams_at_500_hz(rt):
         time.sleep(0.0002)
     gaps = np.diff(sorted(stamps))
     print(f"\nUR5e RTDE: {len(stamps) / 0.5:.0f} packages/s seen (asked 500)")
-    assert len(stamps) >= 100  # 250 expected; a loaded host drops some (the newest only)
-    np.testing.assert_allclose(gaps / 0.002, np.round(gaps / 0.002), atol=1e-6)  # 2 ms ticks
+    # 250 expected; polled from Python on a loaded host some go unseen (the newest only): the
+    # stamps are 2 ms controller ticks, and some seen one tick apart.
+    assert len(stamps) >= 25
+    np.testing.assert_allclose(gaps / 0.002, np.round(gaps / 0.002), atol=1e-6)
+    assert gaps.min() == pytest.approx(0.002)
     state = rt.read_state()
     assert state.joint_pos.shape == (6,) and np.all(np.isfinite(state.joint_vel))
     assert time.monotonic() - state.stamp < 0.05
