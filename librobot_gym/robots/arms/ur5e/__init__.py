@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 from librobot_gym.robots.arms.common import arm_control_modes, arm_proprio
-from librobot_gym.robots.arms.ur5e.layouts import PICK_CUP
+from librobot_gym.robots.arms.ur5e.layouts import PICK_CUP, TABLETOP
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import CameraSpec, GripperSpec, JointSpec, RobotSpec
 
@@ -73,7 +73,7 @@ UR5E = register_robot(RobotSpec(
     # Where the tool may go on hardware (base frame, m): in front of the base, the pads 2 cm
     # above the table top at the lowest, within the arm's reach.
     workspace=((0.15, -0.55, 0.02), (0.85, 0.55, 0.85)),
-    task_layouts={"pick_cup": PICK_CUP},
+    task_layouts={"pick_cup": PICK_CUP, "tabletop": TABLETOP},
     drivers=("ur:192.168.1.10", "bridge:ws://robot-pc:8765"),
     stand_in="ur:emulator:lockstep",
 ))
