@@ -64,6 +64,7 @@ def _register_with_gymnasium(entry: EnvEntry) -> None:
 # --- the built-in envs ----------------------------------------------------------------------
 register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
 register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
+register_env("librobot/UR5e-PickCup-v0", "ur5e", "pick_cup", 200)
 register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
 # The tabletop suite (lab cell, object set, language that decides the target).
 register_env("librobot/Franka-PickCup-v1", "franka_panda", "pick_cup_v1", 200)
@@ -72,6 +73,7 @@ register_env("librobot/SO100-PickCup-v1", "so100", "pick_cup_v1", 200)
 # robot's spec names its drivers and the stand-in that runs without hardware).
 register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
 register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend="real")
+register_env("librobot/UR5e-PickCup-Real-v0", "ur5e", "pick_cup", 200, backend="real")
 register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
              backend="real")
 register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
