@@ -10,6 +10,9 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.pick_cup",
     "librobot_gym.envs.tasks.pick_cup_v1",
     "librobot_gym.envs.tasks.dig_dump",
+    # The tabletop suite's pick-and-place tasks (issue 17).
+    "librobot_gym.envs.tasks.place_in_container",
+    "librobot_gym.envs.tasks.stack_blocks",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 
