@@ -21,10 +21,10 @@ from librobot_gym.envs.tasks.language import (
     shortest_reference,
 )
 from librobot_gym.envs.tasks.objects import COLOURS, KINDS
-from librobot_gym.envs.tasks.placement import upright
+from librobot_gym.envs.tasks.placement import quat_yaw, upright
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.envs.tasks.resting import RECEPTACLES, Steady, clear_of, local_offset
-from librobot_gym.envs.tasks.skills_place import PickPlaceExpert
+from librobot_gym.envs.tasks.skills_place import PickPlaceExpert, PlaceGoal, tallest
 from librobot_gym.envs.tasks.tabletop import TabletopTask
 
 POOL = (
@@ -292,14 +292,18 @@ class PlaceInContainer(TabletopTask):
 
     def _goal(self, state: WorldState) -> np.ndarray:
         """Where the thing's origin stands once placed: over the container's floor centre."""
-        point, _ = self.spot(state)
-        return point + np.array([0.0, 0.0, KINDS[self.kinds[self.target]].rest_z * self.scale])
+        return self.spot(state).point + \
+            np.array([0.0, 0.0, KINDS[self.kinds[self.target]].rest_z * self.scale])
 
-    def spot(self, state: WorldState) -> tuple[np.ndarray, None]:
-        """The container's floor centre (world), where the thing's bottom goes; any yaw."""
+    def spot(self, state: WorldState) -> PlaceGoal:
+        """Where the expert puts the thing: its bottom on the container's floor centre, any
+        yaw, except in the bin, where the jaws close along its long side (room for them)."""
         box = self.container
         floor = RECEPTACLES[self.kinds[box]].floor * self.scale
-        return state.object_pos[box] + np.array([0.0, 0.0, floor]), None
+        yaw = quat_yaw(state.object_quat[box]) + math.pi / 2 if self.kinds[box] == "bin" \
+            else None
+        point = state.object_pos[box] + np.array([0.0, 0.0, floor])
+        return PlaceGoal(point, yaw, math.pi, "tool", tallest(self, state, self.target, point))
 
     def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
         """The thing's pose and the container's place; zeros where the world reports neither

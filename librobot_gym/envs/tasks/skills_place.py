@@ -10,7 +10,9 @@ not the tool: each command moves the tool by the object's error, so a grasp a li
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,14 +23,47 @@ from librobot_gym.envs.tasks.placement import quat_yaw
 from librobot_gym.envs.tasks.resting import wrap
 from librobot_gym.envs.tasks.tabletop_layouts import TabletopLayout
 
-# Where the object goes: (the point its bottom centre should touch, world m; the yaw it should
-# have there, or None where any yaw will do).
-Spot = Callable[[WorldState], tuple[np.ndarray, float | None]]
 
-RELEASE_GAP = 0.004  # m at scale 1: how far above the surface the object is let go
+@dataclass(frozen=True)
+class PlaceGoal:
+    """Where a held object goes: `point`, where its bottom centre should touch (world m);
+    optionally a yaw, that the object (`turns="object"`: a block squared to the block under
+    it) or the tool (`turns="tool"`: the jaws along a bin's long side, room for the fingers)
+    should have modulo `period`; `over`, a height (world m) its bottom must clear on the way
+    (the tallest thing on the table)."""
+
+    point: np.ndarray
+    yaw: float | None = None
+    period: float = math.pi
+    turns: str = "object"
+    over: float = 0.0
+
+
+Spot = Callable[[WorldState], PlaceGoal]
+
+RELEASE_GAP = 0.004  # m at scale 1: let go this close above the surface
 STALL_SPEED = 0.0005  # m per step at scale 1: slower than this, the object has stopped
 STALL_STEPS = 3  # steps without sinking before it is let go where it is
+RETRY_HIGHER = 0.004  # m at scale 1: how much higher each new grasp goes (twice at most)
 ALIGN_TOLERANCE = 0.04  # rad: how well a block must be lined up before it goes down
+
+
+def tallest(task, state: WorldState, name: str, to: np.ndarray) -> float:
+    """The world height of the highest top among the episode's objects (a `TabletopTask`'s
+    `active` ones, `name` aside) that stand in the way of `name` carried straight to `to`
+    (xy): within their footprint and its own of that line. 0 where nothing does."""
+    start, end = state.object_pos[name][:2], np.asarray(to[:2], dtype=np.float64)
+    line = end - start
+    length = float(line @ line)
+    tops = []
+    for other, placed in task.active.items():
+        pos = state.object_pos[other]
+        t = 0.0 if length == 0 else min(1.0, max(0.0, float((pos[:2] - start) @ line) / length))
+        gap = float(np.linalg.norm(pos[:2] - (start + t * line)))
+        if other != name and gap < task.footprint(other) + task.footprint(name):
+            kind = KINDS[placed.kind]
+            tops.append(float(pos[2]) + (kind.height - kind.rest_z) * task.scale)
+    return max(tops, default=0.0)
 
 
 def tool_yaw(layout: TabletopLayout, rot: np.ndarray) -> float:
@@ -41,11 +76,12 @@ def tool_yaw(layout: TabletopLayout, rot: np.ndarray) -> float:
 class PlaceSkill:
     """Put the held object `name` down on the spot `spot(state)` names.
 
-    Phases: CARRY (over the spot at the height it was lifted to, turning it to the spot's yaw
-    modulo `period` where the spot has one), LOWER (its bottom `RELEASE_GAP` above the
-    surface, within the layout's grasp tolerance, or until it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the tool `hover_height` above
-    the object's top); then `done`. `dropped` turns True if the object leaves the gripper
-    before it is let go (the caller grasps again).
+    Phases: CARRY (over the spot, as high as it was lifted and clear of `over`, turning to
+    the spot's yaw where it has one), LOWER (until its bottom is `RELEASE_GAP` above the
+    surface or it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the open
+    jaws centred on it, then the tool `hover_height` above the object's top); then `done`.
+    `dropped` turns True if the object leaves the gripper before it is let go (the caller
+    grasps again).
     """
 
     CARRY, LOWER, RELEASE, RETREAT = range(4)
@@ -55,7 +91,6 @@ class PlaceSkill:
         spec, scale = KINDS[kind], layout.object_scale
         self.bottom_dz = spec.rest_z * scale  # origin above its bottom
         self.top_dz = (spec.height - spec.rest_z) * scale  # origin below its top
-        self.period = spec.grasp_symmetry
         self.gap = RELEASE_GAP * scale
         self.phase = self.CARRY
         self.dropped = False
@@ -87,6 +122,17 @@ class PlaceSkill:
         self._stall = 0 if sinking else self._stall + 1
         return self._stall >= STALL_STEPS
 
+    def _turn(self, state: WorldState, spot: PlaceGoal) -> float:
+        """How far (rad) the tool still has to turn about the vertical for the spot's yaw:
+        the object's yaw matched modulo the period by the shortest turn, or the tool's, by
+        the turn that leaves it nearest its pointing-down orientation (joint limits)."""
+        if spot.yaw is None:
+            return 0.0
+        now = tool_yaw(self.layout, state.ee_rot)
+        if spot.turns == "object":
+            return wrap(spot.yaw - quat_yaw(state.object_quat[self.name]), spot.period)
+        return wrap(wrap(spot.yaw, spot.period) - now, 2 * math.pi)
+
     def act(self, state: WorldState) -> EeCommand:
         lay = self.layout
         settled = self._settled(state)
@@ -95,27 +141,30 @@ class PlaceSkill:
             if not state.grasped[self.name]:
                 self.dropped = True
                 return EeCommand(state.ee_pos.copy(), state.ee_rot.copy(), OPEN)
-            point, yaw = self.spot(state)
-            turn = 0.0
-            if yaw is not None and self.period is not None:
-                turn = wrap(yaw - quat_yaw(state.object_quat[self.name]), self.period)
+            spot = self.spot(state)
+            point = spot.point
+            turn = self._turn(state, spot)
             self._rot = tool_rotation(lay, tool_yaw(lay, state.ee_rot) + turn)
             if self.carry_z is None:
-                self.carry_z = max(float(item[2]),
-                                   point[2] + self.bottom_dz + lay.hover_height)
+                self.carry_z = self.bottom_dz + max(float(item[2]) - self.bottom_dz,
+                                                    point[2] + lay.hover_height,
+                                                    spot.over + lay.hover_height / 2)
             err_xy = float(np.linalg.norm(item[:2] - point[:2]))
             if self.phase == self.CARRY:
                 goal = np.array([point[0], point[1], self.carry_z])
                 if err_xy < lay.approach_tolerance and abs(turn) < ALIGN_TOLERANCE and settled:
                     self.phase = self.LOWER
             else:
-                goal = np.array([point[0], point[1], point[2] + self.bottom_dz + self.gap])
+                # Aim a little below the surface, so the object comes down onto it whatever
+                # the arm's tracking error; let go once it is close or has stopped sinking.
+                touch = point[2] + self.bottom_dz
+                goal = np.array([point[0], point[1], touch - self.gap])
                 if err_xy > lay.descend_abort:
                     self.phase = self.CARRY
                 elif err_xy < lay.approach_tolerance * 1.5 and (
-                        abs(item[2] - goal[2]) < lay.grasp_tolerance or self._stalled(item)):
+                        item[2] - touch < self.gap or self._stalled(item)):
                     self.phase = self.RELEASE
-                    self._hold = state.ee_pos + (goal - item)
+                    self._hold = state.ee_pos.copy()
                 self._last_z = float(item[2])
             return EeCommand(state.ee_pos + (goal - item), self._rot, CLOSED)
         if self.phase == self.RELEASE:
@@ -123,10 +172,18 @@ class PlaceSkill:
             if self.steps >= lay.close_steps:
                 self.phase = self.RETREAT
             return EeCommand(self._hold, self._rot, OPEN)
-        # RETREAT: straight up until the tool is a hover height above the object's top.
+        # RETREAT: centre the open jaws on the object (where the grasp came down: a one-sided
+        # jaw rests against it after opening and would drag it up), then straight up until
+        # the tool is a hover height above the object's top.
+        across = self._rot @ (lay.tool_rot.T @ np.array([0.0, 1.0, 0.0]))
         up = self._hold.copy()
-        up[2] = max(up[2], float(item[2]) + self.top_dz + lay.hover_height)
-        self._risen = float(state.ee_pos[2]) >= up[2] - 0.01 * lay.object_scale
+        up[:2] = item[:2] + lay.jaw_offset_open * across[:2]
+        self.steps += 1
+        if np.linalg.norm(state.ee_pos[:2] - up[:2]) < lay.approach_tolerance or \
+                self.steps >= 2 * lay.close_steps:
+            up[2] = max(up[2], float(item[2]) + self.top_dz + lay.hover_height)
+        self._risen = float(state.ee_pos[2]) >= up[2] - 0.01 * lay.object_scale and \
+            up[2] > self._hold[2]
         return EeCommand(up, self._rot, OPEN)
 
 
@@ -144,6 +201,8 @@ class PickPlaceExpert:
     def reset(self) -> None:
         self.grasp: GraspSkill | None = None
         self.place: PlaceSkill | None = None
+        self.attempts = 0
+        self._phase = GraspSkill.APPROACH
 
     def act(self, state: WorldState) -> EeCommand:
         task = self.task
@@ -158,6 +217,9 @@ class PickPlaceExpert:
                 return command
             self._start_over(name)
         command = self.grasp.act(state)
+        if self.grasp.phase < self._phase:  # it slipped out and the grasp started over
+            self._retry()
+        self._phase = self.grasp.phase
         if self.grasp.done:  # held at the lift height: carry it over
             self.place = PlaceSkill(task.layout, name, task.kinds[name], self.spot)
             return self.place.act(state)
@@ -166,7 +228,18 @@ class PickPlaceExpert:
     def _start_over(self, name: str) -> None:
         task = self.task
         self.grasp = GraspSkill(task.layout, name, task.kinds[name], task.rest_z(name))
+        self._phase = GraspSkill.APPROACH
         self.place = None
+        if self.attempts:
+            self._retry()
+
+    def _retry(self) -> None:
+        """Grasp a little higher next time (`RETRY_HIGHER`, twice at most): a grasp that
+        slipped once at one height slips again (the SO-100's pivoting jaw meets a block's
+        top edge at an angle; higher up, it closes over it)."""
+        self.attempts += 1
+        self.grasp.grasp_dz = KINDS[self.grasp.kind].grasp_z * self.task.scale + \
+            min(self.attempts, 2) * RETRY_HIGHER * self.task.scale
 
 
-__all__ = ["PickPlaceExpert", "PlaceSkill", "tool_yaw"]
+__all__ = ["PickPlaceExpert", "PlaceGoal", "PlaceSkill", "Spot", "tallest", "tool_yaw"]

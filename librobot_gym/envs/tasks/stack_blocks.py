@@ -18,7 +18,7 @@ from librobot_gym.envs.tasks.objects import COLOURS, KINDS
 from librobot_gym.envs.tasks.placement import quat_yaw
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.envs.tasks.resting import Steady, clear_of, local_offset
-from librobot_gym.envs.tasks.skills_place import PickPlaceExpert
+from librobot_gym.envs.tasks.skills_place import PickPlaceExpert, PlaceGoal, tallest
 from librobot_gym.envs.tasks.tabletop import TabletopTask
 
 BLOCKS = ("block_a", "block_b", "block_c", "block_d", "block_e")
@@ -159,7 +159,7 @@ class StackBlocks(TabletopTask):
         count = int(rng.integers(3, 5))
         colours = [list(COLOURS)[i] for i in rng.permutation(len(COLOURS))[:count]]
         top, base = BLOCKS[0], BLOCKS[1]
-        chosen = dict(zip(BLOCKS[:count], colours))
+        chosen = dict(zip(BLOCKS[:count], colours, strict=True))
         landmarks = int(rng.integers(0, 2))
         twinned = None
         if mode == "relation":
@@ -253,12 +253,13 @@ class StackBlocks(TabletopTask):
         return 0.2 * reach + 0.15 * float(carrying) + 0.35 * progress + \
             0.2 * float(stacked and clear)
 
-    def spot(self, state: WorldState) -> tuple[np.ndarray, float]:
-        """The bottom block's top face centre (world) and its yaw: where the top block's
-        bottom goes, turned square to it."""
+    def spot(self, state: WorldState) -> PlaceGoal:
+        """Where the expert puts the top block: its bottom on the bottom block's top face
+        centre, turned square to it, carried over everything on the table."""
         base = self.base
-        return (state.object_pos[base] + np.array([0.0, 0.0, HALF * self.scale]),
-                quat_yaw(state.object_quat[base]))
+        point = state.object_pos[base] + np.array([0.0, 0.0, HALF * self.scale])
+        return PlaceGoal(point, quat_yaw(state.object_quat[base]), math.pi / 2, "object",
+                         tallest(self, state, self.target, point))
 
     def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
         """The top block's pose and the bottom block's place; zeros where the world reports
