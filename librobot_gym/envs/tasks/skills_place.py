@@ -78,16 +78,19 @@ class PlaceSkill:
 
     Phases: CARRY (over the spot, as high as it was lifted and clear of `over`, turning to
     the spot's yaw where it has one), LOWER (until its bottom is `RELEASE_GAP` above the
-    surface or it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the open
-    jaws centred on it, then the tool `hover_height` above the object's top); then `done`.
-    `dropped` turns True if the object leaves the gripper before it is let go (the caller
-    grasps again).
+    surface or it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the jaws
+    held as wide as they opened, centred on it, then the tool `hover_height` above the
+    object's top); then `done`. `dropped` turns True if the object leaves the gripper before
+    it is let go (the caller grasps again).
     """
 
     CARRY, LOWER, RELEASE, RETREAT = range(4)
 
-    def __init__(self, layout: TabletopLayout, name: str, kind: str, spot: Spot):
+    def __init__(self, layout: TabletopLayout, name: str, kind: str, spot: Spot,
+                 max_opening: float):
         self.layout, self.name, self.spot = layout, name, spot
+        self.max_opening = max_opening
+        self.opening = OPEN  # the gripper command while it rises
         spec, scale = KINDS[kind], layout.object_scale
         self.bottom_dz = spec.rest_z * scale  # origin above its bottom
         self.top_dz = (spec.height - spec.rest_z) * scale  # origin below its top
@@ -171,6 +174,10 @@ class PlaceSkill:
             self.steps += 1
             if self.steps >= lay.close_steps:
                 self.phase = self.RETREAT
+                # Hold the jaws as wide as they got: one that a container's wall stopped
+                # would press on it all the way up and lift the container.
+                self.opening = min(OPEN, 2.0 * state.gripper_opening / self.max_opening - 1.0
+                                   + 0.1)
             return EeCommand(self._hold, self._rot, OPEN)
         # RETREAT: centre the open jaws on the object (where the grasp came down: a one-sided
         # jaw rests against it after opening and would drag it up), then straight up until
@@ -184,7 +191,7 @@ class PlaceSkill:
             up[2] = max(up[2], float(item[2]) + self.top_dz + lay.hover_height)
         self._risen = float(state.ee_pos[2]) >= up[2] - 0.01 * lay.object_scale and \
             up[2] > self._hold[2]
-        return EeCommand(up, self._rot, OPEN)
+        return EeCommand(up, self._rot, self.opening)
 
 
 class PickPlaceExpert:
@@ -220,8 +227,11 @@ class PickPlaceExpert:
         if self.grasp.phase < self._phase:  # it slipped out and the grasp started over
             self._retry()
         self._phase = self.grasp.phase
-        if self.grasp.done:  # held at the lift height: carry it over
-            self.place = PlaceSkill(task.layout, name, task.kinds[name], self.spot)
+        lifted = self.grasp.phase == GraspSkill.LIFT and state.grasped[name] and \
+            task.lift(state, name) >= task.layout.lift_success / 2
+        if lifted:  # held clear of the table: carry it over (it rises on the way)
+            self.place = PlaceSkill(task.layout, name, task.kinds[name], self.spot,
+                                    task.robot.gripper.max_opening)
             return self.place.act(state)
         return command
 
