@@ -45,6 +45,9 @@ RELEASE_GAP = 0.004  # m at scale 1: let go this close above the surface
 STALL_SPEED = 0.0005  # m per step at scale 1: slower than this, the object has stopped
 STALL_STEPS = 3  # steps without sinking before it is let go where it is
 RETRY_HIGHER = 0.004  # m at scale 1: how much higher each new grasp goes (twice at most)
+STUCK_STEPS = 8  # steps a carry may go without coming STUCK_DISTANCE (m at scale 1) nearer
+STUCK_DISTANCE = 0.003
+MAX_RAISES = 2  # times a stuck carry goes a hover height higher
 ALIGN_TOLERANCE = 0.04  # rad: how well a block must be lined up before it goes down
 
 
@@ -102,6 +105,8 @@ class PlaceSkill:
         self._risen = False
         self._last_z: float | None = None
         self._stall = 0
+        self._progress: list[float] = []
+        self.raised = 0
         self._hold: np.ndarray | None = None
         self._rot: np.ndarray | None = None
         self._last_ee: np.ndarray | None = None
@@ -124,6 +129,20 @@ class PlaceSkill:
             STALL_SPEED * self.layout.object_scale
         self._stall = 0 if sinking else self._stall + 1
         return self._stall >= STALL_STEPS
+
+    def _stuck(self, item: np.ndarray, err_xy: float) -> bool:
+        """The object has not come `STUCK_DISTANCE` nearer the spot in `STUCK_STEPS` steps
+        (the Franka's arm can fold into a pose where its inverse kinematics cannot move the
+        tool sideways; a higher pose gets it out)."""
+        self._progress.append(err_xy)
+        if len(self._progress) <= STUCK_STEPS:
+            return False
+        before = self._progress.pop(0)
+        if before - err_xy < STUCK_DISTANCE * self.layout.object_scale and \
+                err_xy > self.layout.approach_tolerance:
+            self._progress.clear()
+            return True
+        return False
 
     def _turn(self, state: WorldState, spot: PlaceGoal) -> float:
         """How far (rad) the tool still has to turn about the vertical for the spot's yaw:
@@ -154,6 +173,9 @@ class PlaceSkill:
                                                     spot.over + lay.hover_height / 2)
             err_xy = float(np.linalg.norm(item[:2] - point[:2]))
             if self.phase == self.CARRY:
+                if self._stuck(item, err_xy) and self.raised < MAX_RAISES:
+                    self.carry_z += lay.hover_height  # a pose that cannot go that way: go up
+                    self.raised += 1
                 goal = np.array([point[0], point[1], self.carry_z])
                 if err_xy < lay.approach_tolerance and abs(turn) < ALIGN_TOLERANCE and settled:
                     self.phase = self.LOWER
