@@ -45,6 +45,8 @@ def _tool_to_target(env):
 
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "pick_cup_v1": (_approach_the_cup, _tool_to_target),
+         "place_in_container": (_approach_the_cup, _tool_to_target),
+         "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 
