@@ -304,3 +304,17 @@ def test_the_expert_places_at_least_90_of_100_fresh_episodes(env_id):
         assert wins >= 90, f"{env_id}: {wins}/100"
     finally:
         env.close()
+
+
+def test_the_expert_places_on_the_pybullet_twin_too():
+    """The -Real- id on its stand-in: a second physics engine builds the same primitives (the
+    bowl's slanted walls included), and the same expert puts the thing in its container."""
+    pytest.importorskip("pybullet")
+    env = gym.make("librobot/Franka-PlaceInContainer-Real-v0", obs_mode="state",
+                   driver="twin:lockstep")
+    try:
+        expert = ExpertPolicy(env)
+        info, _ = run(env, expert.act, 2)
+        assert info["is_success"] and info["task_metrics"]["in_container"] == 1.0
+    finally:
+        env.close()

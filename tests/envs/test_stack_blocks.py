@@ -240,3 +240,16 @@ def test_the_expert_stacks_at_least_90_of_100_fresh_episodes(env_id):
         assert wins >= 90, f"{env_id}: {wins}/100"
     finally:
         env.close()
+
+
+def test_the_expert_stacks_on_the_pybullet_twin_too():
+    """The -Real- id on its stand-in: the same expert stacks on a second physics engine."""
+    pytest.importorskip("pybullet")
+    env = gym.make("librobot/Franka-StackBlocks-Real-v0", obs_mode="state",
+                   driver="twin:lockstep")
+    try:
+        expert = ExpertPolicy(env)
+        info, _ = run(env, expert.act, 0)
+        assert info["is_success"] and info["task_metrics"]["stacked"] == 1.0
+    finally:
+        env.close()
