@@ -318,3 +318,26 @@ def test_the_expert_places_on_the_pybullet_twin_too():
         assert info["is_success"] and info["task_metrics"]["in_container"] == 1.0
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_every_object_is_twelve_pixels_at_128_and_parked_ones_unseen(env_id):
+    """What test_tabletop_scene checks for PickCup-v1, for this task's pool and draws."""
+    from tests.envs.test_tabletop_scene import extent, segment
+
+    env = gym.make(env_id, obs_mode="state")
+    try:
+        model = env.unwrapped.sim.model
+        for seed in range(2):
+            env.reset(seed=seed)
+            task = env.unwrapped.task
+            seen = {size: segment(env, "front", size) for size in (128, 64)}
+            for name in task.active:
+                body = model.body(name).id
+                assert extent(seen[128] == body) >= 12, (seed, name)
+                assert extent(seen[64] == body) >= 5, (seed, name)
+            parked = [model.body(n).id for n, _ in task.pool if n not in task.active]
+            assert not np.isin(seen[64], parked).any()
+            assert not np.isin(segment(env, "wrist", 64), parked).any()
+    finally:
+        env.close()

@@ -107,6 +107,7 @@ class PlaceSkill:
         self._stall = 0
         self._progress: list[float] = []
         self.raised = 0
+        self._yaw: float | None = None  # the tool's yaw when the carry began
         self._hold: np.ndarray | None = None
         self._rot: np.ndarray | None = None
         self._last_ee: np.ndarray | None = None
@@ -148,9 +149,11 @@ class PlaceSkill:
         """How far (rad) the tool still has to turn about the vertical for the spot's yaw:
         the object's yaw matched modulo the period by the shortest turn, or the tool's, by
         the turn that leaves it nearest its pointing-down orientation (joint limits)."""
-        if spot.yaw is None:
-            return 0.0
         now = tool_yaw(self.layout, state.ee_rot)
+        if self._yaw is None:
+            self._yaw = now
+        if spot.yaw is None:  # hold the yaw it was carried off with, not whatever it drifts to
+            return wrap(self._yaw - now, 2 * math.pi)
         if spot.turns == "object":
             return wrap(spot.yaw - quat_yaw(state.object_quat[self.name]), spot.period)
         return wrap(wrap(spot.yaw, spot.period) - now, 2 * math.pi)
@@ -226,6 +229,12 @@ class PickPlaceExpert:
     def __init__(self, task, spot: Spot, placed: Callable[[WorldState], bool]):
         self.task, self.spot, self.placed = task, spot, placed
         self.reset()
+
+    @property
+    def skill(self) -> GraspSkill | None:
+        """The grasp of this episode (scripts that show the moment the gripper closes watch
+        its phase, as they watch PickCup-v1's expert's)."""
+        return self.grasp
 
     def reset(self) -> None:
         self.grasp: GraspSkill | None = None
