@@ -46,8 +46,10 @@ STALL_SPEED = 0.0005  # m per step at scale 1: slower than this, the object has 
 STALL_STEPS = 3  # steps without sinking before it is let go where it is
 RETRY_HIGHER = 0.004  # m at scale 1: how much higher each new grasp goes (twice at most)
 STUCK_STEPS = 8  # steps a carry may go without coming STUCK_DISTANCE (m at scale 1) nearer
-STUCK_DISTANCE = 0.003
-MAX_RAISES = 2  # times a stuck carry goes a hover height higher
+STUCK_DISTANCE = 0.01
+DETOUR = 0.1  # m at scale 1 a stuck carry backs off towards the base,
+DETOUR_STEPS = 10  # for this many steps,
+MAX_DETOURS = 3  # at most this many times
 ALIGN_TOLERANCE = 0.04  # rad: how well a block must be lined up before it goes down
 
 
@@ -80,7 +82,8 @@ class PlaceSkill:
     """Put the held object `name` down on the spot `spot(state)` names.
 
     Phases: CARRY (over the spot, as high as it was lifted and clear of `over`, turning to
-    the spot's yaw where it has one), LOWER (until its bottom is `RELEASE_GAP` above the
+    the spot's yaw where it has one; backing off towards the base when it makes no
+    headway), LOWER (until its bottom is `RELEASE_GAP` above the
     surface or it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the jaws
     held as wide as they opened, centred on it, then the tool `hover_height` above the
     object's top); then `done`. `dropped` turns True if the object leaves the gripper before
@@ -103,10 +106,13 @@ class PlaceSkill:
         self.carry_z: float | None = None
         self.steps = 0
         self._risen = False
+        self._rising = False
         self._last_z: float | None = None
         self._stall = 0
         self._progress: list[float] = []
-        self.raised = 0
+        self.detours = 0
+        self._detour: np.ndarray | None = None
+        self._detour_steps = 0
         self._yaw: float | None = None  # the tool's yaw when the carry began
         self._hold: np.ndarray | None = None
         self._rot: np.ndarray | None = None
@@ -132,9 +138,10 @@ class PlaceSkill:
         return self._stall >= STALL_STEPS
 
     def _stuck(self, item: np.ndarray, err_xy: float) -> bool:
-        """The object has not come `STUCK_DISTANCE` nearer the spot in `STUCK_STEPS` steps
-        (the Franka's arm can fold into a pose where its inverse kinematics cannot move the
-        tool sideways; a higher pose gets it out)."""
+        """The object has not come `STUCK_DISTANCE` nearer the spot in `STUCK_STEPS` steps.
+        (With its upper arm upright, the Franka's first and third joints line up and can
+        lock against each other under the step-by-step IK: the tool then cannot go sideways
+        until the arm leaves that pose, which backing off towards the base does.)"""
         self._progress.append(err_xy)
         if len(self._progress) <= STUCK_STEPS:
             return False
@@ -176,9 +183,17 @@ class PlaceSkill:
                                                     spot.over + lay.hover_height / 2)
             err_xy = float(np.linalg.norm(item[:2] - point[:2]))
             if self.phase == self.CARRY:
-                if self._stuck(item, err_xy) and self.raised < MAX_RAISES:
-                    self.carry_z += lay.hover_height  # a pose that cannot go that way: go up
-                    self.raised += 1
+                if self._detour_steps > 0:
+                    self._detour_steps -= 1
+                    return EeCommand(self._detour, self._rot, CLOSED)
+                if self._stuck(item, err_xy) and self.detours < MAX_DETOURS:
+                    # A pose that cannot go that way: back off towards the base a while.
+                    inwards = -state.ee_pos[:2] / max(float(np.hypot(*state.ee_pos[:2])), 1e-6)
+                    self._detour = state.ee_pos + np.array([*(DETOUR * lay.object_scale
+                                                               * inwards), 0.0])
+                    self._detour_steps = DETOUR_STEPS - 1
+                    self.detours += 1
+                    return EeCommand(self._detour, self._rot, CLOSED)
                 goal = np.array([point[0], point[1], self.carry_z])
                 if err_xy < lay.approach_tolerance and abs(turn) < ALIGN_TOLERANCE and settled:
                     self.phase = self.LOWER
@@ -211,8 +226,9 @@ class PlaceSkill:
         up = self._hold.copy()
         up[:2] = item[:2] + lay.jaw_offset_open * across[:2]
         self.steps += 1
-        if np.linalg.norm(state.ee_pos[:2] - up[:2]) < lay.approach_tolerance or \
-                self.steps >= 2 * lay.close_steps:
+        self._rising |= bool(np.linalg.norm(state.ee_pos[:2] - up[:2]) <
+                             lay.approach_tolerance or self.steps >= 2 * lay.close_steps)
+        if self._rising:
             up[2] = max(up[2], float(item[2]) + self.top_dz + lay.hover_height)
         self._risen = float(state.ee_pos[2]) >= up[2] - 0.01 * lay.object_scale and \
             up[2] > self._hold[2]
@@ -223,7 +239,8 @@ class PickPlaceExpert:
     """Grasp the task's `target` (`GraspSkill`), then put it on `spot(state)` (`PlaceSkill`).
 
     If the object falls out on the way, or the placement is over and `placed(state)` says it
-    missed while the object stands upright on the table, it grasps again. Once placed, it
+    missed while the object is back on the table, it grasps again (a little higher each time
+    a grasp slips). Once placed, it
     holds the tool still above: the task's steady time runs while nothing moves."""
 
     def __init__(self, task, spot: Spot, placed: Callable[[WorldState], bool]):
