@@ -1,5 +1,10 @@
 """Typed errors: each says what was wrong, the value seen, and what to do."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 
 class LibrobotError(Exception):
     """Base class of every error librobot-gym raises on purpose."""
@@ -18,7 +23,14 @@ class ConfigError(LibrobotError, ValueError):
 
 
 class PolicyMismatchError(LibrobotError, ValueError):
-    """A policy's card does not fit the env it is asked to act in."""
+    """A policy's card does not fit the env it is asked to act in. `mismatches` holds each
+    misfit (`policies.base.Mismatch`: the card field, both values and the env setting that
+    fixes it), so a caller can say the fix in its own terms (a suite card's field rather than
+    a command-line option)."""
+
+    def __init__(self, message: str, mismatches: Sequence[Any] = ()):
+        super().__init__(message)
+        self.mismatches = tuple(mismatches)
 
 
 class ObservationError(InvalidObservationError):

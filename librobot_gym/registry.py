@@ -146,7 +146,7 @@ class Registry:
         known = sorted(self._entries) + sorted(self._aliases)
         close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ConfigError(f"unknown {self.kind} {name!r}{hint} Known: {', '.join(known)}")
+        raise ConfigError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(known)})")
 
     def entry(self, name: str) -> Entry:
         return self._entries[self.resolve(name)]

@@ -107,8 +107,8 @@ def is_short(command: Command) -> bool:
     argv = command.argv
     if not argv or PLACEHOLDER.search(command.text):
         return False
-    if "--help" in argv or argv[0] in ("envs", "robots", "tasks", "drivers", "policies",
-                                       "demo"):
+    if "--help" in argv or "--version" in argv or argv[0] in ("envs", "robots", "tasks",
+                                                              "drivers", "policies", "demo"):
         return True
     if argv[0] == "rollout":
         options = parse(argv)
@@ -245,7 +245,7 @@ class Chain:
 
     def command(self, command: Command) -> None:
         argv = command.argv
-        if not argv or argv[:2] == ["bridge", "serve"]:
+        if not argv or argv[:2] == ["bridge", "serve"] or "--version" in argv:
             if argv[:2] == ["bridge", "serve"]:
                 port = argv[argv.index("--port") + 1] if "--port" in argv else "8765"
                 self.bridges.add(int(port))
@@ -390,7 +390,12 @@ def test_the_short_commands_run_as_written(workspace):
             failures.append(f"{command}\n  exit {result.returncode}: {output[-2000:]}")
         argv = command.argv
         for flag, what in (("--video", "video"), ("--out", "output")):
-            if flag in argv and argv[0] in ("rollout", "leaderboard") \
-                    and not (root / argv[argv.index(flag) + 1]).exists():
+            if flag not in argv or argv[0] not in ("rollout", "leaderboard"):
+                continue
+            value = argv[argv.index(flag) + 1:argv.index(flag) + 2]
+            path = value[0] if value and not value[0].startswith("-") else None
+            if path is None:  # a bare `rollout --video`: video.mp4 in the --out folder
+                path = str(Path(argv[argv.index("--out") + 1]) / "video.mp4")
+            if not (root / path).exists():
                 failures.append(f"{command}\n  wrote no {what} where {flag} says")
     assert not failures, "\n".join(failures)

@@ -1,7 +1,9 @@
 """Sim-to-real agreement: for each policy run on a card in simulation and on hardware (or the
 twin), its success in both, the gap, and over all policies Pearson r and MMRV (SimplerEnv's
 mean maximum rank violation: how badly the simulator mis-orders policies the real world
-separates). `librobot bench compare CARD` prints it."""
+separates). `librobot bench compare CARD` prints it. Both are computed from two policies up, but
+say little below `MEANINGFUL_POLICIES` (two points always give r = +-1): `Comparison.caveat`
+says so."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from librobot_gym.benchmarks.score import score_episodes
 from librobot_gym.benchmarks.stats import mmrv, pearson_r
 from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.errors import ConfigError
+
+MEANINGFUL_POLICIES = 5  # fewer: r and MMRV are computed, but say little (SimplerEnv ranks 4-6+)
 
 
 @dataclass
@@ -34,6 +38,16 @@ class Comparison:
     pairs: list[PolicyPair]
     pearson_r: float
     mmrv: float
+
+    @property
+    def caveat(self) -> str:
+        """Why r and MMRV should not be read, or "" when there are enough policies."""
+        n = len(self.pairs)
+        if n >= MEANINGFUL_POLICIES:
+            return ""
+        return (f"only {n} policies: Pearson r and MMRV are not meaningful below "
+                f"{MEANINGFUL_POLICIES} (two points always correlate perfectly); run more "
+                f"policies on both backends")
 
 
 def compare(store: ResultsStore, card: SuiteCard) -> Comparison:

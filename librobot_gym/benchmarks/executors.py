@@ -42,13 +42,15 @@ class EpisodeJob:
     make_id: str | None = None  # the env id to build, if not env_id (a -Real- counterpart)
     driver: str | None = None  # real hardware: the driver spec
     cameras: tuple[tuple[str, int | str], ...] = ()  # real hardware: (name, OpenCV source)
+    operator: str | None = None  # real hardware: the operator's spec (terminal, scripted:, auto)
 
 
 _WORKER_CACHE: dict = {}
 
 
-def run_job(job: EpisodeJob) -> dict:
-    """Run one episode (reusing this process's env and policy when the settings repeat)."""
+def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) -> dict:
+    """Run one episode (reusing this process's env and policy when the settings repeat);
+    `on_step(steps, max_steps)` after every step, in this process."""
     import gymnasium as gym
 
     from librobot_gym.benchmarks.rollout import run_episode
@@ -56,7 +58,7 @@ def run_job(job: EpisodeJob) -> dict:
 
     video = job.video_path is not None
     key = (job.env_id, job.obs_mode, job.control_mode, job.camera_size, job.max_steps,
-           job.policy, video, job.make_id, job.driver, job.cameras)
+           job.policy, video, job.make_id, job.driver, job.cameras, job.operator)
     if key not in _WORKER_CACHE:
         for env, _ in _WORKER_CACHE.values():
             env.close()
@@ -64,6 +66,8 @@ def run_job(job: EpisodeJob) -> dict:
         hardware = {"driver": job.driver} if job.driver else {}
         if job.cameras:
             hardware["cameras"] = dict(job.cameras)
+        if job.operator:
+            hardware["operator"] = job.operator
         env = gym.make(job.make_id or job.env_id, obs_mode=job.obs_mode,
                        control_mode=job.control_mode, camera_size=job.camera_size,
                        max_episode_steps=job.max_steps,
@@ -82,7 +86,9 @@ def run_job(job: EpisodeJob) -> dict:
                                     macro_block_size=8)
     try:
         result = run_episode(env, policy, job.seed, job.env_id,
-                             writer.append_data if writer is not None else None)
+                             writer.append_data if writer is not None else None,
+                             None if on_step is None else
+                             (lambda steps: on_step(steps, job.max_steps)))
     finally:
         if writer is not None:
             writer.close()
@@ -91,7 +97,10 @@ def run_job(job: EpisodeJob) -> dict:
 
 
 def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
-             executor: str = "local", workers: int = 1) -> None:
+             executor: str = "local", workers: int = 1,
+             on_step: Callable[[int, int], None] | None = None) -> None:
+    """Run `jobs`, handing each record to `on_result` as it arrives; `on_step(steps,
+    max_steps)` follows each step where episodes run in this process (local, one worker)."""
     jobs = list(jobs)
     if not jobs:
         return
@@ -99,7 +108,7 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
         _run_on_ray(jobs, on_result, workers)
     elif workers <= 1:
         for job in jobs:
-            on_result(run_job(job))
+            on_result(run_job(job, on_step))
     else:
         # Spawned (not forked) workers: each starts clean, with its own GL context and RNGs.
         pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),

@@ -6,6 +6,7 @@ frame, so a run that is killed keeps every episode it finished.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
@@ -49,6 +50,7 @@ class RolloutSummary:
     episodes: list[EpisodeResult]
     results_path: Path | None
     video_path: Path | None
+    resumed_with: int = 0  # episodes read back from the results file instead of run again
 
     @property
     def scored(self) -> list[EpisodeResult]:
@@ -73,14 +75,16 @@ class RolloutSummary:
 
 
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
-                on_frame: Callable[[np.ndarray], None] | None = None) -> EpisodeResult:
+                on_frame: Callable[[np.ndarray], None] | None = None,
+                on_step: Callable[[int], None] | None = None) -> EpisodeResult:
     """One episode from `reset(seed=seed)` to termination or truncation.
 
     On real hardware a fault (a `DriverError`: disconnect, robot reflex, safety stop, camera)
     or the operator's refusal (`EpisodeAborted`) ends the episode early: the robot has been
     stopped by then, and the episode comes back marked `aborted` with the reason, so it is
     recorded rather than lost and not scored as a failure of the policy. The next
-    `env.reset()` reconnects.
+    `env.reset()` reconnects. `on_step(steps)` runs after every step (progress of an episode
+    in real time).
     """
     from librobot_gym.hardware.console import EpisodeAborted
     from librobot_gym.hardware.driver import DriverError
@@ -105,6 +109,8 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
                 safety_events[name] = safety_events.get(name, 0) + int(bool(violated))
             if on_frame is not None:
                 on_frame(env.render())
+            if on_step is not None:
+                on_step(steps)
             if terminated or truncated:
                 break
         aborted, reason = False, ""
@@ -136,6 +142,36 @@ def check_seed(seed: int, what: str) -> None:
         raise ConfigError(f"{what} is {seed!r}; seeds are integers >= 0")
 
 
+def rollout_key(env_id: str, policy: str, env_kwargs: dict) -> str:
+    """What identifies a rollout in a results file: the env id, the policy spec and the env
+    settings (render_mode aside: a video does not change an episode)."""
+    settings = {k: v for k, v in env_kwargs.items() if k != "render_mode"}
+    text = json.dumps([env_id, policy, sorted(settings.items())], default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recorded_episodes(results_path: Path, key: str) -> dict[int, EpisodeResult]:
+    """The episodes of rollout `key` already in a results file, by seed: the last record of
+    each seed that was not aborted. A line cut short by a kill is skipped."""
+    found: dict[int, EpisodeResult] = {}
+    if not results_path.is_file():
+        return found
+    names = set(EpisodeResult.__dataclass_fields__)
+    for line in results_path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or record.get("rollout") != key or record.get("aborted"):
+            continue
+        try:
+            result = EpisodeResult(**{k: v for k, v in record.items() if k in names})
+        except TypeError:
+            continue
+        found[result.seed] = result
+    return found
+
+
 def rollout(
     env_id: str,
     policy_name: str = "expert",
@@ -145,10 +181,23 @@ def rollout(
     results_path: str | Path | None = None,
     env_kwargs: dict | None = None,
     on_episode: Callable[[EpisodeResult], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    resume: bool = True,
 ) -> RolloutSummary:
-    """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring."""
+    """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring.
+
+    With `resume`, seeds this rollout already recorded in `results_path` are read back, not
+    run. `on_start(total, done)` runs once the env and policy are built (a refusal comes
+    before it), `on_episode(result)` after each episode run, and `on_step(steps, limit)` after
+    every step (for episodes that take real time).
+    """
+    from librobot_gym.envs.registration import check_env_id
+
     check_seed(seed, "seed (--seed)")
+    check_env_id(env_id)
     env_kwargs = dict(env_kwargs or {})
+    key = rollout_key(env_id, policy_name, env_kwargs)
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")
     env = gym.make(env_id, **env_kwargs)
@@ -156,29 +205,45 @@ def rollout(
     results_file = None
     try:
         policy = make_policy(policy_name, env, seed=seed)
+        seeds = range(seed, seed + episodes)
+        done: dict[int, EpisodeResult] = {}
+        if results_path is not None:
+            results_path = Path(results_path)
+            if resume:
+                done = {s: r for s, r in recorded_episodes(results_path, key).items()
+                        if s in seeds}
+            results_path.parent.mkdir(parents=True, exist_ok=True)
+            results_file = results_path.open("a", encoding="utf-8")
         if video_path is not None:
             import imageio.v2 as imageio
 
             video_path = Path(video_path)
             video_path.parent.mkdir(parents=True, exist_ok=True)
+            video_path.open("wb").close()  # an unwritable path fails here, with its name
             writer = imageio.get_writer(video_path, fps=env.metadata.get("render_fps", 20),
                                         macro_block_size=8)
-        if results_path is not None:
-            results_path = Path(results_path)
-            results_path.parent.mkdir(parents=True, exist_ok=True)
-            results_file = results_path.open("a", encoding="utf-8")
         versions = software_versions()
+        limit = int(getattr(env.unwrapped, "max_episode_steps", 0) or 0)
+        step_hook = None if on_step is None else (lambda steps: on_step(steps, limit))
+        if on_start is not None:
+            on_start(episodes, len(done))
         records = []
-        for i in range(episodes):
-            result = run_episode(env, policy, seed + i, env_id,
-                                 writer.append_data if writer is not None else None)
+        for episode_seed in seeds:
+            if episode_seed in done:
+                records.append(done[episode_seed])
+                continue
+            result = run_episode(env, policy, episode_seed, env_id,
+                                 writer.append_data if writer is not None else None, step_hook)
             records.append(result)
             if results_file is not None:
-                results_file.write(json.dumps({**asdict(result), "versions": versions}) + "\n")
+                results_file.write(json.dumps({**asdict(result), "rollout": key,
+                                               "spec": policy_name, "versions": versions})
+                                   + "\n")
                 results_file.flush()
             if on_episode is not None:
                 on_episode(result)
-        return RolloutSummary(env_id, policy_name, records, results_path, video_path)
+        return RolloutSummary(env_id, policy_name, records, results_path, video_path,
+                              len(done))
     finally:
         if writer is not None:
             writer.close()

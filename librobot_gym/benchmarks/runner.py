@@ -19,7 +19,7 @@ from librobot_gym.benchmarks.cards import SuiteCard
 from librobot_gym.benchmarks.executors import EXECUTORS, EpisodeJob, run_jobs
 from librobot_gym.benchmarks.rollout import check_seed, software_versions
 from librobot_gym.benchmarks.store import ResultsStore, Run
-from librobot_gym.errors import ConfigError
+from librobot_gym.errors import ConfigError, PolicyMismatchError
 from librobot_gym.policies.registry import required_obs_mode
 
 BACKENDS = ("sim", "real")
@@ -66,7 +66,8 @@ def choose_obs_mode(policy: str, allowed: tuple[str, ...]) -> str:
     if needed is not None:
         if needed not in allowed:
             raise ConfigError(f"policy {policy!r} reads {needed!r} observations; the card "
-                              f"allows only {list(allowed)}")
+                              f"allows only {list(allowed)}: list {needed!r} in the task's "
+                              f"obs_modes (or use a card that does)")
         return needed
     for mode in ("state", "state_dict", "rgb"):
         if mode in allowed:
@@ -90,13 +91,22 @@ def check_policy(card: SuiteCard, policy: str, seed_offset: int = 0) -> None:
             built = make_policy(policy, env, seed=task.seed_start + seed_offset)
             if hasattr(built, "close"):
                 built.close()
+        except PolicyMismatchError as error:
+            if not error.mismatches:
+                raise
+            # The env is the card's: say which field of the card the policy would need.
+            raise PolicyMismatchError(
+                f"policy {policy!r} does not fit task {task.env} of card {card.path or card.name}: "
+                + "; ".join(m.explain("card") for m in error.mismatches),
+                error.mismatches) from None
         finally:
             env.close()
 
 
 def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
               video_dir: Path, backend: str = "sim", driver: str | None = None,
-              cameras: dict[str, int | str] | None = None) -> list[EpisodeJob]:
+              cameras: dict[str, int | str] | None = None,
+              operator: str | None = None) -> list[EpisodeJob]:
     """The card's episodes as jobs; on hardware, on each env's -Real- counterpart. Jobs keep
     the card's env id (the key results are stored and compared under); `make_id` is what the
     worker builds."""
@@ -113,7 +123,8 @@ def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
                     video = str(video_dir / name)
                 jobs.append(EpisodeJob(task.env, seed, variant, task.max_steps, obs_mode,
                                        task.control_mode, task.camera_size, policy, video,
-                                       make_id, driver, tuple(sorted((cameras or {}).items()))))
+                                       make_id, driver, tuple(sorted((cameras or {}).items())),
+                                       operator))
     return jobs
 
 
@@ -129,10 +140,15 @@ def run_suite(
     seed_offset: int = 0,
     driver: str | None = None,
     cameras: dict[str, int | str] | None = None,
+    operator: str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_episode: Callable[[dict], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Roll `policy` out on every episode of `card` that the store lacks; see module doc."""
+    """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
+    `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
+    each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
+    this process (one local worker: what a real robot uses)."""
     card.check_simulator()  # a card pinned to another MuJoCo release is refused before any work
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
@@ -158,7 +174,7 @@ def run_suite(
     done = store.done(run_id)
     video_dir = Path(out_dir) / "videos" / run_id
     jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir, backend, driver,
-                                 cameras)
+                                 cameras, operator)
             if (j.env_id, j.seed, j.variant) not in done]
     if on_start is not None:
         on_start(card.total_episodes, len(done))
@@ -171,5 +187,5 @@ def run_suite(
         if on_episode is not None:
             on_episode(result)
 
-    run_jobs(jobs, record, executor, workers)
+    run_jobs(jobs, record, executor, workers, on_step)
     return RunSummary(run_id, policy, card.total_episodes, len(done), len(jobs))

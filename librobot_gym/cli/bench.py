@@ -10,62 +10,81 @@ from pathlib import Path
 from rich.table import Table
 
 from librobot_gym.cli.common import (
+    BENCH_OUT,
+    CAMERA_HELP,
+    DEFAULT_DB,
+    OPERATOR_HELP,
+    Interrupted,
     SuccessTally,
     abort_causes,
+    add_db_option,
+    auto_label_note,
     camera_sources,
     console,
+    db_url,
     driver_specs,
+    open_store,
     policy_specs,
     progress,
+    step_bar,
+    stop,
 )
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="run and inspect benchmarks").add_subparsers(
-        dest="bench_command", required=True)
+        dest="bench_command", required=True, metavar="COMMAND")
     run = bench.add_parser("run", help="train (optional), roll out and score a policy on a card")
     run.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-v0.yaml")
-    run.add_argument("--policy", default="expert", help=policy_specs())
+    run.add_argument("--policy", default="expert", help=f"the policy: {policy_specs()}")
     run.add_argument("--name", help="how boards show this run (default: the policy spec with "
                                     "paths cut to file names)")
     run.add_argument("--backend", default="sim", help="sim | real")
-    run.add_argument("--driver", help=f"real backend: {driver_specs()}")
+    run.add_argument("--driver", help=f"real backend (required there; default: none): "
+                                      f"{driver_specs()}")
     run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
-                     help="real backend: a camera of the cell (OpenCV device index or URL)")
+                     help=f"real backend: {CAMERA_HELP} (default: the driver's own cameras, "
+                          "if any)")
+    run.add_argument("--operator", metavar="SPEC", help=f"real backend: {OPERATOR_HELP}")
     run.add_argument("--executor", default="local", help="local | ray")
-    run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--db", help="results database URL (default: sqlite in --out)")
+    run.add_argument("--workers", type=int, default=1, help="episodes run in parallel")
     run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
     run.add_argument("--seed", type=int, default=0, help="offset added to the card's seeds")
-    run.add_argument("--train", help="ppo | sac: train with stable-baselines3 first")
-    run.add_argument("--train-steps", type=int, default=20_000)
-    run.add_argument("--out", default="outputs/bench")
+    run.add_argument("--train", help="ppo | sac: train with stable-baselines3 first (default: "
+                                     "none, evaluate --policy)")
+    run.add_argument("--train-steps", type=int, default=20_000, help="--train: env steps")
+    run.add_argument("--out", default=BENCH_OUT, metavar="DIR",
+                     help="where the run writes: videos/, models/ and, unless --db says "
+                          "otherwise, results.db")
+    run.add_argument("--db", metavar="URL", help="results database: sqlite:///FILE or "
+                                                 "postgresql://... (default: "
+                                                 "sqlite:///DIR/results.db in --out)")
     run.set_defaults(func=_cmd_bench_run)
+
     show = bench.add_parser("show", help="list runs, or print one run's scores")
-    show.add_argument("--run", help="run id")
-    show.add_argument("--db", help="results database URL (default: sqlite in --out)")
-    show.add_argument("--export", help="write the episodes (of --run, or all) to parquet")
-    show.add_argument("--out", default="outputs/bench")
+    show.add_argument("--run", help="run id (default: list every run)")
+    add_db_option(show, legacy="--out")
+    show.add_argument("--export", metavar="FILE",
+                      help="write the episodes (of --run, or all) to this parquet file "
+                           "(default: none)")
     show.set_defaults(func=_cmd_bench_show)
 
     cmp = bench.add_parser("compare", help="sim vs real success per policy, Pearson r, MMRV")
-    cmp.add_argument("card")
-    cmp.add_argument("--db", help="results database URL (default: sqlite in --out)")
-    cmp.add_argument("--out", default="outputs/bench")
+    cmp.add_argument("card", help="suite card YAML the runs were made with")
+    add_db_option(cmp, legacy="--out")
     cmp.set_defaults(func=_cmd_bench_compare)
 
     export = bench.add_parser("export", help="write a run as a result bundle")
     export.add_argument("run", help="run id (see `librobot bench show`)")
-    export.add_argument("--out", required=True, help="bundle folder to write")
-    export.add_argument("--db", help="results database URL (default: sqlite in --results)")
-    export.add_argument("--results", default="outputs/bench")
+    export.add_argument("--out", required=True, metavar="DIR", help="bundle folder to write")
+    add_db_option(export, legacy="--results")
     export.set_defaults(func=_cmd_bench_export)
 
 
 def print_score(store, run_id: str, title: str) -> int:
     """One run's scores as a table: per task, and the aggregate in the caption, with the
     aborted episodes (hardware faults, the operator) counted apart; returns how many episodes
-    were scored."""
+    were scored. Every per-episode column is a mean over the task's scored episodes."""
     from librobot_gym.benchmarks.score import score_episodes
 
     frame = store.episodes_frame(run_id)
@@ -74,53 +93,80 @@ def print_score(store, run_id: str, title: str) -> int:
     table = Table(title=title)
     table.add_column("task", no_wrap=True)
     for column in ("episodes", "success [95% CI]", "return", "length", "safety events",
-                   "task metrics (mean)"):
+                   "task metrics"):
         table.add_column(column)
     for task in score.tasks:
         metrics = ", ".join(f"{k}={v:.3g}" for k, v in list(task.metrics.items())[:6])
         table.add_row(task.env_id, str(task.episodes),
                       f"{task.rate:.2f} [{task.low:.2f}, {task.high:.2f}]",
                       f"{task.mean_return:.2f}", f"{task.mean_length:.0f}",
-                      str(task.safety_events), metrics)
+                      f"{task.safety_events / max(task.episodes, 1):.1f}", metrics)
     table.caption = (f"aggregate: IQM of task success {score.iqm:.2f} "
                      f"[{score.iqm_low:.2f}, {score.iqm_high:.2f}] (stratified bootstrap, 95%) "
-                     f"over {score.episodes} episodes; run {run_id}")
+                     f"over {score.episodes} episodes; return, length, safety events (steps "
+                     f"with a safety flag raised) and task metrics are means per episode; "
+                     f"run {run_id}")
     if len(aborted):
         table.caption += (f"; {len(aborted)} aborted, not scored "
                           f"({abort_causes(list(aborted['abort_reason']))}): rerun the same "
                           f"command to replay them")
     console.print(table)
+    scored = frame[~frame["aborted"].astype(bool)] if len(frame) else frame
+    note = auto_label_note(list(scored["task_metrics"])) if len(scored) else None
+    if note:
+        console.print(note)
     return score.episodes
 
 
-def bench_run(card, policy: str, store, args) -> str:
-    """Run `card` for `policy` into `store` with a progress bar; returns the run id."""
+def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
+    """Run `card` for `policy` into `store` with a progress bar (and, on hardware, a bar of the
+    running episode's steps); returns the run id. Ctrl-C raises `Interrupted` saying how many
+    episodes ran and are stored, then `resume_hint`."""
     from librobot_gym.benchmarks.runner import run_suite
 
-    bars, tally = progress(), SuccessTally()
+    realtime = args.backend == "real"
+    bars, tally, stored = progress(realtime), SuccessTally(), [0, 0]
 
     def on_start(total: int, done: int) -> None:
         # The bar starts once the run is checked and recorded: a refusal prints alone.
-        bars.add_task(f"{policy} on {card.name}", total=total, completed=done, rate="-")
+        stored[:] = [done, total]
+        bars.add_task(f"{policy} on {card.name}", total=total, completed=done,
+                      rate="resumed" if done else "-")
         bars.start()
 
     def on_episode(result: dict) -> None:
+        stored[0] += 1
         bars.update(bars.task_ids[0], advance=1,
-                    rate=tally.add(result["aborted"], result["success_once"]))
+                    rate=tally.add(result["aborted"], result["success_once"]), refresh=True)
 
     try:
         summary = run_suite(card, policy, store, backend=args.backend, executor=args.executor,
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
                             cameras=camera_sources(getattr(args, "camera", None) or []),
-                            on_start=on_start, on_episode=on_episode)
+                            operator=getattr(args, "operator", None),
+                            on_start=on_start, on_episode=on_episode,
+                            on_step=step_bar(bars, "  episode steps") if realtime else None)
+    except KeyboardInterrupt:
+        stop(bars)
+        done, total = stored
+        raise Interrupted(f"after {tally.ran} episodes ({done} of {total} stored in "
+                          f"{store.url})" + (f": {resume_hint}" if resume_hint else "")
+                          ) from None
     finally:
-        if bars.live.is_started:
-            bars.stop()
+        stop(bars)
     if summary.resumed_with:
         console.print(f"resumed run {summary.run_id}: {summary.resumed_with} episodes were "
                       f"already stored, ran {summary.ran}")
     return summary.run_id
+
+
+# What a short RL budget gives, said before training: a score of 0 is what the README measured.
+RL_EXPECTATIONS = {
+    "pick_cup": "PPO at 100,000 steps scored 0/50 on PickCup (it learns the reach, not yet the "
+                "grasp; README, 'Train with reinforcement learning'), so expect a success of 0 "
+                "from a budget like this",
+}
 
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
@@ -134,32 +180,88 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     store = ResultsStore(args.db or default_url(args.out))
     policy = args.policy
     if args.train:
-        from librobot_gym.training.rl import train_sb3
-
-        if len(card.tasks) != 1:
-            console.print("[red]error:[/red] --train needs a single-task card")
-            return 2
-        task = card.tasks[0]
-        console.print(f"training {args.train} on {task.env} for {args.train_steps} steps ...")
-        model = train_sb3(task.env, args.train, args.train_steps,
-                          Path(args.out) / "models" / f"{args.train}_{card.name}",
-                          task.control_mode, seed=args.seed)
-        policy = f"{args.train}:{model}"
-    run_id = bench_run(card, policy, store, args)
+        policy = _train_for_card(card, args)
+    run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
     if name:
         store.set_run_name(run_id, name)
-    if not print_score(store, run_id, f"{policy} on {card.name} ({args.backend})"):
+    scored = print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
+    if store.url != DEFAULT_DB:  # where `bench show` and friends do not look by themselves
+        console.print(f"results: {store.url} (`librobot bench show --db {store.url}`)")
+    if not scored:
         console.print("[red]no episode scored[/red]: every episode of the run was aborted")
         return 1
     return 0
 
 
+def _train_for_card(card, args: argparse.Namespace) -> str:
+    """`--train ppo|sac`: train on the card's single task (with a bar and what to expect), or
+    reuse the model an earlier run of the same command trained (its name carries the budget
+    and seed), so a rerun after Ctrl-C resumes the same run; returns the policy spec."""
+    from librobot_gym.envs.registration import env_entry
+    from librobot_gym.errors import ConfigError
+
+    if len(card.tasks) != 1:
+        raise ConfigError(f"--train needs a single-task card; {card.name} has "
+                          f"{len(card.tasks)} tasks")
+    task = card.tasks[0]
+    model = (Path(args.out) / "models" /
+             f"{args.train}_{card.name}_{args.train_steps}steps_seed{args.seed}.zip")
+    if model.is_file():
+        console.print(f"using {model}, trained by an earlier run of this command (delete it to "
+                      f"train again)")
+        return f"{args.train}:{model}"
+    expect = RL_EXPECTATIONS.get(env_entry(task.env).task,
+                                 "a short budget often scores 0; the README's RL section has "
+                                 "measured curves")
+    console.print(f"training {args.train} on {task.env} for {args.train_steps} steps (state "
+                  f"mode, then the card's episodes); {expect}")
+    train_rl(task.env, args.train, args.train_steps, model, control_mode=task.control_mode,
+             seed=args.seed)
+    return f"{args.train}:{model}"
+
+
+def train_rl(env_id: str, algo: str, steps: int, out_path: Path, **options) -> Path:
+    """`train_sb3` with a bar of its steps and what the training episodes give (the bar
+    starts with the training: a refused setting prints alone); Ctrl-C says that nothing was
+    saved (SB3 saves the model when training ends)."""
+    from librobot_gym.envs.registration import check_env_id
+    from librobot_gym.training.rl import train_sb3
+
+    check_env_id(env_id)
+    bars, reached = progress(), [0]
+    bar = bars.add_task(f"training {algo} on {env_id}", total=steps, rate="-")
+
+    def show(point) -> None:  # each learning-curve point: what the episodes gave
+        bars.update(bar, rate=f"return {point.mean_return:.2f}, success "
+                              f"{point.success_rate:.2f}")
+
+    def advance(done: int) -> None:
+        if not bars.live.is_started:
+            bars.reset(bar)  # its clock starts with the training, not with the imports
+            bars.start()
+        reached[0] = done
+        bars.update(bar, completed=min(done, steps))
+
+    try:
+        path = train_sb3(env_id, algo, steps, out_path, on_point=show, on_steps=advance,
+                         **options)
+        bars.update(bar, completed=steps)
+        return path
+    except KeyboardInterrupt:
+        stop(bars)
+        raise Interrupted(f"while training {algo} (step {reached[0]} of {steps}); the model "
+                          f"is saved only when training ends, so nothing was: rerun the same "
+                          f"command to train again") from None
+    finally:
+        stop(bars)
+
+
 def _cmd_bench_compare(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.compare import compare
-    from librobot_gym.benchmarks.store import ResultsStore, default_url
 
-    result = compare(ResultsStore(args.db or default_url(args.out)), load_card(args.card))
+    card = load_card(args.card)
+    result = compare(open_store(db_url(args, "--out")), card)
     table = Table(title=f"sim vs real on {result.card}")
     for column in ("policy", "sim", "real", "gap", "sim eps", "real eps", "aborted"):
         table.add_column(column, justify="left" if column == "policy" else "right")
@@ -168,13 +270,13 @@ def _cmd_bench_compare(args: argparse.Namespace) -> int:
                       str(pair.sim_episodes), str(pair.real_episodes), str(pair.aborted))
     table.caption = f"Pearson r {result.pearson_r:.3f}, MMRV {result.mmrv:.3f}"
     console.print(table)
+    if result.caveat:
+        console.print(f"[yellow]warning:[/yellow] {result.caveat}")
     return 0
 
 
 def _cmd_bench_show(args: argparse.Namespace) -> int:
-    from librobot_gym.benchmarks.store import ResultsStore, default_url
-
-    store = ResultsStore(args.db or default_url(args.out))
+    store = open_store(db_url(args, "--out"))
     if args.export:
         path = store.export_parquet(args.export, args.run)
         console.print(f"wrote {path}")
@@ -185,11 +287,15 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
             return 2
         print_score(store, run.id, f"{run.policy} on {run.suite} ({run.backend})")
         return 0
+    runs = store.runs()
+    if not runs:
+        console.print(f"no runs in {store.url} yet: `librobot bench run CARD` makes one")
+        return 0
     table = Table(title=f"runs in {store.url}")
     for column in ("run", "suite", "policy", "backend", "episodes", "card hash", "started"):
         table.add_column(column)
     frame = store.episodes_frame()
-    for run in store.runs():
+    for run in runs:
         count = int((frame["run_id"] == run.id).sum()) if len(frame) else 0
         table.add_row(run.id, run.suite, run.policy, run.backend, str(count),
                       run.card_hash[:12], run.created_at.strftime("%Y-%m-%d %H:%M"))
@@ -198,10 +304,9 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_export(args: argparse.Namespace) -> int:
-    from librobot_gym.benchmarks.store import ResultsStore, default_url
     from librobot_gym.leaderboards.bundle import export_bundle
 
-    store = ResultsStore(args.db or default_url(args.results))
+    store = open_store(db_url(args, "--results"))
     path = export_bundle(store, args.run, args.out)
     console.print(f"bundle of run {args.run}: {path}")
     return 0

@@ -6,25 +6,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from librobot_gym.cli.common import console
+from librobot_gym.cli.common import add_db_option, console, db_url, open_store
 
 
 def add_leaderboard(sub: argparse._SubParsersAction) -> None:
     boards = sub.add_parser("leaderboard", help="build, submit to and publish leaderboards")
-    boards = boards.add_subparsers(dest="leaderboard_command", required=True)
+    boards = boards.add_subparsers(dest="leaderboard_command", required=True, metavar="COMMAND")
     build = boards.add_parser("build", help="render a board from the runs of a card")
-    build.add_argument("--db", required=True, help="results database URL")
-    build.add_argument("--card", required=True)
-    build.add_argument("--out", required=True, help="board folder")
+    add_db_option(build)
+    build.add_argument("--card", required=True, help="suite card YAML whose runs it ranks")
+    build.add_argument("--out", required=True, metavar="DIR", help="board folder")
     build.set_defaults(func=_cmd_leaderboard_build)
     submit = boards.add_parser("submit", help="verify a result bundle and add it to a board")
-    submit.add_argument("bundle")
-    submit.add_argument("--board", required=True)
+    submit.add_argument("bundle", help="result bundle folder (`librobot bench export`)")
+    submit.add_argument("--board", required=True, metavar="DIR", help="board folder")
     submit.add_argument("--name", help="how the board shows this run (default: the bundle's "
                                        "name, else its policy spec)")
     submit.set_defaults(func=_cmd_leaderboard_submit)
     pub = boards.add_parser("publish", help="copy a board to a folder or commit it to git")
-    pub.add_argument("board")
+    pub.add_argument("board", help="board folder")
     pub.add_argument("--to", required=True, help="folder, or git repository URL/path")
     pub.set_defaults(func=_cmd_leaderboard_publish)
 
@@ -45,9 +45,8 @@ def build_board(card, store, out: str) -> Path:
 
 def _cmd_leaderboard_build(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
-    from librobot_gym.benchmarks.store import ResultsStore
 
-    page = build_board(load_card(args.card), ResultsStore(args.db), args.out)
+    page = build_board(load_card(args.card), open_store(db_url(args)), args.out)
     console.print(f"board: {page} (also README.md, results.csv, results.json)")
     return 0
 

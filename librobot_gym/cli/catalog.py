@@ -13,7 +13,8 @@ from librobot_gym.cli.common import console
 
 def add_catalog(sub: argparse._SubParsersAction) -> None:
     envs = sub.add_parser("envs", help="list registered env ids")
-    envs.add_argument("--doc", metavar="ENV_ID", help="print one env's documentation")
+    envs.add_argument("--doc", metavar="ENV_ID", help="print one env's documentation "
+                                                      "(default: list every env)")
     envs.set_defaults(func=_cmd_envs)
     for name, what, func in (("robots", "robots, their control modes and drivers", _cmd_robots),
                              ("tasks", "tasks", _cmd_tasks),

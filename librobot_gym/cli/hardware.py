@@ -6,14 +6,37 @@ from __future__ import annotations
 
 import argparse
 
-from librobot_gym.cli.common import add_listen_options, client_url, console
+from librobot_gym.cli.common import HelpFormatter, add_listen_options, client_url, console
 
 
 def add_bridge(sub: argparse._SubParsersAction) -> None:
     bridge = sub.add_parser("bridge", help="host a robot driver for envs on another computer")
-    bridge = bridge.add_subparsers(dest="bridge_command", required=True)
+    bridge = bridge.add_subparsers(dest="bridge_command", required=True, metavar="COMMAND")
     bridge.add_parser("serve", help="serve a driver (run this on the robot's PC); "
                                     "see `librobot bridge serve --help`")
+
+
+def bridge_parser() -> argparse.ArgumentParser:
+    """The options of `librobot bridge serve` (its own parser: the driver specs it lists
+    leave out `bridge:` itself)."""
+    from librobot_gym.hardware.drivers import driver_usages
+
+    parser = argparse.ArgumentParser(
+        prog="librobot bridge serve", formatter_class=HelpFormatter,
+        description="Serve a robot driver to envs on another computer (run on the robot PC).")
+    specs = ", ".join(spec for spec in driver_usages() if not spec.startswith("bridge"))
+    parser.add_argument("--driver", required=True, help=f"driver spec: {specs}")
+    parser.add_argument("--robot", default="franka_panda",
+                        help="the robot the driver moves (`librobot robots` lists them)")
+    parser.add_argument("--task", default="pick_cup",
+                        help="the task whose cell a simulating stand-in (twin) builds")
+    add_listen_options(parser, 8765)
+    parser.add_argument("--heartbeat-timeout", type=float, default=0.5,
+                        help="seconds of client silence after which the robot is stopped")
+    parser.add_argument("--control-hz", type=float,
+                        help="command rate the per-command joint step is sized for (default: "
+                             "the robot's policy rate)")
+    return parser
 
 
 def bridge_serve(argv: list[str] | None = None) -> int:
@@ -28,26 +51,12 @@ def bridge_serve(argv: list[str] | None = None) -> int:
     from librobot_gym.hardware.bridge.guard import bridge_safety
     from librobot_gym.hardware.bridge.server import BridgeServer
     from librobot_gym.hardware.driver import DriverError
-    from librobot_gym.hardware.drivers import driver_usages, make_driver
+    from librobot_gym.hardware.drivers import make_driver
     from librobot_gym.robots import get_robot
     from librobot_gym.scene import Cell
     from librobot_gym.wire.auth import ServerAuth
 
-    parser = argparse.ArgumentParser(
-        prog="librobot bridge serve",
-        description="Serve a robot driver to envs on another computer (run on the robot PC).")
-    specs = ", ".join(spec for spec in driver_usages() if not spec.startswith("bridge"))
-    parser.add_argument("--driver", required=True, help=f"driver spec: {specs}")
-    parser.add_argument("--robot", default="franka_panda")
-    parser.add_argument("--task", default="pick_cup",
-                        help="the task whose cell a simulating stand-in (twin) builds")
-    add_listen_options(parser, 8765)
-    parser.add_argument("--heartbeat-timeout", type=float, default=0.5,
-                        help="seconds of client silence after which the robot is stopped")
-    parser.add_argument("--control-hz", type=float,
-                        help="command rate the per-command joint step is sized for (default: "
-                             "the robot's policy rate)")
-    args = parser.parse_args(argv)
+    args = bridge_parser().parse_args(argv)
     auth = ServerAuth.configure(args.host, args.token_file, args.tls_cert, args.tls_key)
     robot = get_robot(args.robot)
     if robot.family != "arm":
@@ -76,7 +85,7 @@ def bridge_serve(argv: list[str] | None = None) -> int:
 
 def add_calibrate(sub: argparse._SubParsersAction) -> None:
     cal = sub.add_parser("calibrate", help="calibrate a servo-bus arm (SO-100) at its zero pose")
-    cal.add_argument("robot", choices=["so100"])
+    cal.add_argument("robot", choices=["so100"], help="the arm's robot name")
     cal.add_argument("--port", required=True, help="the bus adapter, e.g. /dev/ttyACM0")
     cal.add_argument("--robot-id", required=True, help="name of this arm, e.g. lab-left")
     cal.add_argument("--ids", default="1,2,3,4,5,6", help="servo ids in joint order")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 import string
 from typing import Any
 
@@ -34,6 +36,33 @@ def image_size(camera_size: int | tuple[int, int] | list[int]) -> tuple[int, int
             f"between 8 and 2048"
         )
     return int(size[0]), int(size[1])
+
+
+def env_options(task_class: type) -> list[str]:
+    """Every keyword `gym.make` passes on to a `RobotEnv` of this task: the env's own
+    arguments and the task's options (e.g. `reward_type`)."""
+    own = [name for name in inspect.signature(RobotEnv.__init__).parameters
+           if name not in ("self", "task_kwargs")]
+    task = [name for name, p in inspect.signature(task_class.__init__).parameters.items()
+            if name not in ("self", "robot") and p.kind is not p.VAR_KEYWORD]
+    return sorted(set(own) | set(task))
+
+
+def check_options(task_class: type, task_kwargs: dict[str, Any]) -> None:
+    """ConfigError for an option neither the env nor its task takes (`cam_size=64`), naming
+    the close match ("did you mean camera_size?") and the options there are. A task whose
+    `__init__` takes **kwargs checks its own."""
+    parameters = inspect.signature(task_class.__init__).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    options = env_options(task_class)
+    for name, value in task_kwargs.items():
+        if name in options:
+            continue
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"unknown env option {name}={value!r}{hint} The env takes: "
+                          f"{', '.join(options)}")
 
 
 class RobotEnv(gym.Env):
@@ -72,7 +101,9 @@ class RobotEnv(gym.Env):
     `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
     divide the control period), and task options such as `reward_type`. With `backend="real"`
     (the `-Real-` ids): `driver` (a spec such as "bridge:ws://robot-pc:8765" or a `Driver`),
-    `cameras` ({name: device index, URL or frame source}), `operator` (an `OperatorConsole`).
+    `cameras` ({name: device index, URL, frame source, or "sim": the scene rendered at the
+    robot's reported posture}), `operator` (an `OperatorConsole`, or "terminal",
+    "scripted:y,y,n,40", "auto": a stand-in unattended, labelling nothing a success).
     """
 
     metadata = {
@@ -112,6 +143,7 @@ class RobotEnv(gym.Env):
         self.robot = get_robot(robot)
         self.control_mode = control_mode or self.robot.default_control_mode
         self.action_spec = self.robot.control_mode(self.control_mode)
+        check_options(task_class, task_kwargs)
         try:
             self.task = task_class(self.robot, **task_kwargs)
         except TypeError as exc:
@@ -137,12 +169,9 @@ class RobotEnv(gym.Env):
 
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)
-            try:
-                if obs_mode != "rgb" and not self.sim.judges_success:
-                    raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this "
-                                      f"robot cell does not report; use obs_mode='rgb'")
-                if obs_mode == "rgb" or render_mode is not None:
-                    self.sim.check_cameras(self.robot)
+            try:  # what the cell cannot do is refused now, in one line (envs/real/cell.py)
+                self.sim.check(self.robot, obs_mode, [self.camera_size] * (obs_mode == "rgb")
+                               + [self.render_size] * (render_mode == "rgb_array"))
             except ConfigError:
                 self.sim.close()  # do not leave the robot connected behind a refused env
                 raise
@@ -251,8 +280,7 @@ class RobotEnv(gym.Env):
         if not truncated:
             return False, False, 0.0, {}
         label = self.sim.label(self._instruction)
-        progress = float("nan") if label.progress is None else float(label.progress)
-        return label.success, False, float(label.success), {"progress": progress}
+        return label.success, False, float(label.success), label.task_metrics()
 
     def render(self):
         if self.render_mode == "human":

@@ -8,6 +8,7 @@ Plugins add rows with the same call. Released ids are frozen: a behaviour change
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from dataclasses import dataclass, field
 
@@ -76,6 +77,15 @@ register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200
 register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
              backend="real")
 register_env("librobot/SO100-PickCup-Real-v1", "so100", "pick_cup_v1", 200, backend="real")
+# Tabletop: the drawer tasks (OpenDrawer, CloseDrawer): a row of cabinets, the instruction
+# names whose drawer to move. The PyBullet twin builds no articulated objects, so the Franka
+# has no -Real- rows (the SO-100's stand-in simulates no objects at all).
+register_env("librobot/Franka-OpenDrawer-v0", "franka_panda", "open_drawer", 200)
+register_env("librobot/SO100-OpenDrawer-v0", "so100", "open_drawer", 200)
+register_env("librobot/Franka-CloseDrawer-v0", "franka_panda", "close_drawer", 200)
+register_env("librobot/SO100-CloseDrawer-v0", "so100", "close_drawer", 200)
+register_env("librobot/SO100-OpenDrawer-Real-v0", "so100", "open_drawer", 200, backend="real")
+register_env("librobot/SO100-CloseDrawer-Real-v0", "so100", "close_drawer", 200, backend="real")
 # Tabletop pick-and-place (issue 17): put X in/on Y, stack one block on another; the -Real-
 # rows run on the robots' stand-ins, which build the same primitives.
 register_env("librobot/Franka-PlaceInContainer-v0", "franka_panda", "place_in_container", 300)
@@ -105,6 +115,22 @@ def env_entries() -> list[EnvEntry]:
 def env_entry(env_id: str) -> EnvEntry:
     """The row of `env_id`; ConfigError with the close matches for an unknown id."""
     return ENVS.get(env_id)
+
+
+def check_env_id(env_id: str) -> None:
+    """A ConfigError naming the close matches ("did you mean ...?") unless `gym.make` knows
+    `env_id` (a librobot id, a plugin's or any other gymnasium id); gymnasium's own error is a
+    multi-line traceback. Ids of the `module:id` form are left to gymnasium, which imports the
+    module first."""
+    if ":" in env_id or env_id in gym.registry:
+        return
+    register_all()  # a plugin loaded after import
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, env_ids(), n=2, cutoff=0.6) or \
+        difflib.get_close_matches(env_id, list(gym.registry), n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ConfigError(f"unknown env id {env_id!r}{hint} (`librobot envs` lists them)")
 
 
 def env_ids() -> list[str]:

@@ -4,7 +4,7 @@
 May import robots, hardware and envs; training, benchmarks, serving and the CLI build on it.
 """
 
-from librobot_gym.policies.base import Policy, PolicyCard
+from librobot_gym.policies.base import Mismatch, Policy, PolicyCard
 from librobot_gym.policies.expert import ExpertPolicy
 from librobot_gym.policies.random import RandomPolicy
 from librobot_gym.policies.registry import (
@@ -15,5 +15,5 @@ from librobot_gym.policies.registry import (
     required_obs_mode,
 )
 
-__all__ = ["Policy", "PolicyCard", "make_policy", "register_policy", "list_policies",
+__all__ = ["Policy", "PolicyCard", "Mismatch", "make_policy", "register_policy", "list_policies",
            "required_obs_mode", "POLICIES", "ExpertPolicy", "RandomPolicy"]

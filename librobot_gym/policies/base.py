@@ -32,29 +32,47 @@ class PolicyCard:
     control_hz: float | None = None
     chunk_size: int = 1
 
-    def mismatches(self, env: gym.Env) -> list[str]:
-        """Every way `env` does not fit this card, as readable lines (empty: it fits)."""
+    def mismatches(self, env: gym.Env) -> list[Mismatch]:
+        """Every way `env` does not fit this card, each with the env setting that fixes it
+        where one does (empty: it fits)."""
         base = env.unwrapped
-        problems = []
+        problems: list[Mismatch] = []
 
-        def differs(field: str, wanted, got, verb: str = "needs") -> None:
+        def differs(field: str, wanted, got, verb: str = "needs", setting: str | None = None,
+                    remedy: str = "") -> None:
             if wanted is not None and wanted != got:
-                problems.append(f"{field}: policy {verb} {wanted!r}, env has {got!r}")
+                problems.append(Mismatch(field, f"policy {verb} {wanted!r}, env has {got!r}",
+                                         setting, wanted, remedy))
 
-        differs("control_mode", self.control_mode, getattr(base, "control_mode", None), "emits")
+        control_mode = getattr(base, "control_mode", None)
+        differs("control_mode", self.control_mode, control_mode, "emits", "control_mode")
         size = env.action_space.shape[0] if env.action_space.shape else None
-        differs("action_dim", self.action_dim, size, "emits")
-        differs("obs_mode", self.obs_mode, getattr(base, "obs_mode", None))
+        differs("action_dim", self.action_dim, size, "emits", remedy=(
+            f"the policy was made for another robot or control mode: use the env and "
+            f"control_mode it was trained on (this env's {control_mode!r} has {size} "
+            f"dimensions)"))
+        obs_mode = getattr(base, "obs_mode", None)
+        differs("obs_mode", self.obs_mode, obs_mode, setting="obs_mode")
         cameras = tuple(getattr(base, "cameras", ()))
         missing = [c for c in self.cameras if c not in cameras]
         if missing:
-            problems.append(f"cameras: policy needs {missing}, env has {list(cameras)}")
-        if self.cameras and getattr(base, "obs_mode", "rgb") != "rgb":
-            problems.append("cameras: policy needs images, env obs_mode is not 'rgb'")
-        differs("image_size", self.image_size, getattr(base, "camera_size", None))
+            problems.append(Mismatch("cameras", f"policy needs {missing}, env has "
+                                     f"{list(cameras)}", remedy=(
+                                         "use an env whose robot has those cameras (`librobot "
+                                         "robots` lists each robot's)")))
+        if self.cameras and (obs_mode or "rgb") != "rgb":  # the obs_mode line fixes both
+            fixed = self.obs_mode == "rgb"
+            problems.append(Mismatch("cameras", f"policy needs images, env obs_mode is "
+                                     f"{obs_mode!r}", None if fixed else "obs_mode", "rgb"))
+        differs("image_size", self.image_size, getattr(base, "camera_size", None),
+                setting="camera_size")
         robot = getattr(base, "robot", None)
-        differs("state_dim", self.state_dim, robot.proprio_size if robot else None)
-        differs("control_hz", self.control_hz, env.metadata.get("render_fps"), "runs at")
+        differs("state_dim", self.state_dim, robot.proprio_size if robot else None, remedy=(
+            "the policy was trained on a robot with another proprioceptive state: use that "
+            "robot's env"))
+        differs("control_hz", self.control_hz, env.metadata.get("render_fps"), "runs at",
+                remedy="the control rate is the robot's: use the robot the policy was trained "
+                       "on")
         return problems
 
     def observation_problems(self, obs: Any, max_batch: int | None = None) -> list[str]:
@@ -120,12 +138,57 @@ class PolicyCard:
                                    + "; ".join(problems))
 
     def check(self, env: gym.Env) -> None:
-        """Raise PolicyMismatchError listing every way the env does not fit this card."""
+        """Raise PolicyMismatchError listing every way the env does not fit this card, each
+        with its fix (the `gym.make` argument and the `librobot` option)."""
         problems = self.mismatches(env)
         if problems:
             name = env.spec.id if env.spec else type(env.unwrapped).__name__
             raise PolicyMismatchError(f"policy {self.name!r} does not fit env {name}: "
-                                      + "; ".join(problems))
+                                      + "; ".join(p.explain() for p in problems), problems)
+
+
+# Where each env setting that a card mismatch can name is set: the `gym.make` argument is the
+# key, the `librobot` option its dashed form, and a suite card's task field the value.
+CARD_FIELDS = {"control_mode": "control_mode", "obs_mode": "obs_modes",
+               "camera_size": "camera_size"}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way an env does not fit a policy card, and how to fix it: `setting` is the env
+    argument that changes the field (`camera_size` for `image_size`) and `value` what to give
+    it; without a setting, `remedy` says what else does (another robot, another env)."""
+
+    field: str  # the card field: "image_size"
+    problem: str  # "policy needs (64, 64), env has (128, 128)"
+    setting: str | None = None
+    value: Any = None
+    remedy: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+    def fix(self, where: str = "env") -> str:
+        """The fix in the terms of `where`: "env" (a `gym.make` argument and the `librobot`
+        option) or "card" (a suite card's task field)."""
+        if self.setting is None:
+            return self.remedy
+        value = self.value
+        if self.setting == "camera_size" and isinstance(value, tuple | list):
+            height, width = value
+            value = height if height == width else (height, width)
+        if where == "card":
+            field = CARD_FIELDS.get(self.setting, self.setting)
+            shown = f"[{value}]" if field == "obs_modes" else (
+                list(value) if isinstance(value, tuple) else value)
+            return f"set `{field}: {shown}` in the suite card's task (or use a card that has it)"
+        option = f"--{self.setting.replace('_', '-')} " + (
+            "x".join(map(str, value)) if isinstance(value, tuple) else str(value))
+        return f"make the env with {self.setting}={value!r} (command line: {option})"
+
+    def explain(self, where: str = "env") -> str:
+        fix = self.fix(where)
+        return f"{self}: {fix}" if fix else str(self)
 
 
 @runtime_checkable

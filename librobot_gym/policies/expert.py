@@ -7,6 +7,7 @@ import mujoco
 import numpy as np
 
 from librobot_gym.envs.tasks.base import EeCommand, WorldState
+from librobot_gym.errors import ConfigError
 from librobot_gym.policies.base import PolicyCard
 from librobot_gym.robots import ControlModeSpec
 
@@ -39,11 +40,16 @@ class ExpertPolicy:
 
     def __init__(self, env: gym.Env, noise: float = 0.0, seed: int | None = None):
         if not (np.isfinite(noise) and noise >= 0):
-            raise ValueError(f"expert noise must be a finite number >= 0, got {noise!r}")
+            raise ConfigError(f"expert noise (policy expert:NOISE) must be a finite number "
+                              f">= 0, e.g. expert:0.3; got {noise!r}")
         self.env = env.unwrapped
         name = "expert" if noise == 0 else f"expert:{noise:g}"
         self.card = PolicyCard(name, control_mode=self.env.task.expert_control_mode)
         self.card.check(env)
+        if getattr(self.env, "backend", None) == "real":
+            # A cell that does not measure its objects refuses privileged state: say so now,
+            # in one line, not at the first action after the operator has set the scene up.
+            self.env.privileged_state()
         self.expert = self.env.task.make_expert()
         self.noise = float(noise)
         self.rng = np.random.default_rng(seed)

@@ -73,15 +73,35 @@ class ObsNormalization:
             raise ConfigError(f"{model_zip}: bad {NORMALIZATION_ENTRY} ({exc})") from None
 
 
+def model_file(algorithm: str, path: str | Path) -> Path:
+    """The model zip a `ppo:PATH`/`sac:PATH` spec names, or a ConfigError saying what to give:
+    a missing path, or a folder (named with the zips it holds)."""
+    path = Path(path)
+    if path.is_dir():
+        zips = sorted(p.name for p in path.glob("*.zip"))
+        hint = f"; it holds {', '.join(zips[:5])}" if zips else ""
+        raise ConfigError(f"policy {algorithm}:{path}: a folder, not a model; give the model "
+                          f"zip, e.g. {algorithm}:{path / (zips[0] if zips else 'MODEL.zip')}"
+                          f"{hint}")
+    if not path.exists() and path.with_suffix(".zip").is_file():
+        return path.with_suffix(".zip")  # SB3 saves "model" as "model.zip"
+    if not path.exists():
+        raise ConfigError(f"no stable-baselines3 model at {path}; train one with "
+                          f"`librobot train --algo {algorithm} --env ENV_ID`")
+    return path
+
+
 class SB3Policy:
     def __init__(self, env: gym.Env, algorithm: str, path: str | Path):
+        path = model_file(algorithm, path)  # before SB3 (and torch) load: refused at once
         import stable_baselines3
 
         classes = {"ppo": stable_baselines3.PPO, "sac": stable_baselines3.SAC}
-        if not Path(path).exists():
-            raise ConfigError(f"no stable-baselines3 model at {path}; train one with "
-                              f"`librobot train --algo {algorithm} --env ENV_ID`")
-        self.model = classes[algorithm].load(str(path), device="cpu")
+        try:
+            self.model = classes[algorithm].load(str(path), device="cpu")
+        except ValueError as exc:  # SB3: "the file ... wasn't a zip-file"
+            raise ConfigError(f"policy {algorithm}:{path}: not a stable-baselines3 model zip "
+                              f"({exc})") from None
         self.normalization = ObsNormalization.read_from(path)
         self.card = PolicyCard(f"{algorithm}:{Path(path).name}", obs_mode="state",
                                action_dim=int(np.prod(self.model.action_space.shape)))

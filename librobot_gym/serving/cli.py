@@ -23,7 +23,9 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
 
     The env (`gym.make(env_id, **env_kwargs)`) is what the policy is built for: "expert" and
     "random" need it, and a "vla:DIR" checkpoint's card is checked against it (without an env
-    the checkpoint is served unchecked). `on_ready(url)` runs once the port is bound, so a CLI
+    the checkpoint is served unchecked); `env_kwargs` are the settings a card may need
+    (`camera_size`, `obs_mode`, `control_mode`: `librobot serve --camera-size ...`), and a
+    mismatch names the one to pass. `on_ready(url)` runs once the port is bound, so a CLI
     can say where it listens even for port 0.
     """
     import gymnasium as gym
@@ -36,6 +38,9 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
     algorithm, _, path = policy_spec.partition(":")
     env = None
     if env_id is not None:
+        from librobot_gym.envs.registration import check_env_id
+
+        check_env_id(env_id)
         kwargs = dict(env_kwargs or {})
         obs_mode = required_obs_mode(policy_spec)
         if obs_mode is not None:

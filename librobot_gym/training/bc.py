@@ -55,7 +55,21 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainConfig:
-        data = yaml.safe_load(Path(path).read_text())
+        """Read a config, or a ConfigError naming the file and what is wrong with it."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such training config (the shipped ones are in "
+                              f"configs/train/)")
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a training config is a mapping with at least model "
+                              f"and dataset (see configs/train/)")
+        missing = [key for key in ("model", "dataset") if key not in data]
+        if missing:
+            raise ConfigError(f"{path}: missing {' and '.join(missing)} (see configs/train/)")
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; expected some of "
@@ -69,11 +83,15 @@ class TrainConfig:
 
 
 class Callback:
-    """Hooks into the loop; return True from `on_evaluate` to stop training early."""
+    """Hooks into the loop; return True from `on_evaluate` to stop training early. The
+    evaluation hooks let a caller show its progress (`librobot train` draws a bar)."""
 
     def on_train_start(self, trainer: Trainer) -> None: ...
     def on_step_end(self, trainer: Trainer, metrics: dict) -> None: ...
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None: ...
+    def on_checkpoint(self, trainer: Trainer, path: Path) -> None: ...
+    def on_evaluate_start(self, trainer: Trainer, episodes: int) -> None: ...
+    def on_evaluate_episode(self, trainer: Trainer, done: int, result) -> None: ...
     def on_evaluate(self, trainer: Trainer, result: dict) -> bool | None: ...
     def on_train_end(self, trainer: Trainer) -> None: ...
 
@@ -130,6 +148,10 @@ def _distributed() -> tuple[int, int]:
 
 class Trainer:
     def __init__(self, config: TrainConfig, dataset, callbacks: list[Callback] | None = None):
+        if config.eval_env:  # refused now, not after the training it would evaluate
+            from librobot_gym.envs.registration import check_env_id
+
+            check_env_id(config.eval_env)
         self.config = config
         self.rank, self.world = _distributed()
         torch.manual_seed(config.seed + self.rank)
@@ -162,6 +184,14 @@ class Trainer:
             self.callbacks.append(EarlyStopping(config.early_stopping_patience))
         self._resume()
 
+    def _hook(self, name: str, *args) -> None:
+        """Call hook `name` of every callback that has it (the progress hooks are optional:
+        a callback written without `Callback` as its base keeps working)."""
+        for callback in self.callbacks:
+            hook = getattr(callback, name, None)
+            if hook is not None:
+                hook(self, *args)
+
     # --- checkpoints ---------------------------------------------------------------------------
     @property
     def last(self) -> Path:
@@ -184,6 +214,7 @@ class Trainer:
             shutil.rmtree(old)
         else:
             os.replace(tmp, self.last)
+        self._hook("on_checkpoint", self.last)
         return self.last
 
     def _resume(self) -> None:
@@ -291,10 +322,14 @@ class Trainer:
         size = self.policy.card.image_size
         env = gym.make(self.config.eval_env, camera_size=tuple(size) if size else 128)
         self.model.eval()
+        episodes = self.config.eval_episodes
+        self._hook("on_evaluate_start", episodes)
+        results = []
         try:
-            results = [run_episode(env, self.policy, self.config.eval_seed + i,
-                                   self.config.eval_env)
-                       for i in range(self.config.eval_episodes)]
+            for i in range(episodes):
+                results.append(run_episode(env, self.policy, self.config.eval_seed + i,
+                                           self.config.eval_env))
+                self._hook("on_evaluate_episode", i + 1, results[-1])
         finally:
             self.model.train()
             env.close()

@@ -34,18 +34,26 @@ class CurvePoint:
     wall_s: float  # since training started
 
 
-def _curve_callback(every: int, on_point: Callable[[CurvePoint], None]):
+def _curve_callback(every: int, on_point: Callable[[CurvePoint], None] | None,
+                    tick: int = 0, on_steps: Callable[[int], None] | None = None):
     from stable_baselines3.common.callbacks import BaseCallback
 
     class Curve(BaseCallback):
-        """Collects the Monitor's episode records; a point every `every` steps and at the end."""
+        """Collects the Monitor's episode records; a point every `every` steps and at the end
+        (when `on_point` is given), and the step count every `tick` steps to `on_steps`."""
 
         def _on_training_start(self) -> None:
             self.start = time.perf_counter()
             self.episodes: list[tuple[float, float, bool]] = []
             self.next_at = every
+            self.next_tick = tick
 
         def _on_step(self) -> bool:
+            if on_steps is not None and self.num_timesteps >= self.next_tick:
+                on_steps(self.num_timesteps)
+                self.next_tick += tick
+            if on_point is None:
+                return True
             for info in self.locals.get("infos", ()):
                 episode = info.get("episode")
                 if episode is not None:
@@ -57,7 +65,7 @@ def _curve_callback(every: int, on_point: Callable[[CurvePoint], None]):
             return True
 
         def _on_training_end(self) -> None:
-            if self.episodes:
+            if self.episodes and on_point is not None:
                 self._emit()
 
         def _emit(self) -> None:
@@ -74,21 +82,23 @@ def _curve_callback(every: int, on_point: Callable[[CurvePoint], None]):
 def train_sb3(env_id: str, algorithm: str, steps: int, out_path: str | Path,
               control_mode: str | None = None, seed: int = 0, normalize: bool = True,
               curve: str | Path | None = None, curve_every: int | None = None,
-              on_point: Callable[[CurvePoint], None] | None = None) -> Path:
+              on_point: Callable[[CurvePoint], None] | None = None,
+              on_steps: Callable[[int], None] | None = None) -> Path:
     """Train `algorithm` for `steps` environment steps; return the saved model's path.
 
     `normalize` wraps the env in VecNormalize (observations and returns) and stores the
     observation statistics in the model zip. `curve` writes a CSV row (`CurvePoint`) every
     `curve_every` steps (default: a twentieth of the budget, at least 1,000); `on_point` gets
-    each point as well (progress display).
+    each point as well, and `on_steps(steps)` the step count a few hundred times over the
+    budget (progress displays).
     """
     import stable_baselines3
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     if algorithm not in ALGORITHMS:
-        raise ConfigError(f"--train {algorithm!r}: choose one of {ALGORITHMS} (bc arrives with "
-                          f"the behaviour-cloning trainer)")
+        raise ConfigError(f"RL algorithm {algorithm!r} (--algo, --train): choose one of "
+                          f"{ALGORITHMS}; behaviour cloning is `librobot train --config`")
     if steps < 64:
         raise ConfigError(f"train steps={steps} is too few: give at least 64")
     kwargs = {"obs_mode": "state"}
@@ -124,8 +134,10 @@ def train_sb3(env_id: str, algorithm: str, steps: int, out_path: str | Path,
             if on_point is not None:
                 on_point(point)
 
-        callback = None if curve is None and on_point is None else \
-            _curve_callback(curve_every or max(steps // 20, 1000), sink)
+        wants_points = curve is not None or on_point is not None
+        callback = None if not wants_points and on_steps is None else \
+            _curve_callback(curve_every or max(steps // 20, 1000),
+                            sink if wants_points else None, max(steps // 200, 1), on_steps)
         model.learn(total_timesteps=steps, callback=callback)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

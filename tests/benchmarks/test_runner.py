@@ -131,7 +131,7 @@ def test_train_ppo_then_evaluate_the_trained_model(tiny_card, tmp_path, capsys):
     db = f"sqlite:///{tmp_path}/t.db"
     assert main(["bench", "run", str(tiny_card), "--train", "ppo", "--train-steps", "256",
                  "--db", db, "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "models" / "ppo_tiny-v0.zip").exists()
+    assert (tmp_path / "models" / "ppo_tiny-v0_256steps_seed0.zip").exists()  # budget, seed
     runs = ResultsStore(db).runs()
     assert runs[0].policy.startswith("ppo:") and len(ResultsStore(db).episodes_frame()) == 4
     frame = ResultsStore(db).episodes_frame()

@@ -66,6 +66,8 @@ class VLAConfig:
             data = yaml.safe_load(path.read_text())
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such VLA config") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a VLA config is a mapping (see policies/vla/config.py)")
         return cls.from_dict(data, str(path))

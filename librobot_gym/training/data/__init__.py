@@ -20,7 +20,6 @@ from librobot_gym.training.data.collect import (
     CollectedEpisode,
     CollectSummary,
     collect,
-    collect_main,
 )
 from librobot_gym.training.data.registry import (
     create_dataset,
@@ -45,7 +44,7 @@ _LAZY = {
     "DatasetError": "base",
 }
 
-__all__ = ["collect", "collect_main", "CollectedEpisode", "CollectSummary", "create_dataset",
+__all__ = ["collect", "CollectedEpisode", "CollectSummary", "create_dataset",
            "create_transform", "list_datasets", "list_transforms", "register_dataset",
            "register_transform", *_LAZY]
 

@@ -106,14 +106,18 @@ def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int) -> Co
 
 
 def collect(env_id: str, policy_spec: str, episodes: int, out: str | Path, seed: int = 0,
-            camera_size: int = 128,
+            camera_size: int | tuple[int, int] = 128,
             on_episode: Callable[[CollectedEpisode], None] | None = None,
-            video: VideoSettings = DEFAULT_VIDEO) -> CollectSummary:
+            video: VideoSettings = DEFAULT_VIDEO,
+            on_start: Callable[[int, int], None] | None = None) -> CollectSummary:
     """Record until the dataset at `out` holds `episodes` episodes (see the module docstring);
-    `on_episode` is called after each one is saved."""
+    `on_start(episodes, already_there)` runs once the env, policy and folder are checked,
+    `on_episode` after each episode is saved."""
+    from librobot_gym.envs.registration import check_env_id
     from librobot_gym.policies import make_policy
 
     start = time.perf_counter()
+    check_env_id(env_id)
     env = gym.make(env_id, obs_mode="rgb", camera_size=camera_size)
     try:
         policy = make_policy(policy_spec, env, seed=seed)
@@ -122,6 +126,8 @@ def collect(env_id: str, policy_spec: str, episodes: int, out: str | Path, seed:
                     "control_mode": env.unwrapped.control_mode}
         writer = writer_for_env(env, out, identity, video)
         summary = CollectSummary(Path(out))
+        if on_start is not None:
+            on_start(episodes, writer.num_episodes)
         with writer:
             for index in range(writer.num_episodes, episodes):
                 record = record_episode(env, policy, writer, seed + index)
@@ -133,46 +139,4 @@ def collect(env_id: str, policy_spec: str, episodes: int, out: str | Path, seed:
     finally:
         env.close()
     summary.wall_time_s = time.perf_counter() - start
-    return summary
-
-
-def collect_main(env_id: str, policy: str = "expert", episodes: int = 10,
-                 out: str | Path = "data/demos", seed: int = 0,
-                 camera_size: int = 128) -> CollectSummary:
-    """`collect` with a rich progress bar and a closing summary line, for the CLI."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console()
-    successes: list[bool] = []
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(f"collect {env_id}", total=episodes, rate="")
-
-        def update(record: CollectedEpisode) -> None:
-            successes.append(record.success)
-            rate = f"success {np.mean(successes):.0%}"
-            progress.update(task, completed=record.episode_index + 1, rate=rate)
-
-        from librobot_gym.training.data.lerobot import INFO_PATH
-
-        info = Path(out) / INFO_PATH
-        if info.exists():  # continuing a folder: start the bar where it stands
-            import json
-
-            done = json.loads(info.read_text()).get("total_episodes", 0)
-            progress.update(task, completed=min(done, episodes))
-        summary = collect(env_id, policy, episodes, out, seed, camera_size, on_episode=update)
-    per_min = 60 * len(summary.episodes) / summary.wall_time_s if summary.wall_time_s else 0.0
-    console.print(f"{summary.path}: {summary.total_episodes} episodes, {summary.total_frames} "
-                  f"frames; recorded {len(summary.episodes)} now "
-                  f"(success {summary.success_rate:.0%}, {per_min:.1f} episodes/min)")
     return summary
