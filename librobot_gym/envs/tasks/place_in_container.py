@@ -225,8 +225,8 @@ class PlaceInContainer(TabletopTask):
     def rests_in(self, state: WorldState, item: str, container: str) -> bool:
         """Whether `item` rests in (or on) `container`: over its floor, below its rim."""
         receptacle = RECEPTACLES[self.kinds[container]]
-        return receptacle.holds(local_offset(state, item, container), self.lift(state, item),
-                                self.scale)
+        return receptacle.level(self.lift(state, item), self.scale) and \
+            receptacle.over_floor(local_offset(state, item, container), self.scale)
 
     def _clear(self, state: WorldState) -> bool:
         kind = KINDS[self.kinds[self.target]]
@@ -238,20 +238,21 @@ class PlaceInContainer(TabletopTask):
         inside = self.rests_in(state, item, box)
         clear = self._clear(state)
         elsewhere = [c for c in self.active if c != box and self.kinds[c] in RECEPTACLES
-                     and self.rests_in(state, item, c)]
-        wrong = self.wrong_objects(state, {item}) + (elsewhere if clear else [])
+                     and self.rests_in(state, item, c)] if clear else []
+        wrong = self.wrong_objects(state, {item}) + elsewhere
         steady = self.steady.held(state.time, inside and clear and not wrong)
         success = steady >= STEADY_TIME - 1e-9
         held = bool(state.grasped[item])
         pos = state.object_pos[item]
         distance = math.dist(state.ee_pos.tolist(), pos.tolist())
-        others = [self.moved(state, n) for n in self.active if n not in (item, box)]
+        others = [math.dist(state.object_pos[n].tolist(), placed.pos.tolist())
+                  for n, placed in self.active.items() if n not in (item, box)]
         metrics = {
             "lift_height": self.lift(state, item), "tcp_to_target": distance,
             "grasped": float(held),
             "to_container": float(np.hypot(*(pos[:2] - state.object_pos[box][:2]))),
             "in_container": float(inside), "released": float(clear),
-            "wrong_object": float(bool(wrong)), "wrong_container": float(bool(elsewhere and clear)),
+            "wrong_object": float(bool(wrong)), "wrong_container": float(bool(elsewhere)),
             "distractors_moved": max(others, default=0.0),
         }
         reward = self._reward(state, distance, held, inside, clear, wrong, success)
@@ -292,8 +293,9 @@ class PlaceInContainer(TabletopTask):
 
     def _goal(self, state: WorldState) -> np.ndarray:
         """Where the thing's origin stands once placed: over the container's floor centre."""
-        return self.spot(state).point + \
-            np.array([0.0, 0.0, KINDS[self.kinds[self.target]].rest_z * self.scale])
+        rise = RECEPTACLES[self.kinds[self.container]].floor + \
+            KINDS[self.kinds[self.target]].rest_z
+        return state.object_pos[self.container] + np.array([0.0, 0.0, rise * self.scale])
 
     def spot(self, state: WorldState) -> PlaceGoal:
         """Where the expert puts the thing: its bottom on the container's floor centre, any

@@ -25,14 +25,17 @@ class Receptacle:
     `preposition` is how instructions say it ("in" the bowl, "on" the plate); `round` ones
     hold an item whose centre stands within `half[0]` of theirs, box-shaped ones within
     `half` along their own x and y (inside the walls). `floor` is the surface an item stands
-    on, above the receptacle's origin; an item's bottom more than `below` above the table is
-    perched on a rim or a wall, not inside."""
+    on, above the receptacle's origin. An item inside has its bottom raised off the table,
+    more than `above` (a quarter of the floor's height: not beside it, though a cup leaning
+    in a bowl sits lower than upright), and at most `below` (higher is perched on a rim or a
+    wall)."""
 
     kind: str
     preposition: str
     round: bool
     half: tuple[float, float]
     floor: float
+    above: float
     below: float
 
     @property
@@ -40,32 +43,42 @@ class Receptacle:
         """The motion's preposition: "into" the bin, "onto" the plate."""
         return self.preposition + "to"
 
-    def holds(self, offset: np.ndarray, bottom: float, scale: float) -> bool:
-        """Whether an item whose centre stands `offset` (m, xy in this receptacle's frame) from
-        the receptacle's origin, with its bottom `bottom` (m) above the table, rests in/on it."""
-        if not 0.0 < bottom <= self.below * scale:
-            return False
+    def level(self, bottom: float, scale: float) -> bool:
+        """Whether an item with its bottom `bottom` (m) above the table is at this
+        receptacle's floor height (the cheap half of `holds`: asked first)."""
+        return self.above * scale < bottom <= self.below * scale
+
+    def over_floor(self, offset: tuple[float, float], scale: float) -> bool:
+        """Whether an item whose centre stands `offset` (m, xy in this receptacle's frame)
+        from the receptacle's origin is over its floor."""
         if self.round:
             return math.hypot(*offset) <= self.half[0] * scale
         return abs(offset[0]) <= self.half[0] * scale and abs(offset[1]) <= self.half[1] * scale
+
+    def holds(self, offset: tuple[float, float], bottom: float, scale: float) -> bool:
+        """Whether such an item rests in/on it: at its floor's height, over its floor."""
+        return self.level(bottom, scale) and self.over_floor(offset, scale)
 
 
 # The bowl's floor disc is 4 cm across its radius and its walls slant out to 7.5 cm: an item
 # centred within 4.5 cm stands on the floor or leans on the slant. The bin's walls stand
 # 0.8 cm in from its 18 x 14 cm outline; a plate's rim lip starts 1.5 cm in from its edge.
+# Floors stand 0.8 cm (bowl, bin) and 1.6 cm (plate) above the table; what stands on the
+# table is within a millimetre of 0.
 RECEPTACLES: dict[str, Receptacle] = {r.kind: r for r in (
-    Receptacle("bowl", "in", True, (0.045, 0.045), 0.004, 0.03),
-    Receptacle("plate", "on", True, (0.07, 0.07), 0.008, 0.03),
-    Receptacle("bin", "in", False, (0.082, 0.062), 0.004, 0.045),
+    Receptacle("bowl", "in", True, (0.045, 0.045), 0.004, 0.002, 0.03),
+    Receptacle("plate", "on", True, (0.07, 0.07), 0.008, 0.004, 0.03),
+    Receptacle("bin", "in", False, (0.082, 0.062), 0.004, 0.002, 0.045),
 )}
 
 
-def local_offset(state: WorldState, item: str, base: str) -> np.ndarray:
+def local_offset(state: WorldState, item: str, base: str) -> tuple[float, float]:
     """`item`'s centre relative to `base`'s origin, xy in `base`'s frame (turned by its yaw)."""
-    d = state.object_pos[item][:2] - state.object_pos[base][:2]
+    p, b = state.object_pos[item], state.object_pos[base]
+    dx, dy = float(p[0] - b[0]), float(p[1] - b[1])
     yaw = quat_yaw(state.object_quat[base])
     c, s = math.cos(yaw), math.sin(yaw)
-    return np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
+    return c * dx + s * dy, -s * dx + c * dy
 
 
 def wrap(angle: float, period: float) -> float:

@@ -189,10 +189,11 @@ class StackBlocks(TabletopTask):
         """Whether block `top` rests on block `bottom`: its centre over the bottom's top face,
         one block's height above the bottom's centre."""
         scale = self.scale
-        offset = local_offset(state, top, bottom)
         rise = float(state.object_pos[top][2] - state.object_pos[bottom][2])
-        return bool(np.all(np.abs(offset) <= HALF * scale)) and \
-            abs(rise - 2 * HALF * scale) <= ON_TOLERANCE * scale
+        if abs(rise - 2 * HALF * scale) > ON_TOLERANCE * scale:
+            return False
+        dx, dy = local_offset(state, top, bottom)
+        return abs(dx) <= HALF * scale and abs(dy) <= HALF * scale
 
     def _clear(self, state: WorldState) -> bool:
         return clear_of(state, self.target, HALF * self.scale, self.footprint(self.target),
@@ -203,7 +204,9 @@ class StackBlocks(TabletopTask):
         on_table = self.lift(state, base) < ON_TOLERANCE * scale
         stacked = self.stacked_on(state, top, base) and on_table
         clear = self._clear(state)
-        moved = {n: self.moved(state, n) for n in self.active if n not in (top, base)}
+        moved = {n: math.dist(state.object_pos[n].tolist(), placed.pos.tolist())
+                 for n, placed in self.active.items() if n != top}
+        bottom_moved = moved.pop(base)
         wrong = self.wrong_objects(state, {top})
         wrong += [n for n, m in moved.items() if m > MOVED_TOLERANCE * scale]
         if clear:
@@ -219,7 +222,7 @@ class StackBlocks(TabletopTask):
             "grasped": float(held),
             "top_to_bottom": float(np.hypot(*(pos[:2] - state.object_pos[base][:2]))),
             "stacked": float(stacked), "released": float(clear),
-            "wrong_object": float(bool(wrong)), "bottom_moved": self.moved(state, base),
+            "wrong_object": float(bool(wrong)), "bottom_moved": bottom_moved,
             "distractors_moved": max(moved.values(), default=0.0),
         }
         failure = bool(wrong) or self.off_table(state, top) or self.off_table(state, base)
