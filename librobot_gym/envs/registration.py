@@ -101,6 +101,20 @@ register_env("librobot/SO100-PushToTarget-Real-v0", "so100", "push_to_target", 2
              backend="real")
 register_env("librobot/SO100-PressButton-Real-v0", "so100", "press_button", 200,
              backend="real")
+# Tabletop pick-and-place (issue 17): put X in/on Y, stack one block on another; the -Real-
+# rows run on the robots' stand-ins, which build the same primitives.
+register_env("librobot/Franka-PlaceInContainer-v0", "franka_panda", "place_in_container", 300)
+register_env("librobot/SO100-PlaceInContainer-v0", "so100", "place_in_container", 300)
+register_env("librobot/Franka-StackBlocks-v0", "franka_panda", "stack_blocks", 300)
+register_env("librobot/SO100-StackBlocks-v0", "so100", "stack_blocks", 300)
+register_env("librobot/Franka-PlaceInContainer-Real-v0", "franka_panda", "place_in_container",
+             300, backend="real")
+register_env("librobot/SO100-PlaceInContainer-Real-v0", "so100", "place_in_container", 300,
+             backend="real")
+register_env("librobot/Franka-StackBlocks-Real-v0", "franka_panda", "stack_blocks", 300,
+             backend="real")
+register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
+             backend="real")
 
 
 def register_all() -> None:

@@ -61,6 +61,8 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "pick_cup_v1": (_approach_the_cup, _tool_to_target),
          "open_drawer": (_approach_the_cup, _tool_to_handle),  # the expert's approach phase
          "close_drawer": (_approach_the_cup, _tool_to_handle),
+         "place_in_container": (_approach_the_cup, _tool_to_target),
+         "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 
