@@ -211,12 +211,10 @@ def plan_card_training(card: SuiteCard, config_path: str | Path, out: str | Path
     if steps is not None:
         config.steps = steps
     groups: dict[str, list[TaskEntry]] = {}
-    facts: dict[str, EnvFacts] = {}
     fitted: dict[str, dict] = {}
     for task in card.tasks:
         found = env_facts(task)
         groups.setdefault(found.robot, []).append(task)
-        facts.setdefault(found.robot, found)
         model_for = _fit_model(model, found, task, card, str(config_path))
         if fitted.setdefault(found.robot, model_for) != model_for:
             raise ConfigError(f"{card.path or card.name}: {found.robot!r}'s tasks differ in "
