@@ -8,6 +8,7 @@ serving <- leaderboards <- cli.
 """
 
 import os
+import warnings
 
 # Headless by default: render offscreen through EGL unless the user chose a GL backend.
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -21,6 +22,12 @@ from librobot_gym.envs.registration import register_all  # noqa: E402
 from librobot_gym.registry import load_plugins  # noqa: E402
 
 __version__ = "0.1.0"
+
+# Gymnasium calls an id "out of date" when a higher version is registered. Ours are benchmarks,
+# not releases: PickCup-v0 (one cup) stays frozen beside PickCup-v1 (several objects), so the
+# notice would only alarm users of a maintained id.
+warnings.filterwarnings("ignore", message=r".*The environment librobot/\S+ is out of date",
+                        category=DeprecationWarning)
 
 load_plugins()
 register_all()

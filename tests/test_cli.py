@@ -68,7 +68,7 @@ def test_rollout_on_a_real_env_takes_the_cell_cameras_from_the_command_line(tmp_
                      fps=20)
     assert main(["rollout", env_id, "--driver", driver, "--policy", "random", "--episodes", "1",
                  "--camera", f"front={video}", "--camera", f"wrist={video}",
-                 "--camera-size", "32"]) == 0
+                 "--camera-size", "32", "--operator", "scripted:y,y,n,30"]) == 0
     assert "success rate 0.00 over 1 episodes" in capsys.readouterr().out
 
 

@@ -42,6 +42,7 @@ class EpisodeJob:
     make_id: str | None = None  # the env id to build, if not env_id (a -Real- counterpart)
     driver: str | None = None  # real hardware: the driver spec
     cameras: tuple[tuple[str, int | str], ...] = ()  # real hardware: (name, OpenCV source)
+    operator: str | None = None  # real hardware: the operator's spec (terminal, scripted:, auto)
 
 
 _WORKER_CACHE: dict = {}
@@ -57,7 +58,7 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
 
     video = job.video_path is not None
     key = (job.env_id, job.obs_mode, job.control_mode, job.camera_size, job.max_steps,
-           job.policy, video, job.make_id, job.driver, job.cameras)
+           job.policy, video, job.make_id, job.driver, job.cameras, job.operator)
     if key not in _WORKER_CACHE:
         for env, _ in _WORKER_CACHE.values():
             env.close()
@@ -65,6 +66,8 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
         hardware = {"driver": job.driver} if job.driver else {}
         if job.cameras:
             hardware["cameras"] = dict(job.cameras)
+        if job.operator:
+            hardware["operator"] = job.operator
         env = gym.make(job.make_id or job.env_id, obs_mode=job.obs_mode,
                        control_mode=job.control_mode, camera_size=job.camera_size,
                        max_episode_steps=job.max_steps,

@@ -105,7 +105,8 @@ def check_policy(card: SuiteCard, policy: str, seed_offset: int = 0) -> None:
 
 def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
               video_dir: Path, backend: str = "sim", driver: str | None = None,
-              cameras: dict[str, int | str] | None = None) -> list[EpisodeJob]:
+              cameras: dict[str, int | str] | None = None,
+              operator: str | None = None) -> list[EpisodeJob]:
     """The card's episodes as jobs; on hardware, on each env's -Real- counterpart. Jobs keep
     the card's env id (the key results are stored and compared under); `make_id` is what the
     worker builds."""
@@ -122,7 +123,8 @@ def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
                     video = str(video_dir / name)
                 jobs.append(EpisodeJob(task.env, seed, variant, task.max_steps, obs_mode,
                                        task.control_mode, task.camera_size, policy, video,
-                                       make_id, driver, tuple(sorted((cameras or {}).items()))))
+                                       make_id, driver, tuple(sorted((cameras or {}).items())),
+                                       operator))
     return jobs
 
 
@@ -138,6 +140,7 @@ def run_suite(
     seed_offset: int = 0,
     driver: str | None = None,
     cameras: dict[str, int | str] | None = None,
+    operator: str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_episode: Callable[[dict], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
@@ -171,7 +174,7 @@ def run_suite(
     done = store.done(run_id)
     video_dir = Path(out_dir) / "videos" / run_id
     jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir, backend, driver,
-                                 cameras)
+                                 cameras, operator)
             if (j.env_id, j.seed, j.variant) not in done]
     if on_start is not None:
         on_start(card.total_episodes, len(done))

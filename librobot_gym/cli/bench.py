@@ -11,11 +11,14 @@ from rich.table import Table
 
 from librobot_gym.cli.common import (
     BENCH_OUT,
+    CAMERA_HELP,
     DEFAULT_DB,
+    OPERATOR_HELP,
     Interrupted,
     SuccessTally,
     abort_causes,
     add_db_option,
+    auto_label_note,
     camera_sources,
     console,
     db_url,
@@ -44,8 +47,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--driver", help=f"real backend (required there; default: none): "
                                       f"{driver_specs()}")
     run.add_argument("--camera", action="append", metavar="NAME=SOURCE",
-                     help="real backend: a camera of the cell (OpenCV device index or URL; "
-                          "default: the driver's own cameras, if any)")
+                     help=f"real backend: {CAMERA_HELP} (default: the driver's own cameras, "
+                          "if any)")
+    run.add_argument("--operator", metavar="SPEC", help=f"real backend: {OPERATOR_HELP}")
     run.add_argument("--executor", default="local", help="local | ray")
     run.add_argument("--workers", type=int, default=1, help="episodes run in parallel")
     run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
@@ -119,6 +123,10 @@ def print_score(store, run_id: str, title: str) -> int:
                           f"({abort_causes(list(aborted['abort_reason']))}): rerun the same "
                           f"command to replay them")
     console.print(table)
+    scored = frame[~frame["aborted"].astype(bool)] if len(frame) else frame
+    note = auto_label_note(list(scored["task_metrics"])) if len(scored) else None
+    if note:
+        console.print(note)
     return score.episodes
 
 
@@ -148,6 +156,7 @@ def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
                             workers=args.workers, videos=args.videos, out_dir=args.out,
                             seed_offset=args.seed, driver=getattr(args, "driver", None),
                             cameras=camera_sources(getattr(args, "camera", None) or []),
+                            operator=getattr(args, "operator", None),
                             on_start=on_start, on_episode=on_episode,
                             on_step=step_bar(bars, "  episode steps") if realtime else None)
     except KeyboardInterrupt:

@@ -155,9 +155,29 @@ def step_bar(bars: Progress, description: str):
     return on_step
 
 
+CAMERA_HELP = ("a camera of the cell: OpenCV device index, stream URL, or sim (the env's scene "
+               "rendered at the robot's reported posture: images from a stand-in); repeat per "
+               "camera, e.g. --camera front=0 --camera wrist=sim")
+OPERATOR_HELP = ("who sets the scene up, confirms each start and labels what the cell cannot "
+                 "judge: terminal (default), scripted:ANSWERS (in order, e.g. scripted:y,y,n,40)"
+                 " or auto (stand-ins only, unattended: never labels a success)")
+
+
+def auto_label_note(task_metrics: list[dict]) -> str | None:
+    """A line saying how many of these episodes `--operator auto` labelled (failures nobody
+    judged), or None when it labelled none."""
+    auto = sum(1 for metrics in task_metrics if metrics.get("auto_labelled"))
+    if not auto:
+        return None
+    return (f"[yellow]success not measured[/yellow] in {auto} of {len(task_metrics)} episodes: "
+            "the cell cannot judge the task, so --operator auto labelled them failures with no "
+            "progress score; label them yourself with --operator scripted:... or at the "
+            "terminal")
+
+
 def camera_sources(specs: list[str]) -> dict[str, int | str]:
     """["front=0", "wrist=rtsp://..."] -> {"front": 0, "wrist": "rtsp://..."} (a number is an
-    OpenCV device index, anything else a stream URL or video file)."""
+    OpenCV device index, `sim` a render of the scene, anything else a stream URL or file)."""
     from librobot_gym.errors import ConfigError
 
     sources: dict[str, int | str] = {}

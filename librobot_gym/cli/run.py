@@ -11,11 +11,14 @@ from pathlib import Path
 from librobot_gym.cli.bench import bench_run, print_score, train_progress, train_rl
 from librobot_gym.cli.board import build_board
 from librobot_gym.cli.common import (
+    CAMERA_HELP,
+    OPERATOR_HELP,
     Interrupted,
     SuccessTally,
     abort_causes,
     add_env_options,
     add_listen_options,
+    auto_label_note,
     camera_size,
     camera_sources,
     client_url,
@@ -51,11 +54,11 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
     ro.add_argument("--results", help=argparse.SUPPRESS)  # deprecated: --out DIR
     add_env_options(ro)
     ro.add_argument("--camera", action="append", metavar="NAME=SOURCE",
-                    help="-Real- envs: a camera of the cell, OpenCV device index or stream URL "
-                         "(repeat per camera, e.g. --camera front=0 --camera wrist=rtsp://...; "
-                         "default: the driver's own cameras, if any)")
+                    help=f"-Real- envs: {CAMERA_HELP} (default: the driver's own cameras, if "
+                         "any)")
     ro.add_argument("--driver", help=f"-Real- envs (required there; default: none): "
                                      f"{driver_specs()}")
+    ro.add_argument("--operator", metavar="SPEC", help=f"-Real- envs: {OPERATOR_HELP}")
     ro.set_defaults(func=_cmd_rollout)
 
 
@@ -80,6 +83,8 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
             raise ConfigError("--video without a FILE writes DIR/video.mp4: give --out DIR too "
                               "(or --video FILE)")
         video = str(Path(args.out) / "video.mp4")
+    if args.operator:
+        env_kwargs["operator"] = args.operator
     summary = _rollout(args.env_id, args.policy, args.episodes, args.seed, video,
                        results, env_kwargs)
     return 0 if summary.scored else 1  # every episode aborted: nothing was measured
@@ -109,16 +114,26 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
     bars = progress(realtime=_is_real(env_id))
 
     def on_start(total: int, done: int) -> None:
-        # Once the env and policy are built: a refusal prints alone.
+        # The bar is made once the env and policy are built, and shown from the first step
+        # or episode on: a refusal, or an operator prompt that cannot be answered, prints alone.
         bars.add_task(f"{policy} on {env_id}", total=total, completed=done,
                       rate="resumed" if done else "-")
-        bars.start()
 
     def on_episode(result) -> None:
+        if not bars.live.is_started:
+            bars.start()
         bars.update(bars.task_ids[0], advance=1,
                     rate=tally.add(result.aborted, result.success_once), refresh=True)
 
-    on_step = step_bar(bars, "  episode steps") if _is_real(env_id) else None
+    on_step = None
+    if _is_real(env_id):
+        draw_steps = step_bar(bars, "  episode steps")
+
+        def on_step(steps: int, limit: int) -> None:
+            if not bars.live.is_started:
+                bars.start()
+            draw_steps(steps, limit)
+
     try:
         summary = rollout(env_id, policy, episodes, seed, video, results, env_kwargs,
                           on_episode, on_start, on_step)
@@ -147,6 +162,9 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
                       f"mean return {summary.mean_return:.2f}"
                       + (f"; [yellow]{len(aborted)} aborted, not scored[/yellow] ({causes})"
                          if aborted else ""))
+    note = auto_label_note([e.task_metrics for e in scored])
+    if note:
+        console.print(note)
     if summary.video_path:
         console.print(f"video: {summary.video_path}")
     if summary.results_path:

@@ -101,7 +101,9 @@ class RobotEnv(gym.Env):
     `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
     divide the control period), and task options such as `reward_type`. With `backend="real"`
     (the `-Real-` ids): `driver` (a spec such as "bridge:ws://robot-pc:8765" or a `Driver`),
-    `cameras` ({name: device index, URL or frame source}), `operator` (an `OperatorConsole`).
+    `cameras` ({name: device index, URL, frame source, or "sim": the scene rendered at the
+    robot's reported posture}), `operator` (an `OperatorConsole`, or "terminal",
+    "scripted:y,y,n,40", "auto": a stand-in unattended, labelling nothing a success).
     """
 
     metadata = {
@@ -167,12 +169,9 @@ class RobotEnv(gym.Env):
 
             self.sim = RealBackend(self.robot, self.task, self.control_mode, control_hz, driver,
                                    cameras, operator)
-            try:
-                if obs_mode != "rgb" and not self.sim.judges_success:
-                    raise ConfigError(f"obs_mode={obs_mode!r} needs object poses, which this "
-                                      f"robot cell does not report; use obs_mode='rgb'")
-                if obs_mode == "rgb" or render_mode is not None:
-                    self.sim.check_cameras(self.robot)
+            try:  # what the cell cannot do is refused now, in one line (envs/real/cell.py)
+                self.sim.check(self.robot, obs_mode, [self.camera_size] * (obs_mode == "rgb")
+                               + [self.render_size] * (render_mode == "rgb_array"))
             except ConfigError:
                 self.sim.close()  # do not leave the robot connected behind a refused env
                 raise
@@ -281,8 +280,7 @@ class RobotEnv(gym.Env):
         if not truncated:
             return False, False, 0.0, {}
         label = self.sim.label(self._instruction)
-        progress = float("nan") if label.progress is None else float(label.progress)
-        return label.success, False, float(label.success), {"progress": progress}
+        return label.success, False, float(label.success), label.task_metrics()
 
     def render(self):
         if self.render_mode == "human":

@@ -77,6 +77,15 @@ register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200
 register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
              backend="real")
 register_env("librobot/SO100-PickCup-Real-v1", "so100", "pick_cup_v1", 200, backend="real")
+# Tabletop: the drawer tasks (OpenDrawer, CloseDrawer): a row of cabinets, the instruction
+# names whose drawer to move. The PyBullet twin builds no articulated objects, so the Franka
+# has no -Real- rows (the SO-100's stand-in simulates no objects at all).
+register_env("librobot/Franka-OpenDrawer-v0", "franka_panda", "open_drawer", 200)
+register_env("librobot/SO100-OpenDrawer-v0", "so100", "open_drawer", 200)
+register_env("librobot/Franka-CloseDrawer-v0", "franka_panda", "close_drawer", 200)
+register_env("librobot/SO100-CloseDrawer-v0", "so100", "close_drawer", 200)
+register_env("librobot/SO100-OpenDrawer-Real-v0", "so100", "open_drawer", 200, backend="real")
+register_env("librobot/SO100-CloseDrawer-Real-v0", "so100", "close_drawer", 200, backend="real")
 
 
 def register_all() -> None:

@@ -6,7 +6,11 @@ the progress 0-100 (RoboArena's partial-success label). Where the task has an au
 detector (an instrumented cell, the PyBullet twin) its verdict overrides the operator's.
 
 Prompts go through two callables, `ask(prompt) -> answer` and `say(text)`, so a test or a
-script drives the console with canned answers (`OperatorConsole.scripted([...])`).
+script drives the console with canned answers (`OperatorConsole.scripted([...])`). From the
+command line (`--operator SPEC`, `operator_from_spec`): `terminal` (the default: a person at
+the terminal; with no terminal on stdin the first prompt raises `NoOperator` saying what to pass
+instead), `scripted:y,y,n,40` (these answers in order) or `auto` (`AutoOperator`: a stand-in
+runs unattended; it never invents a success).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.errors import LibrobotError
+from librobot_gym.errors import ConfigError, LibrobotError
 
 YES = ("y", "yes", "")
 NO = ("n", "no")
@@ -28,14 +32,32 @@ class EpisodeAborted(LibrobotError, RuntimeError):
     aborted, not scored as a failure of the policy."""
 
 
+class NoOperator(LibrobotError, RuntimeError):
+    """The console has to ask a person, and nobody can answer: no terminal on stdin."""
+
+
+OPERATOR_SPECS = "terminal | scripted:ANSWERS (e.g. scripted:y,y,n,40) | auto"
+NO_TERMINAL = ("the operator console asked {prompt!r} but stdin is not a terminal: pass "
+               "--operator auto (a stand-in runs unattended; nothing it cannot judge is "
+               "labelled a success) or --operator scripted:y,y,n,40 (answers in order)")
+
+
 @dataclass(frozen=True)
 class EpisodeLabel:
     """The end-of-episode verdict: success, progress 0-100 (None if nobody scored it), and who
-    decided ("detector" or "operator")."""
+    decided ("detector", "operator", or "auto": nobody judged, see `AutoOperator`)."""
 
     success: bool
     progress: int | None
     source: str
+
+    def task_metrics(self) -> dict[str, float]:
+        """What the env reports for a labelled episode: the progress (NaN when unscored), and
+        `auto_labelled` = 1 when nobody judged it, so summaries can say so."""
+        metrics = {"progress": float("nan") if self.progress is None else float(self.progress)}
+        if self.source == "auto":
+            metrics["auto_labelled"] = 1.0
+        return metrics
 
 
 def parse_yes_no(answer: str) -> bool | None:
@@ -53,11 +75,55 @@ def parse_progress(answer: str) -> int | None:
     return value if 0 <= value <= 100 else None
 
 
+class Terminal:
+    """The person at this terminal: prompts on stdout (`input`), instructions on stderr.
+
+    Instructions wait for the next prompt, and with no terminal on stdin (a pipe, a file,
+    /dev/null) the answer is read before anything is printed, so that when nobody can answer
+    (end of input) the run fails with one line, `NoOperator`, naming `--operator`, instead of
+    half a prompt and a traceback. Piped answers (`yes | librobot ...`) are echoed to stderr."""
+
+    def __init__(self):
+        self.pending: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.pending.append(text)
+
+    def _flush(self) -> None:
+        for text in self.pending:
+            print(text, file=sys.stderr)
+        self.pending.clear()
+
+    def ask(self, prompt: str) -> str:
+        stdin = sys.stdin
+        if stdin is not None and stdin.isatty():
+            self._flush()
+            try:
+                return input(prompt)
+            except EOFError:  # Ctrl-D
+                raise NoOperator(NO_TERMINAL.format(prompt=prompt.strip())) from None
+        line = stdin.readline() if stdin is not None else ""
+        if not line:
+            self.pending.clear()
+            raise NoOperator(NO_TERMINAL.format(prompt=prompt.strip()))
+        answer = line.rstrip("\r\n")
+        self._flush()
+        print(f"{prompt}{answer}", file=sys.stderr)
+        return answer
+
+
 class OperatorConsole:
-    def __init__(self, ask: Callable[[str], str] = input,
-                 say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
-                 max_retries: int = 5):
-        self.ask, self.say, self.max_retries = ask, say, max_retries
+    """A person (or a script) at the cell: sets the scene up, confirms starts, labels episodes.
+    `ask` and `say` default to this terminal (`Terminal`)."""
+
+    unattended = False  # nobody confirms starts: only for stand-ins (`AutoOperator`)
+
+    def __init__(self, ask: Callable[[str], str] | None = None,
+                 say: Callable[[str], None] | None = None, max_retries: int = 5):
+        terminal = Terminal()
+        self.ask = ask or terminal.ask
+        self.say = say or terminal.say
+        self.max_retries = max_retries
 
     @classmethod
     def scripted(cls, answers: Iterable[str], transcript: list[str] | None = None
@@ -107,3 +173,46 @@ class OperatorConsole:
         success = self._ask(f"Did the robot {instruction!r}? [y/n] ", parse_yes_no)
         progress = 100 if success else self._ask("Progress 0-100? ", parse_progress)
         return EpisodeLabel(bool(success), int(progress), "operator")
+
+
+class AutoOperator(OperatorConsole):
+    """Nobody at the cell: for a stand-in (an emulator, a simulator) run unattended. The scene
+    counts as set up and every start as confirmed (there is no robot to be clear of; the env
+    refuses this operator on a robot). It judges nothing, so it never invents a success: an
+    episode the cell cannot judge is labelled a failure with no progress score, marked
+    `source="auto"` (`task_metrics()["auto_labelled"]`) so summaries say success was not
+    measured. A cell with a detector is not asked at all."""
+
+    unattended = True
+
+    def __init__(self):
+        super().__init__(ask=self._refuse, say=lambda text: None)
+
+    @staticmethod
+    def _refuse(prompt: str) -> str:
+        raise EpisodeAborted(f"the auto operator does not answer {prompt!r}")
+
+    def reset_scene(self, instruction, poses, colours=None) -> None:
+        return None
+
+    def confirm_start(self) -> None:
+        return None
+
+    def label(self, instruction: str, detected: bool | None = None) -> EpisodeLabel:
+        if detected is not None:
+            return super().label(instruction, detected)
+        return EpisodeLabel(False, None, "auto")
+
+
+def operator_from_spec(spec: str | OperatorConsole | None) -> OperatorConsole:
+    """The console a spec names (`OPERATOR_SPECS`), or `spec` itself when it is one; None is
+    the terminal. ConfigError naming the forms for anything else."""
+    if isinstance(spec, OperatorConsole):
+        return spec
+    if spec is None or spec == "terminal":
+        return OperatorConsole()
+    if spec == "auto":
+        return AutoOperator()
+    if isinstance(spec, str) and spec.startswith("scripted:") and spec[len("scripted:"):]:
+        return OperatorConsole.scripted([a.strip() for a in spec[len("scripted:"):].split(",")])
+    raise ConfigError(f"operator {spec!r}: expected {OPERATOR_SPECS}")

@@ -127,10 +127,43 @@ class SceneReport:
                    grasped=dict.fromkeys(poses, False), **extra)
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """What a driver that stands in for a robot (an emulator, a twin, a simulator) simulates
+    besides the robot, declared so that the env refuses what the stand-in cannot do with a
+    one-line error instead of scoring what nobody measured. A real robot's driver declares
+    none (`Driver.stand_in` is None): what its cell reports (`scene()`) counts as measured.
+
+    `spec` is how users name it ("feetech:emulator"); `simulates` says, for messages, what
+    its world holds ("only the arm's servos: no table, no cup"); `objects` is True when the
+    task's objects are simulated as they move, so the task's success test, its reward, state
+    observations and the scripted expert mean something there."""
+
+    spec: str
+    simulates: str
+    objects: bool
+
+    def as_wire(self) -> dict:
+        """The declaration as plain values (what a bridge server sends in its info)."""
+        return {"spec": self.spec, "simulates": self.simulates, "objects": self.objects}
+
+    @classmethod
+    def from_wire(cls, value) -> StandIn | None:
+        """A declaration from `as_wire`'s values; None for anything else (an older server)."""
+        if not isinstance(value, dict):
+            return None
+        spec, simulates, objects = (value.get(k) for k in ("spec", "simulates", "objects"))
+        if not (isinstance(spec, str) and isinstance(simulates, str)
+                and isinstance(objects, bool)):
+            return None
+        return cls(spec, simulates, objects)
+
+
 class Driver(ABC):
     """One robot behind its protocol. Every method may raise `DriverError`; `stop` never does."""
 
     name: str = "driver"
+    stand_in: StandIn | None = None  # a real robot; stand-ins say what they simulate
 
     @abstractmethod
     def connect(self) -> None:

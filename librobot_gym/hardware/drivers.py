@@ -7,7 +7,8 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
     twin                      the PyBullet twin in this process (real-time clock)
     twin:lockstep             the twin advancing exactly one control period per step
     bridge:ws://HOST:PORT     any driver hosted by `librobot bridge serve` on another computer
-    franky:HOST               a Franka (Panda / FR3) at its FCI address, through franky
+    franky:HOST               a Franka (Panda / FR3) at its FCI address, through franky;
+                              `franky:sim` the same driver on franky-sim it starts
     feetech:PORT              an SO-100 on its Feetech servo bus (/dev/ttyACM0), options
                               ?robot_id=ID&calibration=PATH; `feetech:emulator[:lockstep]`
                               an emulated bus in this process

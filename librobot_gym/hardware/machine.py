@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.hardware.driver import RobotState, SceneReport
+from librobot_gym.hardware.driver import RobotState, SceneReport, StandIn
 
 
 @dataclass
@@ -35,6 +35,7 @@ class MachineDriver(ABC):
     `faults` (active trouble codes, as text)."""
 
     name: str = "machine"
+    stand_in: StandIn | None = None  # a real machine; an emulator says what it simulates
 
     @abstractmethod
     def connect(self) -> None:

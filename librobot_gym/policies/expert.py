@@ -46,6 +46,10 @@ class ExpertPolicy:
         name = "expert" if noise == 0 else f"expert:{noise:g}"
         self.card = PolicyCard(name, control_mode=self.env.task.expert_control_mode)
         self.card.check(env)
+        if getattr(self.env, "backend", None) == "real":
+            # A cell that does not measure its objects refuses privileged state: say so now,
+            # in one line, not at the first action after the operator has set the scene up.
+            self.env.privileged_state()
         self.expert = self.env.task.make_expert()
         self.noise = float(noise)
         self.rng = np.random.default_rng(seed)

@@ -17,14 +17,19 @@ SIM_IDS = [env_id for env_id in ENV_IDS if "-Real-" not in env_id]
 
 # No robot is reachable here: each hardware env runs on its robot's stand-in (the twin, the
 # servo-bus emulator, the ECU on a virtual CAN bus, each in lockstep), named by the robot's
-# spec; stand-ins that render no camera images of their own get still noise frames (cameras of
-# a cell). A lockstep stand-in replays an episode from its seed as a simulator does.
-def stand_in(env_id: str) -> str:
+# spec, unattended (operator "auto"); stand-ins that render no camera images of their own get
+# still noise frames (cameras of a cell). A lockstep stand-in replays an episode from its seed
+# as a simulator does. State modes need object poses: an emulator that simulates only the
+# robot gives them from its placeholder scene (`?scene=static`), which judges nothing.
+def stand_in(env_id: str, state_mode: bool = False) -> str:
     from librobot_gym.envs.registration import env_entry
+    from librobot_gym.hardware.drivers import scheme_info
     from librobot_gym.robots import get_robot
 
     robot = get_robot(env_entry(env_id).robot)
     assert robot.stand_in, f"{robot.name} has a -Real- env but no stand_in driver"
+    if state_mode and not scheme_info(robot.stand_in).get("simulates_cell"):
+        return robot.stand_in + "?scene=static"
     return robot.stand_in
 
 
@@ -43,7 +48,8 @@ def make(env_id: str, **kwargs) -> gym.Env:
     if "-Real-" in env_id:
         from librobot_gym.hardware.drivers import scheme_info
 
-        kwargs.setdefault("driver", stand_in(env_id))
+        kwargs.setdefault("driver", stand_in(env_id, kwargs.get("obs_mode", "rgb") != "rgb"))
+        kwargs.setdefault("operator", "auto")
         if not scheme_info(kwargs["driver"]).get("renders_cameras"):
             kwargs.setdefault("cameras", noise_cameras(env_id))
     return gym.make(env_id, **kwargs)

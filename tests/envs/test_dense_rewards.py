@@ -43,8 +43,16 @@ def _tool_to_target(env):
     return float(np.linalg.norm(state.ee_pos - state.object_pos[env.unwrapped.task.target]))
 
 
+def _tool_to_handle(env):
+    state = env.unwrapped.sim.world_state()
+    handle = env.unwrapped.task.object_observation(state)["target_pos"]  # the pull bar
+    return float(np.linalg.norm(state.ee_pos - handle))
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "pick_cup_v1": (_approach_the_cup, _tool_to_target),
+         "open_drawer": (_approach_the_cup, _tool_to_handle),  # the expert's approach phase
+         "close_drawer": (_approach_the_cup, _tool_to_handle),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 

@@ -5,8 +5,8 @@ One control step: the action becomes joint targets through the same control law 
 simulation (`ArmKinematics`), the safety layer clips them and sends them, the backend waits out
 the control period (or lets a lockstep twin advance it), then reads the robot and the cameras.
 Between episodes the driver's cell places the objects itself (the PyBullet twin) or the operator
-console asks a person to; at the end a success detector (a cell that reports object poses)
-judges, else the operator labels success and progress.
+console asks a person to; at the end a success detector (a cell that measures object poses)
+judges, else the operator labels success and progress (what a cell can judge: `cell.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.cameras import FrameSource, open_cameras
+from librobot_gym.hardware.cameras import FrameSource
 from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import Driver, RobotState, SceneReport
 from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
@@ -37,25 +37,27 @@ def colour_names(task_reset: TaskReset, task) -> dict[str, str]:
 
 class RealBackend(CellBackend):
     """What `RobotEnv` needs of a backend (`reset`, `step`, `world_state`, `proprio`), on a
-    robot reached through `driver` (a `Driver` or a spec such as "bridge:ws://robot-pc:8765")."""
+    robot reached through `driver` (a `Driver` or a spec such as "bridge:ws://robot-pc:8765").
+    `cameras`: {name: device index, URL, FrameSource or "sim"}; `operator`: a console or its
+    spec ("terminal", "scripted:y,y,n,40", "auto")."""
 
     def __init__(self, robot: RobotSpec, task, control_mode: str, control_hz: float,
                  driver: Driver | str | None,
                  cameras: dict[str, int | str | FrameSource] | None = None,
-                 operator: OperatorConsole | None = None, limits: SafetyLimits | None = None):
+                 operator: OperatorConsole | str | None = None,
+                 limits: SafetyLimits | None = None):
         if robot.family != "arm":
             raise ConfigError(f"the real backend drives arms so far; {robot.name!r} is a "
                               f"{robot.family} robot")
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
+        self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = ArmKinematics(robot, control_mode)
         self.safety = SafetyLayer(self.driver,
                                   limits or SafetyLimits.for_robot(robot, self.control_dt),
                                   self.control_dt,
                                   forward_kinematics=self.kinematics.tool_position)
-        self.cameras = open_cameras(cameras or {})
-        self.operator = operator or OperatorConsole()
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self._state: RobotState | None = None
@@ -75,6 +77,8 @@ class RealBackend(CellBackend):
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
         self.driver.start_episode(seed)
         opening = self.kinematics.gripper_opening(gripper_command)  # m, any gripper kind
+        if self.scene_render is not None:
+            self.scene_render.reset(joint_pos, task_reset)
         self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
         if not self.automatic_cell:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses,
@@ -107,16 +111,13 @@ class RealBackend(CellBackend):
         self.kinematics.controller.arm_qd[:] = state.joint_vel
         self._scene = self.driver.scene()
 
-    # --- reading the world ---------------------------------------------------------------------
-    @property
-    def judges_success(self) -> bool:
-        """True when the cell reports object poses, so the task's own success test runs."""
-        return self._scene is not None
+    def _posture(self) -> tuple[RobotState | None, SceneReport | None]:
+        return self._state, self._scene
 
+    # --- reading the world ---------------------------------------------------------------------
     def world_state(self, privileged: bool = False) -> WorldState:
-        if privileged and self._scene is None:
-            raise ConfigError("this robot cell reports no object poses, so policies that need "
-                              "privileged state (the scripted expert) cannot run on it")
+        if privileged and not self.judges_success:
+            raise self.privileged_refusal("which this robot cell does not report")
         state, scene = self._state, self._scene or SceneReport()
         ee_pos, ee_rot = self.kinematics.tool_pose()
         lower, upper = self.robot.joint_lower, self.robot.joint_upper

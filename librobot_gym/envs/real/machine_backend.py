@@ -26,7 +26,7 @@ import numpy as np
 from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.tasks.base import MaterialPile, TaskReset, WorldState
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.cameras import FrameSource, open_cameras
+from librobot_gym.hardware.cameras import FrameSource
 from librobot_gym.hardware.console import OperatorConsole
 from librobot_gym.hardware.driver import DriverError, RobotState
 from librobot_gym.hardware.machine import MachineDriver, SiteReport
@@ -49,12 +49,14 @@ def pile_mass_kg(pile: MaterialPile) -> float:
 
 class MachineBackend(CellBackend):
     """What `RobotEnv` needs of a backend, for a hydraulic machine reached through `driver` (a
-    `MachineDriver` or a spec such as "j1939:can0")."""
+    `MachineDriver` or a spec such as "j1939:can0"); `cameras` and `operator` as for
+    `RealBackend`."""
 
     def __init__(self, robot: RobotSpec, task, control_mode: str, control_hz: float,
                  driver: MachineDriver | str | None,
                  cameras: dict[str, int | str | FrameSource] | None = None,
-                 operator: OperatorConsole | None = None, limits: ValveLimits | None = None):
+                 operator: OperatorConsole | str | None = None,
+                 limits: ValveLimits | None = None):
         if control_mode != "hydraulic":
             raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
                               f"{control_mode!r}")
@@ -67,13 +69,12 @@ class MachineBackend(CellBackend):
                           if isinstance(p, MaterialPile)}
         self._valve_joint = [robot.joint_names.index(d.name) if d.name in robot.joint_names
                              else -1 for d in dims]
+        self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = MachineKinematics(robot)
         self.safety = ValveSafetyLayer(
             self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
             self.control_dt)
-        self.cameras = open_cameras(cameras or {})
-        self.operator = operator or OperatorConsole()
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self.tare_pa = 0.0  # empty-bucket calibration of the boom pressure
@@ -99,6 +100,8 @@ class MachineBackend(CellBackend):
         self.safety.end_episode()
         self.driver.connect()  # no-op when connected; reconnects after a disconnect
         self.driver.start_episode(seed)
+        if self.scene_render is not None:
+            self.scene_render.reset(joint_pos, task_reset)
         self.automatic_site = self.driver.reset_scene(task_reset.poses, dict(self._piles_kg))
         if not self.automatic_site:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses)
@@ -162,11 +165,8 @@ class MachineBackend(CellBackend):
         torque = pressures * self.kinematics.piston_area * self.kinematics.moment_arm
         return float(np.abs(torque * self._state.joint_vel).sum())
 
-    @property
-    def judges_success(self) -> bool:
-        """True on an instrumented site (it measures the material): the task's own test runs;
-        else the operator labels each episode."""
-        return self._site is not None
+    def _posture(self) -> tuple[RobotState | None, SiteReport | None]:
+        return self._state, self._site
 
     # --- reading the world ---------------------------------------------------------------------
     def _pressures(self) -> tuple[np.ndarray, int]:
@@ -177,10 +177,9 @@ class MachineBackend(CellBackend):
         return np.where(missing, 0.0, pressures), int(missing.sum())
 
     def world_state(self, privileged: bool = False) -> WorldState:
-        if privileged:
-            raise ConfigError("a machine on a real site reports no material heights (terrain), "
-                              "so policies that need privileged state (the scripted expert) "
-                              "cannot run on it")
+        if privileged:  # no site measures the terrain, instrumented or not
+            raise self.privileged_refusal("and a real site reports no material heights "
+                                          "(terrain)")
         state, site = self._state, self._site
         self.kinematics.set_posture(state.joint_pos)
         tip, _, rotation = self.kinematics.bucket_pose()

@@ -128,6 +128,12 @@ class MujocoSim:
         every state of the simulation is set from the arguments (a real backend's stand-in
         needs it)."""
         m, d = self.model, self.data
+        # Fixed objects move with the model before the data is reset: with sleeping on,
+        # MuJoCo places static bodies only there (mj_forward leaves them where they were).
+        for name, (pos, quat) in task_reset.poses.items():
+            if name in self.fixed_body:
+                m.body_pos[self.fixed_body[name]] = pos
+                m.body_quat[self.fixed_body[name]] = quat
         mujoco.mj_resetData(m, d)
         self._arm_q[:] = joint_pos
         gripper = self.robot.gripper
@@ -135,10 +141,7 @@ class MujocoSim:
             self._finger_q[:] = gripper.joints_from_opening(
                 self.controller.gripper_opening(gripper_command))
         for name, (pos, quat) in task_reset.poses.items():
-            if name in self.fixed_body:
-                m.body_pos[self.fixed_body[name]] = pos
-                m.body_quat[self.fixed_body[name]] = quat
-            else:
+            if name not in self.fixed_body:
                 obj_pos, obj_quat = self._objects_qpos[name]
                 obj_pos[:], obj_quat[:] = pos, quat
         for name, rgba in task_reset.colours.items():

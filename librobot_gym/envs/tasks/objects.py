@@ -199,6 +199,59 @@ def drawer_cabinet(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObj
                        material=WOOD, parts=carcass, links=(drawer,))
 
 
+CABINET_TRAVEL = 0.1  # m at scale 1: how far a small cabinet's drawer slides out
+# The middle of a small cabinet's pull bar in the cabinet's frame with its drawer shut (m at
+# scale 1): it stands CABINET_STANDOFF off the drawer front, so fingers pointing down close
+# round it with the hand clear of the front.
+CABINET_PULL = (-0.131, 0.0, 0.052)
+CABINET_STANDOFF = 0.035
+
+
+def cabinet(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
+    """A small cabinet with one drawer (link "drawer", sliding out along -x, 0 = shut, up to
+    `CABINET_TRAVEL`), narrow enough that two or three stand side by side in reach: the kind
+    the drawer tasks line up. Painted all over in the object's colour (the front camera sees
+    its back and top, so that is where the colour must show); the drawer's inside is
+    off-white, so an open drawer shows. Its pull is a vertical steel bar on two posts, at
+    `CABINET_PULL`. Origin: the middle of its bottom panel (the first geom)."""
+    hx, hy, hz, t = 0.09 * scale, 0.06 * scale, 0.045 * scale, 0.006 * scale
+    z = hz - t  # the box's centre above the origin
+    panel = dict(collide=True, material=WOOD)  # no rgba: the object's colour
+    carcass = (
+        ObjectPart("box", (hx, hy, t), (0.0, 0.0, z + hz - t), **panel),  # top
+        ObjectPart("box", (hx, t, hz), (0.0, hy - t, z), **panel),  # sides
+        ObjectPart("box", (hx, t, hz), (0.0, -hy + t, z), **panel),
+        ObjectPart("box", (t, hy, hz), (hx - t, 0.0, z), **panel),  # back
+    )
+    dx, dy, dz = hx - 2 * t, hy - 2.5 * t, hz - 3 * t  # the drawer box's half extents
+    inside = dict(rgba=CABINET, collide=True, material=WOOD)
+    steel = dict(rgba=STEEL, collide=True, material=METAL)
+    face = -dx - 2 * t  # the drawer front's outer face, in the link's frame
+    standoff = CABINET_STANDOFF * scale
+    bar_x, bar_z = CABINET_PULL[0] * scale + t, CABINET_PULL[2] * scale - z
+    post = (standoff / 2, 0.0035 * scale, 0.004 * scale)
+    drawer = ObjectLink(
+        "drawer", "slide", (-1.0, 0.0, 0.0), (0.0, CABINET_TRAVEL * scale),
+        parts=(
+            ObjectPart("box", (dx, dy, t / 2), (0.0, 0.0, -dz), **inside),  # floor
+            ObjectPart("box", (dx, t / 2, dz), (0.0, dy, 0.0), **inside),
+            ObjectPart("box", (dx, t / 2, dz), (0.0, -dy, 0.0), **inside),
+            ObjectPart("box", (t / 2, dy, dz), (dx, 0.0, 0.0), **inside),
+            ObjectPart("box", (t, hy - t, hz - 2 * t), (-dx - t, 0.0, t / 2), collide=True,
+                       material=WOOD),  # the front, in the object's colour
+            ObjectPart("capsule", (0.007 * scale, 0.018 * scale), (bar_x, 0.0, bar_z),
+                       **steel),  # the pull: a vertical bar ...
+            ObjectPart("box", post, (face - standoff / 2, 0.0, bar_z + 0.016 * scale),
+                       **steel),  # ... on two posts
+            ObjectPart("box", post, (face - standoff / 2, 0.0, bar_z - 0.016 * scale),
+                       **steel),
+        ),
+        pos=(-t, 0.0, z), mass=mass * 0.3, damping=2.0 * scale, frictionloss=0.2 * scale,
+    )
+    return SceneObject(name, "box", (hx, hy, t), (0.0, 0.0, t), rgba, friction=0.8,
+                       material=WOOD, parts=carcass, links=(drawer,))
+
+
 def button(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
     """A push button on a dark housing: its cap (link "cap", the object's colour) presses down
     `PRESS_TRAVEL` and springs back; a task counts it pressed past half its travel."""
@@ -235,6 +288,7 @@ KINDS: dict[str, ObjectKind] = {kind.name: kind for kind in (
                grasp_symmetry=math.pi / 2, grasp_z=0.01),
     ObjectKind("bin", "bin", 0.115, 0.004, 0.07, 0.6, 0.9, bin_),
     ObjectKind("drawer", "drawer", 0.16, 0.006, 0.14, 1.5, 0.8, drawer_cabinet, fixed=True),
+    ObjectKind("cabinet", "cabinet", 0.11, 0.006, 0.09, 1.0, 0.8, cabinet, fixed=True),
     ObjectKind("button", "button", 0.042, 0.012, 0.032, 0.2, 0.8, button, fixed=True),
 )}
 

@@ -10,6 +10,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.pick_cup",
     "librobot_gym.envs.tasks.pick_cup_v1",
     "librobot_gym.envs.tasks.dig_dump",
+    "librobot_gym.envs.tasks.open_drawer",
+    "librobot_gym.envs.tasks.close_drawer",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

@@ -46,6 +46,7 @@ from librobot_gym.hardware.driver import (
     DriverError,
     RobotState,
     SceneReport,
+    StandIn,
 )
 from librobot_gym.wire.auth import ClientAuth
 from librobot_gym.wire.websocket import CONNECT_OPTIONS
@@ -160,6 +161,13 @@ class BridgeDriver(Driver):
         if not self._remote_has("advance"):
             return False
         return self._request("advance", {"dt": float(dt)})
+
+    @property
+    def stand_in(self) -> StandIn | None:
+        """What the served driver declares it simulates, if it is a stand-in (a twin, an
+        emulator behind the bridge); None for a robot or a server that does not say. Known
+        once connected."""
+        return StandIn.from_wire(self.remote.get("stand_in"))
 
     # --- the served driver's clock ------------------------------------------------------------
     @property

@@ -34,12 +34,15 @@ arrive with their dtype and shape. A text frame, or anything else, is malformed.
                                                                        "protocol": 1,
                                                                        "heartbeat_s": SECONDS,
                                                                        "ops": [OP, ...],
-                                                                       "realtime": bool}
+                                                                       "realtime": bool,
+                                                                       "stand_in": STAND_IN}
 
     STATE = {"joint_pos": f8[n], "joint_vel": f8[n], "gripper_opening": float,
              "stamp": float (the server's clock), "extras": {str: any msgpack value or array}}
     SCENE = {"object_pos": {name: f8[3]}, "object_quat": {name: f8[4] wxyz},
              "grasped": {name: bool}}
+    STAND_IN = {"spec": str, "simulates": str, "objects": bool}: only where the served driver
+               stands in for a robot (a twin, an emulator; `Driver.stand_in`), absent for a robot
 
 Arguments are checked before any driver call: numbers finite, arrays 1-D of the right length,
 quaternions of norm 1 (within 1e-3), colours four values in [0, 1], at most MAX_OBJECTS objects

@@ -96,9 +96,13 @@ class BridgeServer(ThreadedServer):
         return str(getattr(self.driver, "name", type(self.driver).__name__))
 
     def info(self) -> dict:
-        return {"driver": self.driver_name, "protocol": wire.VERSION,
+        info = {"driver": self.driver_name, "protocol": wire.VERSION,
                 "heartbeat_s": self.heartbeat_timeout, "ops": supported_ops(self.driver),
                 "realtime": getattr(self.driver, "realtime", True) is not False}
+        stand_in = getattr(self.driver, "stand_in", None)
+        if stand_in is not None:  # what a stand-in simulates travels to the env
+            info["stand_in"] = stand_in.as_wire()
+        return info
 
     def clock(self) -> float | None:
         """The driver's clock (its `now()`, else this PC's monotonic clock); None if it fails."""

@@ -52,6 +52,7 @@ from librobot_gym.hardware.driver import (
     RobotFault,
     RobotState,
     SceneReport,
+    StandIn,
     check_joint_targets,
     spec_options,
 )
@@ -194,15 +195,30 @@ class FeetechDriver(Driver):
         if not self.advance(dt):
             time.sleep(dt)
 
+    @property
+    def stand_in(self) -> StandIn | None:
+        """On the emulator: a stand-in that simulates only the arm's servos (no table, no cup),
+        so the env refuses the expert and success claims there (module `envs/real/cell.py`);
+        None on a real bus."""
+        if self.emulator is None:
+            return None
+        spec = "feetech:emulator" + (":lockstep" if self.emulator.lockstep else "")
+        if self.static_scene:
+            return StandIn(spec + "?scene=static", "only the arm's servos; its placeholder "
+                           "scene reports the cup where the reset put it and never moves it",
+                           objects=False)
+        return StandIn(spec, "only the arm's servos: no table, no cup", objects=False)
+
     @classmethod
     def emulated(cls, robot: RobotSpec, calibration: Calibration | str | Path | None = None,
                  robot_id: str = "emulator", lockstep: bool = False,
-                 static_scene: bool = True, **options) -> FeetechDriver:
+                 static_scene: bool = False, **options) -> FeetechDriver:
         """A driver on an in-process `ServoBusEmulator` holding the arm at its zero pose (the
-        default calibration's servos, re-centred, unless a calibration is given), with a
-        static stand-in scene unless `static_scene=False` (`reset_scene`). `lockstep`:
-        the emulator's time passes only as the env advances it (`advance`), one control
-        period per step, with no wall-clock waits."""
+        default calibration's servos, re-centred, unless a calibration is given). A bare
+        cell by default: the operator sets up and labels, as at a real arm; `static_scene`
+        gives it a placeholder scene (`reset_scene`). `lockstep`: the emulator's time passes
+        only as the env advances it (`advance`), one control period per step, with no
+        wall-clock waits."""
         from librobot_gym.hardware.feetech.emulator import ServoBusEmulator
 
         if calibration is None:
@@ -217,10 +233,10 @@ class FeetechDriver(Driver):
 
     # --- the cell ------------------------------------------------------------------------------
     def reset_scene(self, poses, colours) -> bool:
-        """With `static_scene` (the emulator's default) the cell "places" the objects itself and
-        reports them where they were put, never moved or grasped: a stand-in scene so state
-        observations and operator-free episodes work without hardware. A real bus: False (the
-        operator sets the scene up)."""
+        """With `static_scene` (`feetech:emulator?scene=static`) the cell "places" the objects
+        itself and reports them where they were put, never moved or grasped: a placeholder
+        for interface tests of state observations, which measures nothing (the env judges no
+        success there: `stand_in`). Else False: the operator sets the scene up."""
         if not self.static_scene:
             return False
         self._scene = SceneReport.at_rest(poses)

@@ -27,10 +27,13 @@ read the same numbers. The address claim still takes can-j1939's 0.75 s of wall-
 once per `connect()` (not per step). A DM1 with more than one trouble code travels by BAM, whose
 packets can-j1939 times on the wall clock: those arrive at the next steps, not deterministically.
 
-Scene: with `static_site` (the lockstep default, `?scene=static|none` in the spec) the emulated
-site is instrumented: it "places" the truck where the reset asks and reports it there with the
-material untouched (nothing delivered or spilled, the piles as surveyed), so obs_mode "state"
-and operator-free episodes work without a machine, as the Feetech emulator's static scene does.
+Scene: the emulator simulates the machine's ECUs and hydraulics only, no soil and no truck
+(`stand_in`), so by default the site is bare: the operator sets it up and labels each episode,
+as on a real machine, and the env refuses state observations and the scripted expert. With
+`static_site` (`?scene=static` in the spec) the site "places" the truck where the reset asks and
+reports it there with the material untouched (nothing delivered or spilled, the piles as
+surveyed): a placeholder for interface tests of obs_mode "state", which measures nothing, so
+the env judges no success on it either.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import time
 import numpy as np
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.driver import spec_options
+from librobot_gym.hardware.driver import StandIn, spec_options
 from librobot_gym.hardware.j1939.driver import SEND_PERIOD, J1939Driver, check_machine
 from librobot_gym.hardware.j1939.emulator import TICK, ExcavatorEcuEmulator, ticks_in
 from librobot_gym.hardware.machine import SiteReport
@@ -59,17 +62,29 @@ class EmulatedMachineDriver(J1939Driver):
     """A `J1939Driver` talking to its own `ExcavatorEcuEmulator` on a private python-can
     `virtual` channel (module doc). `emulator` is the machine, for fault injection; it starts
     on `connect()`. `lockstep`: simulated time, advanced by `advance(dt)`. `static_site`:
-    report a static instrumented site (default: in lockstep only)."""
+    report a placeholder instrumented site (module doc)."""
 
     def __init__(self, robot: RobotSpec | None = None, lockstep: bool = False,
-                 static_site: bool | None = None, **options):
+                 static_site: bool = False, **options):
         channel = f"librobot-j1939-{os.getpid()}-{next(_channels)}"
         self.emulator = ExcavatorEcuEmulator(channel, robot=robot, lockstep=lockstep)
         super().__init__(channel=channel, interface="virtual", **options)
         self.lockstep = lockstep
         self.realtime = not lockstep  # the safety layer polls only a real-time driver
-        self.static_site = lockstep if static_site is None else bool(static_site)
+        self.static_site = bool(static_site)
         self._site: SiteReport | None = None
+
+    @property
+    def stand_in(self) -> StandIn:
+        """A stand-in simulating the machine only: the env refuses the expert, state
+        observations (unless the placeholder site) and success claims on it."""
+        spec = "j1939:emulator" + (":lockstep" if self.lockstep else "")
+        if self.static_site:
+            return StandIn(spec + "?scene=static", "only the machine's ECUs and hydraulics; its "
+                           "placeholder site reports the truck where the reset put it and no "
+                           "material moved", objects=False)
+        return StandIn(spec, "only the machine's ECUs and hydraulics: no soil, no truck",
+                       objects=False)
 
     @classmethod
     def from_spec(cls, rest: str, robot: RobotSpec, **options) -> EmulatedMachineDriver:
@@ -181,8 +196,9 @@ class EmulatedMachineDriver(J1939Driver):
 
     # --- the site ------------------------------------------------------------------------------
     def reset_scene(self, poses, piles_kg) -> bool:
-        """With `static_site` the site places the truck itself and reports it there, the piles
-        as surveyed and nothing delivered or spilled (module doc); else False (the operator)."""
+        """With `static_site` the placeholder site places the truck itself and reports it
+        there, the piles as surveyed and nothing delivered or spilled (module doc); else False
+        (the operator)."""
         if not self.static_site:
             return False
         self._site = SiteReport.at_rest(poses, pile_kg=float(sum(piles_kg.values())))

@@ -65,6 +65,7 @@ from librobot_gym.hardware.driver import (
     DriverError,
     RobotState,
     SceneReport,
+    StandIn,
     check_joint_targets,
     checked_colour,
     checked_pose,
@@ -126,6 +127,9 @@ class TwinDriver(Driver):
                               f"{physics_hz}")
         self.robot = robot
         self.realtime = bool(realtime)
+        self.stand_in = StandIn("twin" if self.realtime else "twin:lockstep",
+                                "the whole cell in PyBullet: the arm, the table and the objects",
+                                objects=True)
         self.latency, self.actuator_delay = float(latency), float(actuator_delay)
         self.joint_noise = float(joint_noise)
         self.physics_hz = float(physics_hz)

@@ -448,16 +448,17 @@ def test_any_command_reaches_the_servos_finite_within_limits_and_one_step(start,
         driver.close()
 
 
-def test_the_emulator_cell_reports_a_static_scene_so_state_observations_work():
+def test_the_emulator_placeholder_scene_gives_state_observations_and_judges_nothing():
     env = RobotEnv(robot="so100", task="pick_cup", backend="real", obs_mode="state",
-                   driver="feetech:emulator:lockstep")  # no operator needed: the cell sets up
+                   driver="feetech:emulator:lockstep?scene=static")  # the cell sets up
     try:
         obs, info = env.reset(seed=3)
-        assert env.observation_space.contains(obs) and info["task_metrics"]
+        assert env.observation_space.contains(obs) and info["task_metrics"] == {}
+        assert not env.sim.judges_success  # the cup never moves: no success test, no reward
         for _ in range(5):
-            obs, _, terminated, truncated, info = env.step(env.action_space.sample())
-            assert env.observation_space.contains(obs) and not terminated
-        assert not info["is_success"]  # the cup never moves
+            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            assert env.observation_space.contains(obs) and not terminated and reward == 0.0
+        assert not info["is_success"]
     finally:
         env.close()
 
