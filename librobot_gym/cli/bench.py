@@ -61,7 +61,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                           "(default: none, evaluate --policy)")
     run.add_argument("--config", metavar="TRAIN.yaml",
                      help="--train bc: the training config, its model and optimiser (e.g. "
-                          "configs/train/tiny-octo-tabletop.yaml; default: none)")
+                          "configs/train/tiny-octo-card-tabletop.yaml; default: none)")
     run.add_argument("--train-steps", type=int,
                      help=f"--train: env steps (ppo, sac; default {RL_STEPS:,}) or optimiser "
                           f"steps (bc; default: the config's)")
@@ -190,8 +190,8 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
     if bool(args.config) != (args.train == "bc"):
-        raise ConfigError("--train bc needs --config TRAIN.yaml (e.g. configs/train/tiny-octo-"
-                          "tabletop.yaml)" if args.config is None else
+        raise ConfigError("--train bc needs --config TRAIN.yaml (e.g. configs/train/"
+                          "tiny-octo-card-tabletop.yaml)" if args.config is None else
                           "--config TRAIN.yaml is for --train bc (ppo and sac take "
                           "--train-steps)")
     store = ResultsStore(args.db or default_url(args.out))
