@@ -47,10 +47,10 @@ def test_the_card_pins_its_protocol():
 
 # Steps the demo may take per policy at most (every episode to its step limit, as random's
 # do). Measured on the 2-core machine: the demo of pickcup-v0 and a stand-in tabletop card of
-# 21 PickCup-v1 rows (Franka and SO-100) of 10 episodes, 46,000 steps, took 155-166 s of CPU
-# for both policies, videos and boards included: under 3 minutes even on one core. At 20
-# episodes a task it would take ~220 s of CPU, too little margin for tasks slower than
-# PickCup. A card over budget needs fewer episodes per task.
+# 21 PickCup-v1 rows (Franka and SO-100) of 10 episodes, 46,000 steps, took 117 s (125-166 s of
+# CPU for both policies, videos and boards included). At 20 episodes a task it would take
+# ~200 s, too little margin for tasks slower than PickCup. A card over budget needs fewer
+# episodes per task.
 DEMO_STEP_BUDGET = 50_000
 
 
