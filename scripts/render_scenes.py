@@ -26,6 +26,8 @@ import librobot_gym  # noqa: E402, F401
 from librobot_gym.policies import ExpertPolicy  # noqa: E402
 
 ENVS = ("librobot/Franka-PickCup-v1", "librobot/SO100-PickCup-v1")
+ENVS += ("librobot/Franka-PushToTarget-v0", "librobot/SO100-PushToTarget-v0",
+         "librobot/Franka-PressButton-v0", "librobot/SO100-PressButton-v0")
 CAPTION_HEIGHT = 44
 FONT_SIZE = 15
 BACKGROUND = (255, 255, 255)

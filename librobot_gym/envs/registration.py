@@ -64,6 +64,7 @@ def _register_with_gymnasium(entry: EnvEntry) -> None:
 # --- the built-in envs ----------------------------------------------------------------------
 register_env("librobot/Franka-PickCup-v0", "franka_panda", "pick_cup", 200)
 register_env("librobot/SO100-PickCup-v0", "so100", "pick_cup", 200)
+register_env("librobot/UR5e-PickCup-v0", "ur5e", "pick_cup", 200)
 register_env("librobot/Excavator-DigDump-v0", "excavator", "dig_dump", 1200)
 # The tabletop suite (lab cell, object set, language that decides the target).
 register_env("librobot/Franka-PickCup-v1", "franka_panda", "pick_cup_v1", 200)
@@ -72,6 +73,7 @@ register_env("librobot/SO100-PickCup-v1", "so100", "pick_cup_v1", 200)
 # robot's spec names its drivers and the stand-in that runs without hardware).
 register_env("librobot/Franka-PickCup-Real-v0", "franka_panda", "pick_cup", 200, backend="real")
 register_env("librobot/SO100-PickCup-Real-v0", "so100", "pick_cup", 200, backend="real")
+register_env("librobot/UR5e-PickCup-Real-v0", "ur5e", "pick_cup", 200, backend="real")
 register_env("librobot/Excavator-DigDump-Real-v0", "excavator", "dig_dump", 1200,
              backend="real")
 register_env("librobot/Franka-PickCup-Real-v1", "franka_panda", "pick_cup_v1", 200,
@@ -86,6 +88,33 @@ register_env("librobot/Franka-CloseDrawer-v0", "franka_panda", "close_drawer", 2
 register_env("librobot/SO100-CloseDrawer-v0", "so100", "close_drawer", 200)
 register_env("librobot/SO100-OpenDrawer-Real-v0", "so100", "open_drawer", 200, backend="real")
 register_env("librobot/SO100-CloseDrawer-Real-v0", "so100", "close_drawer", 200, backend="real")
+# Tabletop: pushing and pressing (PushToTarget, PressButton). The PyBullet twin builds no
+# articulated objects, so the Franka's PressButton has no -Real- row (the SO-100's stand-in
+# simulates no objects at all).
+register_env("librobot/Franka-PushToTarget-v0", "franka_panda", "push_to_target", 200)
+register_env("librobot/SO100-PushToTarget-v0", "so100", "push_to_target", 200)
+register_env("librobot/Franka-PressButton-v0", "franka_panda", "press_button", 200)
+register_env("librobot/SO100-PressButton-v0", "so100", "press_button", 200)
+register_env("librobot/Franka-PushToTarget-Real-v0", "franka_panda", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PushToTarget-Real-v0", "so100", "push_to_target", 200,
+             backend="real")
+register_env("librobot/SO100-PressButton-Real-v0", "so100", "press_button", 200,
+             backend="real")
+# Tabletop pick-and-place (issue 17): put X in/on Y, stack one block on another; the -Real-
+# rows run on the robots' stand-ins, which build the same primitives.
+register_env("librobot/Franka-PlaceInContainer-v0", "franka_panda", "place_in_container", 300)
+register_env("librobot/SO100-PlaceInContainer-v0", "so100", "place_in_container", 300)
+register_env("librobot/Franka-StackBlocks-v0", "franka_panda", "stack_blocks", 300)
+register_env("librobot/SO100-StackBlocks-v0", "so100", "stack_blocks", 300)
+register_env("librobot/Franka-PlaceInContainer-Real-v0", "franka_panda", "place_in_container",
+             300, backend="real")
+register_env("librobot/SO100-PlaceInContainer-Real-v0", "so100", "place_in_container", 300,
+             backend="real")
+register_env("librobot/Franka-StackBlocks-Real-v0", "franka_panda", "stack_blocks", 300,
+             backend="real")
+register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
+             backend="real")
 
 
 def register_all() -> None:

@@ -12,6 +12,8 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
     feetech:PORT              an SO-100 on its Feetech servo bus (/dev/ttyACM0), options
                               ?robot_id=ID&calibration=PATH; `feetech:emulator[:lockstep]`
                               an emulated bus in this process
+    ur:HOST                   a UR e-Series arm (UR5e) at its controller's address, through
+                              ur-rtde; `ur:emulator[:lockstep]` its controller emulator
     j1939:CHANNEL             a hydraulic machine on its SAE J1939 CAN bus (SocketCAN can0; other
                               python-can interfaces: interface=...), `j1939:emulator[:lockstep]`
                               an ECU emulator on a private software CAN bus in this process
@@ -37,6 +39,7 @@ BUILTIN_SCHEMES = (
     "librobot_gym.hardware.franky.scheme",
     "librobot_gym.hardware.feetech.scheme",
     "librobot_gym.hardware.j1939.scheme",
+    "librobot_gym.hardware.rtde.scheme",
 )
 DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)
 

@@ -12,6 +12,7 @@ from librobot_gym.robots.spec import RobotSpec
 BUILTIN_ROBOTS = (
     "librobot_gym.robots.arms.franka_panda",
     "librobot_gym.robots.arms.so100",
+    "librobot_gym.robots.arms.ur5e",
     "librobot_gym.robots.heavy.excavator",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)

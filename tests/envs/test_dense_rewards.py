@@ -49,10 +49,20 @@ def _tool_to_handle(env):
     return float(np.linalg.norm(state.ee_pos - handle))
 
 
+def _pusher_to_start(env):
+    """PushToTarget and PressButton: the pusher's bottom to where the push (or press) starts."""
+    return env.unwrapped.task.approach_distance(env.unwrapped.sim.world_state())
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
+         "push_to_target": (_approach_the_cup, _pusher_to_start),
+         # the SO-100 presses a near button within 12 steps: 6 is still the approach
+         "press_button": (lambda env, obs: _approach_the_cup(env, obs, 6), _pusher_to_start),
          "pick_cup_v1": (_approach_the_cup, _tool_to_target),
          "open_drawer": (_approach_the_cup, _tool_to_handle),  # the expert's approach phase
          "close_drawer": (_approach_the_cup, _tool_to_handle),
+         "place_in_container": (_approach_the_cup, _tool_to_target),
+         "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
 
 

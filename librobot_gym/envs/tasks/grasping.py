@@ -59,6 +59,7 @@ class GraspSkill:
         self.phase = self.APPROACH
         self.closing_steps = 0
         self.yaw = 0.0
+        self._lifted = False  # `done` is asked before the first LIFT step measures it
         self._last_ee: np.ndarray | None = None
 
     @property

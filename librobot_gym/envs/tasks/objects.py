@@ -270,6 +270,27 @@ def button(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
 PRESS_TRAVEL = 0.01  # m at scale 1: how far a button's cap goes down
 
 
+def mark(name: str, scale: float, rgba: Rgba, mass: float) -> SceneObject:
+    """A target mark on the table (where a pushed object should end up): a coloured square
+    on a white border, a millimetre proud of the table top. Nothing collides with it, so
+    objects slide over it; it is fixed, like the furniture. Its slab reaches down into the
+    table (`MARK_SINK`), so a simulator that collides with it anyway (the PyBullet twin)
+    sees only a millimetre step."""
+    half, border = 0.045 * scale, 0.007 * scale
+    top, sink = MARK_PROUD * scale, MARK_SINK * scale
+    slab = (sink + top) / 2  # half thickness; the origin is the slab's centre
+    return SceneObject(
+        name, "box", (half - border, half - border, slab), (0.0, 0.0, top - slab), rgba,
+        friction=0.8, material=PLASTIC, collide=False,
+        parts=(ObjectPart("box", (half, half, slab), (0.0, 0.0, -0.0005 * scale),
+                          rgba=COLOURS["white"], material=PLASTIC),),
+    )
+
+
+MARK_PROUD = 0.001  # m at scale 1: how far a mark's top stands above the table
+MARK_SINK = 0.006  # m at scale 1: how far its slab reaches into the table
+
+
 def _yaw_tilt(yaw: float, tilt: float) -> tuple[float, float, float, float]:
     """A rotation by `yaw` about z after tilting by `tilt` about y (the slab's outward
     lean): quaternion wxyz."""
@@ -290,6 +311,9 @@ KINDS: dict[str, ObjectKind] = {kind.name: kind for kind in (
     ObjectKind("drawer", "drawer", 0.16, 0.006, 0.14, 1.5, 0.8, drawer_cabinet, fixed=True),
     ObjectKind("cabinet", "cabinet", 0.11, 0.006, 0.09, 1.0, 0.8, cabinet, fixed=True),
     ObjectKind("button", "button", 0.042, 0.012, 0.032, 0.2, 0.8, button, fixed=True),
+    # A target mark is flat and collides with nothing: its footprint is its half side (objects
+    # may overlap its corners), its origin in the table (`mark`); the scale applies to it.
+    ObjectKind("mark", "square", 0.045, -0.0025, 0.001, 0.0, 0.8, mark, fixed=True),
 )}
 
 
@@ -306,4 +330,4 @@ def make_object(kind: str, name: str, scale: float = 1.0, colour: str = "red") -
     return obj
 
 
-__all__ = ["COLOURS", "KINDS", "ObjectKind", "PRESS_TRAVEL", "make_object"]
+__all__ = ["COLOURS", "KINDS", "MARK_PROUD", "ObjectKind", "PRESS_TRAVEL", "make_object"]

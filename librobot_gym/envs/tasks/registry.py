@@ -12,6 +12,11 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.dig_dump",
     "librobot_gym.envs.tasks.open_drawer",
     "librobot_gym.envs.tasks.close_drawer",
+    "librobot_gym.envs.tasks.push_to_target",
+    "librobot_gym.envs.tasks.press_button",
+    # The tabletop suite's pick-and-place tasks (issue 17).
+    "librobot_gym.envs.tasks.place_in_container",
+    "librobot_gym.envs.tasks.stack_blocks",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

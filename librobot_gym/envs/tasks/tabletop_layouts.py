@@ -30,6 +30,11 @@ class TabletopLayout:
     experts: tool orientation (pointing down), how high above an object's top they hover,
     the jaw offsets across the grasp (m along the closing direction, open and closing; 0 for
     a centred parallel gripper), how long they close, how far they lift, their tolerances.
+    Pushing and pressing experts (`skills_push.py`): the gripper command they hold
+    (`pusher_gripper`, -1 closed) and what of the hand then reaches lowest, the pusher: its
+    middle `pusher_offset` along the tool's y from the tool centre point, `pusher_depth`
+    below it, `pusher_half` its half size across (defaults: a centred parallel gripper, closed,
+    fingertips 1 cm below the tool centre point).
     """
 
     object_scale: float
@@ -57,6 +62,10 @@ class TabletopLayout:
     jaw_offset_close: float = 0.0
     settle_step: float = 0.0
     floor_depth: float = 0.75
+    pusher_gripper: float = -1.0
+    pusher_offset: float = 0.0
+    pusher_depth: float = 0.01
+    pusher_half: float = 0.01
 
     @classmethod
     def for_robot(cls, robot) -> TabletopLayout:

@@ -1,1 +1,1 @@
-"""Fixed-base arms (Franka Panda, later UR5e and SO-100): one module per robot."""
+"""Fixed-base arms (Franka Panda, SO-100, UR5e): one folder per robot."""

@@ -60,4 +60,10 @@ TABLETOP = dict(
     approach_tolerance=0.008,
     grasp_tolerance=0.006,
     descend_abort=0.02,
+    # Pushing and pressing: the closed fingers' tips, 1.1 cm below the tool centre point;
+    # 2.8 cm above them the finger roots, 5.6 cm above them the hand, 20 cm across.
+    pusher_gripper=-1.0,
+    pusher_offset=0.0,
+    pusher_depth=0.011,
+    pusher_half=0.009,
 )

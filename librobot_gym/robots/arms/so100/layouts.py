@@ -68,4 +68,11 @@ TABLETOP = dict(
     jaw_offset_open=-0.005,
     jaw_offset_close=0.002,
     settle_step=0.002,
+    # Pushing and pressing with the jaw closed: the jaws' tips, 3.4 cm below the tool centre
+    # point (the moving jaw's; the fixed one's 2.2 cm), 2.3 cm along the tool's y; the rest
+    # of the hand stays within 3 cm of them or 4.5 cm above.
+    pusher_gripper=-1.0,
+    pusher_offset=0.023,
+    pusher_depth=0.034,
+    pusher_half=0.011,
 )
