@@ -7,6 +7,13 @@ hash, so two results are comparable exactly when their hashes match.
 A card may also pin the simulator release (`mujoco: "4.0.0"`): contacts and rendering change
 between MuJoCo releases, so a pinned card is refused, before any episode runs, where another
 release is installed. The pin is part of the hash; a card without one hashes as it always did.
+
+A card may pin the seeds that training records demonstrations on (`train_seeds: {start: 100000,
+episodes: 50}`, for every task, or per task to override it), which `librobot bench run --train
+bc` uses. They must be disjoint from the evaluation seeds of the same env (checked at load), so
+a trained policy is never scored on an episode it was shown. They are the training protocol, not
+the evaluation's: they are left out of the hash, so pinning them keeps a card's results
+comparable with those made before.
 """
 
 from __future__ import annotations
@@ -27,11 +34,28 @@ OBS_MODES = ("rgb", "state", "state_dict")
 RELEASE = re.compile(r"\d+\.\d+\.\d+")  # a MuJoCo release, exactly: "4.0.0"
 # Every top-level field a card may have; anything else is refused (a misspelt field would
 # otherwise be ignored and the card hash like one without it).
-CARD_FIELDS = ("suite", "version", "description", "tasks", "mujoco")
+CARD_FIELDS = ("suite", "version", "description", "tasks", "mujoco", "train_seeds")
+SEED_RANGE_FIELDS = ("start", "episodes")
 
 
 class CardError(LibrobotError, ValueError):
     """A suite card that cannot be used: names the file, the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class SeedRange:
+    """`episodes` consecutive seeds from `start`: the seeds training records demos on."""
+
+    start: int
+    episodes: int
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(range(self.start, self.start + self.episodes))
+
+    def overlap(self, first: int, count: int) -> range:
+        """The seeds of this range that are also in first..first+count-1 (empty: disjoint)."""
+        return range(max(self.start, first), min(self.start + self.episodes, first + count))
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,7 @@ class TaskEntry:
     control_mode: str
     camera_size: int = 128
     variants: tuple[str, ...] = ("default",)
+    train_seeds: SeedRange | None = None  # where demonstrations are recorded (not hashed)
 
     @property
     def seeds(self) -> list[int]:
@@ -73,6 +98,8 @@ class SuiteCard:
         """The card's content, independent of file formatting and comments."""
         data = asdict(self)
         data.pop("path")
+        for task in data["tasks"]:  # the training protocol: see the module docstring
+            task.pop("train_seeds")
         if data["mujoco"] is None:  # unpinned cards keep the hash they had before the field
             data.pop("mujoco")
         return data
@@ -91,6 +118,29 @@ class SuiteCard:
                               f"{self.mujoco} but MuJoCo {installed} is installed; install the "
                               f"pinned release: pip uninstall -y mujoco mujoco-core "
                               f"mujoco-studio && pip install mujoco=={self.mujoco}")
+
+    def check_train_seeds(self, seed_offset: int = 0) -> None:
+        """A one-line ConfigError unless every task pins training seeds that no evaluation
+        episode of the same env uses once `seed_offset` (`bench run --seed`) is added."""
+        where = self.path or self.name
+        missing = [t.env for t in self.tasks if t.train_seeds is None]
+        if missing:
+            raise ConfigError(f"{where}: suite card {self.name} pins no training seeds for "
+                              f"{', '.join(missing)}; add `train_seeds: {{start: 100000, "
+                              f"episodes: 50}}` to a copy of the card (seeds no evaluation "
+                              f"episode uses)")
+        for task in self.tasks:
+            for other in self.tasks:
+                if other.env != task.env:
+                    continue
+                clash = task.train_seeds.overlap(other.seed_start + seed_offset, other.episodes)
+                if clash:
+                    shifted = f"with --seed {seed_offset} " if seed_offset else ""
+                    raise ConfigError(f"{where}: {shifted}the evaluation seeds of {task.env} "
+                                      f"are {other.seed_start + seed_offset}.."
+                                      f"{other.seed_start + seed_offset + other.episodes - 1}, "
+                                      f"which include training seeds {clash.start}.."
+                                      f"{clash.stop - 1}; choose a --seed that keeps them apart")
 
     @property
     def content_hash(self) -> str:
@@ -154,7 +204,41 @@ def _robot_settings(env: str, control_mode: str, camera_size: int, where: str,
         raise CardError(f"{path}: field {where}'camera_size': {exc}") from None
 
 
-def _task(raw: object, index: int, path: str) -> TaskEntry:
+def _seed_range(raw: object, where: str, path: str) -> SeedRange:
+    """`train_seeds: {start: S, episodes: N}`, checked."""
+    field = f"{where}'train_seeds'"
+    if not isinstance(raw, dict):
+        raise CardError(f"{path}: field {field} must be a mapping like {{start: 100000, "
+                        f"episodes: 50}}, got {raw!r}")
+    _refuse_unknown(raw, SEED_RANGE_FIELDS, f"{where}train_seeds.", path)
+    start = _field(raw, "start", int, f"{where}train_seeds.", path)
+    episodes = _field(raw, "episodes", int, f"{where}train_seeds.", path)
+    if start < 0 or episodes < 1:
+        raise CardError(f"{path}: field {field} is {raw!r}; its start is a seed (>= 0) and "
+                        f"its episodes a positive count")
+    return SeedRange(start, episodes)
+
+
+def _check_disjoint(tasks: tuple[TaskEntry, ...], path: str) -> None:
+    """CardError where a task's training seeds include an evaluation seed of the same env."""
+    for index, task in enumerate(tasks):
+        if task.train_seeds is None:
+            continue
+        for other in tasks:
+            clash = task.train_seeds.overlap(other.seed_start, other.episodes) \
+                if other.env == task.env else range(0)
+            if clash:
+                train = task.train_seeds
+                raise CardError(
+                    f"{path}: tasks[{index}] ({task.env}) records training demonstrations on "
+                    f"seeds {train.start}..{train.start + train.episodes - 1} (train_seeds), "
+                    f"which include its evaluation seeds {clash.start}..{clash.stop - 1}; "
+                    f"move train_seeds' start past {other.seed_start + other.episodes - 1} "
+                    f"(e.g. 100000)")
+
+
+def _task(raw: object, index: int, path: str,
+          train_seeds: SeedRange | None = None) -> TaskEntry:
     where = f"tasks[{index}]."
     if not isinstance(raw, dict):
         raise CardError(f"{path}: tasks[{index}] must be a mapping, got {raw!r}")
@@ -188,10 +272,12 @@ def _task(raw: object, index: int, path: str) -> TaskEntry:
     control_mode = _field(raw, "control_mode", str, where, path)
     camera_size = _field(raw, "camera_size", int, where, path, default=128)
     _robot_settings(env, control_mode, camera_size, where, path)
+    if "train_seeds" in raw:  # the task's own, else the card's
+        train_seeds = _seed_range(raw["train_seeds"], where, path)
     return TaskEntry(
         env=env, episodes=episodes, seed_start=seed_start, max_steps=max_steps,
         obs_modes=obs_modes, control_mode=control_mode, camera_size=camera_size,
-        variants=variants,
+        variants=variants, train_seeds=train_seeds,
     )
 
 
@@ -214,11 +300,16 @@ def load_card(path: str | Path) -> SuiteCard:
     if mujoco is not None and not (isinstance(mujoco, str) and RELEASE.fullmatch(mujoco)):
         raise CardError(f"{path}: field 'mujoco' must be a quoted MuJoCo release such as "
                         f"\"4.0.0\" (or left out), got {mujoco!r}")
+    train_seeds = None
+    if "train_seeds" in raw:
+        train_seeds = _seed_range(raw["train_seeds"], "", str(path))
+    entries = tuple(_task(t, i, str(path), train_seeds) for i, t in enumerate(tasks))
+    _check_disjoint(entries, str(path))
     return SuiteCard(
         suite=_field(raw, "suite", str, "", str(path)),
         version=_field(raw, "version", int, "", str(path)),
         description=str(raw.get("description", "")).strip(),
-        tasks=tuple(_task(t, i, str(path)) for i, t in enumerate(tasks)),
+        tasks=entries,
         path=str(path),
         mujoco=mujoco,
     )

@@ -202,6 +202,13 @@ class ResultsStore:
             session.add(Artifact(run_id=run_id, kind=kind, path=path))
             session.commit()
 
+    def artifacts(self, run_id: str) -> list[tuple[str, str]]:
+        """(kind, path) of every file run `run_id` produced, in the order they were added."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(Artifact.kind, Artifact.path)
+                                   .where(Artifact.run_id == run_id).order_by(Artifact.id))
+            return [(kind, path) for kind, path in rows]
+
     def runs(self) -> list[Run]:
         with Session(self.engine) as session:
             found = list(session.scalars(select(Run).order_by(Run.created_at)))

@@ -29,6 +29,10 @@ from librobot_gym.cli.common import (
     step_bar,
     stop,
 )
+from librobot_gym.errors import ConfigError
+
+TRAINERS = ("ppo", "sac", "bc")
+RL_STEPS = 20_000  # --train ppo|sac's default budget
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -50,9 +54,17 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--workers", type=int, default=1, help="episodes run in parallel")
     run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
     run.add_argument("--seed", type=int, default=0, help="offset added to the card's seeds")
-    run.add_argument("--train", help="ppo | sac: train with stable-baselines3 first (default: "
-                                     "none, evaluate --policy)")
-    run.add_argument("--train-steps", type=int, default=20_000, help="--train: env steps")
+    run.add_argument("--train", choices=TRAINERS, metavar="ALGO",
+                     help="ppo | sac: train with stable-baselines3 first, on the card's single "
+                          "task; bc: record expert demonstrations on the card's training seeds "
+                          "and train a VLA by behaviour cloning (--config) on all its tasks "
+                          "(default: none, evaluate --policy)")
+    run.add_argument("--config", metavar="TRAIN.yaml",
+                     help="--train bc: the training config, its model and optimiser (e.g. "
+                          "configs/train/tiny-octo-card-tabletop.yaml; default: none)")
+    run.add_argument("--train-steps", type=int,
+                     help=f"--train: env steps (ppo, sac; default {RL_STEPS:,}) or optimiser "
+                          f"steps (bc; default: the config's)")
     run.add_argument("--out", default=BENCH_OUT, metavar="DIR",
                      help="where the run writes: videos/, models/ and, unless --db says "
                           "otherwise, results.db")
@@ -177,13 +189,25 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     card = load_card(args.card)
     name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
+    if bool(args.config) != (args.train == "bc"):
+        raise ConfigError("--train bc needs --config TRAIN.yaml (e.g. configs/train/"
+                          "tiny-octo-card-tabletop.yaml)" if args.config is None else
+                          "--config TRAIN.yaml is for --train bc (ppo and sac take "
+                          "--train-steps)")
     store = ResultsStore(args.db or default_url(args.out))
-    policy = args.policy
-    if args.train:
+    policy, made = args.policy, {}
+    if args.train == "bc":
+        policy, made = _train_bc_for_card(card, args)
+    elif args.train:
         policy = _train_for_card(card, args)
+        made = {"model": policy.partition(":")[2]}
     run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
     if name:
         store.set_run_name(run_id, name)
+    recorded = set(store.artifacts(run_id))
+    for kind, path in made.items():  # what training made, named by the run (once)
+        if (kind, path) not in recorded:
+            store.add_artifact(run_id, kind, path)
     scored = print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
     if store.url != DEFAULT_DB:  # where `bench show` and friends do not look by themselves
         console.print(f"results: {store.url} (`librobot bench show --db {store.url}`)")
@@ -198,14 +222,14 @@ def _train_for_card(card, args: argparse.Namespace) -> str:
     reuse the model an earlier run of the same command trained (its name carries the budget
     and seed), so a rerun after Ctrl-C resumes the same run; returns the policy spec."""
     from librobot_gym.envs.registration import env_entry
-    from librobot_gym.errors import ConfigError
 
     if len(card.tasks) != 1:
-        raise ConfigError(f"--train needs a single-task card; {card.name} has "
-                          f"{len(card.tasks)} tasks")
+        raise ConfigError(f"--train {args.train} needs a single-task card; {card.name} has "
+                          f"{len(card.tasks)} tasks (--train bc trains one model on them all)")
     task = card.tasks[0]
+    steps = args.train_steps = args.train_steps or RL_STEPS
     model = (Path(args.out) / "models" /
-             f"{args.train}_{card.name}_{args.train_steps}steps_seed{args.seed}.zip")
+             f"{args.train}_{card.name}_{steps}steps_seed{args.seed}.zip")
     if model.is_file():
         console.print(f"using {model}, trained by an earlier run of this command (delete it to "
                       f"train again)")
@@ -218,6 +242,122 @@ def _train_for_card(card, args: argparse.Namespace) -> str:
     train_rl(task.env, args.train, args.train_steps, model, control_mode=task.control_mode,
              seed=args.seed)
     return f"{args.train}:{model}"
+
+
+def _train_bc_for_card(card, args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """`--train bc`: record expert demonstrations on the card's training seeds and train a VLA
+    on them, one per robot (`training/from_card.py`), each stage with its bar and resumed by a
+    rerun; returns the policy spec and what was made ({kind: path}) for the run to name."""
+    from librobot_gym.training.from_card import (
+        plan_card_training,
+        record_demos,
+        train_robot,
+        write_record,
+    )
+
+    training = plan_card_training(card, args.config, args.out, args.train_steps, args.seed)
+    if training.notes:
+        console.print(f"note: {args.config} sets {', '.join(training.notes)}; --train bc sets "
+                      f"them itself (the card's demonstrations, a folder under --out, the "
+                      f"card's episodes as the evaluation)")
+    robots = ", ".join(f"{plan.robot} ({len(plan.tasks)} tasks)" for plan in training.robots)
+    console.print(f"--train bc on {card.name}: {training.total_demos} expert demonstrations, "
+                  f"then one model per robot: {robots}")
+    for plan in training.robots:
+        _record_demos(plan, record_demos)
+    write_record(training)
+    for plan in training.robots:
+        if plan.trained:
+            console.print(f"using {plan.checkpoint}, trained by an earlier run of this command "
+                          f"(delete it to train again)")
+            continue
+        show = train_progress(plan.config.steps)
+        try:
+            train_robot(plan, [show])
+        except KeyboardInterrupt:
+            stop(show.bars)
+            raise Interrupted(f"at training step {show.step} of {plan.config.steps} for "
+                              f"{plan.robot}; the last checkpoint (step {show.checkpoint}) is "
+                              f"kept: rerun the same command to resume from it") from None
+        finally:
+            stop(show.bars)
+    console.print(f"trained: {training.model_dir} (use it as --policy {training.policy})")
+    return training.policy, {"checkpoint": str(training.model_dir),
+                             "train_config": str(training.model_dir / "train.yaml"),
+                             "demos": str(training.robots[0].demos.parent)}
+
+
+def _record_demos(plan, record) -> None:
+    """One robot's demonstrations with a bar; Ctrl-C says how many are kept."""
+    import numpy as np
+
+    bars, successes, held = progress(), [], [0]
+
+    def on_start(total: int, done: int) -> None:
+        held[0] = done
+        if done < total:
+            bars.add_task(f"expert demos of {plan.robot}", total=total, completed=done,
+                          rate="resumed" if done else "-")
+            bars.start()
+
+    def on_episode(record) -> None:
+        successes.append(record.success)
+        held[0] = record.episode_index + 1
+        bars.update(bars.task_ids[0], completed=held[0],
+                    rate=f"success {np.mean(successes):.0%}")
+
+    try:
+        record(plan, on_start, on_episode)
+    except KeyboardInterrupt:
+        stop(bars)
+        raise Interrupted(f"while recording demonstrations ({held[0]} of "
+                          f"{len(plan.episodes)} are in {plan.demos}): rerun the same command "
+                          f"to continue") from None
+    finally:
+        stop(bars)
+
+
+def train_progress(steps: int):
+    """The display of behaviour cloning (`librobot train --config`, `bench run --train bc`), a
+    training callback (see `TrainProgress`)."""
+    from librobot_gym.training.bc import Callback
+
+    class TrainProgress(Callback):
+        """A bar of the optimiser steps with the loss, and a bar of each evaluation's
+        episodes with their success; remembers the last checkpoint for what Ctrl-C says."""
+
+        def __init__(self):
+            self.bars, self.step, self.checkpoint = progress(), 0, 0
+            self.evaluation, self.successes = None, 0
+
+        def on_train_start(self, trainer) -> None:  # once the dataset and model are built
+            self.step = self.checkpoint = trainer.step  # a resumed run starts at its checkpoint
+            self.bars.add_task("training", total=steps, completed=trainer.step,
+                               rate="resumed" if trainer.step else "-")
+            self.bars.start()
+
+        def on_step_end(self, trainer, metrics: dict) -> None:
+            self.step = trainer.step
+            self.bars.update(self.bars.task_ids[0], completed=trainer.step,
+                             rate=f"loss {metrics['loss']:.3f}")
+
+        def on_checkpoint(self, trainer, path) -> None:
+            self.checkpoint = trainer.step
+
+        def on_evaluate_start(self, trainer, episodes: int) -> None:
+            self.successes = 0
+            if self.evaluation is not None:
+                self.bars.remove_task(self.evaluation)
+            self.evaluation = self.bars.add_task(
+                f"  evaluating on {trainer.config.eval_env} (step {trainer.step})",
+                total=episodes, rate="-")
+
+        def on_evaluate_episode(self, trainer, done: int, result) -> None:
+            self.successes += int(bool(result.success_once))
+            self.bars.update(self.evaluation, completed=done,
+                             rate=f"success {self.successes}/{done}")
+
+    return TrainProgress()
 
 
 def train_rl(env_id: str, algo: str, steps: int, out_path: Path, **options) -> Path:
@@ -286,6 +426,9 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
             console.print(f"[red]error:[/red] no run {args.run!r} in {store.url}")
             return 2
         print_score(store, run.id, f"{run.policy} on {run.suite} ({run.backend})")
+        for kind, path in store.artifacts(run.id):
+            if kind != "video":  # what trained the policy: its checkpoint, config, demos
+                console.print(f"{kind.replace('_', ' ')}: {path}")
         return 0
     runs = store.runs()
     if not runs:

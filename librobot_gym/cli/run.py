@@ -1,13 +1,14 @@
 """Commands that run policies: `librobot rollout` (success rate of a policy on an env), `collect`
 (record demonstrations), `train` (behaviour cloning or RL), `serve` (a policy over websockets)
-and `demo` (the pickcup card for the expert and random policies, scored and on a board)."""
+and `demo` (the pickcup and tabletop cards for the expert and random policies, scored and on
+boards)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from librobot_gym.cli.bench import bench_run, print_score, train_rl
+from librobot_gym.cli.bench import bench_run, print_score, train_progress, train_rl
 from librobot_gym.cli.board import build_board
 from librobot_gym.cli.common import (
     CAMERA_HELP,
@@ -286,48 +287,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_progress(steps: int):
-    """`librobot train --config`'s display, a training callback (see `TrainProgress`)."""
-    from librobot_gym.training.bc import Callback
-
-    class TrainProgress(Callback):
-        """A bar of the optimiser steps with the loss, and a bar of each evaluation's
-        episodes with their success; remembers the last checkpoint for what Ctrl-C says."""
-
-        def __init__(self):
-            self.bars, self.step, self.checkpoint = progress(), 0, 0
-            self.evaluation, self.successes = None, 0
-
-        def on_train_start(self, trainer) -> None:  # once the dataset and model are built
-            self.step = self.checkpoint = trainer.step  # a resumed run starts at its checkpoint
-            self.bars.add_task("training", total=steps, completed=trainer.step,
-                               rate="resumed" if trainer.step else "-")
-            self.bars.start()
-
-        def on_step_end(self, trainer, metrics: dict) -> None:
-            self.step = trainer.step
-            self.bars.update(self.bars.task_ids[0], completed=trainer.step,
-                             rate=f"loss {metrics['loss']:.3f}")
-
-        def on_checkpoint(self, trainer, path) -> None:
-            self.checkpoint = trainer.step
-
-        def on_evaluate_start(self, trainer, episodes: int) -> None:
-            self.successes = 0
-            if self.evaluation is not None:
-                self.bars.remove_task(self.evaluation)
-            self.evaluation = self.bars.add_task(
-                f"  evaluating on {trainer.config.eval_env} (step {trainer.step})",
-                total=episodes, rate="-")
-
-        def on_evaluate_episode(self, trainer, done: int, result) -> None:
-            self.successes += int(bool(result.success_once))
-            self.bars.update(self.evaluation, completed=done,
-                             rate=f"success {self.successes}/{done}")
-
-    return TrainProgress()
-
-
 def add_serve(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve a policy over websockets (openpi-compatible)")
     serve.add_argument("--policy", required=True, help=f"the policy: {policy_specs()}")
@@ -360,41 +319,58 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # --- demo ---------------------------------------------------------------------------------------
+# The cards `make demo` scores: pickcup (one task, the README's first table) and the tabletop
+# suite (every arm x task id; tests/benchmarks/test_tabletop_card.py keeps it complete).
+DEMO_CARDS = ("benchmarks/pickcup-v0.yaml", "benchmarks/tabletop-v0.yaml")
+
+
 def add_demo(sub: argparse._SubParsersAction) -> None:
-    demo = sub.add_parser("demo", help="the pickcup card for expert and random, scored and on "
-                                       "a board")
-    demo.add_argument("--card", default="benchmarks/pickcup-v0.yaml",
-                      help="suite card (default: benchmarks/pickcup-v0.yaml)")
+    demo = sub.add_parser("demo", help="the pickcup and tabletop cards for expert and random, "
+                                       "scored and on boards")
+    demo.add_argument("--card", action="append", metavar="CARD",
+                      help=f"suite card; repeat for several (default: {' and '.join(DEMO_CARDS)})")
     demo.add_argument("--workers", type=int, default=2, help="episodes at once (default: 2)")
     demo.add_argument("--out", default="outputs/demo",
-                      help="where everything goes: results.db, videos/, board/ (default: "
+                      help="where everything goes: results.db, videos/, board/CARD/ (default: "
                            "outputs/demo)")
     demo.set_defaults(func=_cmd_demo)
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    """The pickcup card for the expert and random policies, scored side by side, with a video
-    of each and a board; everything under --out, afresh each time."""
+def _fresh_boards(root: Path) -> None:
+    """Remove the boards an earlier demo left under `root`: each folder that holds a
+    board.json (the old layout had one board in `root` itself), never another folder."""
     import shutil
 
+    if (root / "board.json").exists():
+        shutil.rmtree(root)
+        return
+    for board in root.glob("*/board.json"):
+        shutil.rmtree(board.parent)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Each card (default: pickcup and tabletop) for the expert and random policies, scored
+    side by side, with a video of each per task and a board per card; everything under --out,
+    afresh each time."""
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.store import ResultsStore
 
+    cards = [load_card(path) for path in args.card or DEMO_CARDS]  # all checked before any run
     out = Path(args.out)
-    db, board = out / "results.db", out / "board"
+    db, boards = out / "results.db", out / "board"
     if db.exists():
         db.unlink()  # the demo starts afresh each time
-    if (board / "board.json").exists():
-        shutil.rmtree(board)  # only a board (it holds board.json): never another folder
+    _fresh_boards(boards)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(f"sqlite:///{db}")
-    card = load_card(args.card)
     args.backend, args.executor, args.seed, args.videos = "sim", "local", 0, 1
-    for policy in ("expert", "random"):
-        run_id = bench_run(card, policy, store, args)
-        print_score(store, run_id, f"{policy} on {card.name}")
+    for card in cards:
+        for policy in ("expert", "random"):
+            run_id = bench_run(card, policy, store, args)
+            print_score(store, run_id, f"{policy} on {card.name}")
     console.print(f"results: {db} (`librobot bench show --db sqlite:///{db}`); "
                   f"videos: {out / 'videos'}")
-    page = build_board(card, store, str(board))
-    console.print(f"leaderboard: open {Path(page).resolve()}")
+    for card in cards:
+        page = build_board(card, store, str(boards / card.name))
+        console.print(f"leaderboard of {card.name}: open {Path(page).resolve()}")
     return 0

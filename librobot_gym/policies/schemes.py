@@ -59,13 +59,32 @@ register_policy("sac", usage="sac:MODEL.zip", obs_mode="state",
 
 
 @register_policy("vla", usage="vla:CHECKPOINT_DIR", obs_mode="rgb",
-                 summary="a VLA checkpoint (config.json + model.safetensors)")
+                 summary="a VLA checkpoint (config.json + model.safetensors), or a folder of "
+                         "one per robot (ROBOT/config.json ...: `bench run --train bc`)")
 def build_vla(arg: str, env, seed):
     from librobot_gym.policies.base import state_layout
     from librobot_gym.policies.vla.policy import VLAPolicy
 
     _needs_path("vla", arg, "CHECKPOINT_DIR")
-    policy = VLAPolicy.from_pretrained(arg)
+    policy = VLAPolicy.from_pretrained(robot_checkpoint(arg, env))
     policy.card.check(env)
     policy.state_fields = state_layout(env)
     return policy
+
+
+def robot_checkpoint(path: str, env) -> str:
+    """`path` itself if it is a checkpoint; else, in a folder of one checkpoint per robot, the
+    one of `env`'s robot (a ConfigError naming the robots it has, if not this one)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    if (folder / "config.json").exists() or not folder.is_dir():
+        return path  # a checkpoint, or from_pretrained says what is missing
+    robot = getattr(getattr(env.unwrapped, "robot", None), "name", None)
+    if robot and (folder / robot / "config.json").exists():
+        return str(folder / robot)
+    robots = sorted(p.parent.name for p in folder.glob("*/config.json"))
+    if robots:
+        raise ConfigError(f"{path} holds VLA checkpoints for robots {robots}, not for "
+                          f"{robot!r}: run it on an env of one of those robots")
+    return path

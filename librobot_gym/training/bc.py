@@ -54,8 +54,11 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> TrainConfig:
-        """Read a config, or a ConfigError naming the file and what is wrong with it."""
+    def from_yaml(cls, path: str | Path,
+                  required: tuple[str, ...] = ("model", "dataset")) -> TrainConfig:
+        """Read a config, or a ConfigError naming the file and what is wrong with it. A config
+        for `bench run --train bc` needs no dataset (`required=("model",)`): the runner records
+        one, and `dataset` is "" until it does."""
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: no such training config (the shipped ones are in "
@@ -67,14 +70,14 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a training config is a mapping with at least model "
                               f"and dataset (see configs/train/)")
-        missing = [key for key in ("model", "dataset") if key not in data]
+        missing = [key for key in required if key not in data]
         if missing:
             raise ConfigError(f"{path}: missing {' and '.join(missing)} (see configs/train/)")
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; expected some of "
                               f"{sorted(cls.__dataclass_fields__)}")
-        return cls(**data)
+        return cls(**{"dataset": "", **data})
 
     def vla_config(self) -> VLAConfig:
         if "config" in self.model:

@@ -136,6 +136,8 @@ def test_train_ppo_then_evaluate_the_trained_model(tiny_card, tmp_path, capsys):
     assert runs[0].policy.startswith("ppo:") and len(ResultsStore(db).episodes_frame()) == 4
     frame = ResultsStore(db).episodes_frame()
     assert set(frame["obs_mode"]) == {"state"}
+    model = str(tmp_path / "models" / "ppo_tiny-v0_256steps_seed0.zip")
+    assert ResultsStore(db).artifacts(runs[0].id) == [("model", model)]  # named by the run
 
 
 @pytest.mark.parametrize("card_name", ["earthmoving-v0.yaml"])

@@ -159,7 +159,7 @@ def test_demo_writes_everything_under_out(tmp_path, monkeypatch):
     out = tmp_path / "demo"
     assert main(["demo", "--card", str(card), "--out", str(out), "--workers", "1"]) == 0
     assert (out / "results.db").exists() and len(list((out / "videos").rglob("*.mp4"))) == 2
-    board = json.loads((out / "board" / "results.json").read_text())
+    board = json.loads((out / "board" / "tiny-v0" / "results.json").read_text())
     assert [len(e["videos"]) for e in board["entries"]] == [1, 1]  # a success, a failure
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "tiny-v0.yaml"]
 

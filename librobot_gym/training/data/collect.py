@@ -75,8 +75,10 @@ def writer_for_env(env: gym.Env, out: str | Path, identity: dict,
                          video=video)
 
 
-def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int) -> CollectedEpisode:
-    """Run one seeded episode, adding every step to `writer`, then save it."""
+def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int,
+                   **extra) -> CollectedEpisode:
+    """Run one seeded episode, adding every step to `writer`, then save it (`extra`: more
+    columns of its row in the episodes table, e.g. the env id of a multi-task dataset)."""
     start = time.perf_counter()
     obs, info = env.reset(seed=seed)
     policy.reset(seed=seed)
@@ -97,7 +99,7 @@ def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int) -> Co
             if terminated or truncated:
                 break
         success = bool(info["success_once"])
-        index = writer.save_episode(success=success, seed=seed, episode_return=total)
+        index = writer.save_episode(success=success, seed=seed, episode_return=total, **extra)
     except BaseException:
         writer.discard_episode()
         raise
