@@ -17,8 +17,10 @@ was done and how to go on, exit code 130. Anything else is a bug and keeps its t
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
 import os
+import re
 import sys
 
 from librobot_gym.cli import bench, board, catalog, hardware, run
@@ -42,8 +44,23 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake (a missing or malformed option) said in one line like
+    every other user error, pointing at the command's --help rather than printing its usage.
+    Subcommand parsers inherit the class (`add_subparsers` uses the parent's type)."""
+
+    def error(self, message: str):
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            if close:
+                message = f"{message}; did you mean {close[0]}?"
+        self.exit(EXIT_USER_ERROR, f"error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="librobot", description=DESCRIPTION)
+    parser = Parser(prog="librobot", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"librobot-gym {version()}",
                         help="print the installed librobot-gym version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
