@@ -110,11 +110,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError:
         raise ConfigError(f"--ids wants servo ids separated by commas, e.g. 1,2,3,4,5,6; "
                           f"got {args.ids!r}") from None
+    def ask(prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:  # stdin closed (Ctrl-D, `< /dev/null`, a pipe that ended)
+            raise ConfigError(f"calibration needs a person at the arm answering on a terminal; "
+                              f"input ended at the prompt {prompt.strip()!r}: run it in an "
+                              f"interactive shell (nothing was saved)") from None
+
     bus = FeetechBus(args.port)
     bus.open()
     try:
         calibration = record_calibration(bus, robot.name, args.robot_id, names, ids, limits,
-                                         ask=lambda prompt: input(prompt),
+                                         ask=ask,
                                          recentre=not args.no_recentre)
     finally:
         bus.close()

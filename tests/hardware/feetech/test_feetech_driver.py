@@ -482,3 +482,23 @@ def test_librobot_calibrate_records_and_saves_a_calibration(tmp_path, monkeypatc
     assert [j.direction for j in calibration.joints] == [-1] * 6
     assert [j.offset for j in calibration.joints] == [2048] * 6
     assert str(out) in capsys.readouterr().out.replace("\n", "")
+
+
+def test_librobot_calibrate_with_input_closed_is_one_line_and_saves_nothing(tmp_path, monkeypatch,
+                                                                            capsys):
+    """`librobot calibrate ... < /dev/null`: the first prompt meets end of input; the command
+    says a person must answer on a terminal (exit 2), and writes no calibration file."""
+    import io
+
+    from librobot_gym.cli import EXIT_USER_ERROR, main
+
+    out = tmp_path / "arm.json"
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with ServoBusEmulator(IDS) as emulator:
+        code = main(["calibrate", "so100", "--port", emulator.port, "--robot-id", "arm",
+                     "--out", str(out)])
+    shown = capsys.readouterr()
+    assert code == EXIT_USER_ERROR
+    assert "answering on a terminal" in shown.out + shown.err and "nothing was saved" in (
+        shown.out + shown.err)
+    assert not out.exists()
