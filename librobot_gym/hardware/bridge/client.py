@@ -156,6 +156,13 @@ class BridgeDriver(Driver):
             return None
         return self._request("camera_frames", {"size": [int(size[0]), int(size[1])]})
 
+    def start_episode(self, seed: int | None) -> None:
+        """Forwarded to the served driver where it restarts per episode (a lockstep stand-in:
+        the same seed then replays the same episode through the bridge as on the stand-in
+        itself); a robot, or a server that does not say, has nothing to do."""
+        if self._remote_has("start_episode"):
+            self._request("start_episode", {"seed": None if seed is None else int(seed)})
+
     def advance(self, dt: float) -> bool:
         """Lockstep: the remote twin advances `dt` (True); False when it keeps its own time."""
         if not self._remote_has("advance"):

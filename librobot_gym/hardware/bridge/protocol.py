@@ -29,6 +29,7 @@ arrive with their dtype and shape. A text frame, or anything else, is malformed.
     scene          {}                                                 SCENE | nil
     camera_frames  {"size": [H, W]}                                   {camera: u1[H, W, 3]} | nil
     advance        {"dt": float}                                      bool
+    start_episode  {"seed": int | nil}                                nil
     ping           {}                                                 nil
     info           {}                                                 {"driver": NAME,
                                                                        "protocol": 1,
@@ -61,11 +62,12 @@ failed in another way: then the traceback says how), "BadRequest" (the request w
 not msgpack, not a map, wrong version, unknown op, missing, ill-typed or out-of-range args; the
 connection keeps serving). A client that does not know a type treats it as "DriverError".
 
-"ops" in info lists what the served driver implements: `reset_scene`, `scene` and
-`camera_frames` only when it overrides the `Driver` defaults, `advance` only when it has one
-(a lockstep twin); "realtime" is false for a driver that keeps simulated time (the lockstep
-twin). Ids are integers chosen by the client; replies may come out of order (`stop`
-and `ping` overtake a slow `move_to`), so the client matches them by id.
+"ops" in info lists what the served driver implements: `reset_scene`, `scene`, `camera_frames`
+and `start_episode` only when it overrides the `Driver` defaults, `advance` only when it has one
+(a lockstep twin, which `start_episode` restarts, seeded, so that a seed replays its episode
+through the bridge); "realtime" is false for a driver that keeps simulated time (the lockstep
+twin). Ids are integers chosen by the client; replies may come out of order (`stop` and `ping`
+overtake a slow `move_to`), so the client matches them by id.
 
 Clock: "clock" (optional for the client) is the served driver's clock when the reply was made:
 its `now()` where it has one (a twin), else the robot PC's `time.monotonic()`; state stamps are
@@ -104,8 +106,8 @@ from librobot_gym.wire import msgpack_numpy
 
 VERSION = 1
 OPS = ("connect", "read_state", "command", "move_to", "stop", "reset_scene", "scene",
-       "camera_frames", "advance", "ping", "info")
-OPTIONAL_OPS = ("reset_scene", "scene", "camera_frames", "advance")
+       "camera_frames", "advance", "start_episode", "ping", "info")
+OPTIONAL_OPS = ("reset_scene", "scene", "camera_frames", "advance", "start_episode")
 ERROR_TYPES = ("RobotFault", "DriverDisconnected", "LimitViolation", "DriverError",
                "BadRequest")
 MAX_OBJECTS = 64  # objects in one reset_scene
@@ -295,8 +297,16 @@ def _advance(args: dict) -> dict:
     return {"dt": _duration(_arg(args, "dt"), "dt", MAX_ADVANCE)}
 
 
+def _start_episode(args: dict) -> dict:
+    seed = _arg(args, "seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)
+                             or not 0 <= seed < 2**63):
+        raise ProtocolError(f"seed must be nil or an integer in [0, 2**63), got {seed!r:.80}")
+    return {"seed": seed}
+
+
 _ARGS = {"command": _command, "move_to": _move_to, "reset_scene": _reset_scene,
-         "camera_frames": _camera_frames, "advance": _advance}
+         "camera_frames": _camera_frames, "advance": _advance, "start_episode": _start_episode}
 
 
 # --- results: what the server sends, checked by the client ---------------------------------------

@@ -48,7 +48,7 @@ def supported_ops(driver: Driver) -> list[str]:
     """The ops `driver` implements: the optional ones only where it overrides `Driver`'s
     defaults (or, for `advance`, has the method at all)."""
     ops = [op for op in wire.OPS if op not in wire.OPTIONAL_OPS]
-    for op in ("reset_scene", "scene", "camera_frames"):
+    for op in ("reset_scene", "scene", "camera_frames", "start_episode"):
         if getattr(type(driver), op, None) is not getattr(Driver, op):
             ops.append(op)
     if callable(getattr(driver, "advance", None)):
@@ -255,6 +255,8 @@ class BridgeServer(ThreadedServer):
             return wire.encode_scene(driver.scene())
         elif op == "camera_frames":
             return wire.encode_frames(driver.camera_frames(args["size"]))
+        elif op == "start_episode":
+            driver.start_episode(args["seed"])
         elif op == "advance":
             advance = getattr(driver, "advance", None)
             return bool(advance(args["dt"])) if advance is not None else False

@@ -197,6 +197,37 @@ def test_through_the_bridge_a_lost_link_aborts_the_episode_and_a_new_one_continu
         bridge.wait(10)
 
 
+def test_through_the_bridge_a_seed_replays_the_episode_the_stand_in_gives_directly():
+    """The bridge forwards `start_episode`, so a lockstep twin behind it restarts its world
+    with the episode's seed: the same seed and actions give the same episode through the
+    bridge, twice in a row (without it, the second run started where the first left the
+    twin's clock and noise), and it starts where the twin in the env's own process does."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bridge = start_bridge(port)
+    remote = gym.make(REAL, driver=f"bridge:ws://127.0.0.1:{port}", obs_mode="state")
+    local = gym.make(REAL, driver="twin:lockstep", obs_mode="state")
+    try:
+        actions = np.random.default_rng(0).uniform(-1, 1, (25, 7)).astype(np.float32)
+
+        def episode(env):
+            obs, _ = env.reset(seed=11)
+            states = [obs]
+            for action in actions:
+                states.append(env.step(action)[0])
+            return np.array(states)
+
+        first, again, direct = episode(remote), episode(remote), episode(local)
+        np.testing.assert_array_equal(first, again)
+        np.testing.assert_array_equal(first[0], direct[0])
+    finally:
+        remote.close()
+        local.close()
+        bridge.kill()
+        bridge.wait(10)
+
+
 def test_bench_jobs_bring_the_cell_cameras_to_the_env(tmp_path):
     import imageio.v2 as imageio
 

@@ -63,6 +63,7 @@ class FakeArm(Driver):
         self.delay = 0.0  # seconds each call but stop takes
         self.connected = False
         self.placed: tuple[dict, dict] | None = None
+        self.episodes: list[int | None] = []  # the seeds start_episode was given
 
     def _enter(self) -> None:
         if self.delay:
@@ -72,6 +73,12 @@ class FakeArm(Driver):
 
     def now(self) -> float:
         return self.t
+
+    def start_episode(self, seed: int | None) -> None:
+        """A lockstep arm restarts its clock per episode."""
+        self._enter()
+        self.episodes.append(seed)
+        self.t = 0.0
 
     def connect(self) -> None:
         self._enter()
@@ -173,7 +180,8 @@ def bridge(server):
 # --- round trips ------------------------------------------------------------------------------
 def test_every_driver_method_round_trips(arm, bridge):
     assert arm.connected and bridge.remote["driver"] == "fake-arm"
-    assert set(bridge.remote["ops"]) >= {"reset_scene", "scene", "camera_frames", "advance"}
+    assert set(bridge.remote["ops"]) >= {"reset_scene", "scene", "camera_frames", "advance",
+                                         "start_episode"}
 
     bridge.move_to(np.full(7, 0.1), 0.03, timeout=5.0)
     np.testing.assert_array_equal(arm.q, np.full(7, 0.1))
@@ -223,8 +231,20 @@ def test_optional_methods_of_a_bare_driver_are_answered_locally():
         assert not lockstep_advance(bridge, 0.1)
         assert bridge.scene() is None and bridge.camera_frames((8, 8)) is None
         assert bridge.reset_scene({}, {}) is False
+        assert "start_episode" not in bridge.remote["ops"]
+        bridge.start_episode(4)  # a robot has nothing to do: not sent
         assert bridge.read_state().joint_pos.shape == (7,)
         bridge.close()
+
+
+def test_start_episode_reaches_a_lockstep_driver_with_its_seed(arm, bridge):
+    """An env's reset(seed=...) restarts a lockstep stand-in behind the bridge as it does one
+    in the env's own process, so a seed replays the same episode either way."""
+    assert lockstep_advance(bridge, 0.1) and bridge.read_state().stamp == pytest.approx(0.1)
+    bridge.start_episode(7)
+    bridge.start_episode(None)
+    assert arm.episodes == [7, None]
+    assert bridge.read_state().stamp == 0.0
 
 
 def test_the_bridge_tells_the_safety_layer_the_served_clock(arm, server):
@@ -303,6 +323,8 @@ def ask(ws, frame) -> dict:
     ({"v": 1, "id": 13, "op": "advance", "args": {"dt": -1.0}}, 13, "dt"),
     ({"v": 1, "id": 14, "op": "camera_frames", "args": {"size": [0, 4]}}, 14, "size"),
     ({"v": 1, "id": 15, "op": "move_to", "args": []}, 15, "map"),
+    ({"v": 1, "id": 16, "op": "start_episode", "args": {"seed": -3}}, 16, "seed"),
+    ({"v": 1, "id": 17, "op": "start_episode", "args": {"seed": "3"}}, 17, "seed"),
 ])
 def test_malformed_frames_get_bad_request_and_the_server_keeps_serving(
         arm, server, frame, request_id, says):
@@ -533,6 +555,7 @@ CALLS = {
     "scene": lambda d: d.scene(),
     "camera_frames": lambda d: d.camera_frames((4, 4)),
     "advance": lambda d: d.advance(0.1),
+    "start_episode": lambda d: d.start_episode(3),
 }
 
 
