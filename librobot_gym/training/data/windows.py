@@ -44,7 +44,8 @@ class ActionChunkDataset(torch.utils.data.Dataset):
     def __init__(self, source: RecordedDataset | str | Path, chunk_size: int = 1,
                  cameras: Sequence[str] | None = None, normalization: str | None = None,
                  transform: Callable[[dict], dict] | None = None,
-                 episodes: Iterable[int] | None = None, cache_mb: float | None = 1024):
+                 episodes: Iterable[int] | None = None,
+                 cache_mb: float | str | None = "auto"):
         if isinstance(source, str | Path):
             from librobot_gym.training.data.lerobot import LeRobotDataset
 

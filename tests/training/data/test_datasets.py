@@ -165,6 +165,22 @@ def test_stats_match_numpy_on_the_parquet(franka):
     np.testing.assert_allclose(np.ravel(stats["std"]), images.std((0, 1, 2)), atol=0.02)
 
 
+def test_the_auto_cache_holds_the_whole_dataset_when_memory_allows(franka, monkeypatch):
+    """A cache smaller than the dataset decodes evicted episodes again on every shuffled
+    batch; "auto" keeps them all when they take at most a quarter of the available memory."""
+    data = LeRobotDataset(franka)
+    decoded = sum(f.nbytes for e in data.episodes["episode_index"]
+                  for f in data.episode_frames(int(e)).values())
+    assert data.decoded_mb() == pytest.approx(decoded / 2**20)
+    assert data.cache_mb is None  # a few small episodes: everything stays decoded
+    pages = int(4 * data.decoded_mb() * 2**20 / os.sysconf("SC_PAGE_SIZE")) - 16
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf",
+                        lambda name: pages if name == "SC_AVPHYS_PAGES" else real(name))
+    assert LeRobotDataset(franka).cache_mb == LeRobotDataset.FALLBACK_CACHE_MB
+    assert LeRobotDataset(franka, cache_mb=5).cache_mb == 5
+
+
 def test_windows_give_chunks_padded_at_episode_end(franka, reference):
     chunk = 8
     windows = ActionChunkDataset(franka, chunk_size=chunk, cameras=["wrist", "front"])
