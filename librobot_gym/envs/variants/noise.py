@@ -8,18 +8,18 @@ import numpy as np
 
 from librobot_gym.envs.variants.factor import Factor, register_factor
 
+BANK = 16  # noise fields drawn per camera at reset; each step adds one, chosen by the stream
+
 
 def _blur(image: np.ndarray, passes: int) -> np.ndarray:
-    """A separable [1 2 1] / 4 blur, `passes` times (edges repeated)."""
-    out = image.astype(np.float32)
+    """A separable [1 2 1] / 4 blur, `passes` times (edges repeated), in integers."""
+    out = image.astype(np.uint16)
     for _ in range(passes):
-        for axis in (0, 1):
-            padded = np.concatenate([np.take(out, [0], axis), out, np.take(out, [-1], axis)],
-                                    axis)
-            n = out.shape[axis]
-            out = (np.take(padded, range(0, n), axis) + 2 * np.take(padded, range(1, n + 1),
-                   axis) + np.take(padded, range(2, n + 2), axis)) / 4
-    return out
+        p = np.pad(out, ((1, 1), (0, 0), (0, 0)), mode="edge")
+        out = (p[:-2] + 2 * p[1:-1] + p[2:] + 2) >> 2
+        p = np.pad(out, ((0, 0), (1, 1), (0, 0)), mode="edge")
+        out = (p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:] + 2) >> 2
+    return out.astype(np.uint8)
 
 
 class ImageNoise(Factor):
@@ -31,15 +31,21 @@ class ImageNoise(Factor):
     per_step = True
 
     def observe(self, obs, ctx, params):
+        """Gaussian: one of `BANK` noise fields drawn for this camera at the episode's first
+        image (drawing 100,000 normals every step would cost a millisecond a camera)."""
         if ctx.obs_mode != "rgb":
             return obs
         images = {}
         for name, image in obs["images"].items():
-            if "sigma" in params:
-                noisy = image + ctx.rng.normal(0.0, params["sigma"], image.shape)
-            else:
-                noisy = _blur(image, params["blur_passes"])
-            images[name] = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+            if "sigma" not in params:
+                images[name] = _blur(image, params["blur_passes"])
+                continue
+            bank = ctx.state.setdefault(f"noise_{name}", None)
+            if bank is None:
+                bank = ctx.rng.normal(0.0, params["sigma"], (BANK, *image.shape))
+                bank = ctx.state[f"noise_{name}"] = np.rint(bank).astype(np.int16)
+            noisy = image.astype(np.int16) + bank[int(ctx.rng.integers(BANK))]
+            images[name] = np.clip(noisy, 0, 255).astype(np.uint8)
         return {**obs, "images": images}
 
 
