@@ -99,11 +99,14 @@ class RobotEnv(gym.Env):
     "rgb_array", or "human": a MuJoCo viewer window where a display exists, refused otherwise),
     `camera_size=128` (int or (h, w)), `render_size=(240, 320)`, `max_episode_steps`,
     `fast_render=True` (no shadows or multisampling), `physics_dt` (the robot's default; must
-    divide the control period), and task options such as `reward_type`. With `backend="real"`
-    (the `-Real-` ids): `driver` (a spec such as "bridge:ws://robot-pc:8765" or a `Driver`),
-    `cameras` ({name: device index, URL, frame source, or "sim": the scene rendered at the
-    robot's reported posture}), `operator` (an `OperatorConsole`, or "terminal",
-    "scripted:y,y,n,40", "auto": a stand-in unattended, labelling nothing a success).
+    divide the control period), `variant` ("default", or a factor at a level such as
+    "lighting:dark": `envs/variants`; `reset(options={"variant": ...})` overrides it per
+    episode, `info["variant"]` reports it), and task options such as `reward_type`. With
+    `backend="real"` (the `-Real-` ids): `driver` (a spec such as "bridge:ws://robot-pc:8765"
+    or a `Driver`), `cameras` ({name: device index, URL, frame source, or "sim": the scene
+    rendered at the robot's reported posture}), `operator` (an `OperatorConsole`, or
+    "terminal", "scripted:y,y,n,40", "auto": a stand-in unattended, labelling nothing a
+    success).
     """
 
     metadata = {
