@@ -6,7 +6,9 @@ For every registered simulated env (or those named with --env):
     `mj_step(nstep=substeps)` and nothing else. The overhead ratio is env time / raw time, timed
     in alternating rounds (median), so it counts only what the env adds (IK, validation,
     observations, reward, info), not physics;
-  * rgb mode: env steps/s with every camera at 128x128;
+  * rgb mode: env steps/s with every camera at 128x128; with --variant V (repeatable, e.g.
+    lighting:dark, table:checker), also under each variant (set at make, so every reset of the
+    run applies it), side by side with the default;
   * the peer, gymnasium-robotics FetchPickAndPlace-v4, in state and rgb (128x128) modes. It needs
     another MuJoCo release than ours, so it runs in its own venv (benchmarks/perf/.peer-venv,
     built on first use and kept; gitignored) in a subprocess on the same core, timed by the same
@@ -14,6 +16,7 @@ For every registered simulated env (or those named with --env):
 
 Usage: python benchmarks/perf/env_throughput.py [--steps 2000] [--env ID ...] [--json PATH]
                                                 [--no-peer] [--peer-venv PATH]
+                                                [--variant V ...] [--rgb-only]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 import gymnasium as gym
 import mujoco
 import numpy as np
-from timing import pin_to_one_core, random_actions, time_env, time_rgb
+from timing import pin_to_one_core, random_actions, rgb_steps, time_env, time_rgb
 
 import librobot_gym  # noqa: F401  (registers the envs)
 
@@ -86,7 +89,36 @@ def raw_mujoco_timer(env_id: str, actions: np.ndarray, seed: int):
     return run, substeps
 
 
-def measure_librobot(env_id: str, steps: int, seed: int, rounds: int) -> dict:
+def measure_rgb(env_id: str, actions: np.ndarray, seed: int, variant: str = "default",
+                cpu: dict | None = None):
+    """rgb steps/s at 128x128 under `variant`, and the number of cameras. `cpu` (if given)
+    gets the steps per CPU second of this process too: on a machine other jobs load, wall
+    time counts their share of the core, CPU time does not."""
+    env = gym.make(env_id, obs_mode="rgb", camera_size=128, variant=variant)
+    try:
+        start = time.process_time()
+        rate = time_rgb(env, actions, seed)
+        if cpu is not None:  # time_rgb steps 20 warm-up steps, then 3 timed runs
+            cpu[variant] = (20 + 3 * rgb_steps(len(actions))) / (time.process_time() - start)
+        return rate, len(env.unwrapped.cameras)
+    finally:
+        env.close()
+
+
+def measure_variants(env_id: str, steps: int, seed: int, variants: list[str]) -> dict:
+    """--rgb-only: the default's and each variant's rgb steps/s, nothing else."""
+    env = gym.make(env_id, obs_mode="state")
+    actions = random_actions(env, steps, seed)
+    env.close()
+    cpu: dict[str, float] = {}
+    rate, cameras = measure_rgb(env_id, actions, seed, cpu=cpu)
+    rates = {v: measure_rgb(env_id, actions, seed, v, cpu)[0] for v in variants}
+    return {"env": env_id, "rgb_steps_per_s": rate, "rgb_cameras": cameras,
+            "rgb_variants": rates, "rgb_cpu_steps_per_s": cpu}
+
+
+def measure_librobot(env_id: str, steps: int, seed: int, rounds: int,
+                     variants: list[str] = ()) -> dict:
     """Env and raw MuJoCo timed in alternation, `rounds` times; medians resist machine noise."""
     env = gym.make(env_id, obs_mode="state")
     actions = random_actions(env, steps, seed)
@@ -99,10 +131,7 @@ def measure_librobot(env_id: str, steps: int, seed: int, rounds: int) -> dict:
         raw_times.append(raw_run())
     env.close()
     ratios = [e / r for e, r in zip(env_times, raw_times, strict=True)]
-    rgb_env = gym.make(env_id, obs_mode="rgb", camera_size=128)
-    rgb_rate = time_rgb(rgb_env, actions, seed)
-    cameras = len(rgb_env.unwrapped.cameras)
-    rgb_env.close()
+    rgb_rate, cameras = measure_rgb(env_id, actions, seed)
     env_rate = steps / float(np.median(env_times))
     return {
         "env": env_id, "substeps": substeps, "state_steps_per_s": env_rate,
@@ -111,7 +140,26 @@ def measure_librobot(env_id: str, steps: int, seed: int, rounds: int) -> dict:
         "overhead_ratio_range": [float(min(ratios)), float(max(ratios))],
         "real_time_factor": env_rate * control_dt,
         "rgb_steps_per_s": rgb_rate, "rgb_cameras": cameras,
+        "rgb_variants": {v: measure_rgb(env_id, actions, seed, v)[0] for v in variants},
     }
+
+
+def print_variant_rates(row: dict) -> None:
+    cpu = row.get("rgb_cpu_steps_per_s", {})
+    for variant, rate in row.get("rgb_variants", {}).items():
+        extra = f", {cpu[variant]:.0f} per CPU s" if variant in cpu else ""
+        print(f"  rgb {variant:<20} {rate:6.0f} steps/s   (x{rate / row['rgb_steps_per_s']:.2f} "
+              f"of the default{extra})")
+
+
+def print_variants(rows: list[dict], steps: int) -> None:
+    print(f"one core, rgb mode 128x128, {max(steps // 4, 50)} random-action steps per timed "
+          f"run (median of 3), MuJoCo {mujoco.__version__}")
+    for row in rows:
+        print(f"\n{row['env']}  ({row['rgb_cameras']} cameras)")
+        print(f"  rgb default              {row['rgb_steps_per_s']:6.0f} steps/s   "
+              f"({row['rgb_cpu_steps_per_s']['default']:.0f} per CPU s)")
+        print_variant_rates(row)
 
 
 def peer_requirements() -> list[str]:
@@ -156,6 +204,10 @@ def main() -> None:
     parser.add_argument("--env", action="append", help="env id (default: every registered one)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--no-peer", action="store_true", help="skip gymnasium-robotics")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="also time rgb mode under this variant (e.g. lighting:dark)")
+    parser.add_argument("--rgb-only", action="store_true",
+                        help="time rgb mode only (default and --variant): no state, raw, peer")
     parser.add_argument("--peer-venv", type=Path, default=PEER_VENV,
                         help=f"the peer's venv, built on first use (default: {PEER_VENV})")
     args = parser.parse_args()
@@ -163,7 +215,17 @@ def main() -> None:
     # Hardware envs have no MuJoCo model to replay: simulated envs only.
     env_ids = args.env or sorted(i for i in gym.registry
                                  if i.startswith("librobot/") and "-Real-" not in i)
-    rows = [measure_librobot(env_id, args.steps, args.seed, args.rounds) for env_id in env_ids]
+    if args.rgb_only:
+        rows = [measure_variants(env_id, args.steps, args.seed, args.variant)
+                for env_id in env_ids]
+        print_variants(rows, args.steps)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"mujoco": mujoco.__version__, "librobot": rows},
+                                            indent=2))
+        return
+    rows = [measure_librobot(env_id, args.steps, args.seed, args.rounds, args.variant)
+            for env_id in env_ids]
     fetch, peer_error = None, None
     if not args.no_peer:
         try:
@@ -184,6 +246,7 @@ def main() -> None:
               f"alternating rounds, range {low:.2f}-{high:.2f}; env time / raw time, 1.0 = free)")
         print(f"  rgb mode         {row['rgb_steps_per_s']:8.0f} steps/s   "
               f"({row['rgb_cameras']} cameras at 128x128)")
+        print_variant_rates(row)
     if fetch:
         print(f"\n{fetch['env']}  (own venv {args.peer_venv.name}: MuJoCo {fetch['mujoco']}, "
               f"gymnasium {fetch['gymnasium']}; same timing code and step counts)")
