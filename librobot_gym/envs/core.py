@@ -128,6 +128,7 @@ class RobotEnv(gym.Env):
         driver: Any = None,
         cameras: dict | None = None,
         operator: Any = None,
+        variant: str = "default",
         **task_kwargs: Any,
     ):
         if obs_mode not in OBS_MODES:
@@ -196,6 +197,11 @@ class RobotEnv(gym.Env):
         self._clipped_action = False
         self._last_obs = self._last_state = None
         self._terrain_synced: set = set()
+        self._asset_versions: dict = {}  # camera rig -> the variant asset version it shows
+        from librobot_gym.envs.variants.runtime import VariantRuntime
+
+        self.variants = VariantRuntime(f"task {task!r} ({robot})", self.task, self.robot, self.sim,
+                                       obs_mode, backend == "real", variant)
 
     # --- spaces ----------------------------------------------------------------------------
     def _observation_fields(self) -> dict[str, int]:
@@ -235,10 +241,17 @@ class RobotEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         rng = self.np_random
-        task_reset = self.task.reset(rng)
+        # A variant draws from its own stream (seed, variant): the default episode of a
+        # seed stays what it was (envs/variants).
+        variant = self.variants.begin(options, seed, self.np_random_seed)
+        try:
+            task_reset = self.task.reset(rng)
+        finally:
+            self.variants.drawn()
         home = np.array(self.robot.home_qpos)
         arm_qpos = np.clip(home + rng.uniform(-0.02, 0.02, home.shape),
                            self.robot.joint_lower, self.robot.joint_upper)
+        self.variants.apply(task_reset, arm_qpos)
         self.sim.reset(arm_qpos, 1.0, task_reset, seed=seed)
         self._instruction = task_reset.instruction
         self._steps = 0
@@ -249,7 +262,7 @@ class RobotEnv(gym.Env):
         self._last_obs, self._last_state = obs, state
         if self.render_mode == "human":
             self.render()
-        return obs, self._info(state, False, False)
+        return obs, {**self._info(state, False, False), "variant": variant.name}
 
     def step(self, action):
         action, self._clipped_action = check_action(action, self.action_spec.size,
@@ -296,7 +309,9 @@ class RobotEnv(gym.Env):
             from librobot_gym.envs.sim.cameras import CameraRig
 
             self._render_rig = CameraRig(self.sim.model, *self.render_size)
+            self._asset_versions[self._render_rig] = self.variants.edits.version
         self._sync_terrain(self._render_rig)
+        self._sync_assets(self._render_rig)
         return np.hstack([self._render_rig.render(self.sim.data, c) for c in self.cameras])
 
     def close(self):
@@ -306,6 +321,7 @@ class RobotEnv(gym.Env):
             if rig is not None:
                 rig.close()
         self._obs_rig = self._render_rig = self._viewer = None
+        self._asset_versions.clear()
 
     # --- observations and info ----------------------------------------------------------------
     @property
@@ -330,6 +346,10 @@ class RobotEnv(gym.Env):
         return np.concatenate(values, dtype=np.float32)
 
     def _observe(self, state):
+        obs = self._observe_plain(state)
+        return self.variants.observe(obs) if self.variants.per_step else obs
+
+    def _observe_plain(self, state):
         vector = self._state_vector(state)
         if self.obs_mode == "state":
             return vector
@@ -342,7 +362,9 @@ class RobotEnv(gym.Env):
             from librobot_gym.envs.sim.cameras import CameraRig
 
             self._obs_rig = CameraRig(self.sim.model, *self.camera_size)
+            self._asset_versions[self._obs_rig] = self.variants.edits.version
         self._sync_terrain(self._obs_rig)
+        self._sync_assets(self._obs_rig)
         return {
             "images": {c: self._obs_rig.render(self.sim.data, c) for c in self.cameras},
             "state": vector,
@@ -358,6 +380,14 @@ class RobotEnv(gym.Env):
                 material.dirty = False
             rig.upload_hfield(material.hfield)
             self._terrain_synced.add(rig)
+
+    def _sync_assets(self, rig) -> None:
+        """Send textures and meshes a variant changed (or restored) to the rig's GPU copy."""
+        edits = self.variants.edits
+        if self._asset_versions.setdefault(rig, 0) != edits.version:
+            for kind, index in sorted(edits.assets):
+                rig.upload_asset(kind, index)
+            self._asset_versions[rig] = edits.version
 
     def _metrics(self, state) -> dict[str, float]:
         if self.backend == "real" and not self.sim.judges_success:

@@ -96,6 +96,18 @@ class CameraRig:
         self._renderer._gl_context.make_current()
         mujoco.mjr_uploadHField(self.model, self._renderer._mjr_context, hfield_id)
 
+    def upload_asset(self, kind: str, index: int) -> None:
+        """Refresh the renderer's copy of a texture or mesh ("texture" / "mesh") after a
+        variant changed (or restored) its data on the model."""
+        self._renderer._gl_context.make_current()
+        context = self._renderer._mjr_context
+        if kind == "texture":
+            mujoco.mjr_uploadTexture(self.model, context, index)
+            if self.model.vis.quality.shadowsize == 0:  # the upload reset the filtering
+                self._cheap_texture_filtering()
+        else:
+            mujoco.mjr_uploadMesh(self.model, context, index)
+
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()

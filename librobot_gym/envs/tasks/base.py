@@ -96,6 +96,9 @@ class Task:
         self.reward_type = reward_type
 
     floor_height: float = 0.0  # m, where the ground plane lies in the robot base frame
+    # The variant factors the task offers (`envs/variants`): "factor" for every level,
+    # "factor:level" for one. None declared: only the default.
+    variant_factors: tuple[str, ...] = ()
     expert_control_mode: str = "ee_delta_pose"  # what the scripted expert emits
 
     def scene(self) -> list[SceneObject | MaterialPile | DumpZone]:

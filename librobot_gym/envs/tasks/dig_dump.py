@@ -137,6 +137,10 @@ class DigDump(Task):
     summary = "dig from the pile and load the truck with the tonnes the instruction names"
     max_episode_steps = 1200  # 120 s at 10 Hz
     expert_control_mode = "hydraulic"
+    # The site's own subset: no table, no objects to pick (the pile and truck are the task),
+    # no held-out phrasings; the ground is its background.
+    variant_factors = ("lighting", "background", "camera", "joint_noise", "image_noise",
+                       "state_noise")
 
     def __init__(self, robot, reward_type: str = "dense", target_tonnes: float | None = None):
         super().__init__(robot)

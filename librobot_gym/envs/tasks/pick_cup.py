@@ -107,6 +107,11 @@ class PickCup(Task):
     summary = "lift the cup the instruction names (by colour) off the table and hold it"
     max_episode_steps = 200  # 10 s at 20 Hz
     floor_height = -0.75  # the robot stands on a 0.75 m table
+    # Its table has no texture (no patterns), its templates no held-out set, its scene no
+    # pool of objects to stand as distractors.
+    variant_factors = ("lighting", "table:dark", "table:white", "table:green", "background",
+                       "camera", "object_colour", "object_size", "object_mass", "friction",
+                       "joint_noise", "image_noise", "state_noise")
 
     def __init__(self, robot, reward_type: str = "dense"):
         super().__init__(robot, reward_type)

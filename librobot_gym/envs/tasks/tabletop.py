@@ -46,6 +46,9 @@ class TabletopTask(Task):
     pool: tuple[tuple[str, str], ...] = ()
     instructions: Instructions
     max_episode_steps = 200
+    variant_factors = ("lighting", "table", "background", "distractors", "camera",
+                       "object_colour", "object_size", "object_mass", "friction",
+                       "joint_noise", "language", "image_noise", "state_noise")
 
     def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
         super().__init__(robot, reward_type)
