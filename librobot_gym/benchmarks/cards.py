@@ -301,11 +301,12 @@ def _task(raw: object, index: int, path: str,
     if not obs_modes or any(m not in OBS_MODES for m in obs_modes):
         raise CardError(f"{path}: field {where}'obs_modes' must list some of {OBS_MODES}, "
                         f"got {list(obs_modes)}")
-    variants = _variants(_field(raw, "variants", list, where, path, default=["default"]),
-                         env, where, path)
     control_mode = _field(raw, "control_mode", str, where, path)
     camera_size = _field(raw, "camera_size", int, where, path, default=128)
     _robot_settings(env, control_mode, camera_size, where, path)
+    # after the env is known to be librobot's: only its tasks declare variants
+    variants = _variants(_field(raw, "variants", list, where, path, default=["default"]),
+                         env, where, path)
     if "train_seeds" in raw:  # the task's own, else the card's
         train_seeds = _seed_range(raw["train_seeds"], where, path)
     return TaskEntry(
