@@ -164,3 +164,44 @@ def test_the_variants_card_runs_for_expert_and_random_scored_per_factor(tmp_path
     assert "## Variants" in readme and "| variant aggregate |" in readme
     assert (out / "charts" / "variants.svg").read_text().startswith("<svg")
     assert 'id="factors"' in (out / "index.html").read_text()
+
+
+def test_bench_compare_pairs_sim_and_real_per_factor(tmp_path, capsys):
+    """Hand-made runs of a card with a language variant (one a real cell can apply): three
+    policies on both backends, compared per factor."""
+    from librobot_gym.benchmarks.compare import compare
+    from librobot_gym.benchmarks.store import Run
+
+    path = card_with(tmp_path, ["default", "language:heldout"], episodes=2,
+                     env="librobot/Franka-PickCup-v1")
+    card = load_card(path)
+    store = ResultsStore(f"sqlite:///{tmp_path}/results.db")
+    outcomes = {  # (policy, backend) -> {variant: outcomes of seeds 100, 101}
+        ("good", "sim"): {"default": [1, 1], "language:heldout": [1, 0]},
+        ("good", "real"): {"default": [1, 1], "language:heldout": [0, 0]},
+        ("fair", "sim"): {"default": [1, 0], "language:heldout": [0, 0]},
+        ("fair", "real"): {"default": [1, 0], "language:heldout": [1, 0]},
+        ("poor", "sim"): {"default": [0, 0], "language:heldout": [0, 0]},
+        ("poor", "real"): {"default": [0, 0], "language:heldout": [0, 0]},
+    }
+    for (policy, backend), by_variant in outcomes.items():
+        run_id = f"{policy}-{backend}"
+        store.ensure_run(Run(id=run_id, suite=card.name, card_hash=card.content_hash,
+                             card_path=str(path), policy=policy, backend=backend))
+        for variant, flags in by_variant.items():
+            for seed, success in zip((100, 101), flags, strict=True):
+                store.add_episode({"run_id": run_id, "suite": card.name,
+                                   "env_id": card.tasks[0].env, "variant": variant,
+                                   "seed": seed, "policy": policy,
+                                   "backend": backend, "obs_mode": "state",
+                                   "success": bool(success), "success_once": bool(success),
+                                   "episode_return": 0.0, "length": 10})
+    result = compare(store, card)
+    good = next(p for p in result.pairs if p.policy == "good")
+    assert good.sim_factors == {"default": 1.0, "language": 0.5}
+    assert good.real_factors == {"default": 1.0, "language": 0.0}
+    assert set(result.factors) == {"default", "language"}
+    assert result.factors["default"] == (1.0, 0.0)  # same defaults on both backends
+    assert main(["bench", "compare", str(path), "--db", store.url]) == 0
+    shown = capsys.readouterr().out
+    assert "sim vs real per variant factor" in shown and "language: r " in shown
