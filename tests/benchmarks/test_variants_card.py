@@ -205,3 +205,19 @@ def test_bench_compare_pairs_sim_and_real_per_factor(tmp_path, capsys):
     assert main(["bench", "compare", str(path), "--db", store.url]) == 0
     shown = capsys.readouterr().out
     assert "sim vs real per variant factor" in shown and "language: r " in shown
+
+
+def test_spawned_workers_play_each_variant_as_the_local_runner_does(tmp_path):
+    path = card_with(tmp_path, ["default", "language:heldout", "lighting:dark"], episodes=1,
+                     env="librobot/Franka-PickCup-v1", max_steps=5)
+    card = load_card(path)
+    records = {}
+    for workers in (1, 2):
+        store = ResultsStore(f"sqlite:///{tmp_path}/w{workers}.db")
+        run_suite(card, "random", store, workers=workers, out_dir=tmp_path)
+        frame = store.episodes_frame().sort_values("variant")
+        records[workers] = frame[["variant", "seed", "instruction", "episode_return",
+                                  "length"]].to_dict("records")
+    assert records[1] == records[2]
+    by_variant = {r["variant"]: r["instruction"] for r in records[2]}
+    assert by_variant["language:heldout"] != by_variant["default"]
