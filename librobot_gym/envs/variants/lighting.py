@@ -19,7 +19,7 @@ class Lighting(Factor):
         "bright": {"scale": 1.7},  # over-lit: highlights wash out
         "warm": {"tint": (1.0, 0.72, 0.42)},  # tungsten-like orange cast
         "cool": {"tint": (0.55, 0.75, 1.0)},  # blue daylight cast
-        "side": {"turn_deg": (60.0, 100.0)},  # lights moved round the scene, either way
+        "side": {"turn_deg": (70.0, 110.0)},  # lights moved round the scene, either way
     }
 
     def apply(self, ctx, params):
@@ -41,7 +41,11 @@ class Lighting(Factor):
             turn = math.radians(ctx.rng.uniform(low, high)) * (1 if ctx.rng.random() < 0.5
                                                                  else -1)
             _turn_lights(ctx.field("light_pos"), ctx.field("light_dir"), turn)
-            head *= 0.5  # the headlight shines from the camera: dim it, or it hides the turn
+            # The headlight and ambient light come from everywhere (the camera): dim them,
+            # or they hide where the lights now stand.
+            head *= 0.25
+            ambient *= 0.5
+            diffuse *= 1.4
         np.clip(diffuse, 0.0, 1.0, out=diffuse)
         np.clip(ambient, 0.0, 1.0, out=ambient)
 
