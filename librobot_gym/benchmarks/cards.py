@@ -14,6 +14,11 @@ bc` uses. They must be disjoint from the evaluation seeds of the same env (check
 a trained policy is never scored on an episode it was shown. They are the training protocol, not
 the evaluation's: they are left out of the hash, so pinning them keeps a card's results
 comparable with those made before.
+
+A task lists the variants its episodes are played under (`variants: [default, lighting_dark,
+camera:shift_1]`): "default", "FACTOR:LEVEL" or its underscore alias, each checked at load
+against the factors there are and the ones the task supports (`envs/variants`). They are kept
+and hashed by their canonical names, so `lighting_dark` and `lighting:dark` make the same card.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import yaml
 
 from librobot_gym.errors import ConfigError, LibrobotError
 
-KNOWN_VARIANTS = ("default",)
 OBS_MODES = ("rgb", "state", "state_dict")
 RELEASE = re.compile(r"\d+\.\d+\.\d+")  # a MuJoCo release, exactly: "4.0.0"
 # Every top-level field a card may have; anything else is refused (a misspelt field would
@@ -237,6 +241,38 @@ def _check_disjoint(tasks: tuple[TaskEntry, ...], path: str) -> None:
                     f"(e.g. 100000)")
 
 
+def _variants(raw: list, env: str, where: str, path: str) -> tuple[str, ...]:
+    """The task's variants by canonical name, each known, listed once and supported by the
+    env (a -Real- id offers only those a real cell can apply); CardError naming the fix."""
+    from librobot_gym.envs.variants import parse_variant, supported_variants
+
+    field = f"{where}'variants'"
+    if not raw:
+        raise CardError(f"{path}: field {field} is empty; list at least one variant, e.g. "
+                        f"[default]")
+    names: list[str] = []
+    for item in raw:
+        try:
+            name = parse_variant(item).name
+        except ConfigError as exc:
+            raise CardError(f"{path}: field {field} of {env}: {exc}") from None
+        if name in names:
+            raise CardError(f"{path}: field {field} of {env} lists {name!r} twice (aliases "
+                            f"count as the same variant); list each once")
+        names.append(name)
+    supported = supported_variants(env)
+    refused = [n for n in names if n not in supported]
+    if refused:
+        factors = sorted({n.partition(":")[0] for n in supported if n != "default"})
+        offer = (", ".join(f for f in factors) if factors else "none")
+        raise CardError(f"{path}: field {field}: {env} does not support "
+                        f"{', '.join(refused)} (its factors: {offer}); remove "
+                        f"{'it' if len(refused) == 1 else 'them'} from the task or use a task "
+                        f"that supports {'it' if len(refused) == 1 else 'them'} "
+                        f"(`librobot variants` lists every level)")
+    return tuple(names)
+
+
 def _task(raw: object, index: int, path: str,
           train_seeds: SeedRange | None = None) -> TaskEntry:
     where = f"tasks[{index}]."
@@ -265,13 +301,12 @@ def _task(raw: object, index: int, path: str,
     if not obs_modes or any(m not in OBS_MODES for m in obs_modes):
         raise CardError(f"{path}: field {where}'obs_modes' must list some of {OBS_MODES}, "
                         f"got {list(obs_modes)}")
-    variants = tuple(_field(raw, "variants", list, where, path, default=["default"]))
-    if any(v not in KNOWN_VARIANTS for v in variants):
-        raise CardError(f"{path}: field {where}'variants' may only hold {KNOWN_VARIANTS}, "
-                        f"got {list(variants)}")
     control_mode = _field(raw, "control_mode", str, where, path)
     camera_size = _field(raw, "camera_size", int, where, path, default=128)
     _robot_settings(env, control_mode, camera_size, where, path)
+    # after the env is known to be librobot's: only its tasks declare variants
+    variants = _variants(_field(raw, "variants", list, where, path, default=["default"]),
+                         env, where, path)
     if "train_seeds" in raw:  # the task's own, else the card's
         train_seeds = _seed_range(raw["train_seeds"], where, path)
     return TaskEntry(

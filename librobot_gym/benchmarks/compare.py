@@ -3,14 +3,19 @@ twin), its success in both, the gap, and over all policies Pearson r and MMRV (S
 mean maximum rank violation: how badly the simulator mis-orders policies the real world
 separates). `librobot bench compare CARD` prints it. Both are computed from two policies up, but
 say little below `MEANINGFUL_POLICIES` (two points always give r = +-1): `Comparison.caveat`
-says so."""
+says so.
+
+A card with variants is also compared per factor (`Comparison.factors`): each policy's success
+under the factor's levels in sim and on hardware, and r and MMRV per factor, so one can see
+which perturbation the simulator ranks policies by as the real cell does (only variants that
+hardware can apply reach a real run: see `runner.check_real_variants`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from librobot_gym.benchmarks.cards import SuiteCard
-from librobot_gym.benchmarks.score import score_episodes
+from librobot_gym.benchmarks.score import RunScore, score_episodes
 from librobot_gym.benchmarks.stats import mmrv, pearson_r
 from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.errors import ConfigError
@@ -26,6 +31,8 @@ class PolicyPair:
     sim_episodes: int
     real_episodes: int
     aborted: int  # real episodes aborted by faults (not scored)
+    sim_factors: dict[str, float] = field(default_factory=dict)  # factor -> success (pooled)
+    real_factors: dict[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:
@@ -38,6 +45,9 @@ class Comparison:
     pairs: list[PolicyPair]
     pearson_r: float
     mmrv: float
+    # factor -> (Pearson r, MMRV) over the policies with that factor on both backends; empty
+    # for a card of defaults only
+    factors: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def caveat(self) -> str:
@@ -65,11 +75,26 @@ def compare(store: ResultsStore, card: SuiteCard) -> Comparison:
         real_frame = store.episodes_frame(latest[(policy, "real")])
         sim, real = score_episodes(sim_frame), score_episodes(real_frame)
         pairs.append(PolicyPair(policy, sim.iqm, real.iqm, sim.episodes, real.episodes,
-                                int(real_frame["aborted"].astype(bool).sum())))
+                                int(real_frame["aborted"].astype(bool).sum()),
+                                _factors(sim), _factors(real)))
     if len(pairs) < 2:
         raise ConfigError(f"comparing sim and real needs at least two policies run on "
                           f"{card.name} with both --backend sim and --backend real; "
                           f"found {len(pairs)}")
     sim = [p.sim for p in pairs]
     real = [p.real for p in pairs]
-    return Comparison(card.name, pairs, pearson_r(sim, real), mmrv(sim, real))
+    factors = {}
+    for factor in sorted({f for p in pairs for f in p.sim_factors}):
+        both = [p for p in pairs if factor in p.sim_factors and factor in p.real_factors]
+        if len(both) >= 2:
+            x = [p.sim_factors[factor] for p in both]
+            y = [p.real_factors[factor] for p in both]
+            factors[factor] = (pearson_r(x, y), mmrv(x, y))
+    return Comparison(card.name, pairs, pearson_r(sim, real), mmrv(sim, real), factors)
+
+
+def _factors(score: RunScore) -> dict[str, float]:
+    """Success per factor ("default" included) of a run with variants; {} without."""
+    if score.variants is None:
+        return {}
+    return {row.factor: row.rate for row in score.variants.factors}

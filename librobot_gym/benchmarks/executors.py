@@ -49,8 +49,9 @@ _WORKER_CACHE: dict = {}
 
 
 def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) -> dict:
-    """Run one episode (reusing this process's env and policy when the settings repeat);
-    `on_step(steps, max_steps)` after every step, in this process."""
+    """Run one episode under its variant (reusing this process's env and policy when the
+    settings repeat: the variant is set at each reset, so episodes of every variant share
+    them); `on_step(steps, max_steps)` after every step, in this process."""
     import gymnasium as gym
 
     from librobot_gym.benchmarks.rollout import run_episode
@@ -88,7 +89,7 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
         result = run_episode(env, policy, job.seed, job.env_id,
                              writer.append_data if writer is not None else None,
                              None if on_step is None else
-                             (lambda steps: on_step(steps, job.max_steps)))
+                             (lambda steps: on_step(steps, job.max_steps)), job.variant)
     finally:
         if writer is not None:
             writer.close()

@@ -76,8 +76,12 @@ class RolloutSummary:
 
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
                 on_frame: Callable[[np.ndarray], None] | None = None,
-                on_step: Callable[[int], None] | None = None) -> EpisodeResult:
-    """One episode from `reset(seed=seed)` to termination or truncation.
+                on_step: Callable[[int], None] | None = None,
+                variant: str | None = None) -> EpisodeResult:
+    """One episode from `reset(seed=seed)` to termination or truncation; under `variant`
+    where given (`options={"variant": variant}`, "default" included: a benchmark's env plays
+    every variant of a task in turn, and none may carry into the next episode), else under
+    the variant the env was made with.
 
     On real hardware a fault (a `DriverError`: disconnect, robot reflex, safety stop, camera)
     or the operator's refusal (`EpisodeAborted`) ends the episode early: the robot has been
@@ -95,7 +99,8 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
     info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
                   "task_metrics": {}}
     try:
-        obs, info = env.reset(seed=seed)
+        obs, info = env.reset(seed=seed, options=None if variant is None else
+                              {"variant": variant})
         policy.reset(seed=seed)
         if on_frame is not None:
             on_frame(env.render())

@@ -37,6 +37,25 @@ def real_env_id(env_id: str) -> str:
     return real
 
 
+def check_real_variants(card: SuiteCard) -> None:
+    """On hardware, each task's variants must be ones its -Real- counterpart offers: those a
+    real cell can apply in software (a paraphrased instruction, noise on what the policy
+    observes); relighting a lab or moving its camera is not something a run can do, so a
+    variant that needs the simulator is refused before anything is recorded, not silently
+    played as the default (which would score the default twice under another name)."""
+    from librobot_gym.envs.variants import supported_variants
+
+    for task in card.tasks:
+        real = real_env_id(task.env)
+        offered = supported_variants(real)
+        refused = [v for v in task.variants if v not in offered]
+        if refused:
+            raise ConfigError(f"{card.path or card.name}: {task.env} lists variants "
+                              f"{', '.join(refused)}, which need the simulator; a real cell "
+                              f"({real}) can apply only {', '.join(offered)}: run this card "
+                              f"with --backend sim, or a copy without them on hardware")
+
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -159,6 +178,7 @@ def run_suite(
         if workers > 1 and not driver.startswith("twin"):
             raise ConfigError(f"one robot runs one episode at a time: --workers {workers} "
                               f"is only for simulated twins, not driver {driver!r}")
+        check_real_variants(card)
     if executor not in EXECUTORS:
         raise ConfigError(f"executor={executor!r} is not one of {EXECUTORS}")
     if workers < 1:

@@ -19,7 +19,9 @@ __all__ = [
     "aggregate_metrics",
     "bradley_terry",
     "iqm",
+    "mean_of_means_ci",
     "mmrv",
+    "paired_difference",
     "pearson_r",
     "stratified_bootstrap_ci",
     "success_summary",
@@ -152,6 +154,79 @@ def aggregate_success_ci(
     alpha = 1.0 - confidence
     low, high = np.percentile(boot, [100.0 * alpha / 2.0, 100.0 * (1.0 - alpha / 2.0)])
     return iqm([t.mean() for t in tasks]), float(low), float(high)
+
+
+def paired_difference(
+    first: Sequence[bool], second: Sequence[bool], confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Difference of two success rates measured on the same episodes (first - second), with
+    Newcombe's hybrid score interval for paired proportions (Newcombe 1998, Stat. Med.
+    17:2635, method 10, with phi's continuity correction as in Altman et al. 2000,
+    "Statistics with confidence", ch. 6, and R's MKinfer::binomDiffCI(paired=TRUE)).
+
+    Pairs are what a variant card gives: the same seed played under `default` and under a
+    variant, so the drop a variant causes is read from the seeds whose outcome changed. The
+    interval combines the Wilson intervals of both rates, corrected by their correlation
+    (phi of the 2x2 table, its numerator ad - bc lowered by n/2 when positive; 0 when a margin
+    is empty), so it stays inside [-1, 1] and collapses neither at 0/n or n/n nor where
+    every pair agrees (uncorrected, 2 of 4 both times would give [0, 0]). Returns
+    ``(difference, low, high)``; with no pairs the uninformative (nan, -1.0, 1.0).
+    """
+    _check_confidence(confidence)
+    x = np.asarray(first, dtype=bool).ravel()
+    y = np.asarray(second, dtype=bool).ravel()
+    if x.size != y.size:
+        raise ValueError(f"paired_difference: length mismatch ({x.size} vs {y.size})")
+    n = int(x.size)
+    if n == 0:
+        return float("nan"), -1.0, 1.0
+    a, b = int(np.sum(x & y)), int(np.sum(x & ~y))  # both succeed; only the first
+    c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))  # only the second; neither
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson_interval(a + b, n, confidence)
+    l2, u2 = wilson_interval(a + c, n, confidence)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    agreement = a * d - b * c  # phi's numerator, continuity-corrected when positive
+    if agreement > 0:
+        agreement = max(agreement - n / 2.0, 0.0)
+    phi = agreement / math.sqrt(margins) if margins else 0.0
+    low = (p1 - p2) - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                    + (u2 - p2) ** 2))
+    high = (p1 - p2) + math.sqrt(max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1)
+                                     + (u1 - p1) ** 2))
+    return p1 - p2, max(-1.0, low), min(1.0, high)
+
+
+def mean_of_means_ci(
+    groups: dict[str, list[np.ndarray]],
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Plain mean over groups of each group's plain mean over its cells' success rates, with
+    a stratified percentile-bootstrap interval: SimplerEnv's variant aggregation (Li et al.
+    2024: a task's success averaged over its variants, then over tasks).
+
+    `groups` maps a task to its cells' episode outcomes (one 1-D array per variant). Each
+    replicate resamples episodes within every cell (the strata, as in
+    `aggregate_success_ci`), so no variant can vanish from a replicate and each keeps its
+    weight. Returns ``(estimate, low, high)``.
+    """
+    _check_confidence(confidence)
+    if not groups or any(not cells for cells in groups.values()):
+        raise ValueError("every group needs at least one cell")
+    rng = np.random.default_rng(seed)
+    estimate, boot = [], np.zeros(reps)
+    for cells in groups.values():
+        arrays = _strata({str(i): cell for i, cell in enumerate(cells)})
+        estimate.append(np.mean([cell.mean() for cell in arrays]))
+        rates = np.column_stack([cell[rng.integers(0, cell.size, (reps, cell.size))]
+                                 .mean(axis=1) for cell in arrays])
+        boot += rates.mean(axis=1)
+    boot /= len(groups)
+    alpha = 1.0 - confidence
+    low, high = np.percentile(boot, [100.0 * alpha / 2.0, 100.0 * (1.0 - alpha / 2.0)])
+    return float(np.mean(estimate)), float(low), float(high)
 
 
 def _paired(x: Sequence[float], y: Sequence[float], what: str) -> tuple[np.ndarray, np.ndarray]:

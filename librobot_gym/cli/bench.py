@@ -123,11 +123,44 @@ def print_score(store, run_id: str, title: str) -> int:
                           f"({abort_causes(list(aborted['abort_reason']))}): rerun the same "
                           f"command to replay them")
     console.print(table)
+    if score.variants is not None:
+        console.print(variant_table(score.variants))
     scored = frame[~frame["aborted"].astype(bool)] if len(frame) else frame
     note = auto_label_note(list(scored["task_metrics"])) if len(scored) else None
     if note:
         console.print(note)
     return score.episodes
+
+
+def _drop(row) -> str:
+    """"+0.40 [+0.05, +0.70]" (positive: success lost to the variant), "-" for the default."""
+    if row.pairs == 0:
+        return "-"
+    return f"{row.drop:+.2f} [{row.drop_low:+.2f}, {row.drop_high:+.2f}]"
+
+
+def variant_table(report) -> Table:
+    """A run's success per factor (over its levels and tasks) and per (task, variant), with
+    the drop from default over the seeds both played, and SimplerEnv's aggregate."""
+    table = Table(title="per variant: success and the drop from default")
+    for column in ("task", "variant", "episodes", "success [95% CI]",
+                   "drop from default [95% CI]"):
+        table.add_column(column, no_wrap=column in ("task", "variant"))
+    for row in report.factors:
+        table.add_row("all tasks", row.variant if row.variant == "default" else
+                      f"{row.variant}:*", str(row.episodes),
+                      f"{row.rate:.2f} [{row.low:.2f}, {row.high:.2f}]", _drop(row))
+    for row in report.variants:
+        table.add_row(row.env_id, row.variant, str(row.episodes),
+                      f"{row.rate:.2f} [{row.low:.2f}, {row.high:.2f}]", _drop(row))
+    means = ", ".join(f"{env.rsplit('/', 1)[-1]} {m:.2f}" for env, (m, _, _) in
+                      report.task_means.items())
+    table.caption = (f"variant aggregate (SimplerEnv: plain mean over each task's variants, "
+                     f"then over tasks) {report.mean:.2f} [{report.mean_low:.2f}, "
+                     f"{report.mean_high:.2f}]; per task: {means}. The drop is default's "
+                     f"success minus the variant's on the same seeds (Newcombe's paired "
+                     f"interval)")
+    return table
 
 
 def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
@@ -410,9 +443,32 @@ def _cmd_bench_compare(args: argparse.Namespace) -> int:
                       str(pair.sim_episodes), str(pair.real_episodes), str(pair.aborted))
     table.caption = f"Pearson r {result.pearson_r:.3f}, MMRV {result.mmrv:.3f}"
     console.print(table)
+    if any(pair.sim_factors for pair in result.pairs):
+        console.print(_factor_comparison(result))
     if result.caveat:
         console.print(f"[yellow]warning:[/yellow] {result.caveat}")
     return 0
+
+
+def _factor_comparison(result) -> Table:
+    """Sim vs real success per factor and policy, with r and MMRV per factor."""
+    table = Table(title=f"sim vs real per variant factor on {result.card}")
+    for column in ("factor", "policy", "sim", "real", "gap"):
+        table.add_column(column, justify="left" if column in ("factor", "policy") else "right")
+    factors = sorted({f for p in result.pairs for f in p.sim_factors},
+                     key=lambda f: (f != "default", f))
+    for factor in factors:
+        for pair in result.pairs:
+            sim, real = pair.sim_factors.get(factor), pair.real_factors.get(factor)
+            if sim is None:
+                continue
+            table.add_row(factor, pair.policy, f"{sim:.2f}",
+                          "-" if real is None else f"{real:.2f}",
+                          "-" if real is None else f"{sim - real:+.2f}")
+    table.caption = "; ".join(f"{factor}: r {r:.3f}, MMRV {m:.3f}"
+                              for factor, (r, m) in result.factors.items()) or \
+        "no factor ran on both backends for two policies"
+    return table
 
 
 def _cmd_bench_show(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """The board as one static HTML page, from results.json's data: what the card measures, the
-ranking (a sortable table), bar charts per task with axes and intervals (`svg.py`), a sim-vs-real
-scatter when both backends ran, a success and a failure video per policy where recorded, the
-card's tasks with sample instructions, per-seed episodes (`tables.py`) and task metrics.
+ranking (a sortable table), success per variant factor (cards with variants, `variants.py`), bar
+charts per task with axes and intervals (`svg.py`), a sim-vs-real scatter when both backends
+ran, a success and a failure video per policy where recorded, the card's tasks with sample
+instructions, per-seed episodes (`tables.py`) and task metrics.
 No server, no external scripts or fonts: open the file. It fits a 1000 px wide window."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from html import escape
 from librobot_gym.leaderboards.board import short_env
 from librobot_gym.leaderboards.svg import scatter
 from librobot_gym.leaderboards.tables import metrics_table, ranking_table, seed_tables
+from librobot_gym.leaderboards.variants import factor_html
 
 _STYLE = """
 *{box-sizing:border-box}
@@ -135,6 +137,7 @@ def render_html(data: dict, charts: list[str]) -> str:
         sim_vs_real = ("<h2>Sim vs real</h2>" + scatter(svr["policies"], svr["sim"], svr["real"],
                                                           svr["pearson_r"], svr["mmrv"]))
     metrics = metrics_table(data)
+    factors = factor_html(data)
     description = (f'<p class="lead">{escape(card["description"])}</p>'
                    if card["description"] else "")
     return f"""<!doctype html>
@@ -152,6 +155,7 @@ Policies share a rank (marked =) unless their aggregate intervals are disjoint. 
 header to sort.</p>
 <h2>Ranking</h2>
 {ranking_table(data)}
+{"<h2>Variants</h2>" + factors if factors else ""}
 <h2>Success</h2>
 {"".join(charts)}
 {sim_vs_real}

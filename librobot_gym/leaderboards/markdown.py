@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.variants import factor_markdown
 
 
 def _interval(rate: float, low: float, high: float) -> str:
@@ -85,6 +86,7 @@ def render_markdown(data: dict, charts: list[str]) -> str:
         svr = data["sim_vs_real"]
         lines += ["", f"Sim vs real over {len(svr['policies'])} policies: Pearson r "
                   f"{svr['pearson_r']:.3f}, MMRV {svr['mmrv']:.3f}."]
+    lines += factor_markdown(data)
     lines += ["", "## Success", ""] + [f"![{c.rsplit('/', 1)[-1][:-4]}]({c})" for c in charts]
     lines += ["", "## Example episodes", ""] + _videos(data)
     lines += ["", "## Tasks", ""] + _tasks(card)

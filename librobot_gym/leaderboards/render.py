@@ -14,6 +14,7 @@ results.json, schema "librobot-leaderboard/2":
                            "mean_return", "mean_length", "metrics": {name: mean}}],
                 "per_seed": [{"env_id", "variant", "seed", "success", "return", "length",
                               "aborted", "video" (relative, in bundles/, or null)}],
+                "variants": null | per factor and variant (schema in `variants.py`),
                 "videos": [{"path" (relative), "poster" (relative, or null), "env_id",
                             "variant", "seed", "outcome" ("success" | "failure"), "return",
                             "length"}]}],
@@ -36,6 +37,7 @@ from librobot_gym.leaderboards.board import Board, Entry, short_env
 from librobot_gym.leaderboards.html import render_html
 from librobot_gym.leaderboards.markdown import render_markdown
 from librobot_gym.leaderboards.svg import Bar, bar_chart
+from librobot_gym.leaderboards.variants import factor_chart, variant_json
 
 SCHEMA = "librobot-leaderboard/2"
 INSTRUCTIONS = 3  # sample instructions shown per task
@@ -119,6 +121,7 @@ def to_json(board: Board, videos: dict[str, list[dict]], out: Path) -> dict:
                        "rate": t.rate, "low": t.low, "high": t.high,
                        "mean_return": t.mean_return, "mean_length": t.mean_length,
                        "metrics": t.metrics} for t in e.score.tasks],
+            "variants": variant_json(e.score.variants),
             "per_seed": _per_seed(e, out),
             "videos": videos.get(e.run_id, []),
         } for e in board.entries],
@@ -127,8 +130,9 @@ def to_json(board: Board, videos: dict[str, list[dict]], out: Path) -> dict:
 
 
 def charts(data: dict) -> dict[str, str]:
-    """{file name: SVG}: the aggregate (cards of several tasks), then each task. Bars are
-    labelled with the backend only where the board has several (the colours differ too)."""
+    """{file name: SVG}: the aggregate (cards of several tasks), the variant factors (cards
+    with variants), then each task. Bars are labelled with the backend only where the board
+    has several (the colours differ too)."""
     several = len({e["backend"] for e in data["entries"]}) > 1
 
     def suffix(e: dict) -> str:
@@ -141,6 +145,9 @@ def charts(data: dict) -> dict[str, str]:
                  f"{e['aggregate']['iqm']:.2f}", e["backend"], suffix(e))
              for e in data["entries"]],
             "All tasks: IQM of task success, 95% interval", "success rate (IQM over tasks)")
+    variants = factor_chart(data)
+    if variants is not None:
+        out["variants.svg"] = variants
     for task in data["card"]["tasks"]:
         bars = [Bar(e["name"], t["rate"], t["low"], t["high"],
                     f"{t['rate']:.2f} ({t['successes']}/{t['episodes']})", e["backend"],

@@ -21,7 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["pickcup-v0.yaml", "earthmoving-v0.yaml",
-                                  "pickcup-sim2real-v0.yaml", "tabletop-v0.yaml"])
+                                  "pickcup-sim2real-v0.yaml", "tabletop-v0.yaml",
+                                  "tabletop-variants-v0.yaml"])
 def test_shipped_cards_load(name):
     card = load_card(ROOT / "benchmarks" / name)
     assert card.total_episodes >= 10 and len(card.content_hash) == 64
@@ -46,7 +47,8 @@ def test_hash_ignores_formatting_and_follows_content(tmp_path):
     ("env", "librobot/Nope-v0", "unregistered env"),
     ("env", "CartPole-v1", "field tasks[0].'env' names 'CartPole-v1', which is not a librobot"),
     ("obs_modes", ["pixels"], "'obs_modes' must list"),
-    ("variants", ["night"], "'variants' may only hold"),
+    ("variants", ["night"], "field tasks[0].'variants' of librobot/Franka-PickCup-v0: unknown "
+                            "variant 'night'"),
     ("max_steps", 5000, "beyond librobot/Franka-PickCup-v0's own limit"),
     ("colour", "red", "unknown field tasks[0].'colour'"),
     ("seed_strat", 3, "unknown field tasks[0].'seed_strat' (did you mean 'seed_start'?)"),
