@@ -69,8 +69,9 @@ class MaterialModel:
         self.opening = np.array(bucket.opening_axis)
         self.capacity = bucket.rated_capacity
         self._pour_tilts = [math.radians(t) for t in bucket.pour_tilts]
-        self._bucket_load = _LoadLook(model, bucket.load_geom) if bucket.load_geom else None
-        self._zone_loads = [_LoadLook(model, z.load_geom) if z.load_geom else None
+        self._bucket_load = _LoadLook(model, data, bucket.load_geom) if bucket.load_geom \
+            else None
+        self._zone_loads = [_LoadLook(model, data, z.load_geom) if z.load_geom else None
                             for z in zones]
         self.zone_delivered = [0.0] * len(zones)  # kg per dump zone
         self.dirty = True
@@ -208,11 +209,15 @@ class MaterialModel:
 
 class _LoadLook:
     """A visual geom that shows a load, resized or moved in the model (rendering reads it;
-    it collides with nothing). Its MJCF size and position are the full load's."""
+    it collides with nothing). Its MJCF size and position are the full load's. MuJoCo places
+    the geoms of bodies welded to the world once, at reset: a heap in a parked body is moved
+    in the data too."""
 
-    def __init__(self, model: mujoco.MjModel, geom: str):
-        self.model = model
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, geom: str):
+        self.model, self.data = model, data
         self.id = model.geom(geom).id
+        self.body = int(model.geom_bodyid[self.id])
+        self.static = int(model.body_weldid[self.body]) == 0
         if model.geom_contype[self.id] or model.geom_conaffinity[self.id]:
             raise ConfigError(f"load geom {geom!r} must not collide (contype and conaffinity 0)")
         self.size = model.geom_size[self.id].copy()
@@ -227,5 +232,8 @@ class _LoadLook:
     def fill_heap(self, volume: float) -> None:
         """Raise the heap box by volume over its footprint, at most its own height."""
         footprint = 4.0 * self.size[0] * self.size[1]
-        self.model.geom_pos[self.id, 2] = self.pos[2] + min(volume / footprint,
-                                                            2.0 * self.size[2])
+        pos = self.model.geom_pos[self.id]
+        pos[2] = self.pos[2] + min(volume / footprint, 2.0 * self.size[2])
+        if self.static:
+            d = self.data
+            d.geom_xpos[self.id] = d.xpos[self.body] + d.xmat[self.body].reshape(3, 3) @ pos

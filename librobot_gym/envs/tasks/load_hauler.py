@@ -156,6 +156,8 @@ class LoadHauler(Task):
     name = "load_hauler"
     summary = "V-load a parked hauler from the pile with a wheel loader, N tonnes"
     max_episode_steps = 2400  # 240 s at 10 Hz
+    # The ground plane 2 cm under the pile's base: no z-fighting between the two in images.
+    floor_height = -0.02
     expert_control_mode = "drive+hydraulic"
 
     def __init__(self, robot, reward_type: str = "dense", target_tonnes: float | None = None):
@@ -179,7 +181,7 @@ class LoadHauler(Task):
         return [PILE, hauler(),
                 DumpZone("hauler_body", "hauler", BODY_HALF, BODY_FLOOR_Z,
                          load_geom="hauler_part5"),
-                CameraPose("external", (-7.0, 0.0, 16.0), (9.0, 0.0, 0.0), 70.0)]
+                CameraPose("external", (-4.0, 0.0, 13.0), (8.0, 0.0, 0.0), 62.0)]
 
     def _place(self, side: float, angle: float, distance: float) -> None:
         """The hauler's body centre and yaw for this V: side-on to the line from the vertex,

@@ -22,8 +22,8 @@ from librobot_gym.envs.tasks.load_hauler import VERTEX
 HINGE_TO_FRONT_AXLE = 1.675  # m
 MAX_ARTICULATION = 0.7  # rad
 # Dumping at full lift the cutting edge is ~2.24 m ahead of the front axle: the axle stops
-# STOP_OFFSET from the body's centre line, the edge lands ~0.45 m short of it.
-STOP_OFFSET = 2.7  # m
+# STOP_OFFSET from the body's centre line, the edge lands ~0.6 m short of it.
+STOP_OFFSET = 2.85  # m
 FULL_LIFT, CARRY_LIFT = 1.08, 0.25  # rad
 CARRY_PITCH, DUMP_PITCH = 0.65, -0.95  # rad, bucket attitude against the frame
 CUT_DEPTH = 0.45  # m of the cutting edge under the surface while crowding
