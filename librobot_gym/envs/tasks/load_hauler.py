@@ -33,7 +33,7 @@ TEMPLATES = (
     "put {t} tonnes from the pile into the hauler's body",
     "v-load {t} t from the pile into the parked hauler",
 )
-PILE = MaterialPile("pile", centre=(14.0, 0.0), radius=5.0, height=2.2, cell=0.25)
+PILE = MaterialPile("pile", centre=(14.0, 0.0), radius=5.0, height=2.2, cell=0.5)
 VERTEX = (2.0, 0.0)  # m, the V's reversal point the hauler is placed from
 V_ANGLE_RANGE = (math.radians(45.0), math.radians(60.0))  # the hauler's bearing off the pile line
 HAULER_DISTANCE_RANGE = (9.0, 10.5)  # m from the vertex to the body's centre
@@ -169,6 +169,7 @@ class LoadHauler(Task):
             raise ConfigError(f"target_tonnes={target_tonnes} must lie in [2, 28] t (the "
                               f"hauler's rated payload is 28 t)")
         self.fixed_target = target_tonnes
+        self.vertex = VERTEX
         self.rated_kg = robot.bucket.rated_capacity * PILE.density
         self.target_kg = 10000.0
         self.side, self.v_angle, self.distance = 1.0, V_ANGLE_RANGE[0], 10.0

@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from librobot_gym.envs.tasks.base import WorldState
-from librobot_gym.envs.tasks.load_hauler import VERTEX
 
 # Machine geometry (must match robots/heavy/wheel_loader/wheel_loader.xml).
 HINGE_TO_FRONT_AXLE = 1.675  # m
@@ -86,7 +85,7 @@ class LoadHaulerExpert:
         centre = self.task.body_centre
         yaw = self.task.body_yaw
         normal = np.array([-math.sin(yaw), math.cos(yaw)])
-        if normal @ (np.array(VERTEX) - centre) < 0:
+        if normal @ (np.array(self.task.vertex) - centre) < 0:
             normal = -normal
         return centre, normal
 

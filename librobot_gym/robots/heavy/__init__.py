@@ -1,1 +1,1 @@
-"""Heavy machines (excavator, wheel loader; later the articulated hauler): one module per machine."""
+"""Heavy machines (excavator, wheel loader; the articulated hauler next): one module each."""
