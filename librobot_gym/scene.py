@@ -219,6 +219,10 @@ class DumpZone:
     half_size: tuple[float, float]
     floor_z: float  # m, world height of the floor
     centre: tuple[float, float] = (0.0, 0.0)  # in the body's frame
+    # A visual box geom (no collisions) of the body that shows the delivered heap: placed with
+    # its top at the floor (hidden), the material model raises it by the delivered volume over
+    # its footprint, at most its own height. None: the heap is not drawn.
+    load_geom: str | None = None
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,10 @@ register_env("librobot/Franka-StackBlocks-Real-v0", "franka_panda", "stack_block
 register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
              backend="real")
 
+# The earthmoving fleet (issue 22): the wheel loader V-loads a parked hauler. Its -Real- row
+# comes with the loader's J1939 side (driver, ECU emulator), in the hauler's session.
+register_env("librobot/WheelLoader-LoadHauler-v0", "wheel_loader", "load_hauler", 2400)
+
 
 def register_all() -> None:
     """Register every env id with gymnasium, plugins' included (idempotent)."""

@@ -14,6 +14,7 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.arms.so100",
     "librobot_gym.robots.arms.ur5e",
     "librobot_gym.robots.heavy.excavator",
+    "librobot_gym.robots.heavy.wheel_loader",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)
 

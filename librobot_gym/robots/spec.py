@@ -197,6 +197,42 @@ class BucketSpec:
     width: float  # m, cutting edge width
     rated_capacity: float  # m^3, heaped (SAE J296)
     opening_axis: tuple[float, float, float]  # outward normal of the opening, bucket frame
+    # A visual geom (no collisions) in the bucket that shows the load: the material model
+    # scales it with the payload. None: the load is not drawn.
+    load_geom: str | None = None
+    # Tilt of the opening's normal from straight up (deg) at which the bucket, out of the
+    # material, still holds its heaped load, its struck load, nothing: an excavator's bucket
+    # empties mouth down, a loader's once its floor points ~45 deg down.
+    pour_tilts: tuple[float, float, float] = (35.0, 60.0, 135.0)
+
+
+@dataclass(frozen=True)
+class DrivetrainSpec:
+    """A wheeled machine's drivetrain and articulated steering, as the `drive` modes use it.
+
+    The engine delivers at most `engine_power` (W) to the wheels after `efficiency`
+    (torque converter and axles); below the speed where that power meets `max_rimpull` (N,
+    the converter's stall tractive force) the pull is torque-limited; a governor fades it to
+    zero at `max_speed` (m/s, forward; `max_reverse_speed` backwards). Every driven wheel gets
+    the same torque (open differentials). The service brake is a wet disc on each wheel, a
+    damper up to `brake_torque` N m. Steering turns the front frame against the rear on the
+    articulation joint, a position command reached at no more than `steer_rate` rad/s.
+    """
+
+    wheel_joints: tuple[str, ...]  # driven (and braked) wheel hinges
+    wheel_radius: float  # m, rolling radius
+    engine_power: float  # W at the flywheel
+    max_rimpull: float  # N, all wheels together at stall
+    max_speed: float  # m/s forward
+    max_reverse_speed: float  # m/s
+    brake_torque: float  # N m per wheel, full pedal
+    brake_actuators: tuple[str, ...]  # MJCF damper actuators, one per wheel
+    wheel_actuators: tuple[str, ...]  # MJCF torque motors, one per wheel
+    articulation_joint: str
+    articulation_actuator: str
+    max_articulation: float  # rad, either side
+    steer_rate: float  # rad/s, flow-limited
+    efficiency: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -220,6 +256,7 @@ class RobotSpec:
     hydraulics: tuple[HydraulicSpec, ...] = ()
     tracks: TrackSpec | None = None
     bucket: BucketSpec | None = None
+    drivetrain: DrivetrainSpec | None = None  # wheeled machines (wheel loader, hauler)
     base_joints: tuple[str, ...] = ()  # planar x, y, yaw of a mobile base, if any
     # Box (lower xyz, upper xyz; m, base frame) the tool may reach on hardware: the safety
     # layer's default workspace for this robot.

@@ -5,11 +5,16 @@ the resistance of a blade of width w cutting at depth d is F = w * gamma * d^2 *
 gamma = rho g. Where the cutting edge is below the surface and the bucket's mouth moves into the
 material, the swept volume w * d * v dt enters the bucket (taken from the grid cells under the
 edge, never more than is there, never beyond the heaped capacity). A tilted bucket holds less:
-above its struck capacity at 35 deg, nothing at 135 deg (while the edge is in the material the
-surrounding soil keeps the load in); the excess pours out from the lip,
+above its struck capacity at 35 deg, nothing at 135 deg (an excavator's figures; each bucket
+gives its own, `BucketSpec.pour_tilts`; while the edge is in the material the surrounding soil
+keeps the load in); the excess pours out from the lip,
 and counts as delivered when it lands inside a dump zone above its floor, otherwise as spillage
 (lost to the scene). The load's weight and the cutting force act on the bucket as external
 forces. Mass is conserved: pile + bucket + delivered + spilled is constant.
+
+Delivered mass is also kept per dump zone (what a hauler body's payload sensing reads). Where
+the bucket or a zone names a load geom, the load is drawn: the bucket's grows with the payload
+from the bucket's floor, a zone's heap rises with the delivered volume.
 """
 
 from __future__ import annotations
@@ -21,13 +26,13 @@ import numpy as np
 
 from librobot_gym.envs.sim.scene import PILE_HEADROOM, pile_grid
 from librobot_gym.envs.tasks.base import DumpZone, MaterialPile, Terrain
+from librobot_gym.errors import ConfigError
 from librobot_gym.robots import BucketSpec
 
 GRAVITY = 9.81
 N_GAMMA = 5.0  # Reece's dimensionless cutting factor for a loose soil (phi ~ 35 deg)
 HEAPED_LIMIT = 1.1  # fraction of rated capacity a level bucket can hold (a little over heaped)
 STRUCK_FRACTION = 0.8  # struck capacity over heaped capacity (SAE J296 typical)
-HOLD_TILT, STRUCK_TILT, EMPTY_TILT = map(math.radians, (35.0, 60.0, 135.0))
 MAX_POUR_RATE = 1.5  # m^3/s out of a tipped bucket
 
 
@@ -63,6 +68,12 @@ class MaterialModel:
         self.payload_site = model.site(bucket.payload_site).id
         self.opening = np.array(bucket.opening_axis)
         self.capacity = bucket.rated_capacity
+        self._pour_tilts = [math.radians(t) for t in bucket.pour_tilts]
+        self._bucket_load = _LoadLook(model, data, bucket.load_geom) if bucket.load_geom \
+            else None
+        self._zone_loads = [_LoadLook(model, data, z.load_geom) if z.load_geom else None
+                            for z in zones]
+        self.zone_delivered = [0.0] * len(zones)  # kg per dump zone
         self.dirty = True
         self.reset()
 
@@ -72,8 +83,10 @@ class MaterialModel:
         self.volume = 0.0  # m^3 in the bucket
         self.delivered = 0.0  # kg
         self.spilled = 0.0  # kg
+        self.zone_delivered = [0.0] * len(self.zones)
         self.cutting_force = np.zeros(3)
         self._sync_hfield()
+        self._show_loads()
 
     @property
     def payload_kg(self) -> float:
@@ -118,6 +131,15 @@ class MaterialModel:
         mujoco.mj_objectVelocity(self.model, d, mujoco.mjtObj.mjOBJ_SITE, self.tip, velocity, 0)
         if not self._cut(tip, velocity[3:], mouth, dt):
             self._pour(d.site_xpos[self.tip], mouth, dt)
+        self._show_loads()
+
+    def _show_loads(self) -> None:
+        if self._bucket_load is not None:
+            self._bucket_load.fill_bucket(self.volume / self.capacity)
+        density = self.pile.density
+        for look, kg in zip(self._zone_loads, self.zone_delivered, strict=True):
+            if look is not None:
+                look.fill_heap(kg / density)
 
     def _surface(self, x: float, y: float) -> float:
         ix = int(round((x - self.origin[0]) / self.cell))
@@ -159,24 +181,59 @@ class MaterialModel:
             return
         tilt = math.acos(float(np.clip(mouth[2], -1.0, 1.0)))  # 0 = mouth facing straight up
         holds = self.capacity * float(np.interp(
-            tilt, [HOLD_TILT, STRUCK_TILT, EMPTY_TILT], [HEAPED_LIMIT, STRUCK_FRACTION, 0.0]))
+            tilt, self._pour_tilts, [HEAPED_LIMIT, STRUCK_FRACTION, 0.0]))
         excess = self.volume - holds
         if excess <= 0.0:
             return
         poured = min(excess, MAX_POUR_RATE * dt)
         self.volume -= poured
         mass = poured * self.pile.density
-        if self._in_dump_zone(lip):
+        zone = self._dump_zone(lip)
+        if zone >= 0:
             self.delivered += mass
+            self.zone_delivered[zone] += mass
             return
         self.spilled += mass
 
-    def _in_dump_zone(self, point: np.ndarray) -> bool:
+    def _dump_zone(self, point: np.ndarray) -> int:
+        """The index of the dump zone `point` lies over, -1 for none."""
         d = self.data
-        for zone, body in zip(self.zones, self._zone_bodies, strict=True):
+        for index, (zone, body) in enumerate(zip(self.zones, self._zone_bodies, strict=True)):
             local = d.xmat[body].reshape(3, 3).T @ (point - d.xpos[body])
             dx, dy = local[0] - zone.centre[0], local[1] - zone.centre[1]
             if (abs(dx) <= zone.half_size[0] and abs(dy) <= zone.half_size[1]
                     and point[2] >= zone.floor_z):
-                return True
-        return False
+                return index
+        return -1
+
+
+class _LoadLook:
+    """A visual geom that shows a load, resized or moved in the model (rendering reads it;
+    it collides with nothing). Its MJCF size and position are the full load's. MuJoCo places
+    the geoms of bodies welded to the world once, at reset: a heap in a parked body is moved
+    in the data too."""
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, geom: str):
+        self.model, self.data = model, data
+        self.id = model.geom(geom).id
+        self.body = int(model.geom_bodyid[self.id])
+        self.static = int(model.body_weldid[self.body]) == 0
+        if model.geom_contype[self.id] or model.geom_conaffinity[self.id]:
+            raise ConfigError(f"load geom {geom!r} must not collide (contype and conaffinity 0)")
+        self.size = model.geom_size[self.id].copy()
+        self.pos = model.geom_pos[self.id].copy()
+
+    def fill_bucket(self, fraction: float) -> None:
+        """Scale the geom by the cube root of the fill, keeping its bottom where it is."""
+        scale = max(min(fraction, 1.2), 0.0) ** (1.0 / 3.0)
+        self.model.geom_size[self.id] = self.size * max(scale, 1e-3)
+        self.model.geom_pos[self.id, 2] = self.pos[2] - self.size[2] * (1.0 - scale)
+
+    def fill_heap(self, volume: float) -> None:
+        """Raise the heap box by volume over its footprint, at most its own height."""
+        footprint = 4.0 * self.size[0] * self.size[1]
+        pos = self.model.geom_pos[self.id]
+        pos[2] = self.pos[2] + min(volume / footprint, 2.0 * self.size[2])
+        if self.static:
+            d = self.data
+            d.geom_xpos[self.id] = d.xpos[self.body] + d.xmat[self.body].reshape(3, 3) @ pos

@@ -225,6 +225,8 @@ class MujocoSim:
         if hasattr(controller, "tip_over_margin"):
             site = self.data.site_xpos[material.payload_site]
             extras["tip_margin_m"] = controller.tip_over_margin(payload, site)
+        if hasattr(controller, "machine_extras"):  # a wheeled machine's pose, speed and gear
+            extras.update(controller.machine_extras())
         return extras
 
     def proprio(self, state: WorldState) -> list[np.ndarray]:

@@ -17,6 +17,8 @@ BUILTIN_TASKS = (
     # The tabletop suite's pick-and-place tasks (issue 17).
     "librobot_gym.envs.tasks.place_in_container",
     "librobot_gym.envs.tasks.stack_blocks",
+    # The earthmoving fleet (issue 22): the wheel loader's task.
+    "librobot_gym.envs.tasks.load_hauler",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

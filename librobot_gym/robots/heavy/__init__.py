@@ -1,1 +1,1 @@
-"""Heavy machines (excavator; later wheel loader and articulated truck): one module per machine."""
+"""Heavy machines (excavator, wheel loader; the articulated hauler next): one module each."""
