@@ -22,6 +22,7 @@ from librobot_gym.envs.tasks.base import (
     WorldState,
     reach_reward,
 )
+from librobot_gym.envs.tasks.loading_cycles import LoadingCycles
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.scene import CameraPose
@@ -208,12 +209,7 @@ class LoadHauler(Task):
         )
 
     def _reset_bookkeeping(self) -> None:
-        self._cycle_peak = 0.0
-        self._loaded = False
-        self._delivered_mark = 0.0
-        self._fills: list[float] = []
-        self._cycle_ends: list[float] = []
-        self._min_margin = math.inf
+        self.cycles = LoadingCycles(self.rated_kg)
         self._last_metrics: dict[str, float] = {}
 
     # --- judging -------------------------------------------------------------------------------
@@ -222,15 +218,7 @@ class LoadHauler(Task):
         x = state.extras
         payload, delivered = x["payload_kg"], x["delivered_kg"]
         margin = x.get("tip_margin_m", math.inf)
-        self._min_margin = min(self._min_margin, margin)
-        self._cycle_peak = max(self._cycle_peak, payload)
-        if payload > 0.2 * self.rated_kg:
-            self._loaded = True
-        elif self._loaded and payload < 0.05 * self.rated_kg:  # the bucket was emptied
-            if delivered > self._delivered_mark:  # into the body: a cycle ends
-                self._fills.append(self._cycle_peak / self.rated_kg)
-                self._cycle_ends.append(state.time)
-            self._delivered_mark, self._loaded, self._cycle_peak = delivered, False, payload
+        self.cycles.update(state.time, payload, delivered, margin)
         success = delivered >= self.target_kg
         metrics = self._metrics(state, payload, delivered)
         self._last_metrics = metrics
@@ -238,23 +226,8 @@ class LoadHauler(Task):
 
     def _metrics(self, state: WorldState, payload: float, delivered: float) -> dict[str, float]:
         x = state.extras
-        hours = max(state.time, 1e-9) / 3600.0
-        ends = [0.0] + self._cycle_ends
-        cycles = np.diff(ends) if len(ends) > 1 else np.array([])
-        tonnes = float(delivered) / 1000.0
-        return {
-            "fill_factor": float(np.mean(self._fills)) if self._fills
-            else float(self._cycle_peak / self.rated_kg),
-            "cycle_time_s": float(cycles.mean()) if len(cycles) else 0.0,
-            "delivered_t": tonnes,
-            "target_t": self.target_kg / 1000.0,
-            "tonnes_per_hour": tonnes / hours,
-            "spillage_kg": float(x["spilled_kg"]),
-            "energy_j_per_tonne": x["energy_j"] / tonnes if tonnes > 0.01 else 0.0,
-            "min_tip_margin_m": self._min_margin if math.isfinite(self._min_margin) else 0.0,
-            "payload_t": float(payload) / 1000.0,
-            "cycles": float(len(self._fills)),
-        }
+        return self.cycles.metrics(state.time, payload, delivered, self.target_kg,
+                                   x["spilled_kg"], x["energy_j"])
 
     def _reward(self, state: WorldState, success: bool) -> float:
         if success:
