@@ -120,6 +120,27 @@ register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
 # comes with the loader's J1939 side (driver, ECU emulator), in the hauler's session.
 register_env("librobot/WheelLoader-LoadHauler-v0", "wheel_loader", "load_hauler", 2400)
 
+# Tabletop on the UR5e (issue 18): every task of the suite, at the Franka's scale (the same
+# reach; `robots/arms/ur5e/layouts.TABLETOP`). PickCup's tabletop version is v1, beside the
+# frozen UR5e-PickCup-v0. The -Real- rows drive the controller through ur-rtde; like the
+# SO-100's, the UR5e's stand-in (ur:emulator:lockstep) simulates the arm, not the cell.
+register_env("librobot/UR5e-PickCup-v1", "ur5e", "pick_cup_v1", 200)
+register_env("librobot/UR5e-OpenDrawer-v0", "ur5e", "open_drawer", 200)
+register_env("librobot/UR5e-CloseDrawer-v0", "ur5e", "close_drawer", 200)
+register_env("librobot/UR5e-PushToTarget-v0", "ur5e", "push_to_target", 200)
+register_env("librobot/UR5e-PressButton-v0", "ur5e", "press_button", 200)
+register_env("librobot/UR5e-PlaceInContainer-v0", "ur5e", "place_in_container", 300)
+register_env("librobot/UR5e-StackBlocks-v0", "ur5e", "stack_blocks", 300)
+register_env("librobot/UR5e-PickCup-Real-v1", "ur5e", "pick_cup_v1", 200, backend="real")
+register_env("librobot/UR5e-OpenDrawer-Real-v0", "ur5e", "open_drawer", 200, backend="real")
+register_env("librobot/UR5e-CloseDrawer-Real-v0", "ur5e", "close_drawer", 200, backend="real")
+register_env("librobot/UR5e-PushToTarget-Real-v0", "ur5e", "push_to_target", 200,
+             backend="real")
+register_env("librobot/UR5e-PressButton-Real-v0", "ur5e", "press_button", 200, backend="real")
+register_env("librobot/UR5e-PlaceInContainer-Real-v0", "ur5e", "place_in_container", 300,
+             backend="real")
+register_env("librobot/UR5e-StackBlocks-Real-v0", "ur5e", "stack_blocks", 300, backend="real")
+
 
 def register_all() -> None:
     """Register every env id with gymnasium, plugins' included (idempotent)."""

@@ -48,9 +48,10 @@ def test_the_card_pins_its_protocol():
 # Steps the demo may take per policy at most (every episode to its step limit, as random's
 # do). Measured on the 2-core machine: with the card's 14 rows (36,000 steps with pickcup-v0)
 # the demo took 80 s, 105 s of CPU for both policies, videos and boards included; with a
-# stand-in card of 21 PickCup-v1 rows (46,000 steps), 117 s. 80,000 steps keep it near 3
-# minutes, room for the UR5e's rows at 10 episodes a task (20 a task would not fit). A card
-# over budget needs fewer episodes per task.
+# stand-in card of 21 PickCup-v1 rows (46,000 steps), 117 s. With the UR5e's seven rows (21
+# rows, 52,000 steps) it took 180 s of CPU, 4 min of wall time while other sessions kept the
+# machine at a load of 7-9 (the demo got 0.74 of a core). 80,000 steps keep it under 5
+# minutes on an idle machine; a card over budget needs fewer episodes per task.
 DEMO_STEP_BUDGET = 80_000
 
 

@@ -280,7 +280,7 @@ def test_the_shipped_tabletop_config_fits_the_tabletop_card(tmp_path):
     training = plan_card_training(load_card(ROOT / "benchmarks" / "tabletop-v0.yaml"),
                                   ROOT / "configs" / "train" / "tiny-octo-card-tabletop.yaml",
                                   tmp_path)
-    assert [plan.robot for plan in training.robots] == ["franka_panda", "so100"]
+    assert [plan.robot for plan in training.robots] == ["franka_panda", "so100", "ur5e"]
     assert training.notes == [] and training.policy.startswith(f"vla:{tmp_path}/models/bc-")
     assert not tmp_path.joinpath("models").exists()  # planning writes nothing
 

@@ -41,6 +41,8 @@ class OpenDrawer(DrawerTask):
     of one colour, a cup, mug or block between them). The target's drawer starts shut; each
     other drawer starts shut or (one time in three) open. Moving another cabinet's drawer a
     quarter of its travel, or picking up the free object, is a failure (`wrong_object`).
+    `librobot/UR5e-OpenDrawer-v0` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

@@ -65,6 +65,8 @@ class PickCupV1(TabletopTask):
     or by relation ("the cup left of the bowl", two cups of one colour; left and right as the
     front camera sees the table). Lifting or holding any other object is a failure
     (`wrong_object`). PickCup-v0 (one cup, no room) is unchanged.
+    `librobot/UR5e-PickCup-v1` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

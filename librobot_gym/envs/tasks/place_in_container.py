@@ -76,6 +76,8 @@ class PlaceInContainer(TabletopTask):
     bowl": two blocks of one colour); the container by colour (two bowls or plates) or by kind
     (a bowl, a plate and the bin). Moving another object, or putting the thing in the wrong
     container, is a failure (`wrong_object`).
+    `librobot/UR5e-PlaceInContainer-v0` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

@@ -73,6 +73,8 @@ class PressButton(TabletopTask):
     share a colour and a relation tells them apart ("the button left of the cup"; left and
     right as the front camera sees the table). Pressing another button, or pushing the cup or
     block aside, is a failure (`wrong_object`).
+    `librobot/UR5e-PressButton-v0` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

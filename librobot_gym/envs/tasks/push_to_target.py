@@ -81,6 +81,8 @@ class PushToTarget(TabletopTask):
     ("the green square"; with one, "the square" or "the marked spot"). Pushing with the
     gripper closed is the way; lifting is allowed, but the block must end on the table.
     Moving any other object is a failure (`wrong_object`).
+    `librobot/UR5e-PushToTarget-v0` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

@@ -84,7 +84,8 @@ class PlaceSkill:
     Phases: CARRY (over the spot, as high as it was lifted and clear of `over`, turning to
     the spot's yaw where it has one; backing off towards the base when it makes no
     headway), LOWER (until its bottom is `RELEASE_GAP` above the
-    surface or it stops sinking), RELEASE (open for `close_steps` steps), RETREAT (the jaws
+    surface or it stops sinking), RELEASE (open, fully or the layout's `release_margin` wider
+    than it is held, for `close_steps` steps), RETREAT (the jaws
     held as wide as they opened, centred on it, then the tool `hover_height` above the
     object's top); then `done`. `dropped` turns True if the object leaves the gripper before
     it is let go (the caller grasps again).
@@ -115,6 +116,7 @@ class PlaceSkill:
         self._detour_steps = 0
         self._yaw: float | None = None  # the tool's yaw when the carry began
         self._hold: np.ndarray | None = None
+        self._release = OPEN  # the gripper command that lets go
         self._rot: np.ndarray | None = None
         self._last_ee: np.ndarray | None = None
 
@@ -165,6 +167,16 @@ class PlaceSkill:
             return wrap(spot.yaw - quat_yaw(state.object_quat[self.name]), spot.period)
         return wrap(wrap(spot.yaw, spot.period) - now, 2 * math.pi)
 
+    def _release_command(self, state: WorldState) -> float:
+        """The gripper command that lets go: fully open, or the layout's `release_margin`
+        wider than the thing is held (the 2F-85's long fingers, opened fully inside a bowl,
+        would grip its walls)."""
+        margin = self.layout.release_margin
+        if not margin:
+            return OPEN
+        wide = min(self.max_opening, state.gripper_opening + margin)
+        return min(OPEN, 2.0 * wide / self.max_opening - 1.0)
+
     def act(self, state: WorldState) -> EeCommand:
         lay = self.layout
         settled = self._settled(state)
@@ -211,14 +223,16 @@ class PlaceSkill:
                 self._last_z = float(item[2])
             return EeCommand(state.ee_pos + (goal - item), self._rot, CLOSED)
         if self.phase == self.RELEASE:
+            if self.steps == 0:
+                self._release = self._release_command(state)
             self.steps += 1
             if self.steps >= lay.close_steps:
                 self.phase = self.RETREAT
                 # Hold the jaws as wide as they got: one that a container's wall stopped
                 # would press on it all the way up and lift the container.
-                self.opening = min(OPEN, 2.0 * state.gripper_opening / self.max_opening - 1.0
-                                   + 0.1)
-            return EeCommand(self._hold, self._rot, OPEN)
+                self.opening = min(self._release, 2.0 * state.gripper_opening
+                                   / self.max_opening - 1.0 + 0.1)
+            return EeCommand(self._hold, self._rot, self._release)
         # RETREAT: centre the open jaws on the object (where the grasp came down: a one-sided
         # jaw rests against it after opening and would drag it up), then straight up until
         # the tool is a hover height above the object's top.

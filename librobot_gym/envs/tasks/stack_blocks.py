@@ -81,6 +81,8 @@ class StackBlocks(TabletopTask):
     right as the front camera sees the table), with a cup, bowl or plate as the landmark.
     Moving another object off its place, lifting it, or stacking onto the wrong block is a
     failure (`wrong_object`).
+    `librobot/UR5e-StackBlocks-v0` is the same task on the UR5e, at the Franka's numbers: every
+    figure below given for the Franka holds for it.
 
     ## Action Space
     `control_mode="ee_delta_pose"` (default), `Box(-1, 1, (7,))`: tool translation (dx, dy,

@@ -34,7 +34,10 @@ class TabletopLayout:
     (`pusher_gripper`, -1 closed) and what of the hand then reaches lowest, the pusher: its
     middle `pusher_offset` along the tool's y from the tool centre point, `pusher_depth`
     below it, `pusher_half` its half size across (defaults: a centred parallel gripper, closed,
-    fingertips 1 cm below the tool centre point).
+    fingertips 1 cm below the tool centre point). Placing experts (`skills_place.py`) let go
+    by opening the gripper fully, or where `release_margin` (m) is set, only that much wider
+    than the thing held: long fingers (the 2F-85's) opened fully inside a bowl would press on
+    its slanted walls from both sides and hold the bowl.
     """
 
     object_scale: float
@@ -66,6 +69,7 @@ class TabletopLayout:
     pusher_offset: float = 0.0
     pusher_depth: float = 0.01
     pusher_half: float = 0.01
+    release_margin: float = 0.0
 
     @classmethod
     def for_robot(cls, robot) -> TabletopLayout:

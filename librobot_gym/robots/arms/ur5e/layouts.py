@@ -66,4 +66,15 @@ TABLETOP = dict(
     approach_tolerance=0.008,
     grasp_tolerance=0.006,
     descend_abort=0.02,
+    # Pushing and pressing: the closed pads' bottom, 1.8 cm below the tool centre point (the
+    # pads 3.6 cm long, centred on it), 2.2 x 2.4 cm across; 2.9 cm above them the finger
+    # roots, 6.9 cm above them the gripper's 10 cm wide top plate.
+    pusher_gripper=-1.0,
+    pusher_offset=0.0,
+    pusher_depth=0.018,
+    pusher_half=0.012,
+    # Letting go inside a bowl: the pads reach 1.8 cm below the tool centre point and open to
+    # 10.9 cm across their outsides, where a bowl's slanted wall is 10.8 cm across at a held
+    # block's pads: open 2 cm wider than the thing held (a cup's 6.6 cm opens fully).
+    release_margin=0.02,
 )
