@@ -1,7 +1,9 @@
 """Env throughput, measured side by side in one run on one core.
 
 For every registered simulated env (or those named with --env):
-  * state mode: env steps/s and the real-time factor (simulated seconds per wall second);
+  * state mode: env steps/s and the real-time factor (simulated seconds per wall second), and
+    the same per CPU second of this process (pinned to one core: on a machine other jobs load,
+    wall time counts their share of the core, CPU time does not);
   * raw MuJoCo: the same model replaying the exact control sequence the env produced, with
     `mj_step(nstep=substeps)` and nothing else. The overhead ratio is env time / raw time, timed
     in alternating rounds (median), so it counts only what the env adds (IK, validation,
@@ -125,15 +127,21 @@ def measure_librobot(env_id: str, steps: int, seed: int, rounds: int,
     control_dt = 1.0 / env.metadata["render_fps"]
     raw_run, substeps = raw_mujoco_timer(env_id, actions, seed)
     time_env(env, actions[:50], seed)  # warm-up
-    env_times, raw_times = [], []
+    env_times, raw_times, env_cpu = [], [], []
     for _ in range(rounds):
+        cpu_start = time.process_time()
         env_times.append(time_env(env, actions, seed))
+        env_cpu.append(time.process_time() - cpu_start)
         raw_times.append(raw_run())
     env.close()
     ratios = [e / r for e, r in zip(env_times, raw_times, strict=True)]
-    rgb_rate, cameras = measure_rgb(env_id, actions, seed)
+    cpu: dict[str, float] = {}
+    rgb_rate, cameras = measure_rgb(env_id, actions, seed, cpu=cpu)
     env_rate = steps / float(np.median(env_times))
+    cpu_rate = steps / float(np.median(env_cpu))
     return {
+        "state_cpu_steps_per_s": cpu_rate, "real_time_factor_cpu": cpu_rate * control_dt,
+        "rgb_cpu_steps_per_s": cpu,
         "env": env_id, "substeps": substeps, "state_steps_per_s": env_rate,
         "raw_mujoco_control_steps_per_s": steps / float(np.median(raw_times)),
         "overhead_ratio": float(np.median(ratios)),
@@ -238,14 +246,17 @@ def main() -> None:
     for row in rows:
         print(f"\n{row['env']}  ({row['substeps']} physics substeps per control step)")
         print(f"  state mode       {row['state_steps_per_s']:8.0f} steps/s   "
-              f"real-time factor {row['real_time_factor']:6.1f}")
+              f"real-time factor {row['real_time_factor']:6.1f}   (per CPU second: "
+              f"{row['state_cpu_steps_per_s']:.0f} steps, factor "
+              f"{row['real_time_factor_cpu']:.1f})")
         print(f"  raw mj_step      {row['raw_mujoco_control_steps_per_s']:8.0f} control steps/s "
               f"(same model, same controls)")
         low, high = row["overhead_ratio_range"]
         print(f"  overhead ratio   {row['overhead_ratio']:8.2f}   (median of {args.rounds} "
               f"alternating rounds, range {low:.2f}-{high:.2f}; env time / raw time, 1.0 = free)")
         print(f"  rgb mode         {row['rgb_steps_per_s']:8.0f} steps/s   "
-              f"({row['rgb_cameras']} cameras at 128x128)")
+              f"({row['rgb_cameras']} cameras at 128x128; "
+              f"{row['rgb_cpu_steps_per_s']['default']:.0f} per CPU second)")
         print_variant_rates(row)
     if fetch:
         print(f"\n{fetch['env']}  (own venv {args.peer_venv.name}: MuJoCo {fetch['mujoco']}, "
