@@ -89,7 +89,8 @@ def collect_multitask(env_ids: Sequence[str], episodes_per_task: int, out: str |
             for index in range(writer.num_episodes, episodes_per_task * len(env_ids)):
                 env_id = env_ids[index // episodes_per_task]
                 env, episode = envs[env_id], index % episodes_per_task
-                record = _record(env, policies[env_id], writer, seed + episode, env_id)
+                record = record_episode(env, policies[env_id], writer, seed + episode,
+                                        env_id=env_id)
                 record.total_episodes = episodes_per_task * len(env_ids)
                 summary.episodes.setdefault(env_id, []).append(record)
                 if on_episode is not None:
@@ -101,16 +102,3 @@ def collect_multitask(env_ids: Sequence[str], episodes_per_task: int, out: str |
     summary.wall_time_s = time.perf_counter() - start
     return summary
 
-
-def _record(env: gym.Env, policy, writer, seed: int, env_id: str) -> CollectedEpisode:
-    """`record_episode`, with the episode's env id added as an episodes-table column."""
-    save = writer.save_episode
-
-    def save_with_env(**extra):
-        return save(env_id=env_id, **extra)
-
-    writer.save_episode = save_with_env
-    try:
-        return record_episode(env, policy, writer, seed)
-    finally:
-        writer.save_episode = save
