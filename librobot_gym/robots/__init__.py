@@ -12,6 +12,7 @@ from librobot_gym.robots.spec import (
     BucketSpec,
     CameraSpec,
     ControlModeSpec,
+    DiffDriveSpec,
     DrivetrainSpec,
     GripperSpec,
     HydraulicSpec,
@@ -23,6 +24,6 @@ from librobot_gym.robots.spec import (
 
 __all__ = [
     "ROBOTS", "get_robot", "list_robots", "register_robot", "ActionDim", "BucketSpec",
-    "CameraSpec", "ControlModeSpec", "DrivetrainSpec", "GripperSpec", "HydraulicSpec", "JointSpec",
+    "CameraSpec", "ControlModeSpec", "DiffDriveSpec", "DrivetrainSpec", "GripperSpec", "HydraulicSpec", "JointSpec",
     "ProprioField", "RobotSpec", "TrackSpec",
 ]
