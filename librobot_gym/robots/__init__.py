@@ -24,6 +24,6 @@ from librobot_gym.robots.spec import (
 
 __all__ = [
     "ROBOTS", "get_robot", "list_robots", "register_robot", "ActionDim", "BucketSpec",
-    "CameraSpec", "ControlModeSpec", "DiffDriveSpec", "DrivetrainSpec", "GripperSpec", "HydraulicSpec", "JointSpec",
-    "ProprioField", "RobotSpec", "TrackSpec",
+    "CameraSpec", "ControlModeSpec", "DiffDriveSpec", "DrivetrainSpec", "GripperSpec",
+    "HydraulicSpec", "JointSpec", "ProprioField", "RobotSpec", "TrackSpec",
 ]

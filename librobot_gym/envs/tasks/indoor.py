@@ -116,10 +116,13 @@ class Layout:
     def walls(self) -> list[Footprint]:
         """Exterior walls, the partition's three segments and the shut doors' leaves."""
         (hx, hy), t, xp = HALF, WALL_T, self.partition_x
-        walls = [Footprint((-hx - t, 0.0), (t, hy + 2 * t)), Footprint((hx + t, 0.0), (t, hy + 2 * t)),
-                 Footprint((0.0, -hy - t), (hx + 2 * t, t)), Footprint((0.0, hy + t), (hx + 2 * t, t))]
+        walls = [Footprint((-hx - t, 0.0), (t, hy + 2 * t)),
+                 Footprint((hx + t, 0.0), (t, hy + 2 * t)),
+                 Footprint((0.0, -hy - t), (hx + 2 * t, t)),
+                 Footprint((0.0, hy + t), (hx + 2 * t, t))]
         walls += [Footprint((xp, (a + b) / 2), (t, (b - a) / 2)) for a, b in _segments()]
-        walls += [door_footprint(xp, y, o) for y, o in zip(DOOR_Y, self.doors_open, strict=True)]
+        walls += [door_footprint(xp, y, is_open)
+                  for y, is_open in zip(DOOR_Y, self.doors_open, strict=True)]
         return walls
 
 
@@ -149,7 +152,8 @@ def _shelf() -> SceneObject:
     """A bookshelf 1.1 m high, open towards its +x, with books on three boards."""
     hx, hy, h = 0.17, 0.45, 1.1
     parts = [_box((0.01, hy, h / 2), (-hx + 0.01, 0, 0)),  # back
-             _box((hx, 0.015, h / 2), (0, hy - 0.015, 0)), _box((hx, 0.015, h / 2), (0, -hy + 0.015, 0))]
+             _box((hx, 0.015, h / 2), (0, hy - 0.015, 0)),
+             _box((hx, 0.015, h / 2), (0, -hy + 0.015, 0))]
     parts += [_box((hx, hy, 0.012), (0, 0, z)) for z in (-h / 2 + 0.04, -0.15, 0.2, h / 2 - 0.012)]
     book_rgba = ((0.7, 0.15, 0.12, 1.0), (0.15, 0.3, 0.6, 1.0), (0.85, 0.7, 0.2, 1.0),
                  (0.2, 0.5, 0.3, 1.0))
@@ -167,7 +171,8 @@ def _sofa() -> SceneObject:
     its -x, the seat 0.4 m high, the back 0.84 m."""
     hx, hy = 0.42, 0.95
     parts = (_box((0.12, hy, 0.3), (-hx + 0.12, 0, 0.42)),  # back
-             _box((hx, 0.1, 0.15), (0, hy - 0.1, 0.27)), _box((hx, 0.1, 0.15), (0, -hy + 0.1, 0.27)),
+             _box((hx, 0.1, 0.15), (0, hy - 0.1, 0.27)),
+             _box((hx, 0.1, 0.15), (0, -hy + 0.1, 0.27)),
              _box((hx - 0.12, hy - 0.2, 0.08), (0.12, 0, 0.2), collide=False))
     return SceneObject("sofa", "box", (hx, hy, 0.12), (0.0, 0.0, 0.12), SOFA_RGBA[0],
                        parts=parts)
@@ -313,7 +318,7 @@ def draw_layout(rng: np.random.Generator, tries: int = 200) -> Layout:
                                     rng.uniform(y0 + r + 0.6, y1 - r - 0.6)), piece.half, yaw)
                 box = fp.aabb()
                 if all(not _overlaps(box, t) for t in taken) and all(
-                        not _overlaps(fp.aabb(CLEARANCE), other.aabb()) for other in prints.values()):
+                        not _overlaps(fp.aabb(CLEARANCE), o.aabb()) for o in prints.values()):
                     prints[piece.name] = fp
                     taken.append(box)
                     break

@@ -13,7 +13,14 @@ import numpy as np
 
 from librobot_gym.envs.tasks import floor_grid as fg
 from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
-from librobot_gym.envs.tasks.indoor import HALF, LANDMARKS, PIECES, Layout, draw_layout, indoor_scene
+from librobot_gym.envs.tasks.indoor import (
+    HALF,
+    LANDMARKS,
+    PIECES,
+    Layout,
+    draw_layout,
+    indoor_scene,
+)
 from librobot_gym.envs.tasks.language import Instructions
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
