@@ -255,7 +255,7 @@ def indoor_scene() -> list:
                            Light("lamp", (-2.0, 1.0, 2.6), (0.3, -0.2, -1.0), (0.3, 0.3, 0.28),
                                  cutoff=80.0)),
                    ambient=0.35, headlight=0.3, open_front=False, sleep=False)
-    camera = CameraPose("overhead", (0.0, -4.9, 7.2), (0.0, -0.35, 0.0), 58.0)
+    camera = CameraPose("overhead", (0.0, -3.2, 7.6), (0.0, -0.45, 0.0), 53.0)
     return [cell, _walls(), _partition(), _door("door_0"), _door("door_1"), _window(),
             _table("table_window", (0.4, 0.6), 0.75), _table("coffee_table", (0.3, 0.5), 0.42),
             _shelf(), _sofa(), _chair("chair_0"), _chair("chair_1"),

@@ -64,8 +64,10 @@ def _mask(footprint) -> np.ndarray:
     return fg.rectangle_mask(GRID, footprint.centre, footprint.half, footprint.yaw)
 
 
-def plan(layout: Layout, target: str, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(goal, nav, expert) fields for `target` in `layout` for a base of `radius` m."""
+def plan(layout: Layout, target: str, radius: float) -> tuple[np.ndarray, ...]:
+    """(goal, nav, expert, clear) fields for `target` in `layout` for a base of `radius` m:
+    metres to the target around walls; to the success region for the base's footprint; the
+    expert's cost-to-go; the clearance to the nearest obstacle."""
     walls = np.zeros(GRID.shape, dtype=bool)
     for fp in layout.walls():
         walls |= _mask(fp)
@@ -86,7 +88,7 @@ def plan(layout: Layout, target: str, radius: float) -> tuple[np.ndarray, np.nda
     expert = fg.distance_field(GRID, free, free & (goal <= SUCCESS_RADIUS - 0.3), weight)
     if not np.isfinite(expert).any():
         expert = fg.distance_field(GRID, free, free & (goal <= SUCCESS_RADIUS - 0.05), weight)
-    return goal, nav, expert
+    return goal, nav, expert, clear
 
 
 @register_task("navigate_to")
@@ -128,8 +130,9 @@ class NavigateTo(Task):
     `collisions` (contacts begun with walls, doors or furniture), `in_collision`.
 
     ## Starting State
-    The base at rest anywhere at least 0.41 m clear of every obstacle, facing anywhere, at
-    least 1 m beyond the success radius around the walls from the target.
+    The base at rest anywhere at least 0.41 m clear of every obstacle, facing any way with
+    1.2 m of clear floor ahead, at least 1 m beyond the success radius around the walls from
+    the target.
 
     ## Arguments
     `reward_type` ("dense", "sparse"); `instruction_set` ("train": six phrasings; "heldout":
@@ -163,7 +166,7 @@ class NavigateTo(Task):
         while True:
             layout = draw_layout(rng)
             target = list(TARGETS)[int(rng.integers(len(TARGETS)))]
-            goal, nav, expert = plan(layout, target, self.radius)
+            goal, nav, expert, clear = plan(layout, target, self.radius)
             starts = np.isfinite(nav) & np.isfinite(expert) & \
                 (goal > SUCCESS_RADIUS + MIN_START_GAP) & self._roomy(nav)
             cells = np.flatnonzero(starts)
@@ -172,7 +175,7 @@ class NavigateTo(Task):
         cell = int(cells[int(rng.integers(cells.size))])
         iy, ix = divmod(cell, GRID.nx)
         x, y = GRID.centre(iy, ix)
-        start = (x, y, float(rng.uniform(-math.pi, math.pi)))
+        start = (x, y, self._facing_space(rng, clear, x, y))
         self.episode = Episode(layout, target, start, goal, nav, expert,
                                shortest=float(nav[iy, ix]), last_xy=(x, y))
         names = TARGETS[target]
@@ -180,6 +183,17 @@ class NavigateTo(Task):
             colour=layout.colours.get(target, ""))
         instruction = self.instructions.say(rng, self.instruction_set, target=name)
         return TaskReset(instruction, layout.poses, colours=layout.rgba, base_pose=start)
+
+    @staticmethod
+    def _facing_space(rng: np.random.Generator, clear: np.ndarray, x: float, y: float) -> float:
+        """A random heading with 1.2 m of floor clear ahead where one of 12 draws has it
+        (the front camera then shows the room rather than a wall at arm's length)."""
+        for _ in range(12):
+            yaw = float(rng.uniform(-math.pi, math.pi))
+            if all(GRID.at(clear, x + d * math.cos(yaw), y + d * math.sin(yaw)) > 0.1
+                   for d in (0.4, 0.8, 1.2)):
+                return yaw
+        return yaw
 
     def _roomy(self, nav: np.ndarray) -> np.ndarray:
         """Cells a whole 0.1 m beyond the base's radius from every obstacle (a start pose
