@@ -125,8 +125,8 @@ class NavigateTo(Task):
 
     ## Metrics
     `path_length` (m driven), `shortest_path` (the grid planner's shortest collision-free path
-    from the start to the success region, l), `spl` (Habitat's success weighted by path
-    length, S l / max(p, l), for the episode so far), `distance_to_goal` (m to go),
+    from the start to the success region, l), `spl` (SPL, Habitat's success weighted by
+    path length, S l / max(p, l), for the episode so far), `distance_to_goal` (m to go),
     `collisions` (contacts begun with walls, doors or furniture), `in_collision`.
 
     ## Starting State
