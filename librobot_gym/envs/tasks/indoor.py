@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from librobot_gym.envs.tasks.floor_grid import FloorGrid
 from librobot_gym.envs.tasks.objects import COLOURS, KINDS, make_object
 from librobot_gym.envs.tasks.placement import yaw_quat
 from librobot_gym.scene import (
@@ -31,6 +32,8 @@ from librobot_gym.scene import (
 )
 
 HALF = (3.5, 2.5)  # m, the flat's inner half sizes
+# The planners' floor grid over the flat: 5 cm cells.
+GRID = FloorGrid(-HALF[0], -HALF[1], 0.05, round(2 * HALF[0] / 0.05), round(2 * HALF[1] / 0.05))
 WALL_HEIGHT = 1.2
 WALL_T = 0.05  # m, half thickness of the partition and the colliders
 PARTITION_X = (-0.8, 0.8)  # where the partition may stand

@@ -14,6 +14,7 @@ import numpy as np
 from librobot_gym.envs.tasks import floor_grid as fg
 from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
 from librobot_gym.envs.tasks.indoor import (
+    GRID,
     HALF,
     LANDMARKS,
     PIECES,
@@ -22,11 +23,11 @@ from librobot_gym.envs.tasks.indoor import (
     indoor_scene,
 )
 from librobot_gym.envs.tasks.language import Instructions
+from librobot_gym.envs.tasks.navigate_to_expert import NavigateToExpert
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 
 SUCCESS_RADIUS = 1.0  # m from the target's footprint, around walls (Habitat ObjectNav's 1 m)
-GRID = fg.FloorGrid(-HALF[0], -HALF[1], 0.05, int(2 * HALF[0] / 0.05), int(2 * HALF[1] / 0.05))
 MIN_START_GAP = 1.0  # m: the start lies at least this much beyond the success radius
 REWARD_SCALE = 4.0  # m: the dense reward is exp(-distance to go / this)
 COLLISION_PENALTY = 0.1  # dense reward lost on a step in contact with anything
@@ -258,7 +259,5 @@ class NavigateTo(Task):
                 "goal_vector": np.array([c * dx + s * dy, -s * dx + c * dy]),
                 "geodesic_distance": np.array([self.distance_to_go(state)])}
 
-    def make_expert(self):
-        from librobot_gym.envs.tasks.navigate_to_expert import NavigateToExpert
-
+    def make_expert(self) -> NavigateToExpert:
         return NavigateToExpert(self)

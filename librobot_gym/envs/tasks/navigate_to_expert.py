@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from librobot_gym.envs.tasks import floor_grid as fg
+from librobot_gym.envs.tasks.indoor import GRID
 
 LOOKAHEAD = 0.6  # m along the path
 CRUISE = 0.8  # m/s
@@ -34,8 +35,6 @@ class NavigateToExpert:
         """Nothing to forget: the plan is the task's, per episode."""
 
     def act(self, state) -> np.ndarray:
-        from librobot_gym.envs.tasks.navigate_to import GRID
-
         ep = self.task.episode
         x, y, yaw = (state.extras[k] for k in ("base_x", "base_y", "base_yaw"))
         cell = GRID.index(x, y)
