@@ -47,6 +47,10 @@ class BaseTwistController:
         self.n_arm = len(robot.joint_names)
         self._servos = [model.actuator(a).id for a in spec.actuators]
         self._wheels = np.array([model.actuator(a).id for a in spec.wheel_actuators])
+        self._own = np.array(self._servos + self._wheels.tolist())
+        self._wheel_qd = data.qvel[contiguous([int(model.joint(j).dofadr[0])
+                                               for j in spec.wheel_joints],
+                                              f"{robot.name} wheel joints")]
         n_left = spec.n_left
         self._side = np.array([-1.0] * n_left + [1.0] * (len(spec.wheel_joints) - n_left))
         self._dt = 1.0 / robot.control_hz
@@ -78,8 +82,8 @@ class BaseTwistController:
         ctrl[self._wheels] = (self._v + self._side * self._w * half_track) / spec.wheel_radius
 
     def hold(self, _gripper_command: float = 0.0) -> None:
-        """Stand still: every servo asks for zero."""
-        self._ctrl[:] = 0.0
+        """Stand still: the base's servos and wheels ask for zero."""
+        self._ctrl[self._own] = 0.0
         self._v = self._w = 0.0
 
     def after_step(self, dt: float) -> None:
@@ -125,4 +129,4 @@ class BaseTwistController:
 
     def proprio(self, state) -> list[np.ndarray]:
         """base_pose, base_twist, wheel_vel, lidar: `robot.proprio`."""
-        return [self.base_pose(), self.twist(), self.arm_qd.copy(), self.lidar()]
+        return [self.base_pose(), self.twist(), self._wheel_qd.copy(), self.lidar()]
