@@ -267,6 +267,20 @@ class DiffDriveSpec:
 
 
 @dataclass(frozen=True)
+class UpperBodySpec:
+    """A mobile manipulator's torso lift and head: the torso is commanded as a speed (m/s, at
+    most `torso_max_speed`) integrated into its position servo's target within the joint's
+    limits; the head's pan and tilt servos hold `head_home` (rad) unless a mode commands them."""
+
+    torso_joint: str
+    torso_actuator: str
+    torso_max_speed: float  # m/s
+    head_joints: tuple[str, str]  # pan, tilt
+    head_actuators: tuple[str, str]
+    head_home: tuple[float, float]  # rad
+
+
+@dataclass(frozen=True)
 class RobotSpec:
     """Everything a backend needs to simulate or drive one robot, and a policy to command it."""
 
@@ -289,6 +303,7 @@ class RobotSpec:
     bucket: BucketSpec | None = None
     drivetrain: DrivetrainSpec | None = None  # wheeled machines (wheel loader, hauler)
     diff_drive: DiffDriveSpec | None = None  # differential-drive bases (`base_twist`)
+    upper_body: UpperBodySpec | None = None  # a mobile manipulator's torso and head
     base_joints: tuple[str, ...] = ()  # planar x, y, yaw of a mobile base, if any
     # Box (lower xyz, upper xyz; m, base frame) the tool may reach on hardware: the safety
     # layer's default workspace for this robot.

@@ -69,8 +69,8 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "place_in_container": (_approach_the_cup, _tool_to_target),
          "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile),
-         # the expert may first turn on the spot for up to ~2.5 s (25 steps at 10 Hz)
-         "navigate_to": (lambda env, obs: _approach_the_cup(env, obs, 30), _base_to_goal)}
+         # the expert may first turn on the spot for ~1 s (10 steps at 10 Hz)
+         "navigate_to": (lambda env, obs: _approach_the_cup(env, obs, 15), _base_to_goal)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

@@ -154,6 +154,9 @@ class NavigateTo(Task):
         if robot.diff_drive is None:
             raise ConfigError(f"navigate_to needs a mobile base; {robot.name!r} has none "
                               f"(try robot='jackal')")
+        # The expert drives the base through the robot's mode with a twist in it (a mobile
+        # manipulator's also holds its arm, torso and gripper).
+        self.expert_control_mode = next(m for m in robot.control_modes if "base_twist" in m)
         self.instructions.templates(instruction_set)  # refuses an unknown set now
         self.instruction_set = instruction_set
         self.radius = robot.diff_drive.radius

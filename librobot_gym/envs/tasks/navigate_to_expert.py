@@ -25,11 +25,18 @@ MAX_TURN = 1.6  # rad/s
 
 
 class NavigateToExpert:
-    """`act(state)` -> a normalised `base_twist` action."""
+    """`act(state)` -> a normalised action of the task's `expert_control_mode`: the twist in
+    its `forward_speed` and `yaw_rate` dims; a mobile manipulator's other dims hold (a zero
+    gripper delta and torso speed, the gripper open as at reset)."""
 
     def __init__(self, task):
         self.task = task
-        self.scale = np.array([task.robot.diff_drive.max_speed, task.robot.diff_drive.max_yaw_rate])
+        self.spec = task.robot.control_mode(task.expert_control_mode)
+        names = [d.name for d in self.spec.dims]
+        self._v, self._w = names.index("forward_speed"), names.index("yaw_rate")
+        self._hold = np.zeros(self.spec.size)
+        if "gripper" in names:
+            self._hold[names.index("gripper")] = 1.0
 
     def reset(self) -> None:
         """Nothing to forget: the plan is the task's, per episode."""
@@ -39,8 +46,8 @@ class NavigateToExpert:
         x, y, yaw = (state.extras[k] for k in ("base_x", "base_y", "base_yaw"))
         cell = GRID.index(x, y)
         field = ep.expert if math.isfinite(ep.expert[cell]) else ep.goal
-        if field[cell] <= 0.0:  # inside the aim region: face the target and stop
-            return np.zeros(2, dtype=np.float32)
+        if field[cell] <= 0.0:  # inside the aim region: stop
+            return self._action(0.0, 0.0)
         aim = fg.descend(GRID, field, cell, LOOKAHEAD)
         gx, gy = GRID.centre(*aim)
         alpha = math.atan2(gy - y, gx - x) - yaw
@@ -51,4 +58,9 @@ class NavigateToExpert:
             v = CRUISE * (1.0 - 0.6 * abs(alpha) / TURN_IN_PLACE)
             distance = max(math.hypot(gx - x, gy - y), 0.2)
             w = min(max(2.0 * v * math.sin(alpha) / distance + 0.5 * alpha, -MAX_TURN), MAX_TURN)
-        return np.clip(np.array([v, w]) / self.scale, -1.0, 1.0).astype(np.float32)
+        return self._action(v, w)
+
+    def _action(self, v: float, w: float) -> np.ndarray:
+        physical = self._hold.copy()
+        physical[self._v], physical[self._w] = v, w
+        return np.clip(self.spec.to_normalised(physical), -1.0, 1.0).astype(np.float32)
