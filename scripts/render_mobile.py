@@ -1,11 +1,12 @@
 """Render the mobile robots' NavigateTo as a policy sees it, into one grid PNG (the README's).
 
-For each seed: the scripted expert drives one episode; the `front` and `overhead` cameras are
-captured at the policy's resolution (128x128 by default) at reset, halfway, and at the end,
-each scaled up by --zoom without smoothing, the instruction and outcome written above the row.
+For each env and seed: the scripted expert drives one episode; the robot's two cameras (the
+Jackal's `front`, Fetch's `head`, and `overhead`) are captured at the policy's resolution
+(128x128 by default) at reset, halfway, and at the end, each scaled up by --zoom without
+smoothing, the instruction and outcome written above the row.
 
-Usage: python scripts/render_mobile.py [--env librobot/Jackal-NavigateTo-v0] [--seeds 0 1 2]
-                                       [--size 128] [--zoom 2] [--out docs/images/mobile.png]
+Usage: python scripts/render_mobile.py [--env ID ...] [--seeds 0 1] [--size 128] [--zoom 2]
+                                       [--out docs/images/mobile.png]
 """
 
 from __future__ import annotations
@@ -42,30 +43,33 @@ def episode_frames(env_id: str, seed: int, size: int) -> tuple[str, list[np.ndar
             done = terminated or truncated
         picks = [shots[0], shots[len(shots) // 2], shots[-1]]
         metrics = info["task_metrics"]
-        caption = (f"seed {seed}: \"{env.unwrapped.instruction}\"  "
+        caption = (f"{env_id.split('/')[-1]} seed {seed}: \"{env.unwrapped.instruction}\"  "
                    f"{'success' if info['is_success'] else 'failure'} in {steps} steps, "
                    f"SPL {metrics['spl']:.2f}")
-        return caption, [np.hstack([p["front"], p["overhead"]]) for p in picks]
+        cameras = env.unwrapped.cameras
+        return caption, [np.hstack([p[c] for c in cameras]) for p in picks]
     finally:
         env.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default="librobot/Jackal-NavigateTo-v0")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--env", action="append", help="env id (repeatable; default: the "
+                        "Jackal's and Fetch's NavigateTo)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--zoom", type=int, default=2)
     parser.add_argument("--out", default="docs/images/mobile.png")
     args = parser.parse_args()
     rows = []
-    for seed in args.seeds:
-        caption, tiles = episode_frames(args.env, seed, args.size)
+    envs = args.env or ["librobot/Jackal-NavigateTo-v0", "librobot/Fetch-NavigateTo-v0"]
+    for env_id, seed in [(e, s) for e in envs for s in args.seeds]:
+        caption, tiles = episode_frames(env_id, seed, args.size)
         row = Image.fromarray(np.hstack(tiles)).resize(
             (args.zoom * 6 * args.size, args.zoom * args.size), Image.NEAREST)
         canvas = Image.new("RGB", (row.width, row.height + CAPTION_HEIGHT), "white")
         canvas.paste(row, (0, CAPTION_HEIGHT))
-        ImageDraw.Draw(canvas).text((4, 4), caption + "   (front | overhead: start, "
+        ImageDraw.Draw(canvas).text((4, 4), caption + "   (robot camera | overhead: start, "
                                     "halfway, end)", fill="black")
         rows.append(canvas)
     grid = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)), "white")

@@ -180,13 +180,14 @@ def test_the_expert_reaches_the_target_with_spl_and_no_collision():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("first", [0, 1000])
-def test_the_expert_succeeds_on_at_least_90_of_100_seeds(first):
-    env = gym.make(ENV_ID, obs_mode="state")
+@pytest.mark.parametrize("env_id", [ENV_ID, "librobot/Fetch-NavigateTo-v0"])
+def test_the_expert_succeeds_on_at_least_90_of_100_seeds(env_id, first):
+    env = gym.make(env_id, obs_mode="state")
     try:
         wins = sum(_run_expert(env, seed)["is_success"] for seed in range(first, first + 100))
     finally:
         env.close()
-    assert wins >= 90, f"{wins}/100 from seed {first}"
+    assert wins >= 90, f"{env_id}: {wins}/100 from seed {first}"
 
 
 def test_sparse_reward_pays_on_success_only():
