@@ -109,3 +109,10 @@ def test_the_expert_drives_fetch_to_the_target():
             assert info["task_metrics"]["spl"] > 0.75
     finally:
         env.close()
+
+
+def test_fetch_has_its_own_doc_for_the_shared_task():
+    from librobot_gym.envs.registration import env_doc
+
+    doc = env_doc(ENV_ID)
+    assert "base_twist+ee_delta_pose" in doc and "`head`" in doc and "SPL" in doc

@@ -107,12 +107,14 @@ class NavigateTo(Task):
     (the whole flat from above the south wall).
 
     ## Action Space
-    `base_twist`: [forward speed (m/s, +-2), yaw rate (rad/s, +-2)], normalised to [-1, 1],
-    slewed at 2 m/s^2 and 3 rad/s^2 (`env.unwrapped.action_spec`).
+    The Jackal's `base_twist`: [forward speed (m/s, +-2), yaw rate (rad/s, +-2)], normalised
+    to [-1, 1], slewed at 2 m/s^2 and 3 rad/s^2 (`env.unwrapped.action_spec`). Fetch's
+    `base_twist+ee_delta_pose` is in its own doc (`librobot envs --doc
+    librobot/Fetch-NavigateTo-v0`).
 
     ## Observation Space
-    Proprioception: base pose (x, y, yaw; odometry), measured twist, wheel speeds, 24 lidar
-    ranges (270 deg, 10 m). State modes add `goal_position` (the target's centre, m, world),
+    The Jackal's proprioception: base pose (x, y, yaw; odometry), measured twist, wheel
+    speeds, 24 lidar ranges (270 deg, 10 m). State modes add `goal_position` (the target's centre, m, world),
     `goal_vector` (the same in the base frame) and `geodesic_distance` (m still to go to the
     success region, around walls).
 
@@ -131,7 +133,8 @@ class NavigateTo(Task):
     `collisions` (contacts begun with walls, doors or furniture), `in_collision`.
 
     ## Starting State
-    The base at rest anywhere at least 0.41 m clear of every obstacle, facing any way with
+    The base at rest anywhere at least 0.1 m more than its radius (the Jackal: 0.41 m) clear
+    of every obstacle, facing any way with
     1.2 m of clear floor ahead, at least 1 m beyond the success radius around the walls from
     the target.
 
