@@ -114,9 +114,9 @@ class NavigateTo(Task):
 
     ## Observation Space
     The Jackal's proprioception: base pose (x, y, yaw; odometry), measured twist, wheel
-    speeds, 24 lidar ranges (270 deg, 10 m). State modes add `goal_position` (the target's centre, m, world),
-    `goal_vector` (the same in the base frame) and `geodesic_distance` (m still to go to the
-    success region, around walls).
+    speeds, 24 lidar ranges (270 deg, 10 m). State modes add `goal_position` (the target's
+    centre, m, world), `goal_vector` (the same in the base frame) and `geodesic_distance` (m
+    still to go to the success region, around walls).
 
     ## Rewards
     `dense`: exp(-d / 4 m), d the metres still to go around the walls (1 on arrival), minus
