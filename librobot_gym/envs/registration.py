@@ -141,6 +141,12 @@ register_env("librobot/UR5e-PlaceInContainer-Real-v0", "ur5e", "place_in_contain
              backend="real")
 register_env("librobot/UR5e-StackBlocks-Real-v0", "ur5e", "stack_blocks", 300, backend="real")
 
+# Mobile robots (issue 20): the Jackal-class base drives to what the instruction names in a
+# two-room flat. Its -Real- row (ROS through rosbridge) comes with the ROS session.
+register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
+# Fetch drives the same flat, its arm tucked (base_twist+ee_delta_pose: base, arm, torso, gripper).
+register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
+
 
 def register_all() -> None:
     """Register every env id with gymnasium, plugins' included (idempotent)."""

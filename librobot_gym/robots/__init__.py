@@ -12,6 +12,7 @@ from librobot_gym.robots.spec import (
     BucketSpec,
     CameraSpec,
     ControlModeSpec,
+    DiffDriveSpec,
     DrivetrainSpec,
     GripperSpec,
     HydraulicSpec,
@@ -19,10 +20,11 @@ from librobot_gym.robots.spec import (
     ProprioField,
     RobotSpec,
     TrackSpec,
+    UpperBodySpec,
 )
 
 __all__ = [
     "ROBOTS", "get_robot", "list_robots", "register_robot", "ActionDim", "BucketSpec",
-    "CameraSpec", "ControlModeSpec", "DrivetrainSpec", "GripperSpec", "HydraulicSpec", "JointSpec",
-    "ProprioField", "RobotSpec", "TrackSpec",
+    "CameraSpec", "ControlModeSpec", "DiffDriveSpec", "DrivetrainSpec", "GripperSpec",
+    "HydraulicSpec", "JointSpec", "ProprioField", "RobotSpec", "TrackSpec", "UpperBodySpec",
 ]

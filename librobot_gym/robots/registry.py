@@ -15,6 +15,8 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.arms.ur5e",
     "librobot_gym.robots.heavy.excavator",
     "librobot_gym.robots.heavy.wheel_loader",
+    "librobot_gym.robots.mobile.jackal",
+    "librobot_gym.robots.mobile_manipulators.fetch",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)
 

@@ -236,6 +236,51 @@ class DrivetrainSpec:
 
 
 @dataclass(frozen=True)
+class DiffDriveSpec:
+    """A differential-drive base as the `base_twist` mode commands it: a forward speed and a
+    yaw rate, each slewed at most `max_accel` / `max_yaw_accel` per second (the base
+    controller's acceleration limits), reached by chassis-frame velocity servos (MJCF
+    actuators `forward`, `lateral` held at zero, `yaw`). The wheels turn at
+    (v -/+ omega * track / 2) / wheel_radius (left, right). `lidar_site` carries a planar
+    range scanner of `lidar_beams` beams spread over `lidar_fov` (rad), centred ahead, out to
+    `lidar_range` m (farther reads as `lidar_range`)."""
+
+    base_joints: tuple[str, str, str]  # slide x, slide y, hinge yaw (planar base)
+    actuators: tuple[str, str, str]  # forward, lateral, yaw servos (chassis frame)
+    wheel_joints: tuple[str, ...]  # left wheels first, then right, as the actuators
+    wheel_actuators: tuple[str, ...]
+    wheel_radius: float  # m
+    track: float  # m between the left and right wheel centres
+    max_speed: float  # m/s, either way
+    max_yaw_rate: float  # rad/s
+    max_accel: float  # m/s^2
+    max_yaw_accel: float  # rad/s^2
+    radius: float  # m, the circle around the base centre that covers the footprint
+    lidar_site: str | None = None
+    lidar_beams: int = 0
+    lidar_fov: float = 0.0  # rad
+    lidar_range: float = 10.0  # m
+
+    @property
+    def n_left(self) -> int:
+        return len(self.wheel_joints) // 2
+
+
+@dataclass(frozen=True)
+class UpperBodySpec:
+    """A mobile manipulator's torso lift and head: the torso is commanded as a speed (m/s, at
+    most `torso_max_speed`) integrated into its position servo's target within the joint's
+    limits; the head's pan and tilt servos hold `head_home` (rad) unless a mode commands them."""
+
+    torso_joint: str
+    torso_actuator: str
+    torso_max_speed: float  # m/s
+    head_joints: tuple[str, str]  # pan, tilt
+    head_actuators: tuple[str, str]
+    head_home: tuple[float, float]  # rad
+
+
+@dataclass(frozen=True)
 class RobotSpec:
     """Everything a backend needs to simulate or drive one robot, and a policy to command it."""
 
@@ -257,6 +302,8 @@ class RobotSpec:
     tracks: TrackSpec | None = None
     bucket: BucketSpec | None = None
     drivetrain: DrivetrainSpec | None = None  # wheeled machines (wheel loader, hauler)
+    diff_drive: DiffDriveSpec | None = None  # differential-drive bases (`base_twist`)
+    upper_body: UpperBodySpec | None = None  # a mobile manipulator's torso and head
     base_joints: tuple[str, ...] = ()  # planar x, y, yaw of a mobile base, if any
     # Box (lower xyz, upper xyz; m, base frame) the tool may reach on hardware: the safety
     # layer's default workspace for this robot.

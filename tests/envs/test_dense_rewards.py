@@ -54,6 +54,11 @@ def _pusher_to_start(env):
     return env.unwrapped.task.approach_distance(env.unwrapped.sim.world_state())
 
 
+def _base_to_goal(env):
+    """NavigateTo: metres the base still has to drive, around the walls."""
+    return env.unwrapped.task.distance_to_go(env.unwrapped.sim.world_state())
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "push_to_target": (_approach_the_cup, _pusher_to_start),
          # the SO-100 presses a near button within 12 steps: 6 is still the approach
@@ -63,7 +68,9 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "close_drawer": (_approach_the_cup, _tool_to_handle),
          "place_in_container": (_approach_the_cup, _tool_to_target),
          "stack_blocks": (_approach_the_cup, _tool_to_target),
-         "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
+         "dig_dump": (_lower_the_bucket, _teeth_to_pile),
+         # the expert may first turn on the spot for ~1 s (10 steps at 10 Hz)
+         "navigate_to": (lambda env, obs: _approach_the_cup(env, obs, 15), _base_to_goal)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

@@ -1,14 +1,20 @@
 """Control mode name -> the class that implements it in MuJoCo: the arms' joint and end-effector
 controllers (`controllers.py`), the hydraulic machines' valves (`hydraulics.py`) and the wheeled
-machines' drivetrain (`drivetrain.py`)."""
+machines' drivetrain (`drivetrain.py`) and the differential-drive bases' twist
+(`base_twist.py`), with an arm on top
+(`mobile_manipulator.py`)."""
 
+from librobot_gym.envs.sim.base_twist import BaseTwistController
 from librobot_gym.envs.sim.controllers import EeDeltaPoseController, JointPosController
 from librobot_gym.envs.sim.drivetrain import DriveController, WheeledMachineController
 from librobot_gym.envs.sim.hydraulics import HydraulicController
+from librobot_gym.envs.sim.mobile_manipulator import BaseTwistEeDeltaPoseController
 
 
 def controllers() -> dict[str, type]:
     """Control mode name -> the class that implements it in MuJoCo."""
     return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
             "hydraulic": HydraulicController, "drive": DriveController,
-            "drive+hydraulic": WheeledMachineController}
+            "drive+hydraulic": WheeledMachineController,
+            "base_twist": BaseTwistController,
+            "base_twist+ee_delta_pose": BaseTwistEeDeltaPoseController}

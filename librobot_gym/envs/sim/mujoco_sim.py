@@ -92,6 +92,8 @@ class MujocoSim:
         self._objects_qpos = {name: (d.qpos[q: q + 3], d.qpos[q + 3: q + 7])
                               for name, (q, _) in self.free.items()}
         self._warnings = d.warning.number  # live view of MuJoCo's warning counters
+        # A mobile base reports its pose and twist (`machine_extras`) and is placed by the task.
+        self._mobile = hasattr(self.controller, "place_base")
         self._blowups = 0
 
     def _classify_contacts(self, objects: list[SceneObject]):
@@ -153,6 +155,11 @@ class MujocoSim:
                 raise ConfigError(f"the task sets joint {key!r}; the scene's articulated "
                                   f"joints are {sorted(self._link_qpos)}")
             d.qpos[self._link_qpos[key]] = value
+        if task_reset.base_pose is not None:
+            if not self._mobile:
+                raise ConfigError(f"the task places a mobile base; {self.robot.name!r} with "
+                                  f"control mode {type(self.controller).__name__} has none")
+            self.controller.place_base(task_reset.base_pose)
         self.controller.hold(gripper_command)
         if self.material is not None:
             self.material.reset()
@@ -207,7 +214,8 @@ class MujocoSim:
             robot_contacts=touching,
             near_joint_limit=bool((q < self._limit_low).any() or (q > self._limit_high).any()),
             joint_pos=q.copy(),
-            extras=self._machine_extras() if material is not None else {},
+            extras=self._machine_extras() if material is not None else
+            self.controller.machine_extras() if self._mobile else {},
             terrain=material.terrain() if privileged and material is not None else None,
             object_joints={k: float(d.qpos[a]) for k, a in self._link_qpos.items()},
         )

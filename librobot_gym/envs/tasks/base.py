@@ -36,6 +36,9 @@ class TaskReset:
     colours: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     # Articulated objects' joints, "<object>/<link>" -> position (m or rad); unnamed: 0.
     joints: dict[str, float] = field(default_factory=dict)
+    # A mobile robot's start: its base at (x, y, yaw) (m, m, rad, world); None: where the
+    # robot's model puts it.
+    base_pose: tuple[float, float, float] | None = None
 
 
 @dataclass(slots=True)

@@ -19,6 +19,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.stack_blocks",
     # The earthmoving fleet (issue 22): the wheel loader's task.
     "librobot_gym.envs.tasks.load_hauler",
+    # Mobile robots (issue 20): NavigateTo in a two-room flat.
+    "librobot_gym.envs.tasks.navigate_to",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

@@ -1,0 +1,2 @@
+"""Mobile bases (the Jackal-class differential-drive base; Fetch and TIAGo to come): one
+folder each, registered with `register_robot`. Imports only `robots.spec`/`robots.registry`."""
