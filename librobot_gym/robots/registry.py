@@ -15,6 +15,7 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.arms.ur5e",
     "librobot_gym.robots.heavy.excavator",
     "librobot_gym.robots.heavy.wheel_loader",
+    "librobot_gym.robots.heavy.hauler",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)
 

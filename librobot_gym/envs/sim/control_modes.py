@@ -11,4 +11,5 @@ def controllers() -> dict[str, type]:
     """Control mode name -> the class that implements it in MuJoCo."""
     return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
             "hydraulic": HydraulicController, "drive": DriveController,
-            "drive+hydraulic": WheeledMachineController}
+            "drive+hydraulic": WheeledMachineController,
+            "drive+dump": WheeledMachineController}

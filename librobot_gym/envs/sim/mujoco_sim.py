@@ -155,7 +155,7 @@ class MujocoSim:
             d.qpos[self._link_qpos[key]] = value
         self.controller.hold(gripper_command)
         if self.material is not None:
-            self.material.reset()
+            self.material.reset(task_reset.payload_kg)
         mujoco.mj_forward(m, d)
         self._blowups = 0  # mj_resetData cleared the warning counters
 

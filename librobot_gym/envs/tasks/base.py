@@ -36,6 +36,8 @@ class TaskReset:
     colours: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     # Articulated objects' joints, "<object>/<link>" -> position (m or rad); unnamed: 0.
     joints: dict[str, float] = field(default_factory=dict)
+    # Loose material in the machine's bucket or body at reset (a hauler that starts loaded), kg.
+    payload_kg: float = 0.0
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.stack_blocks",
     # The earthmoving fleet (issue 22): the wheel loader's task.
     "librobot_gym.envs.tasks.load_hauler",
+    "librobot_gym.envs.tasks.haul_dump",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 
