@@ -15,6 +15,7 @@ import numpy as np
 from librobot_gym.envs.tasks.base import DumpZone, Task, TaskReset, WorldState
 from librobot_gym.envs.tasks.haul_dump_road import (
     BAY_HALF,
+    HEAP_GEOM,
     RISE,
     STOCKPILE,
     Route,
@@ -146,7 +147,7 @@ class HaulDump(Task):
 
     def scene(self) -> list:
         return [STOCKPILE, road(self.grade), loading_point(), bay(),
-                DumpZone("bay", "dump_bay", BAY_HALF, RISE - 0.5)]
+                DumpZone("bay", "dump_bay", BAY_HALF, RISE - 0.5, load_geom=HEAP_GEOM)]
 
     @property
     def crest_x(self) -> float:

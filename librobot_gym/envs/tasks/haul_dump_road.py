@@ -25,6 +25,8 @@ GRAVEL = (0.56, 0.52, 0.46, 1.0)
 BENCH = (0.6, 0.55, 0.47, 1.0)
 BAY = (0.95, 0.95, 0.9, 1.0)
 BAY_HALF = (3.5, 2.6)  # m, the dump bay's painted rectangle (and its dump zone)
+HEAP_SIZE = (2.2, 2.4, 1.2)  # m, the semi-axes of the dumped heap's mound
+HEAP_GEOM = "dump_bay_part4"
 # The stockpile at the loading point, beside the road (where a loader fills the hauler).
 STOCKPILE = MaterialPile("stockpile", centre=(-4.0, 11.0), radius=4.0, height=2.0,
                          density=1600.0, cell=0.5)
@@ -59,13 +61,18 @@ def road(grade: float) -> SceneObject:
 
 
 def bay() -> SceneObject:
-    """The dump bay: a painted rectangle (no collisions) with corner posts drawn as looks."""
+    """The dump bay: a painted rectangle (no collisions) with corner posts and the heap of
+    what was dumped, drawn as looks."""
     hx, hy = BAY_HALF
     posts = tuple(ObjectPart("box", (0.15, 0.15, 0.6), (sx * hx, sy * hy, 0.6),
                              rgba=(0.9, 0.35, 0.1, 1.0))
                   for sx in (-1, 1) for sy in (-1, 1))
-    return SceneObject("dump_bay", "box", (hx, hy, 0.01), (0.0, 0.0, RISE), BAY, parts=posts,
-                       collide=False)
+    # The dumped heap (part 4, `HEAP_GEOM`): a mound behind the bay's centre, where the lip
+    # pours, hidden under the bench until the material model raises it.
+    heap = ObjectPart("ellipsoid", HEAP_SIZE, (-1.0, 0.0, -HEAP_SIZE[2]),
+                      rgba=STOCKPILE.rgba)
+    return SceneObject("dump_bay", "box", (hx, hy, 0.01), (0.0, 0.0, RISE), BAY,
+                       parts=posts + (heap,), collide=False)
 
 
 def loading_point() -> SceneObject:
@@ -85,10 +92,18 @@ class Route:
         self.units = segments / self.lengths[:, None]
         self.starts = np.concatenate([[0.0], np.cumsum(self.lengths)[:-1]])
         self.length = float(self.lengths.sum())
+        self._last: tuple = (None, (0.0, 0.0))
 
     def project(self, point) -> tuple[float, float]:
-        """(distance along the route, distance off it) of `point` (x, y)."""
-        p = np.asarray(point, dtype=np.float64)[:2]
+        """(distance along the route, distance off it) of `point` (x, y); the last answer is
+        kept (a task asks it twice a step)."""
+        key = (float(point[0]), float(point[1]))
+        if key != self._last[0]:
+            self._last = (key, self._project(key))
+        return self._last[1]
+
+    def _project(self, point: tuple[float, float]) -> tuple[float, float]:
+        p = np.array(point)
         rel = p - self.points[:-1]
         along = np.clip((rel * self.units).sum(axis=1), 0.0, self.lengths)
         nearest = self.points[:-1] + self.units * along[:, None]

@@ -5,7 +5,8 @@ Figures used, rounded, and where they come from:
 - From the issue (issue 22), which quotes Caterpillar's 730 class: 28 t rated payload,
   17.5 m^3 heaped body (SAE 2:1), 23.9 t empty operating mass, 55 km/h top speed, body raise
   12 s, lower 8 s. The MJCF sums to 23.9 t: tractor unit 10.2 t (engine, cab, front axle),
-  trailer frame 5.3 t, dump body 4.4 t, six wheels 0.6 t each, two bogie beams 0.2 t each. The material's density is 1,600 kg/m^3, so 28 t fill the 17.5 m^3.
+  trailer frame 5.3 t, dump body 4.4 t, six wheels 0.6 t each, two bogie beams 0.2 t
+  each. The material's density is 1,600 kg/m^3, so 28 t fill the 17.5 m^3.
 - Typical published dimensions of the class (Cat 730, Volvo A30, Komatsu HM300 sheets as
   remembered; not checked against one current sheet in this session): 23.5R25 tyres (0.8 m
   rolling radius), tread 2.3 m, front axle 1.9 m ahead of the articulation hinge, rear
