@@ -54,6 +54,18 @@ def _pusher_to_start(env):
     return env.unwrapped.task.approach_distance(env.unwrapped.sim.world_state())
 
 
+def _drive_the_route(env, obs, steps=12):
+    """The hauler's driver sets off along the haul road."""
+    expert = ExpertPolicy(env)
+    for _ in range(steps):
+        yield env.step(expert.act(obs))
+
+
+def _hinge_to_stop(env):
+    task, x = env.unwrapped.task, env.unwrapped.sim.world_state().extras
+    return task.route.length - task.route.project((x["base_x"], x["base_y"]))[0]
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "push_to_target": (_approach_the_cup, _pusher_to_start),
          # the SO-100 presses a near button within 12 steps: 6 is still the approach
@@ -63,7 +75,8 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "close_drawer": (_approach_the_cup, _tool_to_handle),
          "place_in_container": (_approach_the_cup, _tool_to_target),
          "stack_blocks": (_approach_the_cup, _tool_to_target),
-         "dig_dump": (_lower_the_bucket, _teeth_to_pile)}
+         "dig_dump": (_lower_the_bucket, _teeth_to_pile),
+         "haul_dump": (_drive_the_route, _hinge_to_stop)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

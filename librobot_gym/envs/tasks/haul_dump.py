@@ -36,6 +36,8 @@ DUMPED_FRACTION = 0.95  # of the load in the bay for success
 BODY_DOWN = 0.05  # rad of hoist angle at which the body counts as lowered
 TIP_RISK_MARGIN = 0.3  # m
 OFF_ROAD = 4.0  # m off the route's centre line: a safety event
+ON_ROUTE = 1.0  # m off the route the dense reward does not mind
+START_CREDIT = 0.15  # of the route term at the start: a signal from the first step
 BODY_UP_SPEED = 1.0  # m/s: driving faster with the body up is a safety event
 TEMPLATES = (
     "haul the {t} t load up the ramp and tip it in the dump bay",
@@ -83,10 +85,11 @@ class HaulDump(Task):
     foot x, crest x, rise m, grade) and tonnes (4: loaded, in the body, dumped, spilled).
 
     ## Rewards
-    Dense (default): 0.35 x progress + 0.5 x dumped/loaded - 0.1 x min(deviation / 4 m, 1)
+    Dense (default): 0.35 x (0.15 + 0.85 x progress) + 0.5 x dumped/loaded - 0.1 x drift
     - 0.5 x spilled/loaded, and 1.0 on success. progress is the hinge's distance along the
-    route over the route's length (start, crest, the stop point where the lip is over the
-    bay's centre), deviation its distance off the route. Sparse: 1.0 on success.
+    route over its length (the route: start, the ramp's crest, the stop point where the lip
+    is over the bay's centre), so the reward is 0.05 at the start and 0.35 at the stop;
+    drift = min((off - 1 m) / 3 m, 1) beyond 1 m off the route. Sparse: 1.0 on success.
 
     ## Metrics (`info["task_metrics"]`)
     cycle_time_s (start to success, or so far), mean_speed_mps (distance driven over the
@@ -248,8 +251,10 @@ class HaulDump(Task):
         if self.reward_type == "sparse":
             return 0.0
         x = state.extras
-        return 0.35 * min(progress, 1.0) + 0.5 * x["delivered_kg"] / self.loaded_kg \
-            - 0.1 * min(off / OFF_ROAD, 1.0) - 0.5 * min(x["spilled_kg"] / self.loaded_kg, 1.0)
+        drift = min(max(off - ON_ROUTE, 0.0) / (OFF_ROAD - ON_ROUTE), 1.0)
+        route = START_CREDIT + (1.0 - START_CREDIT) * min(max(progress, 0.0), 1.0)
+        return 0.35 * route + 0.5 * x["delivered_kg"] / \
+            self.loaded_kg - 0.1 * drift - 0.5 * min(x["spilled_kg"] / self.loaded_kg, 1.0)
 
     def success(self, state: WorldState) -> bool:
         return self._done(state)
