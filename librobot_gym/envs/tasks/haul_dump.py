@@ -107,8 +107,9 @@ class HaulDump(Task):
     `truncated` after 1,200 steps (120 s at 10 Hz).
 
     ## Starting State
-    The hauler at the loading point (hinge at the origin, facing along the road), its body
-    down, 18-28 t in the body (0.5 t steps; 1,600 kg/m^3). The ramp's foot 14-20 m ahead;
+    The hauler at the loading point (hinge at the origin, facing along the road; the
+    articulation within 0.02 rad of straight, the body within 0.02 rad of down), 18-28 t in
+    the body (0.5 t steps; 1,600 kg/m^3). The ramp's foot 14-20 m ahead;
     the ramp climbs 2.5 m at the `grade` (10% unless set); the bay (7 x 5.2 m) lies 14-22 m
     past the crest and 0-6 m to either side of the road's axis, square to the line from the
     crest.
