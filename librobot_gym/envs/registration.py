@@ -122,6 +122,8 @@ register_env("librobot/WheelLoader-LoadHauler-v0", "wheel_loader", "load_hauler"
 # The articulated hauler (Cat 730 class) hauls its load up a ramp and tips it in a bay; its
 # -Real- row comes with the hauler's J1939 side.
 register_env("librobot/Hauler-HaulDump-v0", "hauler", "haul_dump", 1200)
+# The excavator loads the articulated hauler (parked) instead of v0's truck.
+register_env("librobot/Excavator-DigDump-v1", "excavator", "dig_dump_v1", 1200)
 
 
 def register_all() -> None:

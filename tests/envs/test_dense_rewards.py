@@ -54,8 +54,9 @@ def _pusher_to_start(env):
     return env.unwrapped.task.approach_distance(env.unwrapped.sim.world_state())
 
 
-def _drive_the_route(env, obs, steps=12):
-    """The hauler's driver sets off along the haul road."""
+def _machine_sets_off(env, obs, steps=12):
+    """The machine's scripted operator sets off (the hauler along the road, the loader at
+    the pile)."""
     expert = ExpertPolicy(env)
     for _ in range(steps):
         yield env.step(expert.act(obs))
@@ -64,6 +65,12 @@ def _drive_the_route(env, obs, steps=12):
 def _hinge_to_stop(env):
     task, x = env.unwrapped.task, env.unwrapped.sim.world_state().extras
     return task.route.length - task.route.project((x["base_x"], x["base_y"]))[0]
+
+
+def _edge_to_pile(env):
+    from librobot_gym.envs.tasks.load_hauler import to_pile
+
+    return to_pile(env.unwrapped.sim.world_state().ee_pos)
 
 
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
@@ -76,7 +83,10 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "place_in_container": (_approach_the_cup, _tool_to_target),
          "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile),
-         "haul_dump": (_drive_the_route, _hinge_to_stop)}
+         "dig_dump_v1": (_lower_the_bucket, _teeth_to_pile),
+         "haul_dump": (_machine_sets_off, _hinge_to_stop),
+         # the loader's operator drives at the pile, bucket down
+         "load_hauler": (_machine_sets_off, _edge_to_pile)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

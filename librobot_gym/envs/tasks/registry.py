@@ -20,6 +20,7 @@ BUILTIN_TASKS = (
     # The earthmoving fleet (issue 22): the wheel loader's task.
     "librobot_gym.envs.tasks.load_hauler",
     "librobot_gym.envs.tasks.haul_dump",
+    "librobot_gym.envs.tasks.dig_dump_v1",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 
