@@ -5,7 +5,8 @@ cab, six wheels) as one fixed scene object at the MJCF's rest pose, measured off
 `robots/heavy/hauler/hauler.xml` (a test compiles the MJCF and checks the body's floor,
 walls and wheels against these parts). Its body is the dump zone, its payload sensing the
 mass delivered there, and the heap is drawn as it grows. Everything else is DigDump v0's: the
-pile, the targets, the rewards, the metrics and the scripted operator (v0 stays frozen).
+pile, the targets, the rewards, the metrics and the scripted operator, which swings back to
+the pile with the bucket 0.6 m higher (v0 stays frozen).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def parked_hauler() -> SceneObject:
         ObjectPart("box", (2.8, 0.45, 0.2), (hx - 3.5, 0.0, 1.1), rgba=YELLOW),  # trailer
         ObjectPart("box", (0.45, 0.3, 0.25), (hx - 0.45, 0.0, 1.0), rgba=DARK),  # hitch
         ObjectPart("box", (1.5, 0.55, 0.3), (hx + 1.2, 0.0, 1.0), rgba=YELLOW),  # chassis
-        ObjectPart("box", (0.75, 0.75, 0.5), (hx + 2.5, 0.0, 1.75), rgba=YELLOW),  # hood
+        ObjectPart("box", (0.75, 0.7, 0.35), (hx + 2.5, 0.0, 1.6), rgba=YELLOW),  # hood
         ObjectPart("box", (0.6, 0.75, 0.8), (hx + 1.05, 0.0, 2.4), rgba=YELLOW,
                    collide=True, name="hauler_cab"),
         ObjectPart("box", (0.02, 0.68, 0.5), (hx + 1.66, 0.0, 2.6), rgba=GLASS),
@@ -113,6 +114,17 @@ class DigDumpV1(DigDump):
         drawn.poses = {"hauler": (np.array([bed[0], bed[1], 0.0]),
                                   np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]))}
         return drawn
+
+    def make_expert(self):
+        from librobot_gym.envs.tasks.dig_dump_expert import DigDumpExpert
+
+        class OverTheHauler(DigDumpExpert):
+            """v0's operator, swinging back higher: the hauler's walls stand 0.4 m taller
+            than the truck bed's, and the bucket's lip grazed them at v0's 3.8 m."""
+
+            return_pin = (6.0, 4.4)
+
+        return OverTheHauler(self)
 
     def safety(self, state) -> dict[str, bool]:
         contacts = state.robot_contacts
