@@ -1,4 +1,5 @@
-"""Wheeled hydraulic machines in simulation: the `drive` and `drive+hydraulic` control modes.
+"""Wheeled hydraulic machines in simulation: the `drive`, `drive+hydraulic` (the wheel loader's
+lift and tilt valves) and `drive+dump` (the hauler's hoist valve) control modes.
 
 The drivetrain model turns a throttle pedal, a service brake pedal and a shuttle lever into
 wheel torques once per control step: the engine's power after the drivetrain's losses, capped

@@ -128,6 +128,9 @@ class HaulDump(Task):
     max_episode_steps = 1200  # 120 s at 10 Hz
     floor_height = -0.02  # the ground plane under the road and the stockpile's base
     expert_control_mode = "drive+dump"
+    # The site's subset, as DigDump's: no table, no objects to pick, no held-out phrasings.
+    variant_factors = ("lighting", "background", "camera", "joint_noise", "image_noise",
+                       "state_noise")
 
     def __init__(self, robot, reward_type: str = "dense", grade: float = 0.10,
                  payload_tonnes: float | None = None):
