@@ -51,6 +51,11 @@ def test_action_spec_has_units_and_the_drive_mode_is_its_first_four():
     assert HAULER.control_mode("drive").dims == full.dims[:4]
     env = gym.make(ENV_ID, obs_mode="state", control_mode="drive")
     assert env.action_space.shape == (4,)
+    env.reset(seed=0)
+    for _ in range(20):  # driving: the hoist valve stays closed, the body stays down
+        env.step(np.array([1.0, -1.0, 0.0, 1.0], np.float32))  # full throttle, forward
+    state = env.unwrapped.sim.world_state()
+    assert state.extras["ground_speed"] > 2.0 and state.joint_pos[1] < 0.03
     env.close()
 
 
