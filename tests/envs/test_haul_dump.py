@@ -179,7 +179,7 @@ def test_expert_hauls_and_dumps_mass_is_conserved_and_the_heap_is_drawn(env):
     model = sim.model
     heap = model.geom("dump_bay_part4").id
     load = model.geom("body_load").id
-    empty_heap_z = float(sim.data.geom_xpos[heap, 2])
+    empty_heap_z = float(model.geom_pos[heap, 2])  # in the bay's frame (the bench may tilt)
     assert model.geom_size[load].max() > 1.0  # the load shows in the body
     rewards, body_up = [], 0.0
     while True:
@@ -199,7 +199,7 @@ def test_expert_hauls_and_dumps_mass_is_conserved_and_the_heap_is_drawn(env):
     assert metrics["min_tip_margin_m"] > 0.8 and body_up > 1.0
     assert rewards[-1] == 1.0 and rewards[100] > rewards[10] > 0  # progress along the route
     assert model.geom_size[load].max() < 0.01  # the body is empty, the heap rose
-    rise = float(sim.data.geom_xpos[heap, 2]) - empty_heap_z
+    rise = float(model.geom_pos[heap, 2]) - empty_heap_z
     assert rise == pytest.approx(x["delivered_kg"] / 1600 / (4 * 2.2 * 2.4), rel=1e-6)
 
 
@@ -218,6 +218,25 @@ def test_sparse_reward_and_the_options_validation():
         gym.make(ENV_ID, payload_tonnes=40)
     with pytest.raises(ConfigError, match="dump body"):
         gym.make("librobot/WheelLoader-LoadHauler-v0", task="haul_dump")
+
+
+def test_the_bench_falls_sideways_and_the_dump_on_it_has_less_margin():
+    margins = {}
+    for cross_fall in (0.0, 0.08):
+        env = gym.make(ENV_ID, obs_mode="state", cross_fall=cross_fall, payload_tonnes=28)
+        info = run_expert(env, seed=3)
+        task, sim = env.unwrapped.task, env.unwrapped.sim
+        bench = sim.model.body("bench").id
+        tilt = sim.data.xmat[bench].reshape(3, 3)[:, 2]  # the bench's up axis
+        assert math.atan2(-tilt[1], tilt[2]) == pytest.approx(math.atan(cross_fall))
+        bay_z = sim.data.xpos[sim.model.body("dump_bay").id, 2]
+        assert bay_z == pytest.approx(2.5 + task.bay_centre[1] * cross_fall)
+        assert info["is_success"]
+        margins[cross_fall] = info["task_metrics"]["min_tip_margin_m"]
+        env.close()
+    assert margins[0.08] < margins[0.0] - 0.05
+    with pytest.raises(ConfigError, match="cross_fall"):
+        gym.make(ENV_ID, cross_fall=0.3)
 
 
 def test_expert_succeeds_on_a_few_seeds(env):

@@ -15,11 +15,13 @@ import numpy as np
 from librobot_gym.envs.tasks.base import DumpZone, Task, TaskReset, WorldState
 from librobot_gym.envs.tasks.haul_dump_road import (
     BAY_HALF,
+    BENCH_LENGTH,
     HEAP_GEOM,
     RISE,
     STOCKPILE,
     Route,
     bay,
+    bench,
     loading_point,
     ramp_length,
     road,
@@ -31,6 +33,7 @@ PAYLOAD_T = (18.0, 28.0)  # t in the body at the start, in 0.5 t steps
 FOOT_X = (14.0, 20.0)  # m from the start to the ramp's foot
 BAY_DISTANCE = (14.0, 22.0)  # m past the crest
 BAY_OFFSET = (-6.0, 6.0)  # m to the left (+) of the road's axis
+CROSS_FALL = 0.04  # the bench falls to either side by up to this (rise over run)
 LIP_TO_HINGE = 6.1  # m, the body's rear lip behind the articulation hinge (the MJCF's)
 DUMPED_FRACTION = 0.95  # of the load in the bay for success
 BODY_DOWN = 0.05  # rad of hoist angle at which the body counts as lowered
@@ -81,8 +84,9 @@ class HaulDump(Task):
     Proprioception (22): joint_pos and joint_vel of articulation and hoist (2 + 2),
     cylinder_force (2, kN), pressure (2, MPa), body_lip_pos (3, m), body_quat (4),
     base_pose (3: hinge x, y, tractor yaw), ground_speed (1, m/s), drivetrain (2: gear,
-    rimpull kN), payload (1, t). `state` adds dump_bay (3: centre x, y, yaw), route (4: ramp
-    foot x, crest x, rise m, grade) and tonnes (4: loaded, in the body, dumped, spilled).
+    rimpull kN), payload (1, t). `state` adds dump_bay (3: centre x, y, yaw), route (5: ramp
+    foot x, crest x, rise m, grade, cross-fall) and tonnes (4: loaded, in the body, dumped,
+    spilled).
 
     ## Rewards
     Dense (default): 0.35 x (0.15 + 0.85 x progress) + 0.5 x dumped/loaded - 0.1 x drift
@@ -110,12 +114,14 @@ class HaulDump(Task):
     The hauler at the loading point (hinge at the origin, facing along the road; the
     articulation within 0.02 rad of straight, the body within 0.02 rad of down), 18-28 t in
     the body (0.5 t steps; 1,600 kg/m^3). The ramp's foot 14-20 m ahead;
-    the ramp climbs 2.5 m at the `grade` (10% unless set); the bay (7 x 5.2 m) lies 14-22 m
-    past the crest and 0-6 m to either side of the road's axis, square to the line from the
-    crest.
+    the ramp climbs 2.5 m at the `grade` (10% unless set); the bench on top falls to one
+    side at a cross-fall of up to 4% (rise over run across the road); the bay (7 x 5.2 m)
+    lies 14-22 m past the crest and 0-6 m to either side of the road's axis, square to the
+    line from the crest.
 
     ## Arguments
     `grade` (the ramp's rise over run, 0.04-0.2), `payload_tonnes` (fix the load, 5-28 t),
+    `cross_fall` (fix the bench's, -0.1-0.1, + rising to the left),
     `reward_type`, and the common env arguments.
 
     ## Version History
@@ -133,7 +139,7 @@ class HaulDump(Task):
                        "state_noise")
 
     def __init__(self, robot, reward_type: str = "dense", grade: float = 0.10,
-                 payload_tonnes: float | None = None):
+                 payload_tonnes: float | None = None, cross_fall: float | None = None):
         super().__init__(robot, reward_type)
         if robot.bucket is None or robot.drivetrain is None or \
                 not robot.bucket.payload_as_mass:
@@ -146,14 +152,18 @@ class HaulDump(Task):
         if payload_tonnes is not None and not 5.0 <= payload_tonnes <= capacity_t:
             raise ConfigError(f"payload_tonnes={payload_tonnes} must lie in [5, "
                               f"{capacity_t:g}] t (the body's heaped capacity)")
-        self.grade, self.fixed_payload = grade, payload_tonnes
+        if cross_fall is not None and not -0.1 <= cross_fall <= 0.1:
+            raise ConfigError(f"cross_fall={cross_fall} must lie in [-0.1, 0.1] (rise over "
+                              f"run across the bench, + rising to the left)")
+        self.grade, self.fixed_payload, self.fixed_cross_fall = grade, payload_tonnes, cross_fall
+        self.cross_fall = 0.0
         self.loaded_kg = 24000.0
         self.foot_x = FOOT_X[0]
         self._place_bay(FOOT_X[0], BAY_DISTANCE[0], 0.0)
         self._reset_bookkeeping()
 
     def scene(self) -> list:
-        return [STOCKPILE, road(self.grade), loading_point(), bay(),
+        return [STOCKPILE, road(self.grade), bench(), loading_point(), bay(),
                 DumpZone("bay", "dump_bay", BAY_HALF, RISE - 0.5, load_geom=HEAP_GEOM)]
 
     @property
@@ -174,14 +184,20 @@ class HaulDump(Task):
         self.loaded_kg = tonnes * 1000.0
         self._place_bay(float(rng.uniform(*FOOT_X)), float(rng.uniform(*BAY_DISTANCE)),
                         float(rng.uniform(*BAY_OFFSET)))
+        self.cross_fall = self.fixed_cross_fall if self.fixed_cross_fall is not None \
+            else float(rng.uniform(-CROSS_FALL, CROSS_FALL))
         self._reset_bookkeeping()
-        yaw = self.bay_yaw
+        yaw, roll = self.bay_yaw, math.atan(self.cross_fall)
+        tilt = np.array([math.cos(roll / 2), math.sin(roll / 2), 0.0, 0.0])
+        turn = np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
+        bay_z = RISE + self.bay_centre[1] * self.cross_fall
         return TaskReset(
             instruction=TEMPLATES[int(rng.integers(len(TEMPLATES)))].format(t=f"{tonnes:g}"),
             poses={
                 "road": (np.array([self.foot_x, 0.0, 0.0]), np.array([1.0, 0.0, 0.0, 0.0])),
-                "dump_bay": (np.array([*self.bay_centre.tolist(), RISE]),
-                             np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])),
+                "bench": (np.array([self.crest_x + BENCH_LENGTH / 2, 0.0, RISE]), tilt),
+                "dump_bay": (np.array([*self.bay_centre.tolist(), bay_z]),
+                             _multiply(tilt, turn)),
             },
             payload_kg=self.loaded_kg,
         )
@@ -291,7 +307,7 @@ class HaulDump(Task):
         x = state.extras
         return {
             "dump_bay": np.array([*self.bay_centre.tolist(), self.bay_yaw]),
-            "route": np.array([self.foot_x, self.crest_x, RISE, self.grade]),
+            "route": np.array([self.foot_x, self.crest_x, RISE, self.grade, self.cross_fall]),
             "tonnes": np.array([self.loaded_kg, x["payload_kg"], x["delivered_kg"],
                                 x["spilled_kg"]]) / 1000.0,
         }
@@ -300,3 +316,11 @@ class HaulDump(Task):
         from librobot_gym.envs.tasks.haul_dump_expert import HaulDumpExpert
 
         return HaulDumpExpert(self)
+
+
+def _multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The quaternion (wxyz) of rotation a after rotation b."""
+    w1, x1, y1, z1 = a
+    w2, x2, y2, z2 = b
+    return np.array([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2])

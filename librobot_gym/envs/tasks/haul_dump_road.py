@@ -3,8 +3,11 @@ dump bay, as scene objects; and the route the hauler is judged against.
 
 Road frame: x along the road from the ramp's foot, z up from the ground. The approach runs on
 a 12 m wide graded surface (a box whose top is the ground), the ramp climbs `RISE` m at the
-grade the task asks (a tilted box), the bench on top is 28 m wide. Tyres meet gravel at 0.7
-friction (MuJoCo takes the larger of a pair's frictions, so the road says 0.7 too).
+grade the task asks (a tilted box), the bench on top is 28 m wide and falls to one side at
+the cross-fall a reset draws (its own tilted box; where it meets the ramp's crest, its edge
+stands a few centimetres proud or low under the wheels, as graded ground does). Tyres meet
+gravel at 0.7 friction (MuJoCo takes the larger of a pair's frictions, so the road says 0.7
+too).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ RISE = 2.5  # m, the bench above the approach
 ROAD_HALF_WIDTH = 6.0  # m, approach and ramp
 BENCH_HALF_WIDTH = 14.0  # m
 BENCH_LENGTH = 45.0  # m
+BENCH_SKIRT = 1.5  # m of the bench's slab below the ground
 APPROACH_LENGTH = 40.0  # m behind the ramp's foot
 ROAD_FRICTION = 0.7
 GRAVEL = (0.56, 0.52, 0.46, 1.0)
@@ -49,15 +53,23 @@ def road(grade: float) -> SceneObject:
                       rgba=GRAVEL, collide=True, name="ramp",
                       quat=(math.cos(-angle / 2), 0.0, math.sin(-angle / 2), 0.0),
                       friction=ROAD_FRICTION)
-    bench = ObjectPart("box", (BENCH_LENGTH / 2, BENCH_HALF_WIDTH, RISE / 2),
-                       (run + BENCH_LENGTH / 2, 0.0, RISE / 2), rgba=BENCH, collide=True,
-                       name="bench", friction=ROAD_FRICTION)
     approach = ObjectPart("box", (APPROACH_LENGTH / 2, ROAD_HALF_WIDTH, 0.25),
                           (-APPROACH_LENGTH / 2, 0.0, -0.25), rgba=GRAVEL, collide=True,
                           name="approach", friction=ROAD_FRICTION)
     # The object's own geom is a hidden marker at the foot; the slabs are its parts.
     return SceneObject("road", "box", (0.1, 0.1, 0.01), (0.0, 0.0, 0.0), GRAVEL,
-                       parts=(approach, ramp, bench), collide=False, visible=False)
+                       parts=(approach, ramp), collide=False, visible=False)
+
+
+def bench() -> SceneObject:
+    """The bench on top of the ramp, its own object so a reset can tilt it about the road's
+    axis (the cross-fall): its frame sits on the middle of its top's centre line. Its slab
+    reaches well below the ground, so a tilted edge never floats."""
+    depth = RISE / 2 + BENCH_SKIRT
+    slab = ObjectPart("box", (BENCH_LENGTH / 2, BENCH_HALF_WIDTH, depth), (0.0, 0.0, -depth),
+                      rgba=BENCH, collide=True, name="bench", friction=ROAD_FRICTION)
+    return SceneObject("bench", "box", (0.1, 0.1, 0.01), (BENCH_LENGTH / 2, 0.0, RISE), BENCH,
+                       parts=(slab,), collide=False, visible=False)
 
 
 def bay() -> SceneObject:
