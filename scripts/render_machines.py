@@ -1,14 +1,17 @@
 """Render the heavy machines at work, as a policy sees them, into one grid PNG (the README's).
 
 For each env: the scripted expert runs one episode; the `cab` and `external` cameras are
-captured at the policy's resolution (128x128 by default) at reset, with the first full bucket,
-during the first dump, and backing off after the last dump but one (the load in the hauler's
-body shows), each image scaled up by --zoom without smoothing. The moment is written under
-each column.
+captured at the policy's resolution (128x128 by default) at reset and at the task's moments,
+each image scaled up by --zoom without smoothing. The moment is written under each column.
+The wheel loader (LoadHauler): the first full bucket, the first dump, backing off after the
+last dump but one (the load in the hauler's body shows). The hauler (HaulDump): on the ramp,
+tipping, lowering the emptied body (the heap in the bay shows).
 
 Usage: python scripts/render_machines.py [--env librobot/WheelLoader-LoadHauler-v0]
                                          [--seed 0] [--size 128] [--zoom 2]
                                          [--out docs/images/wheel-loader.png]
+       python scripts/render_machines.py --env librobot/Hauler-HaulDump-v0 \
+                                         --out docs/images/hauler.png
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ import librobot_gym  # noqa: E402, F401
 from librobot_gym.policies import ExpertPolicy  # noqa: E402
 
 CAPTION_HEIGHT = 22
-# (expert phase, steps into it) -> caption of the frame taken there.
-MOMENTS = {("reverse_out", 0): "bucket full", ("dump", 12): "dumping",
-           ("reverse_away", 30): "backing off"}
+# Task -> {(expert phase, steps into it): caption of the frame taken there}.
+MOMENTS = {
+    "load_hauler": {("reverse_out", 0): "bucket full", ("dump", 12): "dumping",
+                    ("reverse_away", 30): "backing off"},
+    "haul_dump": {("drive", 80): "on the ramp", ("raise", 75): "tipping",
+                  ("lower", 30): "lowering, load in the bay"},
+}
 
 
 def frames(env_id: str, seed: int, size: int, max_steps: int = 2400) -> dict[str, list]:
@@ -41,13 +48,14 @@ def frames(env_id: str, seed: int, size: int, max_steps: int = 2400) -> dict[str
         obs, _ = env.reset(seed=seed)
         expert.reset()
         shots = {"at reset": [obs["images"]["cab"], obs["images"]["external"]]}
+        moments = MOMENTS[env.unwrapped.task.name]
         backing_off = None
         in_phase, last = 0, None
         for _ in range(max_steps):
             obs, _, terminated, truncated, info = env.step(expert.act(obs))
             phase = expert.expert.phase
             in_phase, last = (in_phase + 1 if phase == last else 0), phase
-            caption = MOMENTS.get((phase, in_phase))
+            caption = moments.get((phase, in_phase))
             pair = [obs["images"]["cab"], obs["images"]["external"]]
             if caption == "backing off":
                 tonnes = info["task_metrics"]["delivered_t"]

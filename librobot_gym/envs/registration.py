@@ -119,6 +119,11 @@ register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
 # The earthmoving fleet (issue 22): the wheel loader V-loads a parked hauler. Its -Real- row
 # comes with the loader's J1939 side (driver, ECU emulator), in the hauler's session.
 register_env("librobot/WheelLoader-LoadHauler-v0", "wheel_loader", "load_hauler", 2400)
+# The articulated hauler (Cat 730 class) hauls its load up a ramp and tips it in a bay; its
+# -Real- row comes with the hauler's J1939 side.
+register_env("librobot/Hauler-HaulDump-v0", "hauler", "haul_dump", 1200)
+# The excavator loads the articulated hauler (parked) instead of v0's truck.
+register_env("librobot/Excavator-DigDump-v1", "excavator", "dig_dump_v1", 1200)
 
 # Tabletop on the UR5e (issue 18): every task of the suite, at the Franka's scale (the same
 # reach; `robots/arms/ur5e/layouts.TABLETOP`). PickCup's tabletop version is v1, beside the

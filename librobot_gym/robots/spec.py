@@ -204,6 +204,9 @@ class BucketSpec:
     # material, still holds its heaped load, its struck load, nothing: an excavator's bucket
     # empties mouth down, a loader's once its floor points ~45 deg down.
     pour_tilts: tuple[float, float, float] = (35.0, 60.0, 135.0)
+    # True: the load's mass joins the body's own (inertia, centre of mass, weight), as a
+    # hauler's 28 t payload must; False: its weight acts as an external force (a bucket).
+    payload_as_mass: bool = False
 
 
 @dataclass(frozen=True)

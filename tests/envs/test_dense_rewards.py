@@ -59,6 +59,25 @@ def _base_to_goal(env):
     return env.unwrapped.task.distance_to_go(env.unwrapped.sim.world_state())
 
 
+def _machine_sets_off(env, obs, steps=12):
+    """The machine's scripted operator sets off (the hauler along the road, the loader at
+    the pile)."""
+    expert = ExpertPolicy(env)
+    for _ in range(steps):
+        yield env.step(expert.act(obs))
+
+
+def _hinge_to_stop(env):
+    task, x = env.unwrapped.task, env.unwrapped.sim.world_state().extras
+    return task.route.length - task.route.project((x["base_x"], x["base_y"]))[0]
+
+
+def _edge_to_pile(env):
+    from librobot_gym.envs.tasks.load_hauler import to_pile
+
+    return to_pile(env.unwrapped.sim.world_state().ee_pos)
+
+
 MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "push_to_target": (_approach_the_cup, _pusher_to_start),
          # the SO-100 presses a near button within 12 steps: 6 is still the approach
@@ -70,7 +89,11 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "stack_blocks": (_approach_the_cup, _tool_to_target),
          "dig_dump": (_lower_the_bucket, _teeth_to_pile),
          # the expert may first turn on the spot for ~1 s (10 steps at 10 Hz)
-         "navigate_to": (lambda env, obs: _approach_the_cup(env, obs, 15), _base_to_goal)}
+         "navigate_to": (lambda env, obs: _approach_the_cup(env, obs, 15), _base_to_goal),
+         "dig_dump_v1": (_lower_the_bucket, _teeth_to_pile),
+         "haul_dump": (_machine_sets_off, _hinge_to_stop),
+         # the loader's operator drives at the pile, bucket down
+         "load_hauler": (_machine_sets_off, _edge_to_pile)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

@@ -17,4 +17,5 @@ def controllers() -> dict[str, type]:
             "hydraulic": HydraulicController, "drive": DriveController,
             "drive+hydraulic": WheeledMachineController,
             "base_twist": BaseTwistController,
-            "base_twist+ee_delta_pose": BaseTwistEeDeltaPoseController}
+            "base_twist+ee_delta_pose": BaseTwistEeDeltaPoseController,
+            "drive+dump": WheeledMachineController}

@@ -1,4 +1,5 @@
-"""Wheeled hydraulic machines in simulation: the `drive` and `drive+hydraulic` control modes.
+"""Wheeled hydraulic machines in simulation: the `drive`, `drive+hydraulic` (the wheel loader's
+lift and tilt valves) and `drive+dump` (the hauler's hoist valve) control modes.
 
 The drivetrain model turns a throttle pedal, a service brake pedal and a shuttle lever into
 wheel torques once per control step: the engine's power after the drivetrain's losses, capped
@@ -149,8 +150,12 @@ class WheeledMachineController:
 
     def tip_over_margin(self, payload_kg: float, payload_pos: np.ndarray) -> float:
         """Distance (m) from the centre of mass (load included), projected on the ground, to
-        the nearest edge of the polygon of the wheel centres; negative means it is tipping."""
+        the nearest edge of the polygon of the wheel centres; negative means it is tipping.
+        On a slope the projection along gravity moves downhill, so the margin shrinks, the
+        more the higher the centre of mass (a loaded hauler, a raised body)."""
         d, m = self.data, self.model
+        if self.robot.bucket.payload_as_mass:  # the model's masses already hold the load
+            payload_kg = 0.0
         mass = float(m.body_subtreemass[self._base_body])
         com = (mass * d.subtree_com[self._base_body] + payload_kg * payload_pos) / \
             (mass + payload_kg)

@@ -10,7 +10,9 @@ gives its own, `BucketSpec.pour_tilts`; while the edge is in the material the su
 keeps the load in); the excess pours out from the lip,
 and counts as delivered when it lands inside a dump zone above its floor, otherwise as spillage
 (lost to the scene). The load's weight and the cutting force act on the bucket as external
-forces. Mass is conserved: pile + bucket + delivered + spilled is constant.
+forces (a body that carries its load as mass, `BucketSpec.payload_as_mass`, gets the load's
+mass instead: `payload_mass.py`). Mass is conserved: pile + bucket + delivered + spilled is
+constant.
 
 Delivered mass is also kept per dump zone (what a hauler body's payload sensing reads). Where
 the bucket or a zone names a load geom, the load is drawn: the bucket's grows with the payload
@@ -24,6 +26,7 @@ import math
 import mujoco
 import numpy as np
 
+from librobot_gym.envs.sim.payload_mass import CarriedPayload
 from librobot_gym.envs.sim.scene import PILE_HEADROOM, pile_grid
 from librobot_gym.envs.tasks.base import DumpZone, MaterialPile, Terrain
 from librobot_gym.errors import ConfigError
@@ -74,17 +77,23 @@ class MaterialModel:
         self._zone_loads = [_LoadLook(model, data, z.load_geom) if z.load_geom else None
                             for z in zones]
         self.zone_delivered = [0.0] * len(zones)  # kg per dump zone
+        self._carried = CarriedPayload(model, self.body, self.payload_site, bucket.load_geom) \
+            if bucket.payload_as_mass else None
         self.dirty = True
         self.reset()
 
     # --- bookkeeping ---------------------------------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, payload_kg: float = 0.0) -> None:
+        """The pile as built, nothing delivered or spilled, `payload_kg` in the bucket (a
+        hauler that starts loaded; it comes from outside the scene's bookkeeping)."""
         self.heights[:] = self.initial
-        self.volume = 0.0  # m^3 in the bucket
+        self.volume = payload_kg / self.pile.density  # m^3 in the bucket
         self.delivered = 0.0  # kg
         self.spilled = 0.0  # kg
         self.zone_delivered = [0.0] * len(self.zones)
         self.cutting_force = np.zeros(3)
+        if self._carried is not None:
+            self._carried.set(self.payload_kg)
         self._sync_hfield()
         self._show_loads()
 
@@ -112,7 +121,11 @@ class MaterialModel:
     def apply_forces(self) -> None:
         """The load's weight and the last cutting resistance, as external forces on the bucket."""
         d = self.data
-        weight = np.array([0.0, 0.0, -self.payload_kg * GRAVITY])
+        if self._carried is not None:  # the load is part of the body: no weight force
+            self._carried.set(self.payload_kg)
+            weight = np.zeros(3)
+        else:
+            weight = np.array([0.0, 0.0, -self.payload_kg * GRAVITY])
         if not weight[2] and not self.cutting_force.any():
             d.xfrc_applied[self.body] = 0.0
             return

@@ -162,7 +162,7 @@ class MujocoSim:
             self.controller.place_base(task_reset.base_pose)
         self.controller.hold(gripper_command)
         if self.material is not None:
-            self.material.reset()
+            self.material.reset(task_reset.payload_kg)
         mujoco.mj_forward(m, d)
         self._blowups = 0  # mj_resetData cleared the warning counters
 

@@ -39,6 +39,8 @@ class TaskReset:
     # A mobile robot's start: its base at (x, y, yaw) (m, m, rad, world); None: where the
     # robot's model puts it.
     base_pose: tuple[float, float, float] | None = None
+    # Loose material in the machine's bucket or body at reset (a hauler that starts loaded), kg.
+    payload_kg: float = 0.0
 
 
 @dataclass(slots=True)

@@ -74,6 +74,9 @@ def pilot(error: np.ndarray, gain: float = GAIN) -> np.ndarray:
 class DigDumpExpert:
     """Phases: plan, approach, penetrate, drag, curl, lift, swing to the truck, dump, return."""
 
+    # The bucket pin (radius, height; m) while swinging back from the truck to the pile.
+    return_pin = (6.0, 3.8)
+
     def __init__(self, task):
         self.task = task
         self.reset()
@@ -168,7 +171,7 @@ class DigDumpExpert:
                 self.timer, self.phase = 0, "return"
             return self._command(q, self.task.truck_bearing, pin=pin, pitch=-0.6)
         if self.phase == "return":
-            pin = np.array([6.0, 3.8])
+            pin = np.array(self.return_pin)
             if abs(q[0] - bearing) < 0.5:
                 self.phase = "plan"
             return self._command(q, bearing, pin=pin, pitch=-1.3)

@@ -1,1 +1,1 @@
-"""Heavy machines (excavator, wheel loader; the articulated hauler next): one module each."""
+"""Heavy machines (excavator, wheel loader, articulated hauler): one folder each."""
