@@ -97,3 +97,18 @@ def episode_variants(dataset) -> dict[int, dict[str, str]]:
         return {int(i): {} for i in rows["episode_index"]}
     return {int(i): parse_combination(v if isinstance(v, str) else DEFAULT).levels
             for i, v in zip(rows["episode_index"], rows["variant"], strict=True)}
+
+
+def successful_episodes(root: str | Path) -> list[int]:
+    """The indices of a dataset's successful episodes (`successful_only` in a training config:
+    the expert fails a few randomised episodes, e.g. a heavy cup on low friction, and a failed
+    demonstration would teach the failure); DatasetError when there are none."""
+    from librobot_gym.training.data.base import DatasetError
+    from librobot_gym.training.data.lerobot import LeRobotDataset
+
+    table = LeRobotDataset(root, cache_mb=0).episodes
+    keep = [int(i) for i, ok in zip(table["episode_index"], table["success"], strict=True) if ok]
+    if not keep:
+        raise DatasetError(f"{root}: none of its {len(table)} episodes succeeded; nothing to "
+                           f"imitate (set successful_only: false to train on them anyway)")
+    return keep
