@@ -77,6 +77,8 @@ class VariantRuntime:
 
     def apply(self, task_reset: Any, arm_qpos: Any) -> None:
         if not self.contexts:
+            if self.edits is not None:  # a default episode after one that changed masses
+                self.edits.settle(self.sim.data)
             return
         for part, ctx in self.contexts:
             ctx.task_reset, ctx.arm_qpos = task_reset, arm_qpos
@@ -86,6 +88,7 @@ class VariantRuntime:
             factor.apply(ctx, part.params)
         if self.edits is not None:
             self.edits.bump()
+            self.edits.settle(self.sim.data)
 
     def observe(self, obs: Any) -> Any:
         if not self.per_step:
