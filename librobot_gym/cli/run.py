@@ -184,6 +184,10 @@ def add_collect(sub: argparse._SubParsersAction) -> None:
                      help="seed of the first episode; episode i gets seed + i")
     col.add_argument("--camera-size", type=camera_size, default=128, metavar="N|HxW",
                      help="camera images of N x N pixels, or H x W")
+    col.add_argument("--randomize", metavar="FACTOR[,FACTOR...]",
+                     help="domain randomisation: each episode draws one level per factor from "
+                          "its seed ('all': every factor the env supports but language, "
+                          "see README 'Variants'; default: none)")
     col.set_defaults(func=_cmd_collect)
 
 
@@ -208,7 +212,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     try:
         summary = collect(args.env_id, args.policy, args.episodes, args.out, args.seed,
-                          args.camera_size, on_episode=on_episode, on_start=on_start)
+                          args.camera_size, on_episode=on_episode, on_start=on_start,
+                          randomize=args.randomize)
     except KeyboardInterrupt:
         stop(bars)
         raise Interrupted(f"after {len(successes)} episodes ({in_dataset[0]} of "

@@ -51,6 +51,7 @@ class TrainConfig:
     eval_seed: int = 10_000
     early_stopping_patience: int = 0  # evaluations without improvement; 0: never stop early
     transforms: list = field(default_factory=list)  # sample transforms, e.g. [{name: random_shift}]
+    successful_only: bool = False  # train on the dataset's successful episodes only
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -25,6 +25,7 @@ class Distractors(Factor):
     name = "distractors"
     summary = "unnamed objects of other kinds from the task's object set on the table"
     levels = {"few": {"count": 1}, "many": {"count": 3}}
+    order = 1  # combined: after the factors that recolour or resize the shown objects
 
     def supports(self, task, level):
         return bool(getattr(task, "pool", ()))

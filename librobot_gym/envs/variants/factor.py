@@ -43,7 +43,8 @@ class Factor:
     `sim_only`: the factor changes the simulated world (a real cell cannot be relit by
     software), so `-Real-` ids do not offer it. `per_step`: it acts on every observation
     (image and state noise); every other factor costs nothing after reset. `visual`: it
-    changes what the cameras see (the variants grid shows one tile per level)."""
+    changes what the cameras see (the variants grid shows one tile per level). `order`: where
+    it applies when several factors combine in one episode (lower first, then by name)."""
 
     name: str = ""
     summary: str = ""
@@ -51,6 +52,7 @@ class Factor:
     sim_only: bool = True
     per_step: bool = False
     visual: bool = True
+    order: int = 0
 
     def supports(self, task: Any, level: str) -> bool:
         """Whether this task (class or instance) can show `level`; the task's declaration

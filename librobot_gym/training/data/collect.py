@@ -8,12 +8,16 @@ instruction, and what the step returned (reward, done, success). Episode i is re
 episode is on disk before the next starts; running the same command again on a folder that a
 killed run left behind continues it up to `episodes` in total (same seeds), and refuses a folder
 recorded from another env, policy, seed or camera size.
+
+`randomize` ("lighting,camera", or "all") records domain-randomised demonstrations: each
+episode runs under one level per factor drawn from its seed, recorded in the episodes table's
+`variant` column (`training/data/randomize.py`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +45,7 @@ class CollectedEpisode:
     episode_return: float
     wall_time_s: float
     total_episodes: int  # the target: episodes in the dataset when collection ends
+    variant: str = "default"  # the variant (combination) the episode ran under
 
 
 @dataclass
@@ -76,11 +81,15 @@ def writer_for_env(env: gym.Env, out: str | Path, identity: dict,
 
 
 def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int,
-                   **extra) -> CollectedEpisode:
-    """Run one seeded episode, adding every step to `writer`, then save it (`extra`: more
-    columns of its row in the episodes table, e.g. the env id of a multi-task dataset)."""
+                   variant: str | None = None, **extra) -> CollectedEpisode:
+    """Run one seeded episode (under `variant` when given, which its row records), adding every
+    step to `writer`, then save it (`extra`: more columns of its row in the episodes table,
+    e.g. the env id of a multi-task dataset)."""
     start = time.perf_counter()
-    obs, info = env.reset(seed=seed)
+    if variant is not None:
+        extra["variant"] = variant
+    obs, info = env.reset(seed=seed, options=None if variant is None else {"variant": variant})
+    ran_under = info.get("variant", "default")
     policy.reset(seed=seed)
     total, steps = 0.0, 0
     try:
@@ -104,35 +113,41 @@ def record_episode(env: gym.Env, policy, writer: LeRobotWriter, seed: int,
         writer.discard_episode()
         raise
     return CollectedEpisode(index, seed, str(info.get("instruction", "")), steps, success,
-                            total, time.perf_counter() - start, 0)
+                            total, time.perf_counter() - start, 0, ran_under)
 
 
 def collect(env_id: str, policy_spec: str, episodes: int, out: str | Path, seed: int = 0,
             camera_size: int | tuple[int, int] = 128,
             on_episode: Callable[[CollectedEpisode], None] | None = None,
             video: VideoSettings = DEFAULT_VIDEO,
-            on_start: Callable[[int, int], None] | None = None) -> CollectSummary:
+            on_start: Callable[[int, int], None] | None = None,
+            randomize: str | Sequence[str] | None = None) -> CollectSummary:
     """Record until the dataset at `out` holds `episodes` episodes (see the module docstring);
     `on_start(episodes, already_there)` runs once the env, policy and folder are checked,
-    `on_episode` after each episode is saved."""
+    `on_episode` after each episode is saved; `randomize`: factors to randomise per episode."""
     from librobot_gym.envs.registration import check_env_id
     from librobot_gym.policies import make_policy
+    from librobot_gym.training.data.randomize import randomizer
 
     start = time.perf_counter()
     check_env_id(env_id)
+    draws = randomizer(env_id, randomize) if randomize else None
     env = gym.make(env_id, obs_mode="rgb", camera_size=camera_size)
     try:
         policy = make_policy(policy_spec, env, seed=seed)
         identity = {"env_id": env_id, "policy": policy_spec, "seed": seed,
                     "camera_size": list(env.unwrapped.camera_size), "obs_mode": "rgb",
                     "control_mode": env.unwrapped.control_mode}
+        if draws is not None:  # a folder randomised otherwise is another dataset
+            identity["randomize"] = draws.spec
         writer = writer_for_env(env, out, identity, video)
         summary = CollectSummary(Path(out))
         if on_start is not None:
             on_start(episodes, writer.num_episodes)
         with writer:
             for index in range(writer.num_episodes, episodes):
-                record = record_episode(env, policy, writer, seed + index)
+                variant = None if draws is None else draws.draw(seed + index).name
+                record = record_episode(env, policy, writer, seed + index, variant)
                 record.total_episodes = episodes
                 summary.episodes.append(record)
                 if on_episode is not None:
