@@ -55,7 +55,7 @@ def frames(env_id: str, seed: int, size: int, max_steps: int = 300):
             obs, _, terminated, truncated, _ = env.step(expert.act(obs))
             history.append([obs["images"]["front"], obs["images"]["wrist"]])
             skill = getattr(expert.expert, "skill", None)
-            if skill is not None and getattr(skill, "phase", None) == getattr(skill, "CLOSE", 0):
+            if hasattr(skill, "CLOSE") and getattr(skill, "phase", None) == skill.CLOSE:
                 return info["instruction"], shots + history[-1]
             if terminated or truncated:
                 break
