@@ -303,6 +303,10 @@ class Trainer:
             summary["replica_spread"] = self._replica_spread()
             if self.rank == 0:
                 JsonlLogger(self.out / "metrics.jsonl")._write({"distributed": summary})
+            # Every rank reaches this barrier before any tears its gloo pairs down: a rank that
+            # destroys the group while its peer is still inside it aborts the peer at exit
+            # ("terminate called without an active exception", one torchrun run in three).
+            torch.distributed.barrier()
             torch.distributed.destroy_process_group()
         return summary
 
