@@ -242,6 +242,25 @@ class Light:
 
 
 @dataclass(frozen=True)
+class Sky:
+    """A gradient skybox: what a camera sees where no geometry stands. Without one MuJoCo
+    clears to black, and a camera that looks over a wall or past the ground's edge shows a
+    black void no real camera would (the outdoor machines' horizon, an indoor room's open top).
+    `zenith` is the colour straight up, `horizon` the colour from the horizon down. Outdoors
+    the sky also holds a sun (a directional light shining along `sun_dir`, no shadow): the
+    arena's spotlights light a few metres round the origin, not a 200 m haul road."""
+
+    zenith: tuple[float, float, float] = (0.42, 0.6, 0.85)
+    horizon: tuple[float, float, float] = (0.86, 0.89, 0.93)
+    sun_dir: tuple[float, float, float] | None = None
+    sun_diffuse: tuple[float, float, float] = (0.45, 0.44, 0.42)
+
+
+OUTDOOR_SKY = Sky(sun_dir=(-0.35, 0.25, -1.0))
+INDOOR_SKY = Sky(zenith=(0.80, 0.81, 0.83), horizon=(0.66, 0.66, 0.68))  # a pale ceiling grey
+
+
+@dataclass(frozen=True)
 class LabCell:
     """The room around a tabletop task, replacing the plain arena: a floor and walls with their
     materials (the walls stand on the floor around a `half_size` rectangle centred at `centre`,

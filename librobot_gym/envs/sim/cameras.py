@@ -60,7 +60,9 @@ class CameraRig:
         self._renderer = mujoco.Renderer(model, height, width)
         flags = self._renderer.scene.flags
         flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-        flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
+        # Only scenes with a `Sky` draw one (the arms' scenes have none; their images are pinned).
+        flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = bool(
+            (model.tex_type == mujoco.mjtTexture.mjTEXTURE_SKYBOX).any())
         if model.vis.quality.shadowsize == 0:
             flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
             self._cheap_texture_filtering()

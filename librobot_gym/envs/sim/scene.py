@@ -18,6 +18,7 @@ from librobot_gym.scene import (
     Mesh,
     ObjectLink,
     ObjectPart,
+    Sky,
 )
 
 # Scene geoms collide with robot geoms (contype 2 / conaffinity 1 in the robot MJCFs) and with
@@ -201,6 +202,18 @@ def _add_pile(spec: mujoco.MjSpec, pile: MaterialPile) -> None:
     )
 
 
+def _add_sky(spec: mujoco.MjSpec, sky: Sky) -> None:
+    """A small gradient skybox (a 32-pixel cube: a gradient needs no more, and it costs no
+    render time beyond the clear it replaces)."""
+    spec.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+                     builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, width=32, height=32,
+                     rgb1=list(sky.zenith), rgb2=list(sky.horizon))
+    if sky.sun_dir is not None:
+        spec.worldbody.add_light(name="sun", type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL,
+                                 pos=[0.0, 0.0, 50.0], dir=list(sky.sun_dir),
+                                 diffuse=list(sky.sun_diffuse), castshadow=False)
+
+
 def build_model(robot: RobotSpec, scene: list, fast_render: bool,
                 floor_height: float = 0.0) -> mujoco.MjModel:
     """Compile robot + arena + scene objects (+ material piles) into one model. A `LabCell` in
@@ -223,6 +236,8 @@ def build_model(robot: RobotSpec, scene: list, fast_render: bool,
             _add_pile(spec, item)
         elif isinstance(item, CameraPose):
             set_camera_pose(spec, item, robot.name)
+        elif isinstance(item, Sky):
+            _add_sky(spec, item)
         elif not isinstance(item, DumpZone | LabCell):
             raise TypeError(f"unknown scene element {item!r}")
     model = spec.compile()

@@ -18,6 +18,7 @@ import numpy as np
 from librobot_gym.envs.tasks.base import DumpZone, ObjectPart, SceneObject
 from librobot_gym.envs.tasks.dig_dump import PILE, DigDump
 from librobot_gym.envs.tasks.registry import register_task
+from librobot_gym.scene import OUTDOOR_SKY
 
 # The hauler at rest, in a frame at the dump body's inner centre on the ground, +x towards
 # the tractor unit (the MJCF's hinge is 3.25 m ahead of that centre, its wheels 0.8 m up).
@@ -100,7 +101,7 @@ class DigDumpV1(DigDump):
     summary = "dig from the pile and load the parked articulated hauler with N tonnes"
 
     def scene(self) -> list:
-        return [PILE, parked_hauler(),
+        return [OUTDOOR_SKY, PILE, parked_hauler(),
                 DumpZone("hauler_body", "hauler", BODY_HALF, BODY_FLOOR_Z,
                          load_geom=HEAP_GEOM)]
 

@@ -28,6 +28,7 @@ from librobot_gym.envs.tasks.haul_dump_road import (
 )
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
+from librobot_gym.scene import OUTDOOR_SKY
 
 PAYLOAD_T = (18.0, 28.0)  # t in the body at the start, in 0.5 t steps
 FOOT_X = (14.0, 20.0)  # m from the start to the ramp's foot
@@ -163,7 +164,7 @@ class HaulDump(Task):
         self._reset_bookkeeping()
 
     def scene(self) -> list:
-        return [STOCKPILE, road(self.grade), bench(), loading_point(), bay(),
+        return [OUTDOOR_SKY, STOCKPILE, road(self.grade), bench(), loading_point(), bay(),
                 DumpZone("bay", "dump_bay", BAY_HALF, RISE - 0.5, load_geom=HEAP_GEOM)]
 
     @property

@@ -22,6 +22,7 @@ from librobot_gym.envs.tasks.floor_grid import FloorGrid
 from librobot_gym.envs.tasks.objects import COLOURS, KINDS, make_object
 from librobot_gym.envs.tasks.placement import yaw_quat
 from librobot_gym.scene import (
+    INDOOR_SKY,
     CameraPose,
     LabCell,
     Light,
@@ -259,7 +260,7 @@ def indoor_scene() -> list:
                                  cutoff=80.0)),
                    ambient=0.35, headlight=0.3, open_front=False, sleep=False)
     camera = CameraPose("overhead", (0.0, -3.2, 7.6), (0.0, -0.45, 0.0), 53.0)
-    return [cell, _walls(), _partition(), _door("door_0"), _door("door_1"), _window(),
+    return [cell, INDOOR_SKY, _walls(), _partition(), _door("door_0"), _door("door_1"), _window(),
             _table("table_window", (0.4, 0.6), 0.75), _table("coffee_table", (0.3, 0.5), 0.42),
             _shelf(), _sofa(), _chair("chair_0"), _chair("chair_1"),
             *(_landmark(kind) for kind, _, _ in LANDMARKS), camera]

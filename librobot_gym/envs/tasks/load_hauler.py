@@ -25,7 +25,7 @@ from librobot_gym.envs.tasks.base import (
 from librobot_gym.envs.tasks.loading_cycles import LoadingCycles
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
-from librobot_gym.scene import CameraPose
+from librobot_gym.scene import OUTDOOR_SKY, CameraPose
 
 TARGETS_T = (6.0, 8.0, 10.0, 12.0, 14.0)
 TEMPLATES = (
@@ -180,7 +180,7 @@ class LoadHauler(Task):
         self._reset_bookkeeping()
 
     def scene(self) -> list:
-        return [PILE, hauler(),
+        return [OUTDOOR_SKY, PILE, hauler(),
                 DumpZone("hauler_body", "hauler", BODY_HALF, BODY_FLOOR_Z,
                          load_geom="hauler_part5"),
                 CameraPose("external", (-4.0, 0.0, 13.0), (8.0, 0.0, 0.0), 62.0)]
