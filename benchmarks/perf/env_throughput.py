@@ -98,6 +98,9 @@ def measure_rgb(env_id: str, actions: np.ndarray, seed: int, variant: str = "def
     time counts their share of the core, CPU time does not."""
     env = gym.make(env_id, obs_mode="rgb", camera_size=128, variant=variant)
     try:
+        # The first steps make the GL context and upload the textures (tens of ms, once per
+        # env): they are no steady-state rate, so the CPU clock starts after them.
+        time_env(env, actions[:5], seed)
         start = time.process_time()
         rate = time_rgb(env, actions, seed)
         if cpu is not None:  # time_rgb steps 20 warm-up steps, then 3 timed runs
