@@ -8,7 +8,12 @@ says so.
 A card with variants is also compared per factor (`Comparison.factors`): each policy's success
 under the factor's levels in sim and on hardware, and r and MMRV per factor, so one can see
 which perturbation the simulator ranks policies by as the real cell does (only variants that
-hardware can apply reach a real run: see `runner.check_real_variants`)."""
+hardware can apply reach a real run: see `runner.check_real_variants`).
+
+Real episodes nobody judged (`--operator auto` on a cell that cannot tell success: their
+`task_metrics` say `auto_labelled`) are left out of the real score, like aborted ones, and
+counted apart (`PolicyPair.unjudged`): a failure nobody saw is no evidence the policy failed,
+and counting it would pull every real rate, and so r and MMRV, toward zero."""
 
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ class PolicyPair:
     aborted: int  # real episodes aborted by faults (not scored)
     sim_factors: dict[str, float] = field(default_factory=dict)  # factor -> success (pooled)
     real_factors: dict[str, float] = field(default_factory=dict)
+    unjudged: int = 0  # real episodes `--operator auto` labelled unseen (not scored)
 
     @property
     def gap(self) -> float:
@@ -73,10 +79,15 @@ def compare(store: ResultsStore, card: SuiteCard) -> Comparison:
             continue
         sim_frame = store.episodes_frame(latest[(policy, "sim")])
         real_frame = store.episodes_frame(latest[(policy, "real")])
-        sim, real = score_episodes(sim_frame), score_episodes(real_frame)
+        unjudged = _unjudged(real_frame)
+        if len(real_frame) and unjudged.all():
+            raise ConfigError(f"{policy}'s real run on {card.name} has no judged episode "
+                              f"(--operator auto labelled all {len(real_frame)} unseen): rerun "
+                              f"it with --operator console (or scripted) to compare it")
+        sim, real = score_episodes(sim_frame), score_episodes(real_frame[~unjudged])
         pairs.append(PolicyPair(policy, sim.iqm, real.iqm, sim.episodes, real.episodes,
                                 int(real_frame["aborted"].astype(bool).sum()),
-                                _factors(sim), _factors(real)))
+                                _factors(sim), _factors(real), int(unjudged.sum())))
     if len(pairs) < 2:
         raise ConfigError(f"comparing sim and real needs at least two policies run on "
                           f"{card.name} with both --backend sim and --backend real; "
@@ -91,6 +102,13 @@ def compare(store: ResultsStore, card: SuiteCard) -> Comparison:
             y = [p.real_factors[factor] for p in both]
             factors[factor] = (pearson_r(x, y), mmrv(x, y))
     return Comparison(card.name, pairs, pearson_r(sim, real), mmrv(sim, real), factors)
+
+
+def _unjudged(frame):
+    """Boolean mask of the episodes `--operator auto` labelled with nobody judging them."""
+    if not len(frame):
+        return frame["aborted"].astype(bool)
+    return frame["task_metrics"].map(lambda m: bool((m or {}).get("auto_labelled"))).astype(bool)
 
 
 def _factors(score: RunScore) -> dict[str, float]:

@@ -436,11 +436,13 @@ def _cmd_bench_compare(args: argparse.Namespace) -> int:
     card = load_card(args.card)
     result = compare(open_store(db_url(args, "--out")), card)
     table = Table(title=f"sim vs real on {result.card}")
-    for column in ("policy", "sim", "real", "gap", "sim eps", "real eps", "aborted"):
+    for column in ("policy", "sim", "real", "gap", "sim eps", "real eps", "aborted",
+                   "unjudged"):
         table.add_column(column, justify="left" if column == "policy" else "right")
     for pair in result.pairs:
         table.add_row(pair.policy, f"{pair.sim:.2f}", f"{pair.real:.2f}", f"{pair.gap:+.2f}",
-                      str(pair.sim_episodes), str(pair.real_episodes), str(pair.aborted))
+                      str(pair.sim_episodes), str(pair.real_episodes), str(pair.aborted),
+                      str(pair.unjudged))
     table.caption = f"Pearson r {result.pearson_r:.3f}, MMRV {result.mmrv:.3f}"
     console.print(table)
     if any(pair.sim_factors for pair in result.pairs):

@@ -252,3 +252,45 @@ def test_bench_jobs_bring_the_cell_cameras_to_the_env(tmp_path):
         for env, _ in _WORKER_CACHE.values():
             env.close()
         _WORKER_CACHE.clear()
+
+
+class _AutoLabelledRealStore:
+    """The store of a twin run, with the real episodes of `policies` as `--operator auto`
+    would have left them on a cell that cannot judge: failures marked `auto_labelled`."""
+
+    def __init__(self, store: ResultsStore, policies: dict[str, int]):
+        self.store, self.policies = store, policies
+        self.backend = {run.id: (run.policy, run.backend) for run in store.runs()}
+
+    def runs(self):
+        return self.store.runs()
+
+    def episodes_frame(self, run_id):
+        frame = self.store.episodes_frame(run_id).copy()
+        policy, backend = self.backend[run_id]
+        count = self.policies.get(policy, 0) if backend == "real" else 0
+        for row in frame.index[:count]:
+            frame.at[row, "success_once"] = False
+            frame.at[row, "task_metrics"] = {**frame.at[row, "task_metrics"],
+                                             "auto_labelled": 1.0}
+        return frame
+
+
+def test_compare_leaves_real_episodes_nobody_judged_out_of_the_real_score(tmp_path):
+    card_path = tmp_path / "card.yaml"
+    card_path.write_text(yaml.safe_dump({
+        "suite": "pickcup-mini", "version": 0, "tasks": [{
+            "env": SIM, "episodes": 2, "seed_start": 50, "max_steps": 120,
+            "obs_modes": ["state"], "control_mode": "ee_delta_pose", "variants": ["default"]}]}))
+    card = load_card(card_path)
+    store = ResultsStore(f"sqlite:///{tmp_path / 'results.db'}")
+    for policy in ("expert", "random"):
+        run_suite(card, policy, store, out_dir=tmp_path)
+        run_suite(card, policy, store, backend="real", driver="twin:lockstep", out_dir=tmp_path)
+    pairs = {p.policy: p for p in compare(_AutoLabelledRealStore(store, {"expert": 1}),
+                                          card).pairs}
+    # one of the expert's two real episodes was never judged: its one judged episode counts
+    assert pairs["expert"].real == 1.0 and pairs["expert"].unjudged == 1
+    assert pairs["random"].unjudged == 0
+    with pytest.raises(ConfigError, match="no judged episode.*--operator console"):
+        compare(_AutoLabelledRealStore(store, {"expert": 2}), card)
