@@ -54,6 +54,8 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) ->
     (["rollout", ENV_ID, "--episodes", "three"],
      ["--episodes: invalid int value: 'three'", "`librobot rollout --help`"]),
     (["bench", "run"], ["required: card", "`librobot bench run --help`"]),
+    (["bridge", "serve", "--driver", "twin", "--port", "abc"],
+     ["--port: invalid int value: 'abc'", "`librobot bridge serve --help`"]),
     (["rollou"], ["invalid choice: 'rollou'", "did you mean rollout?", "`librobot --help`"]),
     (["rollout", ENV_ID, "--control-mode", "joint_pos", "--obs-mode", "state"],
      ["control_mode: policy emits 'ee_delta_pose', env has 'joint_pos'",

@@ -17,20 +17,17 @@ was done and how to go on, exit code 130. Anything else is a bug and keeps its t
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
 import os
-import re
 import sys
 
 from librobot_gym.cli import bench, board, catalog, hardware, run
-from librobot_gym.cli.common import HelpFormatter, Interrupted, console
+from librobot_gym.cli.common import EXIT_USER_ERROR, HelpFormatter, Interrupted, Parser, console
 
 DESCRIPTION = ("The `librobot` command line: list envs, roll out policies, record and train, "
                "run benchmarks, serve policies, build leaderboards. Results go to --out DIR; "
                "benchmark runs to the --db URL database (default "
                "sqlite:///outputs/bench/results.db).")
-EXIT_USER_ERROR = 2  # as argparse's own usage errors
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
 
 
@@ -42,21 +39,6 @@ def version() -> str:
         return package_version("librobot-gym")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown (not installed)"
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with a usage mistake (a missing or malformed option) said in one line like
-    every other user error, pointing at the command's --help rather than printing its usage.
-    Subcommand parsers inherit the class (`add_subparsers` uses the parent's type)."""
-
-    def error(self, message: str):
-        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
-        if choice:
-            options = re.findall(r"'([^']*)'", choice.group(2))
-            close = difflib.get_close_matches(choice.group(1), options, n=1)
-            if close:
-                message = f"{message}; did you mean {close[0]}?"
-        self.exit(EXIT_USER_ERROR, f"error: {message} (`{self.prog} --help` lists the options)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,12 +7,31 @@ where a command writes, `--db URL` where runs are stored), the `--camera NAME=SO
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+EXIT_USER_ERROR = 2  # as argparse's own usage errors
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake (a missing or malformed option) said in one line like
+    every other user error, pointing at the command's --help rather than printing its usage.
+    Subcommand parsers inherit the class (`add_subparsers` uses the parent's type)."""
+
+    def error(self, message: str):
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            if close:
+                message = f"{message}; did you mean {close[0]}?"
+        self.exit(EXIT_USER_ERROR, f"error: {message} (`{self.prog} --help` lists the options)\n")
 
 # Piped output (logs, CI) gets a wide console so tables keep one row per env.
 console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)

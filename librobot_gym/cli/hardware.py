@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from librobot_gym.cli.common import HelpFormatter, add_listen_options, client_url, console
+from librobot_gym.cli.common import HelpFormatter, Parser, add_listen_options, client_url, console
 
 
 def add_bridge(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def bridge_parser() -> argparse.ArgumentParser:
     leave out `bridge:` itself)."""
     from librobot_gym.hardware.drivers import driver_usages
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="librobot bridge serve", formatter_class=HelpFormatter,
         description="Serve a robot driver to envs on another computer (run on the robot PC).")
     specs = ", ".join(spec for spec in driver_usages() if not spec.startswith("bridge"))
