@@ -181,6 +181,36 @@ def test_the_auto_cache_holds_the_whole_dataset_when_memory_allows(franka, monke
     assert LeRobotDataset(franka, cache_mb=5).cache_mb == 5
 
 
+class _CacheSizeSeen(torch.utils.data.Dataset):
+    """Decodes an episode of `data` in whichever process asks, and says the cache size there."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        self.data.episode_frames(0)
+        return -1.0 if self.data.cache_mb is None else float(self.data.cache_mb)
+
+
+def test_dataloader_workers_share_the_auto_cache_budget(franka, monkeypatch):
+    """Each worker holds its own cache: where one whole copy fits in the quarter of memory but
+    two do not, two workers each keep half the fallback size, not a whole copy each."""
+    data = LeRobotDataset(franka)
+    pages = int(4 * 1.5 * data.decoded_mb() * 2**20 / os.sysconf("SC_PAGE_SIZE"))
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf",
+                        lambda name: pages if name == "SC_AVPHYS_PAGES" else real(name))
+    data = LeRobotDataset(franka)
+    assert data.cache_mb is None  # the parent process alone: one copy fits
+    loader = torch.utils.data.DataLoader(_CacheSizeSeen(data), batch_size=1, num_workers=2,
+                                         multiprocessing_context="fork")
+    sizes = {float(batch) for batch in loader}
+    assert sizes == {LeRobotDataset.FALLBACK_CACHE_MB / 2}
+
+
 def test_windows_give_chunks_padded_at_episode_end(franka, reference):
     chunk = 8
     windows = ActionChunkDataset(franka, chunk_size=chunk, cameras=["wrist", "front"])

@@ -41,7 +41,9 @@ class LeRobotDataset(RecordedDataset):
     takes at most a quarter of the memory available, else `FALLBACK_CACHE_MB`: a cache smaller
     than the dataset makes shuffled batches decode evicted episodes again and again (700
     episodes at 64 x 64, 1.3 GB decoded, under a 1 GB cache: ~1 s of ffmpeg per batch of 64,
-    most of a training step). DataLoader workers each hold their own cache. `episodes` selects
+    most of a training step). DataLoader workers each hold their own cache, so under "auto" a
+    worker sizes its cache on its first decode, with the memory then available shared among
+    the loader's workers: N workers never hold N whole copies past the quarter. `episodes` selects
     a subset of episode indices (e.g. a train/validation split)."""
 
     FALLBACK_CACHE_MB = 1024
@@ -81,7 +83,9 @@ class LeRobotDataset(RecordedDataset):
         self.episodes_table = table
         self.episodes = table.to_pandas()
         self._load_frames(pa, pq, pc)
-        self.cache_mb = self._auto_cache_mb() if cache_mb == "auto" else cache_mb
+        self._auto_cache = cache_mb == "auto"
+        self._sized_in_pid = os.getpid()
+        self.cache_mb = self._auto_cache_mb() if self._auto_cache else cache_mb
         self._cache: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
         self._cache_bytes = 0
 
@@ -134,13 +138,26 @@ class LeRobotDataset(RecordedDataset):
         per_frame = sum(int(np.prod(self.features[k]["shape"])) for k in self.camera_keys)
         return len(self.episode_index) * per_frame / 2**20
 
-    def _auto_cache_mb(self) -> float | None:
-        needed = self.decoded_mb()
+    def _auto_cache_mb(self, processes: int = 1) -> float | None:
+        """The whole dataset when `processes` copies of it fit in a quarter of the memory
+        available now, else a share of `FALLBACK_CACHE_MB` per process."""
+        needed = self.decoded_mb() * processes
         try:
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
         except (ValueError, OSError):  # not on this platform: keep the fixed size
-            return self.FALLBACK_CACHE_MB
-        return None if needed <= available / 4 else float(self.FALLBACK_CACHE_MB)
+            return self.FALLBACK_CACHE_MB / processes
+        return None if needed <= available / 4 else float(self.FALLBACK_CACHE_MB) / processes
+
+    def _resize_in_worker(self) -> None:
+        """In a DataLoader worker (a forked copy), size the "auto" cache for all the loader's
+        workers once: the parent sized it for one process."""
+        if not self._auto_cache or self._sized_in_pid == os.getpid():
+            return
+        self._sized_in_pid = os.getpid()
+        import torch.utils.data
+
+        info = torch.utils.data.get_worker_info()
+        self.cache_mb = self._auto_cache_mb(info.num_workers if info is not None else 1)
 
     @property
     def num_episodes(self) -> int:
@@ -157,6 +174,7 @@ class LeRobotDataset(RecordedDataset):
 
     def episode_frames(self, episode_index: int) -> dict[str, np.ndarray]:
         """Every frame of one episode, camera -> [T, H, W, 3] uint8 (decoded once, cached)."""
+        self._resize_in_worker()
         if episode_index in self._cache:
             self._cache.move_to_end(episode_index)
             return self._cache[episode_index]
