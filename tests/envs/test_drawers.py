@@ -23,6 +23,7 @@ from librobot_gym.envs.tasks.open_drawer import INSTRUCTIONS as OPEN
 from librobot_gym.envs.tasks.skills_drawer import PullSkill
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
+from tests.envs.tabletop_checks import expert_record
 from tests.envs.test_tabletop_scene import extent, model_with, on_table, segment
 
 IDS = ("librobot/Franka-OpenDrawer-v0", "librobot/SO100-OpenDrawer-v0",
@@ -36,15 +37,6 @@ def env(request):
     yield env
     env.close()
 
-
-def run(env, policy, seed, steps=200):
-    """One episode of `policy(obs) -> action`; the last info and whether it ended early."""
-    obs, info = env.reset(seed=seed)
-    for _ in range(steps):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        if terminated or truncated:
-            return info, terminated
-    return info, False
 
 
 def set_opening(env, name, q):
@@ -291,34 +283,15 @@ def test_dense_reward_has_signal_at_reset_and_sparse_pays_only_success(env_id):
 # --- the expert ------------------------------------------------------------------------------
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_solves_at_least_90_percent(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(100, 115):  # seeds of their own: not the ones it was tuned on
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-            assert info["task_metrics"]["wrong_object"] == 0.0
-        assert wins >= 14, f"{env_id}: {wins}/15"
-    finally:
-        env.close()
+    wins, wrong = expert_record(env_id, range(100, 115))  # not its tuning seeds
+    assert wins >= 14 and not wrong, f"{env_id}: {wins}/15, wrong object on seeds {wrong}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_solves_at_least_90_of_100_fresh_episodes(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(1000, 1100):
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-        assert wins >= 90, f"{env_id}: {wins}/100"
-    finally:
-        env.close()
+    wins, _ = expert_record(env_id, range(1000, 1100))
+    assert wins >= 90, f"{env_id}: {wins}/100"
 
 
 def test_a_stand_in_that_reports_no_drawers_keeps_them_where_they_started():

@@ -9,6 +9,7 @@ from librobot_gym.envs.tasks.grasping import GraspSkill
 from librobot_gym.envs.tasks.pick_cup_v1 import INSTRUCTIONS, MODES
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
+from tests.envs.tabletop_checks import expert_record, run
 
 IDS = ("librobot/Franka-PickCup-v1", "librobot/SO100-PickCup-v1")
 
@@ -19,15 +20,6 @@ def env(request):
     yield env
     env.close()
 
-
-def run(env, policy, seed, steps=200):
-    """One episode of `policy(obs) -> action`; the last info and whether it ended early."""
-    obs, info = env.reset(seed=seed)
-    for _ in range(steps):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        if terminated or truncated:
-            return info, terminated
-    return info, False
 
 
 def test_the_instruction_picks_out_the_target_and_only_language_tells_it(env):
@@ -183,38 +175,15 @@ def test_dense_reward_has_signal_at_reset_and_sparse_pays_only_success():
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_solves_at_least_90_percent(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-
-        def act(obs):
-            return expert.act(obs)
-
-        wins = 0
-        for seed in range(100, 120):  # seeds of their own: not the ones it was tuned on
-            expert.reset()
-            info, _ = run(env, act, seed)
-            wins += info["is_success"]
-            assert info["task_metrics"]["wrong_object"] == 0.0
-        assert wins >= 18, f"{env_id}: {wins}/20"
-    finally:
-        env.close()
+    wins, wrong = expert_record(env_id, range(100, 120))  # not its tuning seeds
+    assert wins >= 18 and not wrong, f"{env_id}: {wins}/20, wrong object on seeds {wrong}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_solves_at_least_90_of_100_fresh_episodes(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(1000, 1100):
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-        assert wins >= 90, f"{env_id}: {wins}/100"
-    finally:
-        env.close()
+    wins, _ = expert_record(env_id, range(1000, 1100))
+    assert wins >= 90, f"{env_id}: {wins}/100"
 
 
 def test_the_expert_lifts_the_named_cup_on_the_pybullet_twin_too():

@@ -17,6 +17,7 @@ from librobot_gym.envs.tasks.placement import yaw_quat
 from librobot_gym.envs.tasks.resting import RECEPTACLES, Steady, local_offset, wrap
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
+from tests.envs.tabletop_checks import expert_record, run
 
 IDS = ("librobot/Franka-PlaceInContainer-v0", "librobot/SO100-PlaceInContainer-v0")
 
@@ -27,15 +28,6 @@ def env(request):
     yield env
     env.close()
 
-
-def run(env, policy, seed, steps=300):
-    """One episode of `policy(obs) -> action`; the last info and whether it ended early."""
-    obs, info = env.reset(seed=seed)
-    for _ in range(steps):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        if terminated or truncated:
-            return info, terminated
-    return info, False
 
 
 def put(env, name, into, lift=0.0):
@@ -276,34 +268,15 @@ def test_the_doc_says_what_success_is():
 # --- the expert -----------------------------------------------------------------------------
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_places_at_least_90_percent(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(100, 120):  # seeds of their own: not the ones it was tuned on
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-            assert info["task_metrics"]["wrong_object"] == 0.0
-        assert wins >= 18, f"{env_id}: {wins}/20"
-    finally:
-        env.close()
+    wins, wrong = expert_record(env_id, range(100, 120))  # not its tuning seeds
+    assert wins >= 18 and not wrong, f"{env_id}: {wins}/20, wrong object on seeds {wrong}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_places_at_least_90_of_100_fresh_episodes(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(1000, 1100):
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-        assert wins >= 90, f"{env_id}: {wins}/100"
-    finally:
-        env.close()
+    wins, _ = expert_record(env_id, range(1000, 1100))
+    assert wins >= 90, f"{env_id}: {wins}/100"
 
 
 def test_the_expert_places_on_the_pybullet_twin_too():

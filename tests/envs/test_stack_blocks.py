@@ -19,6 +19,7 @@ from librobot_gym.envs.tasks.stack_blocks import (
     coloured_relation,
 )
 from librobot_gym.policies import ExpertPolicy
+from tests.envs.tabletop_checks import expert_record, run
 
 IDS = ("librobot/Franka-StackBlocks-v0", "librobot/SO100-StackBlocks-v0")
 
@@ -29,14 +30,6 @@ def env(request):
     yield env
     env.close()
 
-
-def run(env, policy, seed, steps=300):
-    obs, info = env.reset(seed=seed)
-    for _ in range(steps):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        if terminated or truncated:
-            return info, terminated
-    return info, False
 
 
 def stack(env, top, bottom, dx=0.0):
@@ -213,33 +206,15 @@ def test_the_doc_says_what_success_is():
 # --- the expert -----------------------------------------------------------------------------
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_stacks_at_least_90_percent(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(100, 120):
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-        assert wins >= 18, f"{env_id}: {wins}/20"
-    finally:
-        env.close()
+    wins, _ = expert_record(env_id, range(100, 120))  # not its tuning seeds
+    assert wins >= 18, f"{env_id}: {wins}/20"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", IDS)
 def test_the_expert_stacks_at_least_90_of_100_fresh_episodes(env_id):
-    env = gym.make(env_id, obs_mode="state")
-    try:
-        expert = ExpertPolicy(env)
-        wins = 0
-        for seed in range(1000, 1100):
-            expert.reset()
-            info, _ = run(env, expert.act, seed)
-            wins += info["is_success"]
-        assert wins >= 90, f"{env_id}: {wins}/100"
-    finally:
-        env.close()
+    wins, _ = expert_record(env_id, range(1000, 1100))
+    assert wins >= 90, f"{env_id}: {wins}/100"
 
 
 def test_the_expert_stacks_on_the_pybullet_twin_too():
