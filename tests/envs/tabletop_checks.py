@@ -36,3 +36,19 @@ def expert_record(env_id: str, seeds: range) -> tuple[int, list[int]]:
         return wins, wrong
     finally:
         env.close()
+
+
+def expert_episode(env: gym.Env, seed: int) -> tuple[list[float], list[dict], dict]:
+    """The scripted expert's episode from `reset(seed=seed)`: the reward and the task metrics
+    of every step, and the last info."""
+    expert = ExpertPolicy(env)
+    obs, info = env.reset(seed=seed)
+    expert.reset()
+    rewards, metrics = [], []
+    for _ in range(env.spec.max_episode_steps):
+        obs, reward, terminated, truncated, info = env.step(expert.act(obs))
+        rewards.append(float(reward))
+        metrics.append(info["task_metrics"])
+        if terminated or truncated:
+            break
+    return rewards, metrics, info

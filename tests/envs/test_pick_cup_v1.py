@@ -9,7 +9,7 @@ from librobot_gym.envs.tasks.grasping import GraspSkill
 from librobot_gym.envs.tasks.pick_cup_v1 import INSTRUCTIONS, MODES
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
-from tests.envs.tabletop_checks import expert_record, run
+from tests.envs.tabletop_checks import expert_episode, expert_record, run
 
 IDS = ("librobot/Franka-PickCup-v1", "librobot/SO100-PickCup-v1")
 
@@ -155,15 +155,7 @@ def test_dense_reward_has_signal_at_reset_and_sparse_pays_only_success():
     for reward_type in ("dense", "sparse"):
         env = gym.make(IDS[0], obs_mode="state", reward_type=reward_type)
         try:
-            expert = ExpertPolicy(env)
-            obs, _ = env.reset(seed=2)
-            expert.reset()
-            rewards = []
-            for _ in range(200):
-                obs, reward, terminated, truncated, info = env.step(expert.act(obs))
-                rewards.append(reward)
-                if terminated or truncated:
-                    break
+            rewards, _, info = expert_episode(env, seed=2)
             assert info["is_success"] and rewards[-1] == 1.0
             if reward_type == "dense":
                 assert rewards[0] > 0.01 and max(rewards[:-1]) > 0.5  # reach, hold, lift

@@ -17,7 +17,7 @@ from librobot_gym.envs.tasks.placement import yaw_quat
 from librobot_gym.envs.tasks.resting import RECEPTACLES, Steady, local_offset, wrap
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
-from tests.envs.tabletop_checks import expert_record, run
+from tests.envs.tabletop_checks import expert_episode, expert_record, run
 
 IDS = ("librobot/Franka-PlaceInContainer-v0", "librobot/SO100-PlaceInContainer-v0")
 
@@ -237,16 +237,7 @@ def test_dense_reward_climbs_through_the_stages_and_sparse_pays_only_success():
     for reward_type in ("dense", "sparse"):
         env = gym.make(IDS[0], obs_mode="state", reward_type=reward_type)
         try:
-            expert = ExpertPolicy(env)
-            obs, _ = env.reset(seed=2)
-            expert.reset()
-            rewards, metrics = [], []
-            for _ in range(300):
-                obs, reward, terminated, truncated, info = env.step(expert.act(obs))
-                rewards.append(reward)
-                metrics.append(info["task_metrics"])
-                if terminated or truncated:
-                    break
+            rewards, metrics, info = expert_episode(env, seed=2)
             assert info["is_success"] and rewards[-1] == 1.0
             if reward_type == "dense":
                 held = [r for r, m in zip(rewards, metrics, strict=True) if m["grasped"]]

@@ -10,9 +10,8 @@ from librobot_gym.envs.registration import env_doc
 from librobot_gym.envs.tasks.objects import PRESS_TRAVEL
 from librobot_gym.envs.tasks.press_button import BUTTONS, INSTRUCTIONS, MODES, OTHERS
 from librobot_gym.envs.tasks.skills_push import PressSkill
-from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
-from tests.envs.tabletop_checks import expert_record
+from tests.envs.tabletop_checks import expert_episode, expert_record
 
 IDS = ("librobot/Franka-PressButton-v0", "librobot/SO100-PressButton-v0")
 ZERO = np.zeros(7, np.float32)
@@ -171,15 +170,7 @@ def test_dense_reward_has_signal_at_reset_grows_with_the_press_and_sparse_pays_s
             assert task.reward(sim.world_state(), False) > start + 0.35
             sparse.reset(seed=seed)
             assert sparse.unwrapped.task.reward(sparse.unwrapped.sim.world_state(), False) == 0
-        expert = ExpertPolicy(sparse)
-        obs, _ = sparse.reset(seed=2)
-        expert.reset()
-        rewards = []
-        for _ in range(200):
-            obs, reward, terminated, truncated, info = sparse.step(expert.act(obs))
-            rewards.append(reward)
-            if terminated or truncated:
-                break
+        rewards, _, info = expert_episode(sparse, seed=2)
         assert info["is_success"] and rewards[-1] == 1.0 and set(rewards[:-1]) == {0.0}
     finally:
         env.close()

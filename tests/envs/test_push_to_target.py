@@ -13,7 +13,7 @@ from librobot_gym.envs.tasks.push_to_target import INSTRUCTIONS, MARKS, MODES, _
 from librobot_gym.envs.tasks.skills_push import PushSkill, push_start
 from librobot_gym.policies import ExpertPolicy
 from librobot_gym.policies.expert import ee_command_to_action
-from tests.envs.tabletop_checks import expert_record, run
+from tests.envs.tabletop_checks import expert_episode, expert_record, run
 
 IDS = ("librobot/Franka-PushToTarget-v0", "librobot/SO100-PushToTarget-v0")
 ZERO = np.zeros(7, np.float32)
@@ -194,15 +194,7 @@ def test_dense_reward_has_signal_at_reset_grows_with_progress_and_sparse_pays_su
             assert halfway > start + 0.25
             sparse.reset(seed=seed)
             assert sparse.unwrapped.task.reward(sparse.unwrapped.sim.world_state(), False) == 0
-        expert = ExpertPolicy(sparse)
-        obs, _ = sparse.reset(seed=2)
-        expert.reset()
-        rewards = []
-        for _ in range(200):
-            obs, reward, terminated, truncated, info = sparse.step(expert.act(obs))
-            rewards.append(reward)
-            if terminated or truncated:
-                break
+        rewards, _, info = expert_episode(sparse, seed=2)
         assert info["is_success"] and rewards[-1] == 1.0 and set(rewards[:-1]) == {0.0}
     finally:
         env.close()
