@@ -28,6 +28,7 @@ from websockets.frames import CloseCode
 from librobot_gym.errors import ConfigError, LibrobotError
 from librobot_gym.policies.base import PolicyCard, batch_size
 from librobot_gym.policies.vla.chunking import ActionChunker
+from librobot_gym.serving.keymap import KeyMap
 from librobot_gym.serving.protocol import CARD_KEY, card_from_wire, wrap_obs
 from librobot_gym.wire import msgpack_numpy
 from librobot_gym.wire.auth import ClientAuth
@@ -67,11 +68,14 @@ class RemotePolicy:
     The card is the one the server advertises (any env fits when the server sends none).
     token_file, ca_file: the server's token and the CA (or self-signed certificate) of a wss://
     url (module doc; default: the LIBROBOT_TOKEN_FILE / LIBROBOT_CA_FILE files).
+    keymap: renames the observation to a server's own keys and turns its reply into env
+    actions (`serving/keymap.py`: e.g. an openpi LIBERO checkpoint's).
     """
 
     def __init__(self, url: str, timeout: float = 30.0, retries: int = 3,
                  execute_steps: int | None = None, backoff: float = 0.1,
-                 token_file: str | None = None, ca_file: str | None = None):
+                 token_file: str | None = None, ca_file: str | None = None,
+                 keymap: KeyMap | None = None):
         if not url.startswith(("ws://", "wss://")):
             raise ConfigError(f"policy server url {url!r} must start with ws:// or wss://")
         if retries < 0 or timeout <= 0:
@@ -79,6 +83,7 @@ class RemotePolicy:
         self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
         self.auth = ClientAuth.configure(url, token_file, ca_file)
         self.execute_steps = execute_steps
+        self.keymap = keymap
         self.metadata: dict = {}
         self.chunker: ActionChunker | None = None
         self._packer = msgpack_numpy.Packer()
@@ -96,7 +101,9 @@ class RemotePolicy:
         """One action [D] (or [B, D] for a batch), from the current chunk or a new one."""
         batched = batch_size(obs) is not None
         if self.chunker is None or self.chunker.needs_prediction():
-            actions = np.array(self.infer(obs)["actions"])  # a writable copy of the frame
+            reply = self.infer(obs)
+            actions = self.keymap.from_server(reply) if self.keymap is not None \
+                else np.array(reply["actions"])  # a writable copy of the frame
             chunk = actions if batched else actions[None]
             if chunk.ndim != 3:
                 raise RemotePolicyError(f"{self.url} sent actions of shape {actions.shape}; "
@@ -110,13 +117,15 @@ class RemotePolicy:
     # --- openpi's client interface -------------------------------------------------------------
     def infer(self, obs: Any) -> dict:
         """The server's reply to one observation: {"actions": ..., "server_timing": ...}."""
-        data = self._packer.pack(wrap_obs(obs))
+        data = self._packer.pack(wrap_obs(obs if self.keymap is None
+                                          else self.keymap.to_server(obs)))
         reply = self._with_retries(lambda: self._round_trip(data))
         if isinstance(reply, str):  # openpi's convention: a text frame is the server's error
             raise RemoteServerError(f"policy server {self.url} failed:\n{reply}", reply)
         decoded = msgpack_numpy.unpackb(reply)
-        if not isinstance(decoded, dict) or "actions" not in decoded:
-            raise RemotePolicyError(f"{self.url} replied without 'actions': {decoded!r:.200}")
+        key = "actions" if self.keymap is None else self.keymap.action_key
+        if not isinstance(decoded, dict) or key not in decoded:
+            raise RemotePolicyError(f"{self.url} replied without {key!r}: {decoded!r:.200}")
         return decoded
 
     def get_server_metadata(self) -> dict:
