@@ -214,6 +214,19 @@ RL_EXPECTATIONS = {
 }
 
 
+def _write_eval_info(store, run_id: str, folder: Path) -> None:
+    """LeRobot's eval_info.json for the run (its episodes as the store holds them), kept as an
+    artifact of the run."""
+    from librobot_gym.benchmarks.lerobot_eval import write_lerobot_eval_info
+
+    frame = store.episodes_frame(run_id)
+    videos = [path for kind, path in store.artifacts(run_id) if kind == "video"]
+    path = str(write_lerobot_eval_info(folder, frame.to_dict("records"), videos))
+    if ("lerobot_eval_info", path) not in set(store.artifacts(run_id)):
+        store.add_artifact(run_id, "lerobot_eval_info", path)
+    console.print(f"LeRobot eval_info: {path}")
+
+
 def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.rollout import check_seed
@@ -242,6 +255,7 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
         if (kind, path) not in recorded:
             store.add_artifact(run_id, kind, path)
     scored = print_score(store, run_id, f"{policy} on {card.name} ({args.backend})")
+    _write_eval_info(store, run_id, Path(args.out) / "runs" / run_id)
     if store.url != DEFAULT_DB:  # where `bench show` and friends do not look by themselves
         console.print(f"results: {store.url} (`librobot bench show --db {store.url}`)")
     if not scored:

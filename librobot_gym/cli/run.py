@@ -87,6 +87,12 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         env_kwargs["operator"] = args.operator
     summary = _rollout(args.env_id, args.policy, args.episodes, args.seed, video,
                        results, env_kwargs)
+    if args.out:  # LeRobot's eval_info.json beside our records, for LeRobot users' scripts
+        from librobot_gym.benchmarks.lerobot_eval import write_lerobot_eval_info
+
+        videos = [str(summary.video_path)] if summary.video_path else []
+        console.print(f"LeRobot eval_info: "
+                      f"{write_lerobot_eval_info(args.out, summary.episodes, videos)}")
     return 0 if summary.scored else 1  # every episode aborted: nothing was measured
 
 
