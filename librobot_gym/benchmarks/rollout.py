@@ -74,6 +74,43 @@ class RolloutSummary:
         return float(np.mean([e.episode_return for e in scored])) if scored else float("nan")
 
 
+class EpisodeTally:
+    """What an episode's record counts as it runs (return, steps, first success, safety
+    events) and the record it makes: shared by one env's loop and the batched one."""
+
+    def __init__(self, env_id: str, policy: str, seed: int):
+        self.env_id, self.policy, self.seed = env_id, policy, seed
+        self.start = time.perf_counter()
+        self.total, self.steps, self.first_success = 0.0, 0, None
+        self.safety_events: dict[str, int] = {}
+        self.info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
+                           "task_metrics": {}}
+
+    def reset(self, info: dict) -> None:
+        self.info = info
+
+    def step(self, reward: float, info: dict) -> None:
+        self.steps += 1
+        self.total += float(reward)
+        self.info = info
+        if info["is_success"] and self.first_success is None:
+            self.first_success = self.steps
+        for name, violated in info["safety"].items():
+            self.safety_events[name] = self.safety_events.get(name, 0) + int(bool(violated))
+
+    def result(self, aborted: bool = False, reason: str = "") -> EpisodeResult:
+        info = self.info
+        return EpisodeResult(
+            env_id=self.env_id, policy=self.policy, seed=self.seed,
+            instruction=str(info.get("instruction", "")), success=bool(info["is_success"]),
+            success_once=bool(info["success_once"]), episode_return=self.total,
+            length=self.steps, time_to_success=self.first_success,
+            sim_unstable=bool(info["sim_unstable"]), safety_events=self.safety_events,
+            task_metrics=dict(info["task_metrics"]),
+            wall_time_s=time.perf_counter() - self.start, aborted=aborted,
+            abort_reason=reason[:500])
+
+
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
                 on_frame: Callable[[np.ndarray], None] | None = None,
                 on_step: Callable[[int], None] | None = None,
@@ -93,42 +130,26 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
     from librobot_gym.hardware.console import EpisodeAborted
     from librobot_gym.hardware.driver import DriverError
 
-    start = time.perf_counter()
-    total, steps, first_success = 0.0, 0, None
-    safety_events: dict[str, int] = {}
-    info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
-                  "task_metrics": {}}
+    tally = EpisodeTally(env_id, policy.card.name, seed)
     try:
         obs, info = env.reset(seed=seed, options=None if variant is None else
                               {"variant": variant})
+        tally.reset(info)
         policy.reset(seed=seed)
         if on_frame is not None:
             on_frame(env.render())
         while True:
             obs, reward, terminated, truncated, info = env.step(policy.act(obs))
-            steps += 1
-            total += float(reward)
-            if info["is_success"] and first_success is None:
-                first_success = steps
-            for name, violated in info["safety"].items():
-                safety_events[name] = safety_events.get(name, 0) + int(bool(violated))
+            tally.step(reward, info)
             if on_frame is not None:
                 on_frame(env.render())
             if on_step is not None:
-                on_step(steps)
+                on_step(tally.steps)
             if terminated or truncated:
                 break
-        aborted, reason = False, ""
     except (DriverError, EpisodeAborted) as error:
-        aborted, reason = True, f"{type(error).__name__}: {error}"
-    return EpisodeResult(
-        env_id=env_id, policy=policy.card.name, seed=seed,
-        instruction=str(info.get("instruction", "")), success=bool(info["is_success"]),
-        success_once=bool(info["success_once"]), episode_return=total, length=steps,
-        time_to_success=first_success, sim_unstable=bool(info["sim_unstable"]),
-        safety_events=safety_events, task_metrics=dict(info["task_metrics"]),
-        wall_time_s=time.perf_counter() - start, aborted=aborted, abort_reason=reason[:500],
-    )
+        return tally.result(True, f"{type(error).__name__}: {error}")
+    return tally.result()
 
 
 def software_versions() -> dict[str, str]:

@@ -215,16 +215,14 @@ RL_EXPECTATIONS = {
 
 
 def _write_eval_info(store, run_id: str, folder: Path) -> None:
-    """LeRobot's eval_info.json for the run (its episodes as the store holds them), kept as an
-    artifact of the run."""
+    """LeRobot's eval_info.json for the run, from its episodes as the store holds them (made
+    again from the store on every call: not an artifact of its own)."""
     from librobot_gym.benchmarks.lerobot_eval import write_lerobot_eval_info
 
     frame = store.episodes_frame(run_id)
     videos = [path for kind, path in store.artifacts(run_id) if kind == "video"]
-    path = str(write_lerobot_eval_info(folder, frame.to_dict("records"), videos))
-    if ("lerobot_eval_info", path) not in set(store.artifacts(run_id)):
-        store.add_artifact(run_id, "lerobot_eval_info", path)
-    console.print(f"LeRobot eval_info: {path}")
+    console.print(f"LeRobot eval_info: "
+                  f"{write_lerobot_eval_info(folder, frame.to_dict('records'), videos)}")
 
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
