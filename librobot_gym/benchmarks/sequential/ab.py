@@ -2,10 +2,12 @@
 anytime-valid test (`pairtest`) decides or the episode budget runs out.
 
 A round plays the next seed of every (task, variant) cell of the card with A and with B (A then
-B, cell by cell), and feeds the test the round's mean difference, so the decision is about the
-card's plain mean over its cells. The episodes go to the runner's store under the same runs
-`bench run` makes for each policy (`runner.open_run`): a killed comparison resumes where it
-stopped, and episodes either command stored are shared. The test state is recomputed from the
+B, cell by cell), and feeds the test the round's pairs, read at the round's end, so the decision
+is about the card's plain mean over its cells (`pairtest.PairedTest.update_round`).
+
+The episodes go to the runner's store under the same runs `bench run` makes for each policy
+(`runner.open_run`): a killed comparison resumes where it stopped, and episodes either command
+stored are shared. The test state is recomputed from the
 stored episodes at every round, from the rounds in the order they were completed (a round whose
 episode aborted completes when a rerun replays it), so nothing but the store carries it.
 """
@@ -117,17 +119,17 @@ def evaluate(card: SuiteCard, store: ResultsStore, run_a: OpenRun, run_b: OpenRu
     for index, cells in enumerate(_rounds(card, seed_offset)):
         if all(key in seen[0] and key in seen[1] for key in cells):
             finished = max(max(seen[0][k][1], seen[1][k][1]) for k in cells)
-            diff = float(np.mean([seen[0][k][0] - seen[1][k][0] for k in cells]))
+            diffs = [seen[0][k][0] - seen[1][k][0] for k in cells]
             values = ([seen[0][k][0] for k in cells], [seen[1][k][0] for k in cells])
-            complete.append((finished, index, diff, values))
+            complete.append((finished, index, diffs, values))
     complete.sort(key=lambda item: (item[0], item[1]))
     test, cs = PairedTest(alpha), DifferenceCS(alpha)
     state, used_a, used_b = TestState(0, 0.0, 0.0, UNDECIDED), [], []
-    for _, _, diff, (values_a, values_b) in complete[:max_rounds]:
+    for _, _, diffs, (values_a, values_b) in complete[:max_rounds]:
         if state.decision != UNDECIDED:
             break
-        state = test.update(diff)
-        cs.update(diff)
+        state = test.update_round(diffs)
+        cs.update_round(diffs)
         used_a += values_a
         used_b += values_b
     mean_a = float(np.mean(used_a)) if used_a else float("nan")

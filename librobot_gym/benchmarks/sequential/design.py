@@ -94,11 +94,9 @@ def simulate_sequential(p_a: float, p_b: float, alpha: float = 0.05, max_rounds:
     if max_rounds < 1 or cells < 1 or runs < 1:
         raise ValueError("max_rounds, cells and runs must be at least 1")
     rng = np.random.default_rng(seed)
-    d = np.zeros((runs, max_rounds))
-    for _ in range(cells):
-        d += (rng.random((runs, max_rounds)) < p_a).astype(float) - \
-            (rng.random((runs, max_rounds)) < p_b)
-    rounds, decision = run_paths(d / cells, alpha)
+    shape = (runs, max_rounds, cells)
+    d = (rng.random(shape) < p_a).astype(float) - (rng.random(shape) < p_b)
+    rounds, decision = run_paths(d, alpha)
     episodes = 2 * cells * rounds
     return SequentialPlan(runs, float(np.mean(decision > 0)), float(np.mean(decision < 0)),
                           float(episodes.mean()), float(np.percentile(episodes, 90)),

@@ -60,8 +60,17 @@ def _log_mean(log_wealth: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 class PairedTest:
-    """The test, fed one pair difference at a time (`update(d)`); once it has decided, later
-    pairs do not change the answer."""
+    """The test, fed one pair difference at a time (`update(d)`), or one round of pairs at a
+    time (`update_round(ds)`: one pair from each cell of a card; the threshold is checked at
+    the end of the round only); once it has decided, later pairs do not change the answer.
+
+    Why rounds: with several cells (tasks, variants) the null is that A and B are equally good
+    on the card's mean, not on every cell. A round multiplies each constant-stake wealth by
+    prod_c (1 + lambda d_c), whose expectation given the past is prod_c (1 + lambda mu_c) <=
+    exp(lambda sum_c mu_c) = 1 when the cells' gaps mu_c sum to 0 (pairs of different cells are
+    independent episodes); so the wealth read at round ends is a nonnegative supermartingale
+    and Ville's inequality holds there. Every pair still bets, so a card's many cells are not
+    averaged away into one small bet per round."""
 
     def __init__(self, alpha: float = 0.05):
         self.alpha = check_alpha(alpha)
@@ -70,13 +79,17 @@ class PairedTest:
         self.state = TestState(0, 0.0, 0.0, UNDECIDED)
 
     def update(self, d: float) -> TestState:
-        d = float(d)
-        if not -1.0 <= d <= 1.0 or math.isnan(d):
-            raise ValueError(f"a pair difference lies in [-1, 1], got {d}")
+        return self.update_round([d])
+
+    def update_round(self, ds) -> TestState:
+        ds = [float(d) for d in ds]
+        if any(not -1.0 <= d <= 1.0 or math.isnan(d) for d in ds):
+            raise ValueError(f"a pair difference lies in [-1, 1], got {ds}")
         if self.state.decision != UNDECIDED:
             return self.state
-        self.log_a += np.log1p(STAKES * d)
-        self.log_b += np.log1p(-STAKES * d)
+        for d in ds:
+            self.log_a += np.log1p(STAKES * d)
+            self.log_b += np.log1p(-STAKES * d)
         state = TestState(self.state.pairs + 1, float(_log_mean(self.log_a)),
                           float(_log_mean(self.log_b)), UNDECIDED)
         if state.e_value >= 1.0 / self.alpha:
@@ -86,11 +99,14 @@ class PairedTest:
 
 
 def run_paths(d: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """The test on many sequences at once (simulation): `d` is (runs, pairs) of differences;
-    returns (pairs used, decision: +1 A better, -1 B better, 0 undecided) per run, the same
-    as `PairedTest` fed each row (the budget is the row's length)."""
+    """The test on many sequences at once (simulation): `d` is (runs, rounds) of pair
+    differences, or (runs, rounds, cells) of rounds of pairs; returns (rounds used, decision:
+    +1 A better, -1 B better, 0 undecided) per run, the same as `PairedTest` fed each row
+    round by round (the budget is the row's length)."""
     alpha = check_alpha(alpha)
     d = np.asarray(d, dtype=float)
+    cells = 1 if d.ndim == 2 else d.shape[2]
+    d = d.reshape(d.shape[0], -1)  # pairs in order, round after round
     sum_a, sum_b = np.zeros(d.shape), np.zeros(d.shape)
     for stake in STAKES:  # one stake at a time: (runs, pairs) arrays, not (stakes, runs, pairs)
         # log wealth is capped where exp would overflow (far above any threshold 1/alpha)
@@ -98,9 +114,10 @@ def run_paths(d: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarra
         sum_b += np.exp(np.minimum(np.cumsum(np.log1p(-stake * d), axis=1), 700.0))
     with np.errstate(divide="ignore"):  # a wealth of 0 (underflow) is log -inf: no crossing
         log_a, log_b = np.log(sum_a / STAKES.size), np.log(sum_b / STAKES.size)
+    log_a, log_b = log_a[:, cells - 1::cells], log_b[:, cells - 1::cells]  # at round ends
     crossed = np.logaddexp(log_a, log_b) - math.log(2.0) >= math.log(1.0 / alpha)
     any_cross = crossed.any(axis=1)
-    first = np.where(any_cross, crossed.argmax(axis=1), d.shape[1] - 1)
+    first = np.where(any_cross, crossed.argmax(axis=1), crossed.shape[1] - 1)
     rows = np.arange(d.shape[0])
     sign = np.where(log_a[rows, first] >= log_b[rows, first], 1, -1)
     return first + 1, np.where(any_cross, sign, 0)
@@ -111,9 +128,9 @@ class DifferenceCS:
     candidate gap g the same two diversified gamblers bet on d - g (stakes scaled by 1/(1 + g)
     and 1/(1 - g) so no wealth can reach 0), and the interval keeps the gaps whose average
     wealth is below 1/alpha (Waudby-Smith & Ramdas 2024, sec. 4, on the pair differences).
-    At g = 0 this is the test itself: the interval excludes 0 exactly when the test has
-    decided, and on the side it decided. Running intersection, bounds on a grid outside the
-    set."""
+    With rounds, the gaps are of the card's mean over its cells. At g = 0 this is the test
+    itself: the interval excludes 0 exactly when the test has decided, and on the side it
+    decided. Running intersection, bounds on a grid outside the set."""
 
     def __init__(self, alpha: float = 0.05, grid: int = 799):
         self.alpha = check_alpha(alpha)
@@ -126,8 +143,13 @@ class DifferenceCS:
         self.low, self.high = -1.0, 1.0
 
     def update(self, d: float) -> tuple[float, float]:
-        self.log_up += np.log1p(self.up * (d - self.g))
-        self.log_down += np.log1p(-self.down * (d - self.g))
+        return self.update_round([d])
+
+    def update_round(self, ds) -> tuple[float, float]:
+        """One round of pair differences (see `PairedTest.update_round`); the bounds after it."""
+        for d in ds:
+            self.log_up += np.log1p(self.up * (float(d) - self.g))
+            self.log_down += np.log1p(-self.down * (float(d) - self.g))
         wealth = 0.5 * (np.exp(np.minimum(self.log_up, 700.0)).mean(axis=0)
                         + np.exp(np.minimum(self.log_down, 700.0)).mean(axis=0))
         kept = np.flatnonzero(wealth < 1.0 / self.alpha)
