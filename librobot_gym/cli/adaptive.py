@@ -196,7 +196,7 @@ def bench_run_until_width(card, policy: str, store, args) -> str:
         table.add_column(column, no_wrap=column in ("task", "variant"))
     for cell in result.cells:
         table.add_row(cell.env_id, cell.variant, f"{cell.episodes} of {cell.available}",
-                      f"{cell.mean:.2f} [{cell.low:.2f}, {cell.high:.2f}]", f"{cell.width:.2f}",
+                      f"{cell.mean:.2f} [{cell.low:.3f}, {cell.high:.3f}]", f"{cell.width:.3f}",
                       "yes" if cell.reached else "no: seeds ran out")
     table.caption = (f"{result.episodes} of the card's {result.card_episodes} episodes used "
                      f"(betting confidence sequence, Waudby-Smith & Ramdas 2024)")
