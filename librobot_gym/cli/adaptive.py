@@ -33,7 +33,7 @@ def add_adaptive(bench: argparse._SubParsersAction) -> None:
     ab = bench.add_parser("ab", help="policy A vs policy B on paired seeds, stopping as soon "
                                      "as an anytime-valid test decides")
     ab.add_argument("card", help="suite card YAML, e.g. benchmarks/pickcup-ab-v0.yaml")
-    ab.add_argument("--policy", action="append", required=True, metavar="SPEC",
+    ab.add_argument("--policy", action="append", dest="policies", required=True, metavar="SPEC",
                     help=f"give twice: A, then B ({policy_specs()})")
     ab.add_argument("--alpha", type=float, default=0.05,
                     help="the chance of declaring a winner between equal policies")
@@ -93,9 +93,9 @@ def _cmd_bench_ab(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.cards import load_card
     from librobot_gym.benchmarks.sequential.ab import run_ab
 
-    if len(args.policy) != 2:
+    if len(args.policies) != 2:
         raise ConfigError(f"bench ab compares two policies: give --policy A --policy B "
-                          f"(got {len(args.policy)})")
+                          f"(got {len(args.policies)})")
     card = load_card(args.card)
     store = _store(args)
     bars, latest, realtime = progress(args.backend == "real"), [None], args.backend == "real"
@@ -103,14 +103,14 @@ def _cmd_bench_ab(args: argparse.Namespace) -> int:
     def on_round(result) -> None:
         latest[0] = result
         if not bars.task_ids:
-            bars.add_task(f"{args.policy[0]} vs {args.policy[1]} on {card.name}",
+            bars.add_task(f"{args.policies[0]} vs {args.policies[1]} on {card.name}",
                           total=result.max_episodes * 2, rate="-")
             bars.start()
         bars.update(bars.task_ids[0], completed=result.episodes,
                     rate=f"e-value {result.e_value:.2f} of {1 / args.alpha:g}", refresh=True)
 
     try:
-        result = run_ab(card, args.policy[0], args.policy[1], store, args.alpha,
+        result = run_ab(card, args.policies[0], args.policies[1], store, args.alpha,
                         args.max_episodes, args.score, args.backend, args.executor,
                         args.workers, args.out, args.seed, args.driver,
                         camera_sources(args.camera or []), args.operator, on_round=on_round,
@@ -220,9 +220,10 @@ def _cmd_bench_plan(args: argparse.Namespace) -> int:
         rows = _card_rows(args.card)
     table = Table(title=f"episodes to tell p_a={args.p_a:g} from p_b={args.p_b:g} "
                         f"(alpha {args.alpha:g})")
-    for column in ("scope", "fixed-size test", "sequential: mean", "sequential: 90th pct",
-                   "sequential: decides", "robot time fixed / mean / 90th"):
-        table.add_column(column, justify="left" if column == "scope" else "right")
+    for column in ("scope", "fixed", "seq. mean", "seq. 90th", "seq. decides",
+                   "robot time: fixed / mean / 90th"):
+        table.add_column(column, justify="left" if column == "scope" else "right",
+                         no_wrap=True)
     plans = {}
     for name, cells, seconds in rows:
         if cells not in plans:
@@ -234,13 +235,14 @@ def _cmd_bench_plan(args: argparse.Namespace) -> int:
         time = "-" if seconds is None else " / ".join(
             _hours(n * seconds) for n in (fixed_total, plan.mean_episodes, plan.p90_episodes))
         table.add_row(name, f"{fixed_total}", f"{plan.mean_episodes:.0f}",
-                      f"{plan.p90_episodes:.0f}", f"{plan.rejected:.0%} of runs", time)
-    table.caption = (f"episodes of both policies together. Fixed-size: two-sided two-proportion "
-                     f"z-test at power {args.power:g}, {fixed} per policy, run to the end. "
-                     f"Sequential: `bench ab`'s test over {args.runs} simulated runs, budget "
-                     f"{budget} per policy; it stops as soon as it decides and needs no gap "
-                     f"fixed in advance. Robot time: at most max_steps x control period per "
-                     f"episode (resets not counted)")
+                      f"{plan.p90_episodes:.0f}", f"{plan.rejected:.0%}", time)
+    table.caption = (
+        f"episodes of both policies together; seq. decides: the share of runs that decided "
+        f"within the budget. Fixed-size: two-sided two-proportion z-test at power "
+        f"{args.power:g}, {fixed} per policy, run to the end. Sequential: `bench ab`'s test "
+        f"over {args.runs} simulated runs, budget {budget} per policy; it stops as soon as it "
+        f"decides and needs no gap fixed in advance. Robot time: at most max_steps x control "
+        f"period per episode (resets not counted)")
     console.print(table)
     return 0
 
