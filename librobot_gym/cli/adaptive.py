@@ -155,6 +155,15 @@ def print_ab(result) -> None:
                       "command to replay them and go on")
 
 
+def print_decisions(store, run_id: str) -> None:
+    """`bench show --run`: what the sequential runs this run took part in decided."""
+    from librobot_gym.benchmarks.sequential.record import decisions_of
+    from librobot_gym.leaderboards.sequential import decision_text
+
+    for decision in decisions_of(store, run_id):
+        console.print(f"sequential: {decision_text(decision)}", highlight=False, markup=False)
+
+
 def bench_run_until_width(card, policy: str, store, args) -> str:
     """`bench run --until-width`: each cell until its interval is narrow enough, with a bar;
     returns the run id (scored by the caller like any run)."""

@@ -10,7 +10,12 @@ from pathlib import Path
 
 from rich.table import Table
 
-from librobot_gym.cli.adaptive import add_adaptive, add_width_options, bench_run_until_width
+from librobot_gym.cli.adaptive import (
+    add_adaptive,
+    add_width_options,
+    bench_run_until_width,
+    print_decisions,
+)
 from librobot_gym.cli.common import (
     BENCH_OUT,
     CAMERA_HELP,
@@ -492,6 +497,7 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
         for kind, path in store.artifacts(run.id):
             if kind != "video":  # what trained the policy: its checkpoint, config, demos
                 console.print(f"{kind.replace('_', ' ')}: {path}")
+        print_decisions(store, run.id)
         return 0
     runs = store.runs()
     if not runs:

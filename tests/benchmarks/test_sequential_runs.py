@@ -88,6 +88,10 @@ def test_bench_ab_cli_prints_the_decision_and_the_fixed_design(tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "decision: expert better than random after" in printed
     assert "fixed-size test planned for the observed means" in printed
+    run = ResultsStore(f"sqlite:///{out}/results.db").runs()[0]
+    assert main(["bench", "show", "--db", f"sqlite:///{out}/results.db", "--run", run.id]) == 0
+    assert "sequential: expert vs random (success, alpha 0.05): expert better than random" \
+        in " ".join(capsys.readouterr().out.split())
     for argv, message in (
             (["--policy", "expert"], "two policies"),
             (["--policy", "expert", "--policy", "expert"], "given twice"),
@@ -123,3 +127,28 @@ def test_bench_plan_prints_fixed_and_sequential_episodes_per_task_and_card(capsy
     assert "82 per policy" in printed and "whole card" in printed and "min" in printed
     assert main(["bench", "plan", "--p-a", "0.5", "--p-b", "0.5"]) == 2
     assert "no gap" in capsys.readouterr().out
+
+
+def test_on_the_twin_a_spent_budget_says_no_difference_detectable_within_it(tmp_path):
+    """The real backend (PyBullet twin through the hardware env): 4 pairs cannot decide."""
+    card = load_card(write_card(tmp_path / "twin-v0.yaml", episodes=6, seed_start=2000,
+                                obs_modes="[state]"))
+    store = ResultsStore(f"sqlite:///{tmp_path}/r.db")
+    result = run_ab(card, "expert", "random", store, max_episodes=4, backend="real",
+                    driver="twin:lockstep", operator="auto")
+    assert result.finished and result.episodes == 8
+    assert result.verdict == "no difference detectable within 8 episodes"
+    assert store.get_run(result.run_a).backend == "real"
+
+
+def test_progress_score_reads_partial_credit_and_refuses_tasks_without_it(tmp_path, capsys):
+    drawer = load_card(write_card(tmp_path / "drawer-v0.yaml", episodes=12, seed_start=2000,
+                                  env="librobot/Franka-OpenDrawer-v0"))
+    store = ResultsStore(f"sqlite:///{tmp_path}/r.db")
+    result = run_ab(drawer, "expert", "random", store, score="progress")
+    assert result.verdict == "expert better than random" and result.score == "progress"
+    assert 0.0 <= result.mean_b < result.mean_a <= 1.0
+    path = write_card(tmp_path / "cup-v0.yaml", episodes=4, seed_start=100)
+    assert main(["bench", "ab", str(path), "--policy", "expert", "--policy", "random",
+                 "--score", "progress", "--out", str(tmp_path / "out")]) == 2
+    assert "report no progress metric" in capsys.readouterr().out
