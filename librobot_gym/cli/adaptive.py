@@ -142,8 +142,10 @@ def print_ab(result) -> None:
                      f"{result.diff_high:+.2f}]; e-value {result.e_value:.2f} (decides at "
                      f"{1 / result.alpha:g}); runs {result.run_a}, {result.run_b}")
     console.print(table)
-    console.print(f"decision: [bold]{result.verdict}[/bold] after {result.episodes} episodes "
-                  f"({per_policy} per policy, budget {result.max_episodes} per policy)")
+    after = "" if result.decision.startswith("no difference") else \
+        f" after {result.episodes} episodes"
+    console.print(f"decision: [bold]{result.verdict}[/bold]{after} ({per_policy} per policy, "
+                  f"budget {result.max_episodes} per policy)")
     if result.fixed_per_policy is None:
         console.print("fixed-size test: no gap observed, so no fixed size has power against it")
     else:

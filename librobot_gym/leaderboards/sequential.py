@@ -19,10 +19,11 @@ def decision_text(decision: dict) -> str:
         fixed = decision.get("fixed_per_policy")
         fixed_text = (f"; a fixed-size test planned for the observed rates needs "
                       f"{2 * fixed}" if fixed else "")
+        after = ("" if decision["verdict"].startswith("no difference") else
+                 f" after {decision['episodes']} episodes")
         return (f"{decision['policy_a']} vs {decision['policy_b']} ({decision['score']}, "
-                f"alpha {decision['alpha']:g}): {decision['verdict']} after "
-                f"{decision['episodes']} episodes (budget {2 * decision['max_episodes']})"
-                f"{fixed_text}")
+                f"alpha {decision['alpha']:g}): {decision['verdict']}{after} (budget "
+                f"{2 * decision['max_episodes']}){fixed_text}")
     return (f"{decision.get('policy', '?')} until the {decision.get('score', 'success')} "
             f"interval is narrower than {decision.get('target', 0):g}: "
             f"{decision.get('verdict', '')} (of the card's {decision.get('card_episodes', '?')})")
