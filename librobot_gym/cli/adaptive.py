@@ -77,10 +77,24 @@ def add_width_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--until-width", type=float, metavar="W",
                      help="stop each task (and variant) once its anytime-valid interval is "
                           "narrower than W, e.g. 0.3 (default: play every episode)")
-    run.add_argument("--alpha", type=float, default=0.05,
-                     help="--until-width: 1 - the interval's confidence")
-    run.add_argument("--score", default="success", choices=("success", "progress"),
-                     help="--until-width: the interval of success or of progress")
+    run.add_argument("--alpha", type=float,
+                     help="--until-width: 1 - the interval's confidence (default: 0.05)")
+    run.add_argument("--score", choices=("success", "progress"),
+                     help="--until-width: the interval of success or of progress (default: "
+                          "success)")
+
+
+def check_width_options(args: argparse.Namespace) -> None:
+    """`--alpha` and `--score` only with `--until-width` (else they would be ignored)."""
+    if args.until_width is None:
+        given = [name for name in ("alpha", "score") if getattr(args, name) is not None]
+        if given:
+            raise ConfigError(f"--{' and --'.join(given)} set{'s' if len(given) == 1 else ''} "
+                              f"the interval of --until-width; add --until-width W (e.g. 0.3) "
+                              f"or leave {'it' if len(given) == 1 else 'them'} out")
+    else:
+        args.alpha = 0.05 if args.alpha is None else args.alpha
+        args.score = args.score or "success"
 
 
 def _store(args):

@@ -14,6 +14,7 @@ from librobot_gym.cli.adaptive import (
     add_adaptive,
     add_width_options,
     bench_run_until_width,
+    check_width_options,
     print_decisions,
 )
 from librobot_gym.cli.common import (
@@ -228,6 +229,7 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.rollout import check_seed
     from librobot_gym.benchmarks.store import ResultsStore, check_run_name, default_url
 
+    check_width_options(args)
     card = load_card(args.card)
     name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it

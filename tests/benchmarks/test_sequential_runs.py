@@ -118,6 +118,8 @@ def test_until_width_stops_each_task_when_narrow_and_resumes(tmp_path, capsys):
     assert len(store.episodes_frame(run.id)) == used
     assert main(argv[:-2] + ["--until-width", "0", "--out", str(out)]) == 2
     assert "--until-width 0.0" in capsys.readouterr().out
+    assert main(["bench", "run", str(path), "--alpha", "0.1", "--out", str(out)]) == 2
+    assert "--alpha sets the interval of --until-width" in capsys.readouterr().out
 
 
 def test_bench_plan_prints_fixed_and_sequential_episodes_per_task_and_card(capsys):

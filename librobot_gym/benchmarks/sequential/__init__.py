@@ -7,5 +7,7 @@ compared against. Plain numpy and the results store; nothing prints.
 - `pairtest`: the anytime-valid two-sided test of two policies on paired episodes.
 - `design`: fixed-size sample sizes and the sequential test's episodes by simulation (`bench
   plan`).
-- `record`, `ab`, `width`: the runs (`bench ab`, `bench run --until-width`) in the runner's store.
+- `outcomes`: what a run reads of each stored episode (success, or progress as partial credit).
+- `record`, `ab`, `width`: the runs (`bench ab`, `bench run --until-width`) in the runner's store
+  and what they decided.
 """
