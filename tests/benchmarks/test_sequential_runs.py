@@ -12,6 +12,7 @@ from librobot_gym.benchmarks.sequential.ab import evaluate, run_ab
 from librobot_gym.benchmarks.sequential.record import decisions_of
 from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.cli import main
+from librobot_gym.errors import ConfigError
 from tests.benchmarks.conftest import write_card
 
 
@@ -131,15 +132,21 @@ def test_bench_plan_prints_fixed_and_sequential_episodes_per_task_and_card(capsy
     assert "no gap" in capsys.readouterr().out
 
 
-def test_on_the_twin_a_spent_budget_says_no_difference_detectable_within_it(tmp_path):
-    """The real backend (PyBullet twin through the hardware env): 4 pairs cannot decide."""
-    card = load_card(write_card(tmp_path / "twin-v0.yaml", episodes=6, seed_start=2000,
+def test_on_the_twin_equal_policies_stop_early_when_nothing_left_could_decide(tmp_path):
+    """The real backend (PyBullet twin through the hardware env). The same expert twice agrees
+    on every pair, so the test stops, undecided, once the rounds left could not reach 1/alpha
+    even as a clean sweep (a budget too small for any decision is refused up front)."""
+    card = load_card(write_card(tmp_path / "twin-v0.yaml", episodes=12, seed_start=2000,
                                 obs_modes="[state]"))
     store = ResultsStore(f"sqlite:///{tmp_path}/r.db")
-    result = run_ab(card, "expert", "random", store, max_episodes=4, backend="real",
+    with pytest.raises(ConfigError, match="needs at least 8 pairs"):
+        run_ab(card, "expert", "expert:0", store, max_episodes=7, backend="real",
+               driver="twin:lockstep", operator="auto")
+    result = run_ab(card, "expert", "expert:0", store, max_episodes=12, backend="real",
                     driver="twin:lockstep", operator="auto")
-    assert result.finished and result.episodes == 8
-    assert result.verdict == "no difference detectable within 8 episodes"
+    assert result.finished and result.futile and result.mean_a == result.mean_b
+    assert result.verdict == "no difference detectable within 24 episodes"
+    assert result.episodes < 24  # the last rounds could not have changed it
     assert store.get_run(result.run_a).backend == "real"
 
 
@@ -150,7 +157,7 @@ def test_progress_score_reads_partial_credit_and_refuses_tasks_without_it(tmp_pa
     result = run_ab(drawer, "expert", "random", store, score="progress")
     assert result.verdict == "expert better than random" and result.score == "progress"
     assert 0.0 <= result.mean_b < result.mean_a <= 1.0
-    path = write_card(tmp_path / "cup-v0.yaml", episodes=4, seed_start=100)
+    path = write_card(tmp_path / "cup-v0.yaml", episodes=8, seed_start=100)
     assert main(["bench", "ab", str(path), "--policy", "expert", "--policy", "random",
                  "--score", "progress", "--out", str(tmp_path / "out")]) == 2
     assert "report no progress metric" in capsys.readouterr().out

@@ -71,11 +71,23 @@ def test_the_online_test_is_the_simulated_one():
     d += 0.3 * (rng.random((20, 120)) < 0.2) * (d == 0)  # some partial-credit differences
     rounds, decision = run_paths(d, ALPHA)
     for row in range(20):
-        test = PairedTest(ALPHA)
+        test = PairedTest(ALPHA, budget=120)  # run_paths' budget: the row's length
         for x in d[row]:
             state = test.update(x)
         assert state.pairs == rounds[row]
         assert {A_BETTER: 1, UNDECIDED: 0}.get(state.decision, -1) == decision[row]
+    budget_rows = [row for row in range(20) if decision[row] == 0 and rounds[row] < 120]
+    assert budget_rows  # some stopped early, undecided: the rest could not have decided
+
+
+def test_curtailment_stops_only_where_no_outcome_left_could_decide():
+    test = PairedTest(ALPHA, budget=30)
+    assert test.reachable(8) and not test.reachable(7)  # a clean sweep of 8 reaches 1/alpha
+    for _ in range(23):
+        state = test.update(0.0)  # ties: the wealth stays at 1
+        assert state.futile == (not test.reachable(30 - state.pairs))
+    assert state.futile and state.pairs == 23 and state.decision == UNDECIDED
+    assert test.update(1.0) is state  # finished: later pairs change nothing
 
 
 def test_the_difference_interval_excludes_zero_exactly_when_the_test_decides():

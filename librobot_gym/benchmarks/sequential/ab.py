@@ -7,9 +7,10 @@ is about the card's plain mean over its cells (`pairtest.PairedTest.update_round
 
 The episodes go to the runner's store under the same runs `bench run` makes for each policy
 (`runner.open_run`): a killed comparison resumes where it stopped, and episodes either command
-stored are shared. The test state is recomputed from the
-stored episodes at every round, from the rounds in the order they were completed (a round whose
-episode aborted completes when a rerun replays it), so nothing but the store carries it.
+stored are shared. The test state is recomputed from the stored episodes at every round, from
+the rounds in the order they were completed (a round whose episode aborted completes when a
+rerun replays it), so nothing but the store carries it. The test also stops, undecided, once no
+outcome of the rounds left in the budget could make it decide.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ABResult:
     diff_high: float
     fixed_per_policy: int | None
     finished: bool  # decided, or the budget is spent: rerunning adds nothing
+    futile: bool = False  # undecided and stopped early: no outcome left could decide
 
     @property
     def episodes(self) -> int:
@@ -77,8 +79,9 @@ class ABResult:
     def verdict(self) -> str:
         """The decision in words, naming the policies."""
         if self.decision == UNDECIDED:
-            within = "within" if self.finished else "yet after"
-            return f"no difference detectable {within} {self.episodes} episodes"
+            if self.finished:  # the budget is spent, or what is left of it could not decide
+                return f"no difference detectable within {2 * self.max_episodes} episodes"
+            return f"no difference detectable yet after {self.episodes} episodes"
         better, worse = ((self.policy_a, self.policy_b) if self.decision.startswith("A")
                          else (self.policy_b, self.policy_a))
         return f"{better} better than {worse}"
@@ -123,10 +126,11 @@ def evaluate(card: SuiteCard, store: ResultsStore, run_a: OpenRun, run_b: OpenRu
             values = ([seen[0][k][0] for k in cells], [seen[1][k][0] for k in cells])
             complete.append((finished, index, diffs, values))
     complete.sort(key=lambda item: (item[0], item[1]))
-    test, cs = PairedTest(alpha), DifferenceCS(alpha)
+    cells = len(card_cells(card))
+    test, cs = PairedTest(alpha, max_rounds, cells), DifferenceCS(alpha)
     state, used_a, used_b = TestState(0, 0.0, 0.0, UNDECIDED), [], []
     for _, _, diffs, (values_a, values_b) in complete[:max_rounds]:
-        if state.decision != UNDECIDED:
+        if state.finished:
             break
         state = test.update_round(diffs)
         cs.update_round(diffs)
@@ -141,9 +145,9 @@ def evaluate(card: SuiteCard, store: ResultsStore, run_a: OpenRun, run_b: OpenRu
                                   alpha, POWER))
     result = ABResult(
         card.name, policies[0], policies[1], run_a.run_id, run_b.run_id, alpha, score,
-        len(card_cells(card)), max_rounds, state.pairs, state.decision, state.e_value, mean_a,
-        mean_b, float(cs.low), float(cs.high), fixed,
-        state.decision != UNDECIDED or state.pairs >= max_rounds)
+        cells, max_rounds, state.pairs, state.decision, state.e_value, mean_a, mean_b,
+        float(cs.low), float(cs.high), fixed, state.finished or state.pairs >= max_rounds,
+        state.futile)
     return result, {index for _, index, _, _ in complete}
 
 
@@ -172,6 +176,13 @@ def run_ab(card: SuiteCard, policy_a: str, policy_b: str, store: ResultsStore,
                           f"{available // cells} seeds); choose {cells} to {available}, or "
                           f"edit a copy of the card with more episodes per task")
     max_rounds = max_episodes // cells
+    fresh = PairedTest(alpha)
+    if not fresh.reachable(max_rounds * cells):  # even a clean sweep could not decide
+        least = next(n for n in range(1, 10_000) if fresh.reachable(n))
+        raise ConfigError(f"--max-episodes {max_episodes}: at --alpha {alpha:g} the test "
+                          f"needs at least {least} pairs to decide even if one policy wins "
+                          f"every one; give --max-episodes {-(-least // cells) * cells} or "
+                          f"more")
     opened = [open_run(card, policy, store, backend, executor, workers, 0, out_dir,
                        seed_offset, driver, cameras, operator) for policy in (policy_a, policy_b)]
     pending = [{(j.env_id, j.seed, j.variant): j for j in run.pending} for run in opened]

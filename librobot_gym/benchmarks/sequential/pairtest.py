@@ -45,6 +45,11 @@ class TestState:
     log_wealth_a: float  # log wealth of the gambler betting that A is better (starts at 0)
     log_wealth_b: float
     decision: str  # A_BETTER, B_BETTER or UNDECIDED (so far)
+    futile: bool = False  # undecided, and no outcome of the pairs left in the budget can decide
+
+    @property
+    def finished(self) -> bool:
+        return self.decision != UNDECIDED or self.futile
 
     @property
     def e_value(self) -> float:
@@ -70,13 +75,28 @@ class PairedTest:
     exp(lambda sum_c mu_c) = 1 when the cells' gaps mu_c sum to 0 (pairs of different cells are
     independent episodes); so the wealth read at round ends is a nonnegative supermartingale
     and Ville's inequality holds there. Every pair still bets, so a card's many cells are not
-    averaged away into one small bet per round."""
+    averaged away into one small bet per round.
 
-    def __init__(self, alpha: float = 0.05):
+    With a `budget` (rounds) of `cells` pairs each, the test also stops as soon as no outcome
+    of the pairs left could make it decide (curtailment: the best case is every remaining pair
+    going one way, since the e-value is convex in each difference), saying "no difference
+    detectable" early; that never changes a decision, only saves the episodes that could not
+    matter."""
+
+    def __init__(self, alpha: float = 0.05, budget: int | None = None, cells: int = 1):
         self.alpha = check_alpha(alpha)
+        self.budget, self.cells = budget, cells
         self.log_a = np.zeros(STAKES.size)  # log wealth per stake, betting on A
         self.log_b = np.zeros(STAKES.size)
         self.state = TestState(0, 0.0, 0.0, UNDECIDED)
+
+    def reachable(self, pairs_left: int) -> bool:
+        """Whether `pairs_left` more pairs could still make the test decide."""
+        up, down = pairs_left * np.log1p(STAKES), pairs_left * np.log1p(-STAKES)
+        with np.errstate(over="ignore"):
+            best = max(np.exp(self.log_a + up).mean() + np.exp(self.log_b + down).mean(),
+                       np.exp(self.log_a + down).mean() + np.exp(self.log_b + up).mean())
+        return 0.5 * best >= 1.0 / self.alpha
 
     def update(self, d: float) -> TestState:
         return self.update_round([d])
@@ -85,7 +105,7 @@ class PairedTest:
         ds = [float(d) for d in ds]
         if any(not -1.0 <= d <= 1.0 or math.isnan(d) for d in ds):
             raise ValueError(f"a pair difference lies in [-1, 1], got {ds}")
-        if self.state.decision != UNDECIDED:
+        if self.state.finished:
             return self.state
         for d in ds:
             self.log_a += np.log1p(STAKES * d)
@@ -94,6 +114,8 @@ class PairedTest:
                           float(_log_mean(self.log_b)), UNDECIDED)
         if state.e_value >= 1.0 / self.alpha:
             state.decision = A_BETTER if state.log_wealth_a >= state.log_wealth_b else B_BETTER
+        elif self.budget is not None:
+            state.futile = not self.reachable((self.budget - state.pairs) * self.cells)
         self.state = state
         return state
 
@@ -102,25 +124,38 @@ def run_paths(d: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarra
     """The test on many sequences at once (simulation): `d` is (runs, rounds) of pair
     differences, or (runs, rounds, cells) of rounds of pairs; returns (rounds used, decision:
     +1 A better, -1 B better, 0 undecided) per run, the same as `PairedTest` fed each row
-    round by round (the budget is the row's length)."""
+    round by round with the row's length as its budget (curtailment included)."""
     alpha = check_alpha(alpha)
     d = np.asarray(d, dtype=float)
     cells = 1 if d.ndim == 2 else d.shape[2]
     d = d.reshape(d.shape[0], -1)  # pairs in order, round after round
-    sum_a, sum_b = np.zeros(d.shape), np.zeros(d.shape)
+    ends = slice(cells - 1, None, cells)  # the wealth is read at round ends only
+    left = (d.shape[1] - np.arange(cells, d.shape[1] + 1, cells))[None, :]  # pairs left then
+    shape = (d.shape[0], d.shape[1] // cells)
+    sum_a, sum_b, best_a, best_b = (np.zeros(shape) for _ in range(4))
+
+    def wealth(log: np.ndarray) -> np.ndarray:
+        # capped where exp would overflow (far above any threshold 1/alpha)
+        return np.exp(np.minimum(log, 700.0))
+
     for stake in STAKES:  # one stake at a time: (runs, pairs) arrays, not (stakes, runs, pairs)
-        # log wealth is capped where exp would overflow (far above any threshold 1/alpha)
-        sum_a += np.exp(np.minimum(np.cumsum(np.log1p(stake * d), axis=1), 700.0))
-        sum_b += np.exp(np.minimum(np.cumsum(np.log1p(-stake * d), axis=1), 700.0))
-    with np.errstate(divide="ignore"):  # a wealth of 0 (underflow) is log -inf: no crossing
-        log_a, log_b = np.log(sum_a / STAKES.size), np.log(sum_b / STAKES.size)
-    log_a, log_b = log_a[:, cells - 1::cells], log_b[:, cells - 1::cells]  # at round ends
-    crossed = np.logaddexp(log_a, log_b) - math.log(2.0) >= math.log(1.0 / alpha)
-    any_cross = crossed.any(axis=1)
-    first = np.where(any_cross, crossed.argmax(axis=1), crossed.shape[1] - 1)
+        log_a = np.cumsum(np.log1p(stake * d), axis=1)[:, ends]
+        log_b = np.cumsum(np.log1p(-stake * d), axis=1)[:, ends]
+        sum_a += wealth(log_a)
+        sum_b += wealth(log_b)
+        up, down = left * math.log1p(stake), left * math.log1p(-stake)
+        best_a += wealth(log_a + up) + wealth(log_b + down)  # every pair left goes A's way
+        best_b += wealth(log_a + down) + wealth(log_b + up)
+    threshold = 2.0 * STAKES.size / alpha  # on sums over both sides and every stake
+    crossed = sum_a + sum_b >= threshold
+    futile = ~crossed & (np.maximum(best_a, best_b) < threshold)
+    stop = crossed | futile
+    stop[:, -1] = True  # the budget's end
+    first = stop.argmax(axis=1)
     rows = np.arange(d.shape[0])
-    sign = np.where(log_a[rows, first] >= log_b[rows, first], 1, -1)
-    return first + 1, np.where(any_cross, sign, 0)
+    decided = crossed[rows, first]
+    sign = np.where(sum_a[rows, first] >= sum_b[rows, first], 1, -1)
+    return first + 1, np.where(decided, sign, 0)
 
 
 class DifferenceCS:
