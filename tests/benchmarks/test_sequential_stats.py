@@ -126,7 +126,7 @@ def test_the_confidence_sequence_narrows_and_refuses_bad_outcomes():
 
 
 def test_fixed_sample_size_matches_the_textbook_and_its_power():
-    # Fleiss et al. eq. 4.14 (no continuity correction): 0.6 vs 0.8 at 5% / 80% -> 82 each.
+    # Fleiss et al. ch. 4 (no continuity correction): 0.6 vs 0.8 at 5% / 80% -> 82 each.
     assert fixed_sample_size(0.6, 0.8) == fixed_sample_size(0.8, 0.6) == 82
     assert fixed_sample_size(0.6, 0.8, power=0.9) > 82
     assert abs(fixed_test_power(0.8, 0.6, 82) - 0.8) < 0.04

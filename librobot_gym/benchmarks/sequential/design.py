@@ -2,7 +2,7 @@
 the sequential test's (`pairtest`) episodes by simulation, for one task and for a whole card.
 
 The fixed-size design is the textbook one (Fleiss, Levin & Paik, "Statistical Methods for Rates
-and Proportions", 3rd ed. 2003, eq. 4.14, without continuity correction): n episodes per policy
+and Proportions", 3rd ed. 2003, ch. 4, without continuity correction): n episodes per policy
 for a two-sided z-test of p_a = p_b at level alpha to have the given power at the gap p_a - p_b.
 It must be run to its n, whatever the episodes show; the sequential test stops at the first
 episode its evidence suffices, and its expected and 90th-percentile episodes come from
@@ -31,7 +31,7 @@ def _check_rate(p: float, what: str) -> float:
 
 def fixed_sample_size(p_a: float, p_b: float, alpha: float = 0.05, power: float = 0.8) -> int:
     """Episodes per policy the fixed-size two-sided two-proportion z-test needs (Fleiss et al.
-    eq. 4.14); a ValueError when p_a == p_b (no gap: no finite size has power)."""
+    ch. 4); a ValueError when p_a == p_b (no gap: no finite size has power)."""
     p_a, p_b = _check_rate(p_a, "p_a"), _check_rate(p_b, "p_b")
     alpha = check_alpha(alpha)
     if not 0.0 < power < 1.0:
