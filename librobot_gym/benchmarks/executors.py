@@ -58,8 +58,11 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
     from librobot_gym.policies import make_policy
 
     video = job.video_path is not None
+    # The env is kept while its settings repeat, and each policy built on it is kept with it:
+    # a sequential A/B run (`bench ab`) alternates two policies on one env (one connection
+    # to a robot), without rebuilding either at every episode.
     key = (job.env_id, job.obs_mode, job.control_mode, job.camera_size, job.max_steps,
-           job.policy, video, job.make_id, job.driver, job.cameras, job.operator)
+           video, job.make_id, job.driver, job.cameras, job.operator)
     if key not in _WORKER_CACHE:
         for env, _ in _WORKER_CACHE.values():
             env.close()
@@ -76,8 +79,11 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
         # gym.make enforces its max_episode_steps with a TimeLimit wrapper the env cannot see;
         # the env must know its own limit (on hardware the operator labels the last step).
         env.unwrapped.max_episode_steps = job.max_steps
-        _WORKER_CACHE[key] = (env, make_policy(job.policy, env, seed=job.seed))
-    env, policy = _WORKER_CACHE[key]
+        _WORKER_CACHE[key] = (env, {})
+    env, policies = _WORKER_CACHE[key]
+    if job.policy not in policies:
+        policies[job.policy] = make_policy(job.policy, env, seed=job.seed)
+    policy = policies[job.policy]
     writer = None
     if video:
         import imageio.v2 as imageio

@@ -147,27 +147,34 @@ def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
     return jobs
 
 
-def run_suite(
-    card: SuiteCard,
-    policy: str,
-    store: ResultsStore,
-    backend: str = "sim",
-    executor: str = "local",
-    workers: int = 1,
-    videos: int = 0,
-    out_dir: str | Path = "outputs/bench",
-    seed_offset: int = 0,
-    driver: str | None = None,
-    cameras: dict[str, int | str] | None = None,
-    operator: str | None = None,
-    on_start: Callable[[int, int], None] | None = None,
-    on_episode: Callable[[dict], None] | None = None,
-    on_step: Callable[[int, int], None] | None = None,
-) -> RunSummary:
-    """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
-    `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
-    each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
-    this process (one local worker: what a real robot uses)."""
+@dataclass
+class OpenRun:
+    """A run checked and recorded in its store, with the card's episodes it still lacks
+    (`pending`, in the card's order); `record(result)` stores one finished episode."""
+
+    run_id: str
+    card: SuiteCard
+    store: ResultsStore
+    backend: str
+    pending: list[EpisodeJob]
+    done: int  # episodes already stored (aborted ones aside)
+
+    def record(self, result: dict) -> bool:
+        stored = self.store.add_episode({**result, "run_id": self.run_id,
+                                         "suite": self.card.name, "backend": self.backend})
+        if stored and result.get("video_path"):
+            self.store.add_artifact(self.run_id, "video", result["video_path"])
+        return stored
+
+
+def open_run(card: SuiteCard, policy: str, store: ResultsStore, backend: str = "sim",
+             executor: str = "local", workers: int = 1, videos: int = 0,
+             out_dir: str | Path = "outputs/bench", seed_offset: int = 0,
+             driver: str | None = None, cameras: dict[str, int | str] | None = None,
+             operator: str | None = None) -> OpenRun:
+    """Check the settings and the policy, record the run (or find it: same card, policy,
+    backend and seed offset), and list what it lacks; `run_suite` and the sequential runs
+    (`benchmarks/sequential`) share it, so they resume each other's episodes."""
     card.check_simulator()  # a card pinned to another MuJoCo release is refused before any work
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
@@ -196,16 +203,39 @@ def run_suite(
     jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir, backend, driver,
                                  cameras, operator)
             if (j.env_id, j.seed, j.variant) not in done]
+    return OpenRun(run_id, card, store, backend, jobs, len(done))
+
+
+def run_suite(
+    card: SuiteCard,
+    policy: str,
+    store: ResultsStore,
+    backend: str = "sim",
+    executor: str = "local",
+    workers: int = 1,
+    videos: int = 0,
+    out_dir: str | Path = "outputs/bench",
+    seed_offset: int = 0,
+    driver: str | None = None,
+    cameras: dict[str, int | str] | None = None,
+    operator: str | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_episode: Callable[[dict], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
+    `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
+    each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
+    this process (one local worker: what a real robot uses)."""
+    run = open_run(card, policy, store, backend, executor, workers, videos, out_dir,
+                   seed_offset, driver, cameras, operator)
     if on_start is not None:
-        on_start(card.total_episodes, len(done))
+        on_start(card.total_episodes, run.done)
 
     def record(result: dict) -> None:
-        stored = store.add_episode({**result, "run_id": run_id, "suite": card.name,
-                                    "backend": backend})
-        if stored and result.get("video_path"):
-            store.add_artifact(run_id, "video", result["video_path"])
+        run.record(result)
         if on_episode is not None:
             on_episode(result)
 
-    run_jobs(jobs, record, executor, workers, on_step)
-    return RunSummary(run_id, policy, card.total_episodes, len(done), len(jobs))
+    run_jobs(run.pending, record, executor, workers, on_step)
+    return RunSummary(run.run_id, policy, card.total_episodes, run.done, len(run.pending))

@@ -1,6 +1,7 @@
 """`librobot bench run|show|compare|export`: run a suite card, inspect and compare its runs, and
-export one as a result bundle. The runner, store and statistics are in `benchmarks/`; this
-module parses, shows progress and prints the score tables."""
+export one as a result bundle (`bench ab|plan` and `run --until-width`: `adaptive.py`). The
+runner, store and statistics are in `benchmarks/`; this module parses, shows progress and
+prints the score tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 
 from rich.table import Table
 
+from librobot_gym.cli.adaptive import (
+    add_adaptive,
+    add_width_options,
+    bench_run_until_width,
+    check_width_options,
+    print_decisions,
+)
 from librobot_gym.cli.common import (
     BENCH_OUT,
     CAMERA_HELP,
@@ -71,6 +79,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--db", metavar="URL", help="results database: sqlite:///FILE or "
                                                  "postgresql://... (default: "
                                                  "sqlite:///DIR/results.db in --out)")
+    add_width_options(run)
     run.set_defaults(func=_cmd_bench_run)
 
     show = bench.add_parser("show", help="list runs, or print one run's scores")
@@ -91,6 +100,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--out", required=True, metavar="DIR", help="bundle folder to write")
     add_db_option(export, legacy="--results")
     export.set_defaults(func=_cmd_bench_export)
+    add_adaptive(bench)
 
 
 def print_score(store, run_id: str, title: str) -> int:
@@ -230,6 +240,7 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.rollout import check_seed
     from librobot_gym.benchmarks.store import ResultsStore, check_run_name, default_url
 
+    check_width_options(args)
     card = load_card(args.card)
     name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
@@ -245,7 +256,10 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     elif args.train:
         policy = _train_for_card(card, args)
         made = {"model": policy.partition(":")[2]}
-    run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
+    if args.until_width is not None:  # each task until its interval is narrow enough
+        run_id = bench_run_until_width(card, policy, store, args)
+    else:
+        run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
     if name:
         store.set_run_name(run_id, name)
     recorded = set(store.artifacts(run_id))
@@ -499,6 +513,7 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
         for kind, path in store.artifacts(run.id):
             if kind != "video":  # what trained the policy: its checkpoint, config, demos
                 console.print(f"{kind.replace('_', ' ')}: {path}")
+        print_decisions(store, run.id)
         return 0
     runs = store.runs()
     if not runs:

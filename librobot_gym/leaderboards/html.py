@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.sequential import sequential_html
 from librobot_gym.leaderboards.svg import scatter
 from librobot_gym.leaderboards.tables import metrics_table, ranking_table, seed_tables
 from librobot_gym.leaderboards.variants import factor_html
@@ -156,6 +157,7 @@ header to sort.</p>
 <h2>Ranking</h2>
 {ranking_table(data)}
 {"<h2>Variants</h2>" + factors if factors else ""}
+{sequential_html(data)}
 <h2>Success</h2>
 {"".join(charts)}
 {sim_vs_real}
