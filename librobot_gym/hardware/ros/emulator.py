@@ -53,8 +53,9 @@ PENDING, ACTIVE, PREEMPTED, SUCCEEDED, ABORTED = 0, 1, 2, 3, 4  # actionlib_msgs
 
 
 def ros_time(t: float) -> dict:
-    secs = math.floor(t)
-    return {"secs": int(secs), "nsecs": int(round((t - secs) * 1e9)) % 1_000_000_000}
+    """A ROS time / duration {secs, nsecs} for `t` s (nanoseconds rounded, carried)."""
+    secs, nsecs = divmod(round(t * 1e9), 1_000_000_000)
+    return {"secs": int(secs), "nsecs": int(nsecs)}
 
 
 def seconds(stamp: dict) -> float:
