@@ -49,6 +49,7 @@ PUBLISH_HZ = 50.0
 STATUS_HZ = 10.0
 ADVANCE_SERVICE = "/librobot_emulator/advance"
 START_TIMEOUT = 5.0  # s for the server to listen
+GREETINGS = (0.02, 0.1, 0.5)  # s (wall clock) after a subscription to a status: one each
 PENDING, ACTIVE, PREEMPTED, SUCCEEDED, ABORTED = 0, 1, 2, 3, 4  # actionlib_msgs/GoalStatus
 
 
@@ -256,12 +257,17 @@ class RosbridgeEmulator:
                 self._queues[ws].put_nowait(text)
 
     def _greet(self, ws, topic: str) -> None:
-        """A new subscriber to an action server's status gets one at once (actionlib servers
-        publish it periodically; roslibpy's ActionClient waits for the first)."""
+        """A new subscriber to an action server's status gets one soon (actionlib servers
+        publish it periodically; roslibpy's ActionClient waits for the first). Not at once:
+        roslibpy's ActionClient subscribes before it makes the event the first status sets,
+        so a status that arrives at once is lost; GREETINGS spaces a few out."""
         for action in self.ros.actions:
             if topic == action.server + "/status":
-                self._send(ws, {"op": "publish", "topic": topic,
-                                "msg": self._status(action.server)})
+                def greet(server=action.server):
+                    self._send(ws, {"op": "publish", "topic": topic,
+                                    "msg": self._status(server)})
+                for delay in GREETINGS:
+                    asyncio.get_running_loop().call_later(delay, greet)
 
     def _on_service(self, ws, message: dict) -> None:
         service, args = message.get("service"), message.get("args") or {}
