@@ -95,6 +95,7 @@ class RosDriver(MobileDriver):
         self.static_scene = static_scene
         self.has_arm = ros.arm is not None and len(robot.joints) == len(ros.arm_joints)
         self._client: roslibpy.Ros | None = None
+        self._dropped = False
         self._lock = threading.Lock()
         self._joints: dict[str, tuple[float, float]] = {}
         self._joints_at = self._odom_at = -math.inf
@@ -136,7 +137,9 @@ class RosDriver(MobileDriver):
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and self._client.is_connected
+        """True while the websocket this driver subscribed on is open (roslibpy reconnects on
+        its own after a drop, without our subscriptions: such a link does not count)."""
+        return self._client is not None and not self._dropped and self._client.is_connected
 
     def connect(self) -> None:
         if self.connected:
@@ -149,7 +152,8 @@ class RosDriver(MobileDriver):
             raise RosLinkDropped(f"no rosbridge at ws://{self.host}:{self.port} ({error}); "
                                  "start it on the robot (roslaunch rosbridge_server "
                                  "rosbridge_websocket.launch) and check the address") from error
-        self._client = client
+        self._client, self._dropped = client, False
+        client.factory.on("close", self._on_close)
         ros = self.ros
         roslibpy.Topic(client, ros.joint_states, JOINT_STATE).subscribe(self._on_joints)
         roslibpy.Topic(client, ros.odom, ODOMETRY).subscribe(self._on_odom)
@@ -171,6 +175,9 @@ class RosDriver(MobileDriver):
                                  "check the robot's controllers are up") from error
         self._await(lambda: self._joints_at > -math.inf and self._odom_at > -math.inf,
                     CONNECT_TIMEOUT, "its first /joint_states and odometry")
+
+    def _on_close(self, *_) -> None:
+        self._dropped = True
 
     def _drop_client(self) -> None:
         client, self._client = self._client, None

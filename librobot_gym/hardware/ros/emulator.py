@@ -19,13 +19,15 @@ deterministic.
 
 Faults (callable from any thread): `drop_link()` closes every connection and refuses new ones,
 `stale_joint_states()` stops /joint_states (and the odometry), `abort_goal()` /
-`preempt_goal()` end the goal under way ABORTED / PREEMPTED (the latter as another client's
-goal would), `press_runstop()` cuts the drives, `resume()` clears them all.
+`preempt_goal()` end the goal under way (else the next trajectory goal) ABORTED / PREEMPTED
+(the latter as another client's goal would), `press_runstop()` cuts the drives (a restart
+keeps it pressed: it is a button), `resume()` clears them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import math
 import threading
@@ -49,6 +51,7 @@ PUBLISH_HZ = 50.0
 STATUS_HZ = 10.0
 ADVANCE_SERVICE = "/librobot_emulator/advance"
 START_TIMEOUT = 5.0  # s for the server to listen
+RECEIVED_KEPT = 2000  # client publications kept for inspection
 GREETINGS = (0.02, 0.1, 0.5)  # s (wall clock) after a subscription to a status: one each
 PENDING, ACTIVE, PREEMPTED, SUCCEEDED, ABORTED = 0, 1, 2, 3, 4  # actionlib_msgs/GoalStatus
 
@@ -80,10 +83,12 @@ class RosbridgeEmulator:
         self.robot = KinematicRobot(robot, ros)
         self.link_up = True
         self.publishing_joint_states = True
-        self.received: list[tuple[float, str, dict]] = []  # (monotonic, topic, msg) of interest
+        # What clients published, newest last: (time.monotonic(), topic, msg).
+        self.received: collections.deque = collections.deque(maxlen=RECEIVED_KEPT)
         self._clients: dict = {}  # websocket -> set of subscribed topics
         self._queues: dict = {}  # websocket -> its outgoing messages
         self._goals: dict[str, tuple[str, int]] = {}  # server -> (goal id, status) last known
+        self._next_end: tuple[int, str] | None = None  # a fault for the next trajectory goal
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server = None
@@ -158,7 +163,9 @@ class RosbridgeEmulator:
         """The robot at rest at the odometry origin, its clock at 0, no goals, no faults kept
         by the robot (a lockstep episode's start)."""
         def restart():
+            runstopped = self.robot.runstopped  # a button: a restart does not release it
             self.robot.restart(joint_pos)
+            self.robot.runstopped = runstopped
             self._goals.clear()
         self.call(restart)
 
@@ -174,9 +181,11 @@ class RosbridgeEmulator:
         self.publishing_joint_states = False
 
     def abort_goal(self) -> None:
+        """The goal under way ends ABORTED, or, if none is, the next one to arrive."""
         self.call(self._end_goals, ABORTED, "aborted by the emulator (fault injection)")
 
     def preempt_goal(self) -> None:
+        """The goal under way (else the next) ends PREEMPTED, as another client's would."""
         self.call(self._end_goals, PREEMPTED, "preempted by another client (fault injection)")
 
     def press_runstop(self) -> None:
@@ -192,10 +201,13 @@ class RosbridgeEmulator:
             self.link_up = True
             self.publishing_joint_states = True
             self.robot.runstopped = False
+            self._next_end = None
             self._publish_runstop()
         self.call(clear)
 
     def _end_goals(self, status: int, text: str) -> None:
+        if not self.robot.motions:
+            self._next_end = (status, text)
         for server, motion in list(self.robot.motions.items()):
             self.robot.cancel(server)
             self._finish(server, motion.goal_id, status, text)
@@ -283,8 +295,8 @@ class RosbridgeEmulator:
 
     def _on_publish(self, topic: str, msg: dict) -> None:
         ros, robot = self.ros, self.robot
+        self.received.append((time.monotonic(), topic, msg))
         if topic == ros.cmd_vel:
-            self.received.append((time.monotonic(), topic, msg))
             if not robot.runstopped:
                 robot.cmd_vel(float(msg.get("linear", {}).get("x", 0.0)),
                               float(msg.get("angular", {}).get("z", 0.0)))
@@ -293,7 +305,6 @@ class RosbridgeEmulator:
             if topic == action.server + "/goal":
                 self._on_goal(action, msg)
             elif topic == action.server + "/cancel":
-                self.received.append((time.monotonic(), topic, msg))
                 motion = robot.cancel(action.server)
                 gid = self._goals.get(action.server, ("", 0))[0]
                 if motion is not None or gid:
@@ -319,7 +330,15 @@ class RosbridgeEmulator:
                 return
             points = [(seconds(p.get("time_from_start", {})), p["positions"])
                       for p in trajectory.get("points", [])]
+            if points and set(joints) == set(self.ros.gripper_joints):  # TIAGo's fingers
+                robot.grip(float(sum(points[-1][1])))
+                self._finish(server, goal_id, SUCCEEDED, "")
+                return
             robot.follow(server, goal_id, joints, points)
+            if self._next_end is not None:
+                (status, text), self._next_end = self._next_end, None
+                robot.cancel(server)
+                self._finish(server, goal_id, status, text)
         elif action.action == POINT_HEAD:
             p = goal.get("target", {}).get("point", {})
             robot.point_head(p.get("x", 1.0), p.get("y", 0.0), p.get("z", 0.0))
