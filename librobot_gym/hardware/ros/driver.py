@@ -80,7 +80,8 @@ class RosDriver(MobileDriver):
     def __init__(self, robot: RobotSpec, host: str, port: int, ros: RosRobot,
                  max_state_age: float = MAX_STATE_AGE,
                  emulator: emu.RosbridgeEmulator | None = None, lockstep: bool = False,
-                 static_scene: bool = False, odom: str | None = None):
+                 static_scene: bool = False, odom: str | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT):
         if robot.diff_drive is None:
             raise ConfigError(f"the ros driver drives mobile bases; {robot.name!r} has none")
         if odom:
@@ -90,6 +91,7 @@ class RosDriver(MobileDriver):
         self.robot, self.ros, self.host, self.port = robot, ros, host, int(port)
         self.name = f"{robot.name} at ws://{host}:{port}"
         self.max_state_age = float(max_state_age)
+        self.connect_timeout = float(connect_timeout)
         self.emulator, self.lockstep = emulator, lockstep
         self.realtime = not lockstep  # the safety layer's watchdog polls a real-time driver
         self.static_scene = static_scene
@@ -145,10 +147,12 @@ class RosDriver(MobileDriver):
         if self.connected:
             return
         self._drop_client()
+        client = roslibpy.Ros(self.host, self.port, transport="asyncio")
         try:
-            client = roslibpy.Ros(self.host, self.port, transport="asyncio")
-            client.run(CONNECT_TIMEOUT)
+            client.run(self.connect_timeout)
         except Exception as error:
+            self._client = client
+            self._drop_client()  # and its reconnect loop
             raise RosLinkDropped(f"no rosbridge at ws://{self.host}:{self.port} ({error}); "
                                  "start it on the robot (roslaunch rosbridge_server "
                                  "rosbridge_websocket.launch) and check the address") from error
@@ -174,7 +178,7 @@ class RosDriver(MobileDriver):
             raise RosLinkDropped(f"{self.name}: an action server did not answer ({error}); "
                                  "check the robot's controllers are up") from error
         self._await(lambda: self._joints_at > -math.inf and self._odom_at > -math.inf,
-                    CONNECT_TIMEOUT, "its first /joint_states and odometry")
+                    self.connect_timeout, "its first /joint_states and odometry")
 
     def _on_close(self, *_) -> None:
         self._dropped = True
@@ -459,6 +463,8 @@ class RosDriver(MobileDriver):
         self.stop()
         self._goals.clear()
         self._fault = None
+        with self._lock:  # the clock restarts: only the new episode's readings count
+            self._joints_at = self._odom_at = -math.inf
         self.emulator.restart(dict.fromkeys(self.robot.joint_names, 0.0)
                               | self._home_joints())
         self.advance(0.0)
