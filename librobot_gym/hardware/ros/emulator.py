@@ -304,11 +304,10 @@ class RosbridgeEmulator:
         for action in ros.actions:
             if topic == action.server + "/goal":
                 self._on_goal(action, msg)
-            elif topic == action.server + "/cancel":
+            elif topic == action.server + "/cancel":  # the goal under way, if any
                 motion = robot.cancel(action.server)
-                gid = self._goals.get(action.server, ("", 0))[0]
-                if motion is not None or gid:
-                    self._finish(action.server, gid, PREEMPTED, "cancelled")
+                if motion is not None:
+                    self._finish(action.server, motion.goal_id, PREEMPTED, "cancelled")
 
     def _on_goal(self, action, msg: dict) -> None:
         robot, server = self.robot, action.server

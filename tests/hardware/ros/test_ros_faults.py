@@ -6,6 +6,8 @@ the next reset recovers once the cause is gone (while it lasts, the reset refuse
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,7 @@ from librobot_gym.hardware.ros.errors import (
     StaleJointStates,
 )
 from librobot_gym.policies import make_policy
+from tests.waiting import wait_until
 
 FAULTS = {  # emulator method -> the typed error, robots it applies to
     "drop_link": (RosLinkDropped, ("jackal", "fetch")),
@@ -129,5 +132,26 @@ def test_stop_cancels_the_trajectory_under_way():
         assert any(t.endswith("follow_joint_trajectory/cancel") for _, t, _ in emulator.received)
         assert goal.status["status"] == 2  # PREEMPTED by our cancel: not a fault
         driver.read_state()
+    finally:
+        env.close()
+
+
+def test_a_stalled_control_loop_on_the_real_time_emulator_is_stopped_by_the_watchdog():
+    env = mobile_env("jackal", driver="ros:emulator?scene=static")
+    try:
+        env.reset(seed=0)
+        safety, emulator = env.sim.safety, env.sim.driver.emulator
+        for _ in range(5):
+            env.step(forward(env))
+        assert emulator.robot.twist[0] > 0.0
+        last = safety._last_command
+        assert wait_until(lambda: safety.faulted, 2.0)  # the loop stops stepping
+        latency = time.monotonic() - last
+        print(f"\nJackal stalled loop: stopped {latency * 1e3:.0f} ms after the last command")
+        assert type(safety.fault).__name__ == "WatchdogTimeout"
+        assert latency <= 2 * env.sim.control_dt + 0.3
+        assert wait_until(lambda: emulator.robot.twist[0] == 0.0, 2.0)  # the zero twist
+        env.reset(seed=1)  # re-armed
+        env.step(forward(env))
     finally:
         env.close()
