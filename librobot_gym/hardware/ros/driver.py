@@ -270,9 +270,11 @@ class RosDriver(MobileDriver):
             stamp = min(self._joints_at, self._odom_at)
         age = self.now() - stamp
         if age > self.max_state_age:
-            raise StaleJointStates(f"{self.name}: the newest /joint_states or odometry is "
-                                   f"{age:.3f} s old (limit {self.max_state_age:.3f} s); check "
-                                   "the robot's drivers (rostopic hz /joint_states), then reset")
+            how_old = "has not arrived since the episode began" if math.isinf(age) else \
+                f"is {age:.3f} s old (limit {self.max_state_age:.3f} s)"
+            raise StaleJointStates(f"{self.name}: the newest /joint_states or odometry "
+                                   f"{how_old}; check the robot's drivers (rostopic hz "
+                                   "/joint_states), then reset")
         names = self.robot.joint_names
         missing = [n for n in names if n not in joints]
         if missing:
