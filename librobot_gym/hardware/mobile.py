@@ -62,8 +62,10 @@ class MobileDriver(ABC):
         return None
 
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
-                    colours: dict[str, tuple[float, ...]]) -> bool:
-        """Place the task's objects; False (the default) means a person has to do it."""
+                    colours: dict[str, tuple[float, ...]],
+                    base_pose: tuple[float, float, float] | None = None) -> bool:
+        """Place the task's objects and the robot at `base_pose` (x, y, yaw, world); False
+        (the default) means a person has to do it."""
         return False
 
     def scene(self) -> SceneReport | None:

@@ -27,15 +27,18 @@ import numpy as np
 from librobot_gym.envs.real.backend import colour_names
 from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
+from librobot_gym.envs.real.mobile_world import SimulatedRobot, TaskCell  # the "sim" world
 from librobot_gym.envs.real.scene_cameras import split_sources
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import RobotState, SceneReport
+from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.mobile_safety import MobileSafetyLayer, TwistLimits, arm_limits
 from librobot_gym.robots import RobotSpec
 from librobot_gym.scene import canonical_quat
 
 HOME_TIMEOUT = 60.0  # s for the between-episode move of the upper body
+WORLDS = (SimulatedRobot,)  # the stand-in worlds this layer provides (`ros:...?world=sim`)
 
 
 def compose(start, odom0, odom) -> np.ndarray:
@@ -66,6 +69,8 @@ class MobileBackend(CellBackend):
         self.control_dt = 1.0 / control_hz
         self.manipulator = "ee_delta_pose" in control_mode
         self._open_cell(robot, task, control_mode, cameras, operator)
+        if isinstance(driver, str):  # an emulator's world gets the task's whole scene
+            driver = make_driver(driver, robot, scene=TaskCell.of(task))
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = ArmKinematics(robot, control_mode)
         body = robot.upper_body
@@ -104,7 +109,8 @@ class MobileBackend(CellBackend):
         self.driver.connect()  # reconnects after a dropped link
         self.driver.start_episode(seed)
         start = task_reset.base_pose or (0.0, 0.0, 0.0)
-        self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours)
+        self.automatic_cell = self.driver.reset_scene(task_reset.poses, task_reset.colours,
+                                                      start)
         if not self.automatic_cell:
             x, y, yaw = start
             self.operator.reset_scene(

@@ -53,6 +53,7 @@ from librobot_gym.hardware.ros.robots import (
     TWIST,
     RosRobot,
 )
+from librobot_gym.hardware.ros.stand_in import WORLDS
 from librobot_gym.robots import RobotSpec
 
 CONNECT_TIMEOUT = 5.0  # s for the websocket and the first state
@@ -81,7 +82,7 @@ class RosDriver(MobileDriver):
                  max_state_age: float = MAX_STATE_AGE,
                  emulator: emu.RosbridgeEmulator | None = None, lockstep: bool = False,
                  static_scene: bool = False, odom: str | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT):
+                 connect_timeout: float = CONNECT_TIMEOUT, world: str | None = None):
         if robot.diff_drive is None:
             raise ConfigError(f"the ros driver drives mobile bases; {robot.name!r} has none")
         if odom:
@@ -95,6 +96,7 @@ class RosDriver(MobileDriver):
         self.emulator, self.lockstep = emulator, lockstep
         self.realtime = not lockstep  # the safety layer's watchdog polls a real-time driver
         self.static_scene = static_scene
+        self.world = world  # the emulator's robot lives in this world ("sim"), else none
         self.has_arm = ros.arm is not None and len(robot.joints) == len(ros.arm_joints)
         self._client: roslibpy.Ros | None = None
         self._dropped = False
@@ -114,18 +116,31 @@ class RosDriver(MobileDriver):
 
     @classmethod
     def emulated(cls, robot: RobotSpec, ros: RosRobot, lockstep: bool = False,
-                 **options) -> RosDriver:
-        """This driver on a `RosbridgeEmulator` it starts on 127.0.0.1 (a free port)."""
-        emulator = emu.RosbridgeEmulator(robot, ros, lockstep=lockstep)
+                 world: str | None = None, scene=None, **options) -> RosDriver:
+        """This driver on a `RosbridgeEmulator` it starts on 127.0.0.1 (a free port); its
+        robot on empty floor, or in `world` (`stand_in.WORLDS`, built from the task's
+        `scene`, a Cell)."""
+        model = None
+        if world is not None:
+            if world not in WORLDS or scene is None:
+                raise ConfigError(f"ros:emulator world={world!r}: the worlds are "
+                                  f"{sorted(WORLDS)} (the env registers 'sim'), and a world "
+                                  "needs the task's scene: make the driver through an env")
+            model = WORLDS[world](robot, ros, scene)
+        emulator = emu.RosbridgeEmulator(robot, ros, lockstep=lockstep, model=model)
         emulator.start()
         return cls(robot, emulator.host, emulator.port, ros, emulator=emulator,
-                   lockstep=lockstep, **options)
+                   lockstep=lockstep, world=world, **options)
 
     @property
     def stand_in(self) -> StandIn | None:
         if self.emulator is None:
             return None
         spec = "ros:emulator" + (":lockstep" if self.lockstep else "")
+        if self.world is not None:
+            return StandIn(f"{spec}?world={self.world}", "the robot's base in the task's "
+                           "simulated scene (walls, furniture, its scanner) and its arm's "
+                           "controllers", objects=True)
         what = ("only the robot's base and controllers (odometry, joints, actions): no walls "
                 "and no furniture, its scanner sees nothing")
         if self.static_scene:
@@ -478,13 +493,19 @@ class RosDriver(MobileDriver):
         return dict(zip(self.robot.joint_names, self.robot.home_qpos, strict=True))
 
     # --- the scene -----------------------------------------------------------------------------
-    def reset_scene(self, poses, colours) -> bool:
-        if not self.static_scene:
+    def reset_scene(self, poses, colours, base_pose=None) -> bool:
+        """The emulator's world places itself (objects, the robot at `base_pose`) and is
+        reported as placed: its objects stay where they are put while the robot drives (it
+        pushes nothing); the placeholder scene reports the poses; else False."""
+        if self.world is not None:
+            self.emulator.place(poses, colours, base_pose)
+            self.advance(0.0)  # the placed robot's state
+        elif not self.static_scene:
             return False
         self._scene = SceneReport.at_rest(poses)
         return True
 
     def scene(self) -> SceneReport | None:
-        if not self.static_scene:
+        if not (self.static_scene or self.world is not None):
             return None
         return self._scene or SceneReport()

@@ -33,7 +33,6 @@ import math
 import threading
 import time
 
-import numpy as np
 import websockets
 
 from librobot_gym.errors import ConfigError
@@ -74,13 +73,14 @@ class RosbridgeEmulator:
     """A rosbridge v2 server for `robot` (its `RosRobot` interfaces `ros`), module doc."""
 
     def __init__(self, robot: RobotSpec, ros: RosRobot, lockstep: bool = False,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0,
+                 model: KinematicRobot | None = None):
         if robot.diff_drive is None:
             raise ConfigError(f"the rosbridge emulator stands in for mobile robots; "
                               f"{robot.name!r} has no differential-drive base")
         self.spec, self.ros, self.lockstep = robot, ros, lockstep
         self.host, self.port = host, port
-        self.robot = KinematicRobot(robot, ros)
+        self.robot = model or KinematicRobot(robot, ros)  # the stand-in (module doc)
         self.link_up = True
         self.publishing_joint_states = True
         # What clients published, newest last: (time.monotonic(), topic, msg).
@@ -168,6 +168,10 @@ class RosbridgeEmulator:
             self.robot.runstopped = runstopped
             self._goals.clear()
         self.call(restart)
+
+    def place(self, poses: dict, colours: dict, base_pose) -> bool:
+        """The stand-in's world set up for an episode (`KinematicRobot.place`)."""
+        return self.call(self.robot.place, poses, colours, base_pose)
 
     # --- faults --------------------------------------------------------------------------------
     def drop_link(self) -> None:
@@ -401,12 +405,13 @@ class RosbridgeEmulator:
                                     "angular": {"x": 0.0, "y": 0.0, "z": w}}}})
         if ros.scan is not None:
             d = self.spec.diff_drive
-            n = max(d.lidar_beams, 2)
+            ranges = robot.scan().tolist()
+            n = max(len(ranges), 2)
             self.publish(ros.scan, {
                 "header": self._header("laser"), "angle_min": -d.lidar_fov / 2,
                 "angle_max": d.lidar_fov / 2, "angle_increment": d.lidar_fov / (n - 1),
                 "range_min": 0.05, "range_max": d.lidar_range,
-                "ranges": np.full(n, d.lidar_range).tolist(), "intensities": []})
+                "ranges": ranges, "intensities": []})
         self._publish_runstop()
         if statuses:
             for action in ros.actions:

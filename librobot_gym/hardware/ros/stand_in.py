@@ -13,6 +13,7 @@ scanner reads its maximum range on every beam.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,19 +111,32 @@ class KinematicRobot:
             self._move(name, per_finger, GRIPPER_SPEED / 2, dt)
         return done
 
+    def asked_twist(self) -> np.ndarray:
+        """What the base controller asks for now: the last twist, zero after its timeout or
+        with the run-stop pressed."""
+        if self.runstopped or self.time - self.asked_at > CMD_VEL_TIMEOUT:
+            return np.zeros(2)
+        return self.asked
+
     def _drive(self, dt: float) -> None:
+        """The base on flat, empty floor: slewed twist, integrated pose."""
         d = self.drive
-        asked = self.asked if self.time - self.asked_at <= CMD_VEL_TIMEOUT else np.zeros(2)
         if self.runstopped:
             self.twist[:] = 0.0
         else:
-            asked = np.clip(asked, [-d.max_speed, -d.max_yaw_rate], [d.max_speed, d.max_yaw_rate])
+            asked = np.clip(self.asked_twist(), [-d.max_speed, -d.max_yaw_rate],
+                            [d.max_speed, d.max_yaw_rate])
             step = np.array([d.max_accel, d.max_yaw_accel]) * dt
             self.twist += np.clip(asked - self.twist, -step, step)
         v, w = self.twist
         yaw = self.pose[2] + w * dt / 2
         self.pose += [v * math.cos(yaw) * dt, v * math.sin(yaw) * dt, w * dt]
         self.pose[2] = (self.pose[2] + math.pi) % (2 * math.pi) - math.pi
+        self._turn_wheels(dt)
+
+    def _turn_wheels(self, dt: float) -> None:
+        d = self.drive
+        v, w = self.twist
         n_left = len(self.ros.wheel_joints) // 2
         for i, name in enumerate(self.ros.wheel_joints):
             side = -1.0 if i < n_left else 1.0
@@ -154,9 +168,29 @@ class KinematicRobot:
         self.velocity[name] = step / dt if dt > 0 else 0.0
         return abs(goal - self.position[name]) < 1e-9
 
+    def scan(self) -> np.ndarray:
+        """The scanner's ranges (m), right to left: nothing in range on empty floor."""
+        d = self.drive
+        return np.full(max(d.lidar_beams, 2), d.lidar_range)
+
+    def place(self, poses: dict, colours: dict, base_pose) -> bool:
+        """Set the world up for an episode (objects, the base's start); False: this stand-in
+        has no world (the operator's business)."""
+        return False
+
     def press_runstop(self) -> list[Motion]:
         """The drives lose power: the base stops, every goal ends (aborted)."""
         self.runstopped = True
         self.twist[:] = 0.0
         stopped, self.motions = list(self.motions.values()), {}
         return stopped
+
+
+# Worlds a stand-in robot can live in besides empty floor, by name (`ros:emulator?world=NAME`):
+# factory(robot spec, its ROS interfaces, the task's Cell) -> a KinematicRobot. The env layer
+# registers "sim" (the robot's base in the task's MuJoCo scene, `envs/real/mobile_world.py`).
+WORLDS: dict[str, Callable] = {}
+
+
+def register_world(name: str, factory: Callable) -> None:
+    WORLDS[name] = factory

@@ -23,7 +23,7 @@ from librobot_gym.robots import get_robot
     ("ros:ws://fetch.local:9090?robot=jackal", "names robot='jackal' but the env drives"),
     ("ros:ws://fetch.local:9090?colour=red", "with options"),
     ("ros:ftp://fetch.local", "the address is ws://HOST:PORT"),
-    ("ros:ws://fetch.local:9090?scene=static", "scene is an emulator option"),
+    ("ros:ws://fetch.local:9090?scene=static", "scene and world are emulator options"),
     ("ros:emulator?scene=moving", "scene is 'static' or 'none'"),
     ("ros:ws://fetch.local?max_state_age=soon", "max_state_age is seconds"),
 ])

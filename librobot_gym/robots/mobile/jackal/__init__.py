@@ -81,5 +81,5 @@ JACKAL = register_robot(RobotSpec(
     diff_drive=DIFF_DRIVE,
     base_joints=DIFF_DRIVE.base_joints,
     drivers=("ros:ws://HOST:9090?robot=jackal",),  # through rosbridge (hardware/ros)
-    stand_in="ros:emulator:lockstep",  # robot= defaults to this robot
+    stand_in="ros:emulator:lockstep?world=sim",  # in the task's MuJoCo scene
 ))

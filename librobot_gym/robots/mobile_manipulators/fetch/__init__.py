@@ -125,5 +125,5 @@ FETCH = register_robot(RobotSpec(
     upper_body=UPPER_BODY,
     base_joints=DIFF_DRIVE.base_joints,
     drivers=("ros:ws://HOST:9090?robot=fetch",),  # through rosbridge (hardware/ros)
-    stand_in="ros:emulator:lockstep",  # robot= defaults to this robot
+    stand_in="ros:emulator:lockstep?world=sim",  # in the task's MuJoCo scene
 ))
