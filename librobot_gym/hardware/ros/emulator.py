@@ -1,6 +1,6 @@
 """`RosbridgeEmulator`: a rosbridge v2 server on 127.0.0.1 (a `websockets` server speaking
-rosbridge's JSON) in front of a `KinematicRobot`, so the unmodified roslibpy client talks to it
-as to `rosbridge_websocket` on a robot.
+rosbridge's JSON) in front of a `KinematicRobot` (or a world's robot: `stand_in.WORLDS`), so
+the unmodified roslibpy client talks to it as to `rosbridge_websocket` on a robot.
 
 Operations served: advertise / unadvertise, publish (the client's /cmd_vel and its actionlib
 goal and cancel topics), subscribe / unsubscribe (it publishes /joint_states, the odometry,

@@ -6,8 +6,9 @@ What it models is what the robot's controllers do, not the world: the base follo
 cmd_vel_timeout); trajectory goals move their joints linearly to each point at its
 time_from_start, no faster than each joint's published velocity; a PointHead goal turns the
 head towards the point; a GripperCommand moves the fingers at GRIPPER_SPEED. A pressed run-stop
-cuts the drives: the base stops at once and every goal is aborted. There are no walls: the
-scanner reads its maximum range on every beam.
+cuts the drives: the base stops at once and every goal is aborted. On its own it drives on
+empty floor (the scanner reads its maximum range on every beam); a world registered in
+`WORLDS` (the env layer's "sim": the task's MuJoCo scene) replaces the base's motion and scan.
 """
 
 from __future__ import annotations
