@@ -52,3 +52,25 @@ def test_a_wall_stops_the_base():
         assert obs["lidar"].min() < 0.6  # what stopped it is in sight
     finally:
         env.close()
+
+
+def test_a_run_stop_in_the_simulated_flat_stops_the_base_and_the_next_reset_recovers():
+    from librobot_gym.hardware.ros.errors import RunStopPressed
+
+    env = navigate("fetch")
+    try:
+        env.reset(seed=0)
+        emulator = env.sim.driver.emulator
+        for _ in range(5):
+            env.step(np.array([0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0], np.float32))
+        assert emulator.robot.twist[0] > 0.2
+        emulator.press_runstop()
+        with pytest.raises(RunStopPressed):
+            env.step(np.zeros(10, np.float32))
+        emulator.call(lambda: [emulator.robot.advance(0.01) for _ in range(30)])
+        assert abs(emulator.robot.twist[0]) < 0.01  # the simulated base stood still
+        emulator.resume()
+        env.reset(seed=1)
+        env.step(np.zeros(10, np.float32))
+    finally:
+        env.close()
