@@ -168,6 +168,8 @@ class RobotEnv(gym.Env):
         if backend == "real":
             if self.robot.family == "heavy":  # valve commands, not joint targets
                 from librobot_gym.envs.real.machine_backend import MachineBackend as RealBackend
+            elif self.robot.diff_drive is not None:  # twists (and a mobile arm's targets)
+                from librobot_gym.envs.real.mobile_backend import MobileBackend as RealBackend
             else:
                 from librobot_gym.envs.real.backend import RealBackend
 
