@@ -210,27 +210,40 @@ def rollout(
     on_start: Callable[[int, int], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
     resume: bool = True,
+    num_envs: int = 1,
 ) -> RolloutSummary:
     """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring.
 
     With `resume`, seeds this rollout already recorded in `results_path` are read back, not
     run. `on_start(total, done)` runs once the env and policy are built (a refusal comes
     before it), `on_episode(result)` after each episode run, and `on_step(steps, limit)` after
-    every step (for episodes that take real time).
+    every step (for episodes that take real time). `num_envs` > 1 runs that many envs side by
+    side with one batched policy (`benchmarks/batched.py`; simulation, no video): the same
+    records, in less time for a policy that batches.
     """
-    from librobot_gym.envs.registration import check_env_id
+    from librobot_gym.benchmarks.batched import check_num_envs
+    from librobot_gym.envs.registration import ENVS, check_env_id
 
     check_seed(seed, "seed (--seed)")
     check_env_id(env_id)
+    check_num_envs(num_envs, real=ENVS.get(env_id).real or "driver" in (env_kwargs or {}))
+    if num_envs > 1 and video_path is not None:
+        raise ConfigError("--video records one env's episodes: use --num-envs 1 with it")
     env_kwargs = dict(env_kwargs or {})
     key = rollout_key(env_id, policy_name, env_kwargs)
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")
-    env = gym.make(env_id, **env_kwargs)
+    envs = [gym.make(env_id, **env_kwargs) for _ in range(num_envs)]
+    env = envs[0]
     writer = None
     results_file = None
     try:
-        policy = make_policy(policy_name, env, seed=seed)
+        if num_envs == 1:
+            policy = make_policy(policy_name, env, seed=seed)
+        else:  # built before on_start, as the single policy is: a refusal prints alone
+            from librobot_gym.policies.slots import make_slots
+
+            slots = make_slots(policy_name, envs, seed=seed)
         seeds = range(seed, seed + episodes)
         done: dict[int, EpisodeResult] = {}
         if results_path is not None:
@@ -253,6 +266,9 @@ def rollout(
         step_hook = None if on_step is None else (lambda steps: on_step(steps, limit))
         if on_start is not None:
             on_start(episodes, len(done))
+        if num_envs > 1:
+            return _rollout_batched(envs, slots, policy_name, env_id, seeds, done,
+                                    results_file, key, versions, on_episode, results_path)
         records = []
         for episode_seed in seeds:
             if episode_seed in done:
@@ -262,10 +278,7 @@ def rollout(
                                  writer.append_data if writer is not None else None, step_hook)
             records.append(result)
             if results_file is not None:
-                results_file.write(json.dumps({**asdict(result), "rollout": key,
-                                               "spec": policy_name, "versions": versions})
-                                   + "\n")
-                results_file.flush()
+                _write_record(results_file, result, key, policy_name, versions)
             if on_episode is not None:
                 on_episode(result)
         return RolloutSummary(env_id, policy_name, records, results_path, video_path,
@@ -275,4 +288,36 @@ def rollout(
             writer.close()
         if results_file is not None:
             results_file.close()
-        env.close()
+        for each in envs:
+            each.close()
+
+
+def _write_record(results_file, result: EpisodeResult, key: str, spec: str,
+                  versions: dict) -> None:
+    results_file.write(json.dumps({**asdict(result), "rollout": key, "spec": spec,
+                                   "versions": versions}) + "\n")
+    results_file.flush()
+
+
+def _rollout_batched(envs, slots, policy_name, env_id, seeds, done, results_file, key,
+                     versions, on_episode, results_path) -> RolloutSummary:
+    """`rollout`'s seeds not yet recorded, run over `envs` at once; records in seed order."""
+    from librobot_gym.benchmarks.batched import run_batched
+
+    todo = [s for s in seeds if s not in done]
+
+    def finished(_: int, result: EpisodeResult) -> None:
+        if results_file is not None:
+            _write_record(results_file, result, key, policy_name, versions)
+        if on_episode is not None:
+            on_episode(result)
+
+    try:
+        ran = run_batched(envs, slots, env_id, [(s, None) for s in todo], finished)
+    finally:
+        close = getattr(slots, "close", None)
+        if close is not None:
+            close()
+    by_seed = {**done, **{r.seed: r for r in ran}}
+    return RolloutSummary(env_id, policy_name, [by_seed[s] for s in seeds], results_path, None,
+                          len(done))

@@ -222,11 +222,16 @@ def run_suite(
     on_start: Callable[[int, int], None] | None = None,
     on_episode: Callable[[dict], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    num_envs: int = 1,
 ) -> RunSummary:
     """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
     `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
     each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
-    this process (one local worker: what a real robot uses)."""
+    this process (one local worker: what a real robot uses). `num_envs` > 1 steps that many
+    envs per worker with one batched policy (simulation; the same records)."""
+    from librobot_gym.benchmarks.batched import check_num_envs
+
+    check_num_envs(num_envs, real=backend == "real")
     run = open_run(card, policy, store, backend, executor, workers, videos, out_dir,
                    seed_offset, driver, cameras, operator)
     if on_start is not None:
@@ -237,5 +242,5 @@ def run_suite(
         if on_episode is not None:
             on_episode(result)
 
-    run_jobs(run.pending, record, executor, workers, on_step)
+    run_jobs(run.pending, record, executor, workers, on_step, num_envs)
     return RunSummary(run.run_id, policy, card.total_episodes, run.done, len(run.pending))
