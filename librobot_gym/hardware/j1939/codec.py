@@ -63,6 +63,11 @@ UNRANGED = frozenset({"CommandCounter", "Checksum", "Reserved", "StatusCounter",
                       "CommandCounterEcho", "StatusReserved", "SpnLow", "SpnHigh", "Fmi",
                       "OccurrenceCount", "SpnConversionMethod", "Dm1Reserved"})
 HOLD, ACTIVE = 0, 1  # VALVE_COMMAND ControlMode
+# Drivetrain trouble codes (J1939-71 SPNs; FMI 1: valid data below the normal range, most
+# severe): a service brake accumulator low, a transmission without oil pressure.
+SPN_BRAKE_PRESSURE = 117  # brake primary pressure
+SPN_TRANSMISSION_OIL_PRESSURE = 127
+FMI_LOW_MOST_SEVERE = 1
 MACHINE_MODES = {0: "manual", 1: "remote_ready", 2: "remote_active", 3: "command_timeout",
                  4: "fault"}
 
@@ -172,6 +177,8 @@ def raw_class(raw: int, length: int) -> str:
         return ("valid", "valid", "error", "not available")[raw]
     if length == 4:
         return "valid" if raw <= 10 else {14: "error", 15: "not available"}.get(raw, "reserved")
+    if length < 8:  # other bit fields (reserved bits): all ones is "not available"
+        return "not available" if raw == (1 << length) - 1 else "valid"
     top = raw >> (length - 8)  # ranges are defined on the most significant byte
     if top <= 0xFA:
         return "valid"

@@ -9,9 +9,8 @@ with a command (`_take_command`), what it stops to (`_halt_command`) and its fra
 
 The excavator's speaks exactly the frames of `machines.dbc` (encoded by the same codec,
 checked byte for byte against the layout in the tests) on any python-can bus: in tests
-python-can's `virtual`
-interface, an in-process software bus, so no traffic leaves the process. Like a real machine
-controller it
+python-can's `virtual` interface, an in-process software bus, so no traffic leaves the process.
+Like a real machine controller it
 
 - claims its J1939 address (0x80) with its own NAME through can-j1939, and notes every other
   address claim (NAME per source address): valve frames are taken only from a claimed address;
@@ -311,10 +310,13 @@ class EcuEmulator:
         """Send this tick's frames (the model's, MACHINE_STATUS, DM1)."""
         raise NotImplementedError
 
-    def _send(self, pgn: int, values: dict[str, float]) -> None:
+    def _send(self, pgn: int, values: dict[str, float], raw: dict[str, int] | None = None
+              ) -> None:
+        """One frame of `values`; `raw` values (a signal the machine lacks) and the injected
+        overrides (which win) go in as they are."""
         message = codec.message_for(pgn)
         names = {s.name for s in message.signals}
-        raw = {k: v for k, v in self.overrides.items() if k in names}
+        raw = dict(raw or {}) | {k: v for k, v in self.overrides.items() if k in names}
         priority = codec.parse_can_id(message.frame_id)[0]
         self._ca.send_message(priority, pgn, codec.encode(pgn, values, raw))
 
@@ -356,11 +358,7 @@ class ExcavatorEcuEmulator(EcuEmulator):
         self.kinematics = MachineKinematics(self.robot)
         names = self.robot.joint_names
         self._pilot_joint = np.array([names.index(j) for j in PILOT_JOINTS])
-        by_joint = {h.joint: h for h in self.robot.hydraulics}
-        self._max_speed = np.array([by_joint[j].max_speed for j in PILOT_JOINTS])
-        self._lag = np.array([by_joint[j].lag for j in PILOT_JOINTS])
-        self._deadband = np.array([by_joint[j].deadband for j in PILOT_JOINTS])
-        self._lower, self._upper = self.robot.joint_lower, self.robot.joint_upper
+        self._servos = ValveServos(self.robot, PILOT_JOINTS)
         self._start_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
                                    dtype=np.float64)
         self._rest()
@@ -370,7 +368,7 @@ class ExcavatorEcuEmulator(EcuEmulator):
         super()._rest()
         self.joint_pos = self._start_pos.copy()
         self.joint_vel = np.zeros(len(self.robot.joint_names))
-        self._spool = np.zeros(4)
+        self._servos.centre()
         self.valves = np.zeros(6)  # what the machine follows now
 
     def _take_command(self, values: np.ndarray) -> None:
@@ -387,22 +385,13 @@ class ExcavatorEcuEmulator(EcuEmulator):
         """Advance the hydraulic model by `dt` (the thread calls it every tick)."""
         with self.lock:
             self._commanded()
-            pilots = self.valves[:4]
-            flow = np.sign(pilots) * np.clip((np.abs(pilots) - self._deadband)
-                                             / (1 - self._deadband), 0.0, 1.0)
-            self._spool += (flow - self._spool) * np.minimum(1.0, dt / self._lag)
-            speed = self._spool * self._max_speed
-            q = self.joint_pos[self._pilot_joint] + speed * dt
-            low, high = self._lower[self._pilot_joint], self._upper[self._pilot_joint]
-            stopped = (q <= low) | (q >= high)  # hard stops (swing: none)
-            speed[stopped] = 0.0
-            self.joint_pos[self._pilot_joint] = np.clip(q, low, high)
-            self.joint_vel[self._pilot_joint] = speed
+            q, speed = self._servos.step(self.valves[:4], self.joint_pos[self._pilot_joint], dt)
+            self.joint_pos[self._pilot_joint], self.joint_vel[self._pilot_joint] = q, speed
 
     def _publish(self, tick: int) -> None:
         with self.lock:
             q, qd = self.joint_pos.copy(), self.joint_vel.copy()
-            payload, spool = self.payload_kg, self._spool.copy()
+            payload, spool = self.payload_kg, self._servos.spool.copy()
         if tick % 2 == 0:
             angles = dict(zip(codec.ANGLES, q, strict=True))
             angles["SwingAngle"] = codec.wrap_angle(q[0])
@@ -416,6 +405,36 @@ class ExcavatorEcuEmulator(EcuEmulator):
             self._send_status(EngineSpeed=1800.0)
         if tick % 100 == 0:
             self._send_dm1()
+
+
+class ValveServos:
+    """Valve-controlled hydraulic joints as the robot spec gives them: a pilot command passes
+    the valve's deadband and a first-order spool lag, asks for up to the joint's flow-limited
+    speed, and the joint stops at its hard limits."""
+
+    def __init__(self, robot: RobotSpec, joints: tuple[str, ...]):
+        by_joint = {h.joint: h for h in robot.hydraulics}
+        index = [robot.joint_names.index(j) for j in joints]
+        self.max_speed = np.array([by_joint[j].max_speed for j in joints])
+        self.lag = np.array([by_joint[j].lag for j in joints])
+        self.deadband = np.array([by_joint[j].deadband for j in joints])
+        self.lower, self.upper = robot.joint_lower[index], robot.joint_upper[index]
+        self.centre()
+
+    def centre(self) -> None:
+        self.spool = np.zeros(len(self.max_speed))
+
+    def step(self, pilots: np.ndarray, q: np.ndarray, dt: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """(new positions, speeds) after `dt` of these pilot commands from positions `q`."""
+        flow = np.sign(pilots) * np.clip((np.abs(pilots) - self.deadband)
+                                         / (1 - self.deadband), 0.0, 1.0)
+        self.spool += (flow - self.spool) * np.minimum(1.0, dt / self.lag)
+        speed = self.spool * self.max_speed
+        q = q + speed * dt
+        stopped = (q <= self.lower) | (q >= self.upper)  # hard stops (swing: none)
+        speed[stopped] = 0.0
+        return np.clip(q, self.lower, self.upper), speed
 
 
 def ticks_in(dt: float) -> int:
