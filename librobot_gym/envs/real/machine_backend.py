@@ -57,9 +57,7 @@ class MachineBackend(CellBackend):
                  cameras: dict[str, int | str | FrameSource] | None = None,
                  operator: OperatorConsole | str | None = None,
                  limits: ValveLimits | None = None):
-        if control_mode != "hydraulic":
-            raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
-                              f"{control_mode!r}")
+        self._check_mode(robot, control_mode)
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
         dims = robot.control_mode(control_mode).dims
@@ -72,9 +70,7 @@ class MachineBackend(CellBackend):
         self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = MachineKinematics(robot)
-        self.safety = ValveSafetyLayer(
-            self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
-            self.control_dt)
+        self.safety = self._safety_layer(robot, control_mode, limits)
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self.tare_pa = 0.0  # empty-bucket calibration of the boom pressure
@@ -91,6 +87,18 @@ class MachineBackend(CellBackend):
             self.close()  # do not leave the machine connected behind a refused env
             raise
 
+    @staticmethod
+    def _check_mode(robot: RobotSpec, control_mode: str) -> None:
+        if control_mode != "hydraulic":
+            raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
+                              f"{control_mode!r}")
+
+    def _safety_layer(self, robot: RobotSpec, control_mode: str, limits):
+        """The safety layer every command passes (the excavator's: valves)."""
+        return ValveSafetyLayer(
+            self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
+            self.control_dt)
+
     # --- episode -------------------------------------------------------------------------------
     def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
               seed: int | None = None) -> None:
@@ -102,7 +110,9 @@ class MachineBackend(CellBackend):
         self.driver.start_episode(seed)
         if self.scene_render is not None:
             self.scene_render.reset(joint_pos, task_reset)
-        self.automatic_site = self.driver.reset_scene(task_reset.poses, dict(self._piles_kg))
+        self.automatic_site = self.driver.reset_scene(
+            task_reset.poses, dict(self._piles_kg), base_pose=task_reset.base_pose,
+            payload_kg=task_reset.payload_kg)
         if not self.automatic_site:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses)
         if self.safety.faulted:
