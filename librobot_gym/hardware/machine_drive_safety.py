@@ -88,7 +88,8 @@ def clip_drive(lim: DriveLimits, action, previous_pilots, joint_pos, speed: floa
     violations: dict[str, float] = {}
     if not np.all(np.isfinite(action[:4])):
         violations["nonfinite"] = float((~np.isfinite(action[:4])).sum())
-        throttle, brake, articulation, gear = 0.0, 1.0, float(joints[0]), 0
+        articulation = float(np.clip(joints[0], -lim.max_articulation, lim.max_articulation))
+        throttle, brake, gear = 0.0, 1.0, 0
     else:
         throttle, brake = (float(np.clip(v, 0.0, 1.0)) for v in action[:2])
         articulation = float(np.clip(action[2], -lim.max_articulation, lim.max_articulation))

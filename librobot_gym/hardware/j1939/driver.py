@@ -229,13 +229,18 @@ class J1939Driver(MachineDriver):
             with self._lock:
                 self.malformed += 1
                 if pgn in self.POSITIONS:
-                    self._angles_error = error
+                    self._position_error(pgn, error)
             return
         with self._lock:
             if pgn == codec.PGN_MACHINE_STATUS:
                 self._status, self._status_stamp = decoded, now
             else:
                 self._take(pgn, decoded, now)
+
+    def _position_error(self, pgn: int, error: codec.SignalError) -> None:
+        """With the lock held: a position frame that cannot be used stops the machine until a
+        good one comes."""
+        self._angles_error = error
 
     def _take(self, pgn: int, decoded: codec.Decoded, now: float) -> None:
         """With the lock held: keep a decoded frame of READINGS (the angles: unwrapped)."""

@@ -205,9 +205,11 @@ class EmulatedMachineDriver(J1939Driver):
         there, the piles as surveyed and nothing delivered or spilled (module doc); else False
         (the operator). A wheeled machine is parked at `base_pose` (the stand-in's operator
         drives it there) with `payload_kg` in its bucket or body, on either site."""
-        if base_pose is not None and hasattr(self.emulator, "place"):
-            self.emulator.place(*base_pose)
-        self.emulator.payload_kg = float(payload_kg)
+        if isinstance(self.emulator, WheeledEcuEmulator):
+            self.emulator.payload_kg = float(payload_kg)
+            if base_pose is not None:
+                self.emulator.place(*base_pose)
+            self.advance(SEND_PERIOD)  # lockstep: read it so (real time: it just does)
         if not self.static_site:
             return False
         self._site = SiteReport.at_rest(poses, pile_kg=float(sum(piles_kg.values())))

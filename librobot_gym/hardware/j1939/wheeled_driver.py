@@ -91,15 +91,26 @@ class WheeledJ1939Driver(J1939Driver):
                                            "GroundSpeed")}[pgn]
             missing = [name for name in names if name in decoded.missing]
             if missing:
-                self._angles_error = codec.SignalNotAvailable(
+                self._position_error(pgn, codec.SignalNotAvailable(
                     f"the machine reports no value for {missing} "
                     f"({[decoded.missing[m] for m in missing]}): a sensor (hinge encoder, "
                     "implement angle, site positioning) is faulty or uncalibrated; the machine "
-                    "cannot be driven blind")
+                    "cannot be driven blind"))
                 return
+            self._bad.pop(pgn, None)
+            self._angles_error = next(iter(self._bad.values()), None)
         self._frames[pgn] = decoded
         if pgn == codec.PGN_SITE_POSE and all(p in self._frames for p in POSITIONS):
-            self._angles_stamp, self._angles_error = now, None
+            self._angles_stamp = now
+
+    def _position_error(self, pgn: int, error: codec.SignalError) -> None:
+        """With the lock held: each position frame's error holds until that frame is good."""
+        self._bad[pgn] = error
+        self._angles_error = error
+
+    def _reset_readings(self) -> None:
+        super()._reset_readings()
+        self._bad: dict[int, codec.SignalError] = {}  # position frames that cannot be used
 
     # --- reading ----------------------------------------------------------------------------
     def _build_state(self) -> RobotState:

@@ -51,7 +51,6 @@ LOW_BRAKE_PRESSURE_PA = 3e6  # after the brake-pressure fault
 PARK_BRAKE_BELOW_PA = 5e6  # the spring-applied parking brake engages under this
 PARK_BRAKE_FRACTION = 0.6  # of the full service brake
 IDLE_RPM, RATED_RPM = 750.0, 2100.0
-STANDSTILL = 0.01  # m/s
 
 
 def axle_offsets(robot: RobotSpec) -> tuple[float, float, float]:
@@ -137,7 +136,7 @@ class WheeledEcuEmulator(EcuEmulator):
         self.pilots = np.zeros(self.implements)
 
     def _moving(self) -> bool:
-        return self.throttle > 0 or self.pilots.any() or abs(self.speed) > STANDSTILL
+        return self.throttle > 0 or bool(self.pilots.any()) or self.brake < 1.0
 
     # --- drivetrain faults ---------------------------------------------------------------------
     def brake_pressure_low(self) -> None:
