@@ -25,7 +25,6 @@ and it does the same by itself when the command stream stops for 100 ms.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +98,7 @@ def clip_drive(lim: DriveLimits, action, previous_pilots, joint_pos, speed: floa
             violations["drive_range"] = float(excess)
         gear = lim.gear_of(float(action[3]))
     limit = lim.speed_limit if speed >= 0 else lim.reverse_speed_limit
-    if abs(speed) >= limit and throttle > 0 and math.copysign(1, speed) == gear:
+    if abs(speed) >= limit and throttle > 0:
         violations["speed_limit"] = abs(speed) - limit
         throttle = 0.0
     if abs(speed) > OVERSPEED_MARGIN * limit:
