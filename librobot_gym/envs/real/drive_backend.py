@@ -28,7 +28,6 @@ from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import DriverError
 from librobot_gym.hardware.machine_drive_safety import DriveLimits, DriveSafetyLayer
 from librobot_gym.robots import RobotSpec
-from librobot_gym.scene import canonical_quat
 
 HOME_GAIN = 2.0  # 1/s: implement pilot per rad of error, over the valve's full speed
 
@@ -72,18 +71,14 @@ class DriveBackend(MachineBackend):
             self._next_period()
         self.safety.command(np.concatenate([[0.0, 1.0, target[0], 0.0], np.zeros(n)]))
 
-    def step(self, physical_action: np.ndarray) -> bool:
-        """One control period on the machine. Driver and safety faults raise (typed)."""
+    def _to_command(self, physical_action: np.ndarray) -> np.ndarray:
+        """[throttle, brake, articulation rad, direction] as they are, the implement valves
+        over their full stroke."""
         action = np.array(physical_action, dtype=np.float64)
         action[4:] = action[4:] / self._full_scale[4:]
-        self.violations = self.safety.command(action)
-        with self.safety.guard():
-            self._next_period()
-            self._read()
-        self.energy_j += self._power() * self.control_dt
-        return True
+        return action
 
-    def _power(self) -> float:
+    def _hydraulic_power(self) -> float:
         """W: the implements' |torque x rate| from the measured pressures, and the drivetrain's
         rimpull x ground speed (as the simulator integrates its motors and cylinders)."""
         pressures, _ = self._pressures()
@@ -114,16 +109,7 @@ class DriveBackend(MachineBackend):
         if site is not None:
             extras.update(delivered_kg=float(site.delivered_kg),
                           spilled_kg=float(site.spilled_kg), pile_kg=float(site.pile_kg))
-        lower, upper = self.robot.joint_lower, self.robot.joint_upper
-        return WorldState(
-            time=state.stamp, ee_pos=tip, ee_rot=rotation, gripper_opening=0.0,
-            object_pos={} if site is None else dict(site.object_pos),
-            object_quat={} if site is None else {n: canonical_quat(q)
-                                                  for n, q in site.object_quat.items()},
-            grasped={}, robot_contacts=frozenset(),
-            near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
-                                  or np.any(state.joint_pos > upper - 0.01)),
-            joint_pos=state.joint_pos.copy(), extras=extras)
+        return self._world(tip, rotation, extras)
 
     def proprio(self, state: WorldState) -> list[np.ndarray]:
         """The simulator's layout from measurements; missing values read 0, counted in

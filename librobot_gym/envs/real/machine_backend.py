@@ -155,13 +155,16 @@ class MachineBackend(CellBackend):
 
     def step(self, physical_action: np.ndarray) -> bool:
         """One control period on the machine. Driver and safety faults raise (typed)."""
-        valves = np.asarray(physical_action, dtype=np.float64) / self._full_scale
-        self.violations = self.safety.command(valves)
+        self.violations = self.safety.command(self._to_command(physical_action))
         with self.safety.guard():
             self._next_period()
             self._read()
         self.energy_j += self._hydraulic_power() * self.control_dt
         return True
+
+    def _to_command(self, physical_action: np.ndarray) -> np.ndarray:
+        """What the safety layer takes: the action over its full scale (normalised valves)."""
+        return np.asarray(physical_action, dtype=np.float64) / self._full_scale
 
     def _read(self) -> RobotState:
         self._state = state = self.driver.read_state()
@@ -195,7 +198,6 @@ class MachineBackend(CellBackend):
         tip, _, rotation = self.kinematics.bucket_pose()
         pressures = np.asarray(state.extras.get("pressure_pa", np.full(4, np.nan)))
         payload = self.kinematics.payload_kg(state.joint_pos, pressures, self.tare_pa)
-        lower, upper = self.robot.joint_lower, self.robot.joint_upper
         extras = {"energy_j": self.energy_j}
         if payload is not None:
             extras["payload_kg"] = payload
@@ -204,6 +206,13 @@ class MachineBackend(CellBackend):
                           spilled_kg=float(site.spilled_kg), pile_kg=float(site.pile_kg))
             if payload is None:
                 extras.update(payload_kg=0.0, payload_unknown=1.0)
+        return self._world(tip, rotation, extras)
+
+    def _world(self, tip: np.ndarray, rotation: np.ndarray, extras: dict) -> WorldState:
+        """The world state at the latest reading: the tool at `tip` / `rotation`, the site's
+        objects (none without a site), `extras` for the task."""
+        state, site = self._state, self._site
+        lower, upper = self.robot.joint_lower, self.robot.joint_upper
         return WorldState(
             time=state.stamp, ee_pos=tip, ee_rot=rotation, gripper_opening=0.0,
             object_pos={} if site is None else dict(site.object_pos),
