@@ -7,8 +7,8 @@ built from the same robot spec and MJCF (no terrain, flat ground, no material):
 - drivetrain: the simulator's tractive force (`DrivetrainSpec.tractive_force`: throttle x the
   least of stall rimpull and engine power, governed at the gear's top speed) on the MJCF's
   mass (plus the payload), against the service brakes (`brake_torque` per wheel, scaled by the
-  brake accumulator's pressure) and 2 % rolling resistance; the transmission engages the
-  requested gear;
+  brake accumulator's pressure) and 2 % rolling resistance, neither pull nor braking beyond
+  the tyres' grip (0.7 of the weight); the transmission engages the requested gear;
 - articulated steering: a servo to the asked angle at the spec's `steer_rate`, and the
   no-slip kinematics of two axles about the hinge (axle positions from the MJCF), which move
   the base frame (the loader's rear frame, the hauler's tractor unit) over the ground;
@@ -45,6 +45,7 @@ from librobot_gym.robots import RobotSpec
 
 GRAVITY = 9.81
 ROLLING_RESISTANCE = 0.02  # of the machine's weight, on a graded haul road
+TYRE_FRICTION = 0.7  # tyre-gravel: neither pull nor braking passes this share of the weight
 STEER_GAIN = 3.0  # 1/s: asked articulation rate per rad of error (as the simulator's)
 BRAKE_PRESSURE_PA = 16e6  # service brake accumulator, charged
 LOW_BRAKE_PRESSURE_PA = 3e6  # after the brake-pressure fault
@@ -171,12 +172,14 @@ class WheeledEcuEmulator(EcuEmulator):
         spec = self.spec
         self.gear = 0 if self.transmission_failed else self.requested_gear
         mass = self.empty_mass + self.payload_kg
-        self.tractive = spec.tractive_force(self.throttle, self.gear, self.speed)
+        grip = TYRE_FRICTION * mass * GRAVITY
+        self.tractive = float(np.clip(spec.tractive_force(self.throttle, self.gear, self.speed),
+                                      -grip, grip))
         brake = min(self.brake * self.brake_pressure_pa / BRAKE_PRESSURE_PA, 1.0)
         if self.parking_brake:
             brake = max(brake, PARK_BRAKE_FRACTION)
-        resisting = brake * spec.brake_torque * len(spec.wheel_joints) / spec.wheel_radius \
-            + ROLLING_RESISTANCE * mass * GRAVITY
+        braking = brake * spec.brake_torque * len(spec.wheel_joints) / spec.wheel_radius
+        resisting = min(braking, grip) + ROLLING_RESISTANCE * mass * GRAVITY
         speed = self.speed + self.tractive / mass * dt
         slowing = resisting / mass * dt
         speed = 0.0 if abs(speed) <= slowing else speed - math.copysign(slowing, speed)
