@@ -28,7 +28,7 @@ import numpy as np
 from librobot_gym.hardware.driver import DriverError
 
 DBC_PATH = Path(__file__).with_name("machines.dbc")
-MACHINE_ADDRESS = 0x80  # the excavator's machine controller (self-configurable range)
+MACHINE_ADDRESS = 0x80  # the machine's controller, one machine per bus (self-configurable)
 CONTROLLER_ADDRESS = 0x81  # the autonomy controller: this driver
 GLOBAL = 0xFF
 

@@ -273,3 +273,36 @@ def test_speed_limit_overspeed_brake_and_no_shuttle_at_speed():
     command, _, violations = clip_drive(LIMITS, [np.nan, 0, 0, 1, 0, 0], np.zeros(2),
                                         [0.2, 0.1, 0.2], 3.0)
     assert tuple(command[:4]) == (0.0, 1.0, 0.2, 0) and "nonfinite" in violations
+
+
+# --- in real time -----------------------------------------------------------------------------
+def test_in_real_time_a_transmission_fault_stops_the_hauler_and_it_drives_again_after_repair():
+    """The emulator's thread and the driver's on the wall clock (bounded waits)."""
+    from tests.waiting import wait_until
+
+    driver = make_driver("j1939:emulator", get_robot("hauler"))
+    try:
+        driver.connect()
+        emulator = driver.emulator
+        driver.command(np.array(FORWARD))
+        assert wait_until(lambda: emulator.speed > 1.0, 3.0)
+        start = emulator.now()
+        emulator.transmission_fault()
+
+        def raised() -> bool:
+            try:
+                driver.read_state()
+            except TransmissionFault:
+                return True
+            return False
+
+        assert wait_until(raised, 0.5)
+        assert emulator.now() - start < 0.5
+        driver.stop()
+        assert wait_until(lambda: emulator.speed == 0.0, 3.0)
+        emulator.clear_faults()
+        assert wait_until(lambda: driver._fault_error() is None, 0.5)
+        driver.command(np.array(FORWARD))
+        assert wait_until(lambda: emulator.speed > 0.5, 3.0)
+    finally:
+        driver.close()
