@@ -107,8 +107,10 @@ def clip_drive(lim: DriveLimits, action, previous_pilots, joint_pos, speed: floa
     if gear != 0 and gear * speed < -REVERSAL_SPEED:
         violations["shuttle_at_speed"] = abs(speed)
         throttle, brake, gear = 0.0, max(brake, OVERSPEED_BRAKE), 0
-    pilots, valve_violations = clip_valves(lim.valves, action[4:], previous_pilots, joints)
-    violations.update(valve_violations)
+    pilots = np.zeros(0)
+    if n:  # the `drive` mode has no implement valves (they stay closed)
+        pilots, valve_violations = clip_valves(lim.valves, action[4:], previous_pilots, joints)
+        violations.update(valve_violations)
     command = np.zeros(6)
     command[:4] = throttle, brake, articulation, gear
     command[4:4 + n] = pilots

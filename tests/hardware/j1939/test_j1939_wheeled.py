@@ -306,3 +306,9 @@ def test_in_real_time_a_transmission_fault_stops_the_hauler_and_it_drives_again_
         assert wait_until(lambda: emulator.speed > 0.5, 3.0)
     finally:
         driver.close()
+
+
+def test_the_drive_mode_keeps_the_implement_valves_closed():
+    limits = DriveLimits.for_robot(get_robot("hauler"), PERIOD, "drive")
+    command, pilots, _ = clip_drive(limits, [0.5, 0.0, 0.1, 1.0], np.zeros(0), [0.0, 0.3], 1.0)
+    assert tuple(command) == (0.5, 0.0, 0.1, 1, 0.0, 0.0) and pilots.shape == (0,)
