@@ -53,7 +53,19 @@ def wait(driver, seconds: float, lockstep: bool) -> None:
         time.sleep(seconds)
 
 
-def measure(machine: str, fault: str, lockstep: bool) -> tuple[str, float, float, float]:
+def measure(machine: str, fault: str, lockstep: bool, tries: int = 3
+            ) -> tuple[str, float, float, float]:
+    """(typed error, speed at the fault, fault -> error s, fault -> standstill s). A run whose
+    machine is not moving when the fault comes (the link dropped during the run-up: a loaded
+    computer can miss the 150 ms heartbeat in real time) is repeated, up to `tries` times."""
+    for _ in range(tries - 1):
+        result = _measure(machine, fault, lockstep)
+        if result[1] > 1.0:
+            return result
+    return _measure(machine, fault, lockstep)
+
+
+def _measure(machine: str, fault: str, lockstep: bool) -> tuple[str, float, float, float]:
     spec = "j1939:emulator" + (":lockstep" if lockstep else "")
     driver = make_driver(spec, get_robot(machine))
     driver.connect()
