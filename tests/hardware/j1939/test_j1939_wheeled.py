@@ -146,6 +146,12 @@ def test_the_state_has_the_machine_joints_pose_and_drivetrain(machine):
     np.testing.assert_array_equal(state.extras["base_pose"], 0.0)
     assert state.extras["ground_speed"] == 0.0 and state.stamp == machine.now()
     assert state.extras["brake_pressure_pa"] == pytest.approx(16e6)
+    emulator = machine.emulator  # both ECUs claimed their addresses; the machine takes only
+    assert machine.emulator.claimed and codec.CONTROLLER_ADDRESS in emulator.claims
+    before = len(emulator.received)
+    run(machine, 0.4, FORWARD)  # ... claimed senders' frames, one per 20 ms
+    assert emulator.rejected == 0 and len(emulator.received) - before == 20
+    assert all(source == codec.CONTROLLER_ADDRESS for _, _, source in emulator.received)
 
 
 def test_throttle_drives_forward_steering_turns_left_implements_move(machine):
