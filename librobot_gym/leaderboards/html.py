@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.heavy import heavy_html
 from librobot_gym.leaderboards.sequential import sequential_html
 from librobot_gym.leaderboards.svg import scatter
 from librobot_gym.leaderboards.tables import metrics_table, ranking_table, seed_tables
@@ -167,6 +168,7 @@ header to sort.</p>
 {_tasks(card)}
 <h2>Episodes per seed</h2>
 {seed_tables(data)}
+{heavy_html(data)}
 {"<h2>Task metrics (means)</h2>" + metrics if metrics else ""}
 <script>{_SORT_JS}</script>
 </body></html>

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.heavy import heavy_markdown
 from librobot_gym.leaderboards.sequential import sequential_markdown
 from librobot_gym.leaderboards.variants import factor_markdown
 
@@ -95,5 +96,6 @@ def render_markdown(data: dict, charts: list[str]) -> str:
     lines += ["", "## Tasks", ""] + _tasks(card)
     lines += ["", "Every episode (seed, success, return, length per policy): "
               "[episodes.csv](episodes.csv)."]
+    lines += heavy_markdown(data)
     lines += _metrics(data)
     return "\n".join(lines) + "\n"
