@@ -9,10 +9,11 @@ with exactly the card's episodes, none lost and none counted twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from librobot_gym.benchmarks.cards import SuiteCard
@@ -206,6 +207,22 @@ def open_run(card: SuiteCard, policy: str, store: ResultsStore, backend: str = "
     return OpenRun(run_id, card, store, backend, jobs, len(done))
 
 
+@contextlib.contextmanager
+def serve_policy(policy: str, wait_ms: float):
+    """A `PolicyServer` on 127.0.0.1 holding `policy` (a `vla:DIR` checkpoint: served models
+    need no env) with dynamic batching; yields its url, stops it after."""
+    from librobot_gym.serving import PolicyServer
+
+    scheme, _, path = policy.partition(":")
+    if scheme != "vla" or not (Path(path) / "config.json").is_file():
+        raise ConfigError(f"--serve shares one model among the workers: give --policy "
+                          f"vla:CHECKPOINT_DIR (one checkpoint), not {policy!r}")
+    from librobot_gym.policies.vla.policy import VLAPolicy
+
+    with PolicyServer(VLAPolicy.from_pretrained(path), batch_wait_s=wait_ms / 1e3) as server:
+        yield server.url
+
+
 def run_suite(
     card: SuiteCard,
     policy: str,
@@ -223,12 +240,15 @@ def run_suite(
     on_episode: Callable[[dict], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
     num_envs: int = 1,
+    serve_wait_ms: float | None = None,
 ) -> RunSummary:
     """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
     `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
     each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
     this process (one local worker: what a real robot uses). `num_envs` > 1 steps that many
-    envs per worker with one batched policy (simulation; the same records)."""
+    envs per worker with one batched policy (simulation; the same records). `serve_wait_ms`
+    (not None): one `PolicyServer` on loopback holds the model and batches the workers'
+    requests arriving within that wait (`--serve`); the workers run `remote:` clients."""
     from librobot_gym.benchmarks.batched import check_num_envs
 
     check_num_envs(num_envs, real=backend == "real")
@@ -238,9 +258,15 @@ def run_suite(
         on_start(card.total_episodes, run.done)
 
     def record(result: dict) -> None:
+        result["policy"] = policy  # a served run's workers ran `remote:` clients of it
         run.record(result)
         if on_episode is not None:
             on_episode(result)
 
-    run_jobs(run.pending, record, executor, workers, on_step, num_envs)
+    if serve_wait_ms is None:
+        run_jobs(run.pending, record, executor, workers, on_step, num_envs)
+    else:
+        with serve_policy(policy, serve_wait_ms) as url:
+            jobs = [replace(job, policy=f"remote:{url}") for job in run.pending]
+            run_jobs(jobs, record, executor, workers, on_step, num_envs)
     return RunSummary(run.run_id, policy, card.total_episodes, run.done, len(run.pending))

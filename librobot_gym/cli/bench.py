@@ -63,6 +63,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--num-envs", type=int, default=1, metavar="K",
                      help="simulation: each worker steps K envs and calls the policy once per "
                           "step on all of them (same records as 1; faster for a VLA)")
+    run.add_argument("--serve", nargs="?", type=float, const=5.0, metavar="WAIT_MS",
+                     help="vla:DIR: one policy server on loopback holds the model and batches "
+                          "the workers' requests arriving within WAIT_MS (default 5)")
     run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
     run.add_argument("--seed", type=int, default=0, help="offset added to the card's seeds")
     run.add_argument("--train", choices=TRAINERS, metavar="ALGO",
@@ -205,6 +208,7 @@ def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
                             operator=getattr(args, "operator", None),
                             on_start=on_start, on_episode=on_episode,
                             num_envs=getattr(args, "num_envs", 1),
+                            serve_wait_ms=getattr(args, "serve", None),
                             on_step=step_bar(bars, "  episode steps") if realtime else None)
     except KeyboardInterrupt:
         stop(bars)

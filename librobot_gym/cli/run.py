@@ -312,6 +312,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                        help="most observations one request may carry")
     serve.add_argument("--max-frame-mb", type=float, default=64.0,
                        help="largest request frame in MiB (64: a batch of camera images)")
+    serve.add_argument("--batch-wait-ms", type=float, default=0.0,
+                       help="dynamic batching: requests of all clients arriving within this "
+                            "wait (up to --max-batch observations) share one forward pass "
+                            "(default 0: each request alone)")
     serve.set_defaults(func=_cmd_serve)
 
 
@@ -329,7 +333,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                           f"serving {args.policy} on {url} (health: GET /healthz); clients use "
                           f"--policy remote:{client_url(url, auth)}; Ctrl-C stops"),
                       auth=auth, max_batch=args.max_batch,
-                      max_frame_bytes=int(args.max_frame_mb * 2**20))
+                      max_frame_bytes=int(args.max_frame_mb * 2**20),
+                      batch_wait_s=args.batch_wait_ms / 1e3)
 
 
 # --- demo ---------------------------------------------------------------------------------------

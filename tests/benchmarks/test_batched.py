@@ -150,3 +150,25 @@ def test_bench_run_with_k_envs_stores_the_records_of_one(tmp_path, workers):
                             workers=workers if k > 1 else 1)
         runs[k] = stored(store, summary.run_id)
     assert runs[3] == runs[1] and len(runs[1]) == 3 * 2 + 2
+
+
+def test_bench_run_serve_shares_one_batching_server_among_workers(tmp_path, stochastic_vla):
+    import yaml
+
+    from librobot_gym.benchmarks.cards import load_card
+    from librobot_gym.benchmarks.runner import run_suite
+    from librobot_gym.benchmarks.store import ResultsStore
+
+    card_path = tmp_path / "card.yaml"
+    card_path.write_text(yaml.safe_dump({"suite": "mini-served", "version": 0, "tasks": [
+        {"env": ENV_ID, "episodes": 4, "seed_start": 0, "max_steps": 12, "obs_modes": ["rgb"],
+         "control_mode": "ee_delta_pose", "camera_size": SIZE}]}))
+    card = load_card(card_path)
+    store = ResultsStore(f"sqlite:///{tmp_path / 'served.db'}")
+    summary = run_suite(card, stochastic_vla, store, out_dir=tmp_path, workers=2, num_envs=2,
+                        serve_wait_ms=20)
+    frame = store.episodes_frame(summary.run_id)
+    assert sorted(frame["seed"]) == [0, 1, 2, 3] and set(frame["length"]) == {12}
+    assert set(frame["policy"]) == {stochastic_vla}
+    with pytest.raises(ConfigError, match="--serve shares one model"):
+        run_suite(card, "random", store, out_dir=tmp_path, serve_wait_ms=5)
