@@ -44,12 +44,12 @@ def check_real_variants(card: SuiteCard) -> None:
     observes); relighting a lab or moving its camera is not something a run can do, so a
     variant that needs the simulator is refused before anything is recorded, not silently
     played as the default (which would score the default twice under another name)."""
-    from librobot_gym.envs.variants import supported_variants
+    from librobot_gym.envs.variants import supported_variants, unsupported_parts
 
     for task in card.tasks:
         real = real_env_id(task.env)
         offered = supported_variants(real)
-        refused = [v for v in task.variants if v not in offered]
+        refused = sorted({p for v in task.variants for p in unsupported_parts(v, offered)})
         if refused:
             raise ConfigError(f"{card.path or card.name}: {task.env} lists variants "
                               f"{', '.join(refused)}, which need the simulator; a real cell "
