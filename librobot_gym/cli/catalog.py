@@ -1,6 +1,7 @@
 """What is registered, listed: `librobot envs` (and one env's documentation), `librobot robots`,
-`librobot tasks`, `librobot drivers`, `librobot policies`, `librobot variants`. Every listing names the origin of
-each row: `librobot-gym` for the built-ins, else the plugin's distribution."""
+`librobot tasks`, `librobot drivers`, `librobot policies`, `librobot variants`. Every listing
+names the origin of each row: `librobot-gym` for the built-ins, else the plugin's
+distribution."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ import time
 import mujoco
 import numpy as np
 
-from librobot_gym.envs.real.backend import colour_names
+from librobot_gym.envs.real.backend import colour_names, reported_world_state
 from librobot_gym.envs.real.cell import CellBackend, connect_driver
 from librobot_gym.envs.real.kinematics import ArmKinematics
 from librobot_gym.envs.real.mobile_world import SimulatedRobot, TaskCell  # the "sim" world
@@ -182,16 +182,7 @@ class MobileBackend(CellBackend):
                   "base_yaw_rate": w}
         if "torso" in state.extras:
             extras["torso"] = float(state.extras["torso"])
-        lower, upper = self.robot.joint_lower, self.robot.joint_upper
-        return WorldState(
-            time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
-            gripper_opening=float(state.gripper_opening),
-            object_pos=dict(scene.object_pos),
-            object_quat={n: canonical_quat(q) for n, q in scene.object_quat.items()},
-            grasped=dict(scene.grasped), robot_contacts=frozenset(),
-            near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
-                                  or np.any(state.joint_pos > upper - 0.01)),
-            joint_pos=state.joint_pos.copy(), extras=extras)
+        return reported_world_state(self.robot, state, scene, ee_pos, ee_rot, extras)
 
     def proprio(self, state: WorldState) -> list[np.ndarray]:
         """`robot.proprio`'s fields, in order, from the measurements (as the simulator's
