@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 
-from librobot_gym.benchmarks.rollout import EpisodeResult, EpisodeTally
+from librobot_gym.benchmarks.episode import EpisodeResult, EpisodeTally
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies.slots import PolicySlots
 
