@@ -9,6 +9,7 @@ attention wants the opposite (`key_padding_mask` True = ignore), so callers pass
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies.heads.common import check_choice, check_positive  # noqa: F401 (re-exported)
@@ -74,6 +76,12 @@ def build_head(spec: dict, input_dim: int, action_dim: int, chunk_size: int,
 
 
 def _accepts(function: Callable, name: str) -> bool:
+    return _function_accepts(getattr(function, "__func__", function), name)
+
+
+@functools.lru_cache(maxsize=256)
+def _function_accepts(function: Callable, name: str) -> bool:
+    """Whether `function` takes `name` (cached: `inspect.signature` costs ~20 us a call)."""
     parameters = inspect.signature(function).parameters.values()
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
@@ -100,6 +108,8 @@ def head_predict(head: ActionHead, features: torch.Tensor, mask: torch.Tensor | 
 
 def run_vlm(vlm: VLMBackbone, images: torch.Tensor, text: list[str]) -> VLMOutput:
     """The backbone's output, without building an autograd graph when it has nothing to train."""
+    if not torch.is_grad_enabled():
+        return vlm(images, text)
     trainable = any(p.requires_grad for p in vlm.parameters())
     with torch.set_grad_enabled(torch.is_grad_enabled() and trainable):
         return vlm(images, text)
@@ -157,6 +167,77 @@ def encoder_stack(dim: int, num_layers: int, num_heads: int) -> nn.TransformerEn
 def feed_forward(dim: int) -> nn.Sequential:
     """The transformer MLP: dim -> 4 * dim -> dim with GELU."""
     return nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+
+
+# --- functional attention for the inference fast paths (policies/vla/fastpath.py) ---------
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """[B, L, H] -> [B, heads, L, H / heads]."""
+    return x.unflatten(-1, (num_heads, -1)).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """[B, heads, L, d] -> [B, L, heads * d]."""
+    return x.transpose(1, 2).flatten(2)
+
+
+def attention_keys(attn: nn.MultiheadAttention, memory: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`attn`'s keys and values of `memory` [B, T, H], split into heads: computed once and
+    reused by every sampling step that attends to the same memory (a KV cache)."""
+    dim = attn.embed_dim
+    weight, bias = attn.in_proj_weight, attn.in_proj_bias
+    keys = F.linear(memory, weight[dim: 2 * dim], bias[dim: 2 * dim])
+    values = F.linear(memory, weight[2 * dim:], bias[2 * dim:])
+    return split_heads(keys, attn.num_heads), split_heads(values, attn.num_heads)
+
+
+def attend(attn: nn.MultiheadAttention, queries: torch.Tensor, keys: torch.Tensor,
+           values: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
+    """`attn(queries, memory, memory)` given the memory's `attention_keys`; `allowed`
+    [B, 1, 1, T] bool, True where a key takes part (None: all)."""
+    dim = attn.embed_dim
+    q = split_heads(F.linear(queries, attn.in_proj_weight[:dim], attn.in_proj_bias[:dim]),
+                    attn.num_heads)
+    out = F.scaled_dot_product_attention(q, keys, values, attn_mask=allowed)
+    return F.linear(merge_heads(out), attn.out_proj.weight, attn.out_proj.bias)
+
+
+def attend_with_cache(attn: nn.MultiheadAttention, x: torch.Tensor, keys: torch.Tensor,
+                      values: torch.Tensor, allowed: torch.Tensor | None) -> torch.Tensor:
+    """`attn(x, cat[memory, x], cat[memory, x])` given the memory's `attention_keys`: the
+    tokens attend to the cached memory and to each other, one projection for q, k and v."""
+    q, k, v = (split_heads(t, attn.num_heads)
+               for t in F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1))
+    out = F.scaled_dot_product_attention(q, torch.cat([keys, k], dim=2),
+                                         torch.cat([values, v], dim=2), attn_mask=allowed)
+    return F.linear(merge_heads(out), attn.out_proj.weight, attn.out_proj.bias)
+
+
+def self_attend(attn: nn.MultiheadAttention, x: torch.Tensor,
+                allowed: torch.Tensor | None = None) -> torch.Tensor:
+    """`attn(x, x, x)` (no weights returned) with one projection for q, k and v."""
+    q, k, v = (split_heads(t, attn.num_heads)
+               for t in F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    return F.linear(merge_heads(out), attn.out_proj.weight, attn.out_proj.bias)
+
+
+def allowed_keys(padding: torch.Tensor) -> torch.Tensor:
+    """Key padding [B, T] (True = ignore) -> sdpa's boolean mask [B, 1, 1, T] (True = attend)."""
+    return (~padding)[:, None, None, :]
+
+
+def run_linear(layer: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    return F.linear(x, layer.weight, layer.bias)
+
+
+def run_norm(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
+    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+
+
+def run_feed_forward(mlp: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """`feed_forward(dim)(x)` through functional calls."""
+    return run_linear(mlp[2], F.gelu(run_linear(mlp[0], x)))
 
 
 # --- flow matching ----------------------------------------------------------------------------
