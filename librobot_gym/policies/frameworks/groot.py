@@ -32,6 +32,7 @@ from librobot_gym.policies.frameworks.common import (
     flow_matching_loss,
     head_loss,
     head_predict,
+    run_encoder,
     run_feed_forward,
     run_linear,
     run_norm,
@@ -133,6 +134,10 @@ class GrootFramework(FlowMatchingFramework):
     def _fused(self, tokens: torch.Tensor, mask: torch.Tensor, state: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor]:
         features, fused_mask = self.prefix(tokens, mask, state)
+        if fast_path():
+            with small_tensor_ops():
+                return run_encoder(self.fusion.layers, features, allowed_keys(~fused_mask),
+                                   self.fusion.norm), fused_mask
         return self.fusion(features, src_key_padding_mask=~fused_mask), fused_mask
 
     def forward(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor,

@@ -22,7 +22,9 @@ from librobot_gym.policies.frameworks.common import (
     encoder_stack,
     head_loss,
     head_predict,
+    run_encoder,
 )
+from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 
@@ -69,6 +71,13 @@ class OctoFramework(FrameworkBase):
         readout_mask = torch.ones(readouts.shape[:2], dtype=torch.bool, device=mask.device)
         padding = ~torch.cat([observation_mask, readout_mask], dim=1)
         blocked = readout_attention_mask(num_observation, readouts.shape[1], mask.device)
+        if fast_path():
+            allowed = ~blocked[None, None] & ~padding[:, None, None, :]
+            with small_tensor_ops():
+                out = run_encoder(self.transformer.layers,
+                                  torch.cat([observation, readouts], dim=1), allowed,
+                                  self.transformer.norm)
+            return out[:, num_observation:]
         out = self.transformer(torch.cat([observation, readouts], dim=1), mask=blocked,
                                src_key_padding_mask=padding)
         return out[:, num_observation:]

@@ -38,6 +38,7 @@ from librobot_gym.policies.frameworks.common import (
     flow_matching_loss,
     head_loss,
     head_predict,
+    run_encoder,
     run_feed_forward,
     run_linear,
     run_norm,
@@ -108,6 +109,10 @@ class Pi0Framework(FlowMatchingFramework):
         tokens, mask, state = self.encode_observation(images, text, proprio)
         x, prefix_mask = self.prefix(tokens, mask, state)
         padding = ~prefix_mask
+        if fast_path():
+            with small_tensor_ops():
+                return run_encoder(self.prefix_layers, x, allowed_keys(padding),
+                                   every_layer=True), padding
         states = []
         for layer in self.prefix_layers:
             x = layer(x, src_key_padding_mask=padding)

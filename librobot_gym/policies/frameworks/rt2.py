@@ -29,6 +29,7 @@ from librobot_gym.policies.frameworks.common import (
     attention_keys,
     check_positive,
     encoder_stack,
+    run_encoder,
     run_linear,
     run_norm,
     self_attend,
@@ -90,11 +91,13 @@ class RT2Framework(FrameworkBase):
         """[B, C, A, num_bins] unnormalised log-probabilities of each action token."""
         tokens, mask, state = self.encode_observation(images, text, proprio)
         prefix, prefix_mask = self.prefix(tokens, mask, state)
-        memory = self.encoder(prefix, src_key_padding_mask=~prefix_mask)
         if fast_path():
             with small_tensor_ops():
+                memory = run_encoder(self.encoder.layers, prefix, allowed_keys(~prefix_mask),
+                                     self.encoder.norm)
                 decoded = self._decode_fast(memory, ~prefix_mask)
         else:
+            memory = self.encoder(prefix, src_key_padding_mask=~prefix_mask)
             queries = self.queries.to(memory.dtype).expand(memory.shape[0], -1, -1)
             decoded = self.decoder(queries, memory, memory_key_padding_mask=~prefix_mask)
         return self.to_logits(decoded).view(-1, self.chunk_size, self.action_dim, self.num_bins)

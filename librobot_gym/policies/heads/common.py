@@ -151,6 +151,12 @@ class ChunkDenoiser(nn.Module):
         return self.output(h).view(-1, *self.chunk_shape)
 
     # --- the inference fast path (see policies/vla/fastpath.py) ------------------------------
+    @staticmethod
+    def is_plain(module: nn.Module) -> bool:
+        """Whether `module` computes ChunkDenoiser's own forward (the fast path reproduces
+        that one; a replaced or subclassed network keeps the plain sampling loop)."""
+        return type(module).forward is ChunkDenoiser.forward
+
     def conditioning(self, t: torch.Tensor, cond: torch.Tensor
                      ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         """What `forward` derives from (t, cond) alone, for all S sampling times at once.

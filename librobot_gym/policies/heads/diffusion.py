@@ -143,7 +143,7 @@ class DiffusionHead(ChunkHead, ActionHead):
         shape = (batch, self.chunk_size, self.action_dim)
         x = torch.randn(shape, generator=generator, device=features.device, dtype=features.dtype)
         timesteps = ddim_timesteps(self.num_train_timesteps, steps)
-        if fast_path():
+        if fast_path() and ChunkDenoiser.is_plain(self.denoiser):
             with small_tensor_ops():
                 return self._sample_fast(x, cond, timesteps, generator)
         for i, t in enumerate(timesteps):

@@ -100,7 +100,7 @@ class FlowMatchingHead(ChunkHead, ActionHead):
         shape = (batch, self.chunk_size, self.action_dim)
         x = torch.randn(shape, generator=generator, device=features.device, dtype=features.dtype)
         dt = 1.0 / steps
-        if fast_path():
+        if fast_path() and ChunkDenoiser.is_plain(self.velocity):
             with small_tensor_ops():
                 return self._integrate_fast(x, cond, sampler, steps)
         for i in range(steps):
