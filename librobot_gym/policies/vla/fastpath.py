@@ -49,7 +49,9 @@ def plain_paths() -> contextlib.AbstractContextManager[None]:
 @contextlib.contextmanager
 def small_tensor_ops() -> Iterator[None]:
     """Run small-tensor ops without oneDNN: its GELU costs ~10 us a call at batch 1 against ~2
-    us for ATen's own kernel (same erf formula). Convolutions must stay outside the block."""
+    us for ATen's own kernel (same erf formula). Convolutions must stay outside the block.
+    The switch is process-wide: a convolution another thread runs meanwhile takes ATen's
+    slower kernel (same result), which is why only the small-tensor parts are wrapped."""
     if not torch.backends.mkldnn.enabled:
         yield
         return
