@@ -24,6 +24,8 @@ from librobot_gym.policies.frameworks.common import (
     encoder_stack,
     head_loss,
     head_predict,
+)
+from librobot_gym.policies.frameworks.functional import (
     run_encoder,
 )
 from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops

@@ -24,11 +24,13 @@ from librobot_gym.policies.frameworks.common import (
     FrameworkBase,
     HeadSpec,
     VLMSpec,
+    check_positive,
+    encoder_stack,
+)
+from librobot_gym.policies.frameworks.functional import (
     allowed_keys,
     attend,
     attention_keys,
-    check_positive,
-    encoder_stack,
     run_encoder,
     run_linear,
     run_norm,
