@@ -40,7 +40,7 @@ from librobot_gym.policies.frameworks.functional import (
     run_norm,
     self_attend,
 )
-from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
+from librobot_gym.policies.vla.fastpath import WeightCache, fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 
@@ -115,6 +115,7 @@ class GrootFramework(FlowMatchingFramework):
             self.head = self.build_head()
             return
         self.head = None
+        self._step_cache = WeightCache(size=4)  # the fast path's per-step adaLN modulation
         self.action_in = nn.Linear(action_dim, hidden_dim)
         self.positions = nn.Parameter(0.02 * torch.randn(chunk_size, hidden_dim))
         self.time = TimeEmbedding(hidden_dim)
@@ -183,16 +184,23 @@ class GrootFramework(FlowMatchingFramework):
         x_t = torch.randn(shape, generator=generator, device=memory.device, dtype=memory.dtype)
         dt = 1.0 / self.num_steps
         times = torch.tensor([i * dt for i in range(self.num_steps)], device=memory.device)
-        time = F.silu(self.time(times).to(memory.dtype))  # the ada MLPs start with SiLU
 
-        def per_step(linear: nn.Linear, parts: int, plus_one: tuple[int, ...]) -> list:
+        def per_step(time: torch.Tensor, linear: nn.Linear, parts: int,
+                     plus_one: tuple[int, ...]) -> list:
             chunks = list(run_linear(linear, time)[:, None, None, :].chunk(parts, dim=-1))
             for index in plus_one:
                 chunks[index] = 1 + chunks[index]
             return list(zip(*(c.unbind(0) for c in chunks), strict=True))
 
-        modulations = [per_step(block.ada[1], 6, (1, 4)) for block in self.blocks]
-        final = per_step(self.final_ada[1], 2, (1,))
+        def modulation() -> tuple[list, list]:  # a function of the weights alone: cached
+            time = F.silu(self.time(times).to(memory.dtype))  # the ada MLPs start with SiLU
+            return ([per_step(time, block.ada[1], 6, (1, 4)) for block in self.blocks],
+                    per_step(time, self.final_ada[1], 2, (1,)))
+
+        parameters = [*self.time.parameters(), *self.final_ada.parameters(),
+                      *(p for block in self.blocks for p in block.ada.parameters())]
+        modulations, final = self._step_cache.get(
+            (self.num_steps, memory.device, memory.dtype), parameters, modulation)
         memory_kv = [attention_keys(block.cross_attn, memory) for block in self.blocks]
         allowed = allowed_keys(padding)
         for step in range(self.num_steps):

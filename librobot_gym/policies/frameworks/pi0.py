@@ -45,7 +45,7 @@ from librobot_gym.policies.frameworks.functional import (
     run_linear,
     run_norm,
 )
-from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
+from librobot_gym.policies.vla.fastpath import WeightCache, fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 
@@ -95,6 +95,7 @@ class Pi0Framework(FlowMatchingFramework):
             self.head = self.build_head()
             return
         self.head = None
+        self._step_cache = WeightCache(size=4)  # the fast path's per-step time conditioning
         self.action_in = nn.Linear(action_dim, hidden_dim)
         self.time = TimeEmbedding(hidden_dim)
         self.action_time_mlp = nn.Sequential(nn.Linear(2 * hidden_dim, hidden_dim), nn.SiLU(),
@@ -174,9 +175,15 @@ class Pi0Framework(FlowMatchingFramework):
         times = torch.tensor([i * dt for i in range(self.num_steps)], device=like.device)
         first, second = self.action_time_mlp[0], self.action_time_mlp[2]
         hidden = self.hidden_dim
-        # cat([a, time]) @ W.T = a @ W[:, :H].T + time @ W[:, H:].T
-        time_part = F.linear(self.time(times).to(like.dtype), first.weight[:, hidden:],
-                             first.bias).unbind(0)
+
+        def time_halves() -> tuple[torch.Tensor, ...]:
+            # cat([a, time]) @ W.T = a @ W[:, :H].T + time @ W[:, H:].T
+            return F.linear(self.time(times).to(like.dtype), first.weight[:, hidden:],
+                            first.bias).unbind(0)
+
+        time_part = self._step_cache.get((self.num_steps, like.device, like.dtype),
+                                         [*self.time.parameters(), *first.parameters()],
+                                         time_halves)
         action_weight = first.weight[:, :hidden]
         prefix_kv = [attention_keys(layer.attn, run_norm(layer.prefix_norm, prefix))
                      for layer, prefix in zip(self.expert_layers, states, strict=True)]

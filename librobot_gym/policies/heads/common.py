@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.policies.vla.fastpath import WeightCache
 
 
 def check_positive(**values: int) -> None:
@@ -140,6 +141,7 @@ class ChunkDenoiser(nn.Module):
         # No LayerNorm before the output: the residual stream's scale carries the noisy input's
         # magnitude, which the noise/velocity targets depend on (normalising it slows learning).
         self.output = nn.Linear(hidden_dim, flat)
+        self._times = WeightCache(size=16)  # the fast path's time embeddings per schedule
 
     def forward(self, noisy: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """noisy [B, C, A], t [B], cond [B, cond_dim] -> [B, C, A]."""
@@ -163,9 +165,12 @@ class ChunkDenoiser(nn.Module):
 
         t [S] (one time per sampling step, shared by the batch), cond [B, cond_dim] -> the
         context [S, B, H] and per block (1 + scale, shift) [S, B, H]: one matmul per layer
-        for the whole schedule instead of one per step.
+        for the whole schedule instead of one per step. The time embeddings of a schedule
+        depend on the weights alone and are cached.
         """
-        context = F.gelu(self.cond(cond).unsqueeze(0) + self.time(t).unsqueeze(1))
+        key = (tuple(t.tolist()), t.device, cond.dtype)
+        time = self._times.get(key, list(self.time.parameters()), lambda: self.time(t))
+        context = F.gelu(self.cond(cond).unsqueeze(0) + time.unsqueeze(1))
         films = []
         for film in self.film:
             scale, shift = film(context).chunk(2, dim=-1)

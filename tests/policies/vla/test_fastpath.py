@@ -88,13 +88,18 @@ def test_fast_act_matches_plain_act_step_by_step(framework):
         np.testing.assert_allclose(fast.act(obs), plain.act(obs), atol=1e-4)
 
 
-def test_cached_instruction_tokens_follow_the_weights():
+@pytest.mark.parametrize(("framework", "head", "part"), [
+    ("octo", "mlp", "vlm.text_encoder"),  # the cached instruction tokens
+    ("octo", "diffusion", "head.denoiser.time"),  # the schedule's time embeddings
+    ("pi0", None, "time"), ("groot", None, "time")])  # every step's time conditioning
+def test_caches_follow_the_weights(framework, head, part):
     torch.manual_seed(2)
-    policy = perturbed(VLAPolicy(config("octo", "mlp")))
+    policy = perturbed(VLAPolicy(config(framework, head)))
     obs = observation()
     before = raw_output(policy, obs)
-    with torch.no_grad():  # an optimiser step changes the text encoder in place
-        for parameter in policy.model.vlm.text_encoder.parameters():
+    module = policy.model.get_submodule(part)
+    with torch.no_grad():  # an optimiser step changes the weights in place
+        for parameter in module.parameters():
             parameter.mul_(1.5)
     after = raw_output(policy, obs)
     with plain_paths():
