@@ -12,6 +12,8 @@ Usage: python scripts/render_machines.py [--env librobot/WheelLoader-LoadHauler-
                                          [--out docs/images/wheel-loader.png]
        python scripts/render_machines.py --env librobot/Hauler-HaulDump-v0 \
                                          --out docs/images/hauler.png
+       python scripts/render_machines.py --env librobot/Excavator-DigDump-v1 \
+                                         --out docs/images/excavator.png
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ MOMENTS = {
                     ("reverse_away", 30): "backing off"},
     "haul_dump": {("drive", 80): "on the ramp", ("raise", 75): "tipping",
                   ("lower", 30): "lowering, load in the bay"},
+    "dig_dump_v1": {("lift", 5): "bucket full", ("dump", 8): "dumping",
+                    ("return", 10): "swinging back"},
 }
+# Moments taken at their last occurrence, captioned with the tonnes delivered by then.
+LAST = ("backing off", "swinging back")
 
 
 def frames(env_id: str, seed: int, size: int, max_steps: int = 2400) -> dict[str, list]:
@@ -49,7 +55,7 @@ def frames(env_id: str, seed: int, size: int, max_steps: int = 2400) -> dict[str
         expert.reset()
         shots = {"at reset": [obs["images"]["cab"], obs["images"]["external"]]}
         moments = MOMENTS[env.unwrapped.task.name]
-        backing_off = None
+        last_shot = None
         in_phase, last = 0, None
         for _ in range(max_steps):
             obs, _, terminated, truncated, info = env.step(expert.act(obs))
@@ -57,15 +63,15 @@ def frames(env_id: str, seed: int, size: int, max_steps: int = 2400) -> dict[str
             in_phase, last = (in_phase + 1 if phase == last else 0), phase
             caption = moments.get((phase, in_phase))
             pair = [obs["images"]["cab"], obs["images"]["external"]]
-            if caption == "backing off":
+            if caption in LAST:
                 tonnes = info["task_metrics"]["delivered_t"]
-                backing_off = (f"backing off, {tonnes:.1f} t in the body", pair)
+                last_shot = (f"{caption}, {tonnes:.1f} t in the body", pair)
             elif caption is not None and caption not in shots:
                 shots[caption] = pair
             if terminated or truncated:
                 break
-        if backing_off is not None:
-            shots[backing_off[0]] = backing_off[1]
+        if last_shot is not None:
+            shots[last_shot[0]] = last_shot[1]
         return shots
     finally:
         env.close()

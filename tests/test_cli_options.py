@@ -75,7 +75,7 @@ def test_every_policy_spec_form_is_in_the_help_of_every_command_that_takes_one()
             if "--policy" in action.option_strings:
                 takes_policy += 1
                 assert all(form in action.help for form in forms), (parser.prog, action.help)
-    assert takes_policy == 4  # rollout, collect, serve, bench run
+    assert takes_policy == 5  # rollout, collect, serve, bench run, bench ab
 
 
 def test_one_default_database_for_every_command_that_reads_runs():

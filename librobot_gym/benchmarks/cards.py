@@ -244,7 +244,7 @@ def _check_disjoint(tasks: tuple[TaskEntry, ...], path: str) -> None:
 def _variants(raw: list, env: str, where: str, path: str) -> tuple[str, ...]:
     """The task's variants by canonical name, each known, listed once and supported by the
     env (a -Real- id offers only those a real cell can apply); CardError naming the fix."""
-    from librobot_gym.envs.variants import parse_variant, supported_variants
+    from librobot_gym.envs.variants import parse_combination, supported_variants, unsupported_parts
 
     field = f"{where}'variants'"
     if not raw:
@@ -253,7 +253,7 @@ def _variants(raw: list, env: str, where: str, path: str) -> tuple[str, ...]:
     names: list[str] = []
     for item in raw:
         try:
-            name = parse_variant(item).name
+            name = parse_combination(item).name  # "a:x+b:y" (domain randomisation) too
         except ConfigError as exc:
             raise CardError(f"{path}: field {field} of {env}: {exc}") from None
         if name in names:
@@ -261,7 +261,7 @@ def _variants(raw: list, env: str, where: str, path: str) -> tuple[str, ...]:
                             f"count as the same variant); list each once")
         names.append(name)
     supported = supported_variants(env)
-    refused = [n for n in names if n not in supported]
+    refused = sorted({p for n in names for p in unsupported_parts(n, supported)})
     if refused:
         factors = sorted({n.partition(":")[0] for n in supported if n != "default"})
         offer = (", ".join(f for f in factors) if factors else "none")
@@ -269,7 +269,7 @@ def _variants(raw: list, env: str, where: str, path: str) -> tuple[str, ...]:
                         f"{', '.join(refused)} (its factors: {offer}); remove "
                         f"{'it' if len(refused) == 1 else 'them'} from the task or use a task "
                         f"that supports {'it' if len(refused) == 1 else 'them'} "
-                        f"(`librobot variants` lists every level)")
+                        f"(`librobot variants --env {env}` lists what it supports)")
     return tuple(names)
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 
 EXECUTORS = ("local", "ray")
@@ -58,8 +58,11 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
     from librobot_gym.policies import make_policy
 
     video = job.video_path is not None
+    # The env is kept while its settings repeat, and each policy built on it is kept with it:
+    # a sequential A/B run (`bench ab`) alternates two policies on one env (one connection
+    # to a robot), without rebuilding either at every episode.
     key = (job.env_id, job.obs_mode, job.control_mode, job.camera_size, job.max_steps,
-           job.policy, video, job.make_id, job.driver, job.cameras, job.operator)
+           video, job.make_id, job.driver, job.cameras, job.operator)
     if key not in _WORKER_CACHE:
         for env, _ in _WORKER_CACHE.values():
             env.close()
@@ -76,8 +79,11 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
         # gym.make enforces its max_episode_steps with a TimeLimit wrapper the env cannot see;
         # the env must know its own limit (on hardware the operator labels the last step).
         env.unwrapped.max_episode_steps = job.max_steps
-        _WORKER_CACHE[key] = (env, make_policy(job.policy, env, seed=job.seed))
-    env, policy = _WORKER_CACHE[key]
+        _WORKER_CACHE[key] = (env, {})
+    env, policies = _WORKER_CACHE[key]
+    if job.policy not in policies:
+        policies[job.policy] = make_policy(job.policy, env, seed=job.seed)
+    policy = policies[job.policy]
     writer = None
     if video:
         import imageio.v2 as imageio
@@ -97,13 +103,76 @@ def run_job(job: EpisodeJob, on_step: Callable[[int, int], None] | None = None) 
             "obs_mode": job.obs_mode, "video_path": job.video_path}
 
 
+def _settings(job: EpisodeJob) -> EpisodeJob:
+    """What jobs that may share K envs and one batched policy have in common."""
+    return replace(job, seed=0, variant="")
+
+
+def run_job_batch(jobs: list[EpisodeJob], num_envs: int,
+                  on_result: Callable[[dict], None] | None = None) -> list[dict]:
+    """Jobs of one env, policy and settings (seeds and variants aside) over `num_envs` envs at
+    once with one batched policy (`benchmarks/batched.py`); records as `run_job` makes them."""
+    import gymnasium as gym
+
+    from librobot_gym.benchmarks.batched import run_batched
+    from librobot_gym.policies.slots import make_slots
+
+    job = jobs[0]
+    envs = [gym.make(job.env_id, obs_mode=job.obs_mode, control_mode=job.control_mode,
+                     camera_size=job.camera_size, max_episode_steps=job.max_steps)
+            for _ in range(min(num_envs, len(jobs)))]
+    records: list[dict] = []
+    try:
+        for env in envs:
+            env.unwrapped.max_episode_steps = job.max_steps
+        slots = make_slots(job.policy, envs, seed=job.seed)
+
+        def finished(index: int, result) -> None:
+            record = {**asdict(result), "policy": jobs[index].policy,
+                      "variant": jobs[index].variant, "obs_mode": job.obs_mode,
+                      "video_path": None}
+            records.append(record)
+            if on_result is not None:
+                on_result(record)
+
+        run_batched(envs, slots, job.env_id, [(j.seed, j.variant) for j in jobs], finished)
+        close = getattr(slots, "close", None)
+        if close is not None:
+            close()
+    finally:
+        for env in envs:
+            env.close()
+    return records
+
+
+def _batches(jobs: list[EpisodeJob], parts: int) -> list[list[EpisodeJob]]:
+    """Jobs grouped by shared settings, each group cut into at most `parts` batches."""
+    groups: dict[EpisodeJob, list[EpisodeJob]] = {}
+    for job in jobs:
+        groups.setdefault(_settings(job), []).append(job)
+    batches = []
+    for group in groups.values():
+        size = -(-len(group) // max(parts, 1))
+        batches += [group[i:i + size] for i in range(0, len(group), size)]
+    return batches
+
+
 def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
              executor: str = "local", workers: int = 1,
-             on_step: Callable[[int, int], None] | None = None) -> None:
+             on_step: Callable[[int, int], None] | None = None, num_envs: int = 1) -> None:
     """Run `jobs`, handing each record to `on_result` as it arrives; `on_step(steps,
-    max_steps)` follows each step where episodes run in this process (local, one worker)."""
+    max_steps)` follows each step where episodes run in this process (local, one worker).
+    `num_envs` > 1: each worker steps that many envs with one batched policy (simulation;
+    episodes with a video run alone)."""
     jobs = list(jobs)
     if not jobs:
+        return
+    if num_envs > 1:
+        alone = [j for j in jobs if j.video_path is not None or j.driver]
+        batched = _batches([j for j in jobs if j not in alone], workers)
+        if alone:
+            run_jobs(alone, on_result, executor, workers, on_step)
+        _run_batches(batched, on_result, executor, workers, num_envs)
         return
     if executor == "ray":
         _run_on_ray(jobs, on_result, workers)
@@ -120,6 +189,26 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
                 on_result(future.result())
         finally:
             # Interrupted or failed: drop the queued episodes, wait only for the running ones.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_batches(batches: list[list[EpisodeJob]], on_result: Callable[[dict], None],
+                 executor: str, workers: int, num_envs: int) -> None:
+    if executor == "ray":
+        _ray_map(run_job_batch, [(batch, num_envs) for batch in batches],
+                 lambda records: [on_result(record) for record in records], workers)
+    elif workers <= 1:
+        for batch in batches:
+            run_job_batch(batch, num_envs, on_result)
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
+            futures = [pool.submit(run_job_batch, batch, num_envs) for batch in batches]
+            for future in as_completed(futures):
+                for record in future.result():
+                    on_result(record)
+        finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -158,6 +247,11 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def _run_on_ray(jobs: list[EpisodeJob], on_result: Callable[[dict], None], workers: int) -> None:
+    _ray_map(run_job, [(job,) for job in jobs], on_result, workers)
+
+
+def _ray_map(function: Callable, calls: list[tuple], on_reply: Callable, workers: int) -> None:
+    """`function(*call)` for every call as Ray tasks, each reply to `on_reply` as it comes."""
     import ray
 
     started_here = not ray.is_initialized()
@@ -168,11 +262,11 @@ def _run_on_ray(jobs: list[EpisodeJob], on_result: Callable[[dict], None], worke
                  _temp_dir=tempfile.mkdtemp(prefix="lrray", dir="/tmp"))
     pending: list = []
     try:
-        remote = ray.remote(num_cpus=1)(run_job)
-        pending = [remote.remote(job) for job in jobs]
+        remote = ray.remote(num_cpus=1)(function)
+        pending = [remote.remote(*call) for call in calls]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            on_result(ray.get(done[0]))
+            on_reply(ray.get(done[0]))
     except BaseException:
         # Interrupted (Ctrl-C), or an episode or the callback failed: the cluster may be
         # shared and outlive this driver, so stop the episodes still queued or running.

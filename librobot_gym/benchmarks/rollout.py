@@ -74,6 +74,43 @@ class RolloutSummary:
         return float(np.mean([e.episode_return for e in scored])) if scored else float("nan")
 
 
+class EpisodeTally:
+    """What an episode's record counts as it runs (return, steps, first success, safety
+    events) and the record it makes: shared by one env's loop and the batched one."""
+
+    def __init__(self, env_id: str, policy: str, seed: int):
+        self.env_id, self.policy, self.seed = env_id, policy, seed
+        self.start = time.perf_counter()
+        self.total, self.steps, self.first_success = 0.0, 0, None
+        self.safety_events: dict[str, int] = {}
+        self.info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
+                           "task_metrics": {}}
+
+    def reset(self, info: dict) -> None:
+        self.info = info
+
+    def step(self, reward: float, info: dict) -> None:
+        self.steps += 1
+        self.total += float(reward)
+        self.info = info
+        if info["is_success"] and self.first_success is None:
+            self.first_success = self.steps
+        for name, violated in info["safety"].items():
+            self.safety_events[name] = self.safety_events.get(name, 0) + int(bool(violated))
+
+    def result(self, aborted: bool = False, reason: str = "") -> EpisodeResult:
+        info = self.info
+        return EpisodeResult(
+            env_id=self.env_id, policy=self.policy, seed=self.seed,
+            instruction=str(info.get("instruction", "")), success=bool(info["is_success"]),
+            success_once=bool(info["success_once"]), episode_return=self.total,
+            length=self.steps, time_to_success=self.first_success,
+            sim_unstable=bool(info["sim_unstable"]), safety_events=self.safety_events,
+            task_metrics=dict(info["task_metrics"]),
+            wall_time_s=time.perf_counter() - self.start, aborted=aborted,
+            abort_reason=reason[:500])
+
+
 def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
                 on_frame: Callable[[np.ndarray], None] | None = None,
                 on_step: Callable[[int], None] | None = None,
@@ -93,42 +130,26 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, env_id: str,
     from librobot_gym.hardware.console import EpisodeAborted
     from librobot_gym.hardware.driver import DriverError
 
-    start = time.perf_counter()
-    total, steps, first_success = 0.0, 0, None
-    safety_events: dict[str, int] = {}
-    info: dict = {"is_success": False, "success_once": False, "sim_unstable": False,
-                  "task_metrics": {}}
+    tally = EpisodeTally(env_id, policy.card.name, seed)
     try:
         obs, info = env.reset(seed=seed, options=None if variant is None else
                               {"variant": variant})
+        tally.reset(info)
         policy.reset(seed=seed)
         if on_frame is not None:
             on_frame(env.render())
         while True:
             obs, reward, terminated, truncated, info = env.step(policy.act(obs))
-            steps += 1
-            total += float(reward)
-            if info["is_success"] and first_success is None:
-                first_success = steps
-            for name, violated in info["safety"].items():
-                safety_events[name] = safety_events.get(name, 0) + int(bool(violated))
+            tally.step(reward, info)
             if on_frame is not None:
                 on_frame(env.render())
             if on_step is not None:
-                on_step(steps)
+                on_step(tally.steps)
             if terminated or truncated:
                 break
-        aborted, reason = False, ""
     except (DriverError, EpisodeAborted) as error:
-        aborted, reason = True, f"{type(error).__name__}: {error}"
-    return EpisodeResult(
-        env_id=env_id, policy=policy.card.name, seed=seed,
-        instruction=str(info.get("instruction", "")), success=bool(info["is_success"]),
-        success_once=bool(info["success_once"]), episode_return=total, length=steps,
-        time_to_success=first_success, sim_unstable=bool(info["sim_unstable"]),
-        safety_events=safety_events, task_metrics=dict(info["task_metrics"]),
-        wall_time_s=time.perf_counter() - start, aborted=aborted, abort_reason=reason[:500],
-    )
+        return tally.result(True, f"{type(error).__name__}: {error}")
+    return tally.result()
 
 
 def software_versions() -> dict[str, str]:
@@ -189,27 +210,40 @@ def rollout(
     on_start: Callable[[int, int], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
     resume: bool = True,
+    num_envs: int = 1,
 ) -> RolloutSummary:
     """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring.
 
     With `resume`, seeds this rollout already recorded in `results_path` are read back, not
     run. `on_start(total, done)` runs once the env and policy are built (a refusal comes
     before it), `on_episode(result)` after each episode run, and `on_step(steps, limit)` after
-    every step (for episodes that take real time).
+    every step (for episodes that take real time). `num_envs` > 1 runs that many envs side by
+    side with one batched policy (`benchmarks/batched.py`; simulation, no video): the same
+    records, in less time for a policy that batches.
     """
-    from librobot_gym.envs.registration import check_env_id
+    from librobot_gym.benchmarks.batched import check_num_envs
+    from librobot_gym.envs.registration import ENVS, check_env_id
 
     check_seed(seed, "seed (--seed)")
     check_env_id(env_id)
+    check_num_envs(num_envs, real=ENVS.get(env_id).real or "driver" in (env_kwargs or {}))
+    if num_envs > 1 and video_path is not None:
+        raise ConfigError("--video records one env's episodes: use --num-envs 1 with it")
     env_kwargs = dict(env_kwargs or {})
     key = rollout_key(env_id, policy_name, env_kwargs)
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")
-    env = gym.make(env_id, **env_kwargs)
+    envs = [gym.make(env_id, **env_kwargs) for _ in range(num_envs)]
+    env = envs[0]
     writer = None
     results_file = None
     try:
-        policy = make_policy(policy_name, env, seed=seed)
+        if num_envs == 1:
+            policy = make_policy(policy_name, env, seed=seed)
+        else:  # built before on_start, as the single policy is: a refusal prints alone
+            from librobot_gym.policies.slots import make_slots
+
+            slots = make_slots(policy_name, envs, seed=seed)
         seeds = range(seed, seed + episodes)
         done: dict[int, EpisodeResult] = {}
         if results_path is not None:
@@ -232,6 +266,9 @@ def rollout(
         step_hook = None if on_step is None else (lambda steps: on_step(steps, limit))
         if on_start is not None:
             on_start(episodes, len(done))
+        if num_envs > 1:
+            return _rollout_batched(envs, slots, policy_name, env_id, seeds, done,
+                                    results_file, key, versions, on_episode, results_path)
         records = []
         for episode_seed in seeds:
             if episode_seed in done:
@@ -241,10 +278,7 @@ def rollout(
                                  writer.append_data if writer is not None else None, step_hook)
             records.append(result)
             if results_file is not None:
-                results_file.write(json.dumps({**asdict(result), "rollout": key,
-                                               "spec": policy_name, "versions": versions})
-                                   + "\n")
-                results_file.flush()
+                _write_record(results_file, result, key, policy_name, versions)
             if on_episode is not None:
                 on_episode(result)
         return RolloutSummary(env_id, policy_name, records, results_path, video_path,
@@ -254,4 +288,36 @@ def rollout(
             writer.close()
         if results_file is not None:
             results_file.close()
-        env.close()
+        for each in envs:
+            each.close()
+
+
+def _write_record(results_file, result: EpisodeResult, key: str, spec: str,
+                  versions: dict) -> None:
+    results_file.write(json.dumps({**asdict(result), "rollout": key, "spec": spec,
+                                   "versions": versions}) + "\n")
+    results_file.flush()
+
+
+def _rollout_batched(envs, slots, policy_name, env_id, seeds, done, results_file, key,
+                     versions, on_episode, results_path) -> RolloutSummary:
+    """`rollout`'s seeds not yet recorded, run over `envs` at once; records in seed order."""
+    from librobot_gym.benchmarks.batched import run_batched
+
+    todo = [s for s in seeds if s not in done]
+
+    def finished(_: int, result: EpisodeResult) -> None:
+        if results_file is not None:
+            _write_record(results_file, result, key, policy_name, versions)
+        if on_episode is not None:
+            on_episode(result)
+
+    try:
+        ran = run_batched(envs, slots, env_id, [(s, None) for s in todo], finished)
+    finally:
+        close = getattr(slots, "close", None)
+        if close is not None:
+            close()
+    by_seed = {**done, **{r.seed: r for r in ran}}
+    return RolloutSummary(env_id, policy_name, [by_seed[s] for s in seeds], results_path, None,
+                          len(done))

@@ -9,10 +9,11 @@ with exactly the card's episodes, none lost and none counted twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from librobot_gym.benchmarks.cards import SuiteCard
@@ -43,12 +44,12 @@ def check_real_variants(card: SuiteCard) -> None:
     observes); relighting a lab or moving its camera is not something a run can do, so a
     variant that needs the simulator is refused before anything is recorded, not silently
     played as the default (which would score the default twice under another name)."""
-    from librobot_gym.envs.variants import supported_variants
+    from librobot_gym.envs.variants import supported_variants, unsupported_parts
 
     for task in card.tasks:
         real = real_env_id(task.env)
         offered = supported_variants(real)
-        refused = [v for v in task.variants if v not in offered]
+        refused = sorted({p for v in task.variants for p in unsupported_parts(v, offered)})
         if refused:
             raise ConfigError(f"{card.path or card.name}: {task.env} lists variants "
                               f"{', '.join(refused)}, which need the simulator; a real cell "
@@ -147,27 +148,34 @@ def plan_jobs(card: SuiteCard, policy: str, seed_offset: int, videos: int,
     return jobs
 
 
-def run_suite(
-    card: SuiteCard,
-    policy: str,
-    store: ResultsStore,
-    backend: str = "sim",
-    executor: str = "local",
-    workers: int = 1,
-    videos: int = 0,
-    out_dir: str | Path = "outputs/bench",
-    seed_offset: int = 0,
-    driver: str | None = None,
-    cameras: dict[str, int | str] | None = None,
-    operator: str | None = None,
-    on_start: Callable[[int, int], None] | None = None,
-    on_episode: Callable[[dict], None] | None = None,
-    on_step: Callable[[int, int], None] | None = None,
-) -> RunSummary:
-    """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
-    `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
-    each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
-    this process (one local worker: what a real robot uses)."""
+@dataclass
+class OpenRun:
+    """A run checked and recorded in its store, with the card's episodes it still lacks
+    (`pending`, in the card's order); `record(result)` stores one finished episode."""
+
+    run_id: str
+    card: SuiteCard
+    store: ResultsStore
+    backend: str
+    pending: list[EpisodeJob]
+    done: int  # episodes already stored (aborted ones aside)
+
+    def record(self, result: dict) -> bool:
+        stored = self.store.add_episode({**result, "run_id": self.run_id,
+                                         "suite": self.card.name, "backend": self.backend})
+        if stored and result.get("video_path"):
+            self.store.add_artifact(self.run_id, "video", result["video_path"])
+        return stored
+
+
+def open_run(card: SuiteCard, policy: str, store: ResultsStore, backend: str = "sim",
+             executor: str = "local", workers: int = 1, videos: int = 0,
+             out_dir: str | Path = "outputs/bench", seed_offset: int = 0,
+             driver: str | None = None, cameras: dict[str, int | str] | None = None,
+             operator: str | None = None) -> OpenRun:
+    """Check the settings and the policy, record the run (or find it: same card, policy,
+    backend and seed offset), and list what it lacks; `run_suite` and the sequential runs
+    (`benchmarks/sequential`) share it, so they resume each other's episodes."""
     card.check_simulator()  # a card pinned to another MuJoCo release is refused before any work
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} is not one of {BACKENDS}")
@@ -196,16 +204,69 @@ def run_suite(
     jobs = [j for j in plan_jobs(card, policy, seed_offset, videos, video_dir, backend, driver,
                                  cameras, operator)
             if (j.env_id, j.seed, j.variant) not in done]
+    return OpenRun(run_id, card, store, backend, jobs, len(done))
+
+
+@contextlib.contextmanager
+def serve_policy(policy: str, wait_ms: float):
+    """A `PolicyServer` on 127.0.0.1 holding `policy` (a `vla:DIR` checkpoint: served models
+    need no env) with dynamic batching; yields its url, stops it after."""
+    from librobot_gym.serving import PolicyServer
+
+    scheme, _, path = policy.partition(":")
+    if scheme != "vla" or not (Path(path) / "config.json").is_file():
+        raise ConfigError(f"--serve shares one model among the workers: give --policy "
+                          f"vla:CHECKPOINT_DIR (one checkpoint), not {policy!r}")
+    from librobot_gym.policies.vla.policy import VLAPolicy
+
+    with PolicyServer(VLAPolicy.from_pretrained(path), batch_wait_s=wait_ms / 1e3) as server:
+        yield server.url
+
+
+def run_suite(
+    card: SuiteCard,
+    policy: str,
+    store: ResultsStore,
+    backend: str = "sim",
+    executor: str = "local",
+    workers: int = 1,
+    videos: int = 0,
+    out_dir: str | Path = "outputs/bench",
+    seed_offset: int = 0,
+    driver: str | None = None,
+    cameras: dict[str, int | str] | None = None,
+    operator: str | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_episode: Callable[[dict], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    num_envs: int = 1,
+    serve_wait_ms: float | None = None,
+) -> RunSummary:
+    """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
+    `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
+    each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
+    this process (one local worker: what a real robot uses). `num_envs` > 1 steps that many
+    envs per worker with one batched policy (simulation; the same records). `serve_wait_ms`
+    (not None): one `PolicyServer` on loopback holds the model and batches the workers'
+    requests arriving within that wait (`--serve`); the workers run `remote:` clients."""
+    from librobot_gym.benchmarks.batched import check_num_envs
+
+    check_num_envs(num_envs, real=backend == "real")
+    run = open_run(card, policy, store, backend, executor, workers, videos, out_dir,
+                   seed_offset, driver, cameras, operator)
     if on_start is not None:
-        on_start(card.total_episodes, len(done))
+        on_start(card.total_episodes, run.done)
 
     def record(result: dict) -> None:
-        stored = store.add_episode({**result, "run_id": run_id, "suite": card.name,
-                                    "backend": backend})
-        if stored and result.get("video_path"):
-            store.add_artifact(run_id, "video", result["video_path"])
+        result["policy"] = policy  # a served run's workers ran `remote:` clients of it
+        run.record(result)
         if on_episode is not None:
             on_episode(result)
 
-    run_jobs(jobs, record, executor, workers, on_step)
-    return RunSummary(run_id, policy, card.total_episodes, len(done), len(jobs))
+    if serve_wait_ms is None:
+        run_jobs(run.pending, record, executor, workers, on_step, num_envs)
+    else:
+        with serve_policy(policy, serve_wait_ms) as url:
+            jobs = [replace(job, policy=f"remote:{url}") for job in run.pending]
+            run_jobs(jobs, record, executor, workers, on_step, num_envs)
+    return RunSummary(run.run_id, policy, card.total_episodes, run.done, len(run.pending))

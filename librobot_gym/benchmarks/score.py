@@ -111,8 +111,10 @@ def score_episodes(frame) -> RunScore:
 
 
 def factor_of(variant: str) -> str:
-    """The factor a stored variant name belongs to: "lighting:dark" -> "lighting"."""
-    return variant.partition(":")[0]
+    """The factor a stored variant name belongs to: "lighting:dark" -> "lighting"; a
+    combination's factors joined, "camera:shift_1+lighting:dark" -> "camera+lighting" (a row
+    of its own: what the factors do together)."""
+    return "+".join(part.partition(":")[0] for part in variant.split("+"))
 
 
 def _row(env_id: str, variant: str, factor: str, outcomes, defaults) -> VariantScore:

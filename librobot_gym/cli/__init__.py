@@ -4,6 +4,7 @@ group. The only package that prints; it may import everything below it.
 - `catalog`: what is registered (`envs`, `robots`, `tasks`, `drivers`, `policies`).
 - `run`: running policies (`rollout`, `collect`, `train`, `serve`, `demo`).
 - `bench`: benchmarks (`bench run|show|compare|export`).
+- `adaptive`: adaptive evaluation (`bench ab`, `bench plan`, `bench run --until-width`).
 - `board`: leaderboards (`leaderboard build|submit|publish`).
 - `hardware`: the robot side (`bridge serve`, `calibrate`).
 - `common`: the console, the help formatter, the progress bar and the options the groups share.

@@ -1,6 +1,7 @@
 """`librobot bench run|show|compare|export`: run a suite card, inspect and compare its runs, and
-export one as a result bundle. The runner, store and statistics are in `benchmarks/`; this
-module parses, shows progress and prints the score tables."""
+export one as a result bundle (`bench ab|plan` and `run --until-width`: `adaptive.py`). The
+runner, store and statistics are in `benchmarks/`; this module parses, shows progress and
+prints the score tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 
 from rich.table import Table
 
+from librobot_gym.cli.adaptive import (
+    add_adaptive,
+    add_width_options,
+    bench_run_until_width,
+    check_width_options,
+    print_decisions,
+)
 from librobot_gym.cli.common import (
     BENCH_OUT,
     CAMERA_HELP,
@@ -54,6 +62,12 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--executor", default="local", help="local | ray")
     add_device_option(run)
     run.add_argument("--workers", type=int, default=1, help="episodes run in parallel")
+    run.add_argument("--num-envs", type=int, default=1, metavar="K",
+                     help="simulation: each worker steps K envs and calls the policy once per "
+                          "step on all of them (same records as 1; faster for a VLA)")
+    run.add_argument("--serve", nargs="?", type=float, const=5.0, metavar="WAIT_MS",
+                     help="vla:DIR: one policy server on loopback holds the model and batches "
+                          "the workers' requests arriving within WAIT_MS (default 5)")
     run.add_argument("--videos", type=int, default=0, help="record the first K episodes/task")
     run.add_argument("--seed", type=int, default=0, help="offset added to the card's seeds")
     run.add_argument("--train", choices=TRAINERS, metavar="ALGO",
@@ -73,6 +87,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--db", metavar="URL", help="results database: sqlite:///FILE or "
                                                  "postgresql://... (default: "
                                                  "sqlite:///DIR/results.db in --out)")
+    add_width_options(run)
     run.set_defaults(func=_cmd_bench_run)
 
     show = bench.add_parser("show", help="list runs, or print one run's scores")
@@ -93,6 +108,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--out", required=True, metavar="DIR", help="bundle folder to write")
     add_db_option(export, legacy="--results")
     export.set_defaults(func=_cmd_bench_export)
+    add_adaptive(bench)
 
 
 def print_score(store, run_id: str, title: str) -> int:
@@ -193,6 +209,8 @@ def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
                             cameras=camera_sources(getattr(args, "camera", None) or []),
                             operator=getattr(args, "operator", None),
                             on_start=on_start, on_episode=on_episode,
+                            num_envs=getattr(args, "num_envs", 1),
+                            serve_wait_ms=getattr(args, "serve", None),
                             on_step=step_bar(bars, "  episode steps") if realtime else None)
     except KeyboardInterrupt:
         stop(bars)
@@ -217,16 +235,14 @@ RL_EXPECTATIONS = {
 
 
 def _write_eval_info(store, run_id: str, folder: Path) -> None:
-    """LeRobot's eval_info.json for the run (its episodes as the store holds them), kept as an
-    artifact of the run."""
+    """LeRobot's eval_info.json for the run, from its episodes as the store holds them (made
+    again from the store on every call: not an artifact of its own)."""
     from librobot_gym.benchmarks.lerobot_eval import write_lerobot_eval_info
 
     frame = store.episodes_frame(run_id)
     videos = [path for kind, path in store.artifacts(run_id) if kind == "video"]
-    path = str(write_lerobot_eval_info(folder, frame.to_dict("records"), videos))
-    if ("lerobot_eval_info", path) not in set(store.artifacts(run_id)):
-        store.add_artifact(run_id, "lerobot_eval_info", path)
-    console.print(f"LeRobot eval_info: {path}")
+    console.print(f"LeRobot eval_info: "
+                  f"{write_lerobot_eval_info(folder, frame.to_dict('records'), videos)}")
 
 
 def _cmd_bench_run(args: argparse.Namespace) -> int:
@@ -234,6 +250,7 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     from librobot_gym.benchmarks.rollout import check_seed
     from librobot_gym.benchmarks.store import ResultsStore, check_run_name, default_url
 
+    check_width_options(args)
     card = load_card(args.card)
     name = check_run_name(args.name) if args.name else None  # before any episode runs
     check_seed(args.seed, "seed offset (--seed)")  # before --train seeds anything with it
@@ -249,7 +266,10 @@ def _cmd_bench_run(args: argparse.Namespace) -> int:
     elif args.train:
         policy = _train_for_card(card, args)
         made = {"model": policy.partition(":")[2]}
-    run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
+    if args.until_width is not None:  # each task until its interval is narrow enough
+        run_id = bench_run_until_width(card, policy, store, args)
+    else:
+        run_id = bench_run(card, policy, store, args, "rerun the same command to resume")
     if name:
         store.set_run_name(run_id, name)
     recorded = set(store.artifacts(run_id))
@@ -503,6 +523,7 @@ def _cmd_bench_show(args: argparse.Namespace) -> int:
         for kind, path in store.artifacts(run.id):
             if kind != "video":  # what trained the policy: its checkpoint, config, demos
                 console.print(f"{kind.replace('_', ' ')}: {path}")
+        print_decisions(store, run.id)
         return 0
     runs = store.runs()
     if not runs:

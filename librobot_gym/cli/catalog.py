@@ -1,6 +1,7 @@
 """What is registered, listed: `librobot envs` (and one env's documentation), `librobot robots`,
-`librobot tasks`, `librobot drivers`, `librobot policies`. Every listing names the origin of
-each row: `librobot-gym` for the built-ins, else the plugin's distribution."""
+`librobot tasks`, `librobot drivers`, `librobot policies`, `librobot variants`. Every listing
+names the origin of each row: `librobot-gym` for the built-ins, else the plugin's
+distribution."""
 
 from __future__ import annotations
 
@@ -21,6 +22,37 @@ def add_catalog(sub: argparse._SubParsersAction) -> None:
                              ("drivers", "driver spec schemes for -Real- envs", _cmd_drivers),
                              ("policies", "policy spec schemes (--policy)", _cmd_policies)):
         sub.add_parser(name, help=f"list registered {what}").set_defaults(func=func)
+    variants = sub.add_parser("variants", help="list the variant factors and their levels")
+    variants.add_argument("--env", metavar="ENV_ID",
+                          help="only the variants this env supports (a -Real- id: those a real "
+                               "cell can apply; default: every factor)")
+    variants.set_defaults(func=_cmd_variants)
+
+
+def _cmd_variants(args: argparse.Namespace) -> int:
+    """Every factor with its levels (`FACTOR:LEVEL` names, combined with `+`), or those one
+    env supports."""
+    from librobot_gym.envs.variants import factors, supported_variants
+
+    offered = None
+    if args.env:
+        from librobot_gym.envs.registration import check_env_id
+
+        check_env_id(args.env)
+        offered = set(supported_variants(args.env))
+    rows = []
+    for factor in factors():
+        levels = [level for level in factor.levels
+                  if offered is None or f"{factor.name}:{level}" in offered]
+        if levels:
+            rows.append((factor.name, ", ".join(levels),
+                         "simulation only" if factor.sim_only else "sim and real",
+                         factor.summary))
+    return _table(f"variants{f' of {args.env}' if args.env else ''}",
+                  ("factor", "levels", "where", "what it changes"), rows,
+                  caption="name one as FACTOR:LEVEL (e.g. lighting:dark) in a card's variants "
+                          "or gym.make(..., variant=...); combine factors with + "
+                          "(lighting:dark+camera:shift_1)")
 
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],

@@ -166,8 +166,12 @@ class RobotEnv(gym.Env):
 
         self.backend = backend
         if backend == "real":
-            if self.robot.family == "heavy":  # valve commands, not joint targets
+            if self.robot.drivetrain is not None:  # a wheeled machine: drive commands
+                from librobot_gym.envs.real.drive_backend import DriveBackend as RealBackend
+            elif self.robot.family == "heavy":  # valve commands, not joint targets
                 from librobot_gym.envs.real.machine_backend import MachineBackend as RealBackend
+            elif self.robot.diff_drive is not None:  # twists (and a mobile arm's targets)
+                from librobot_gym.envs.real.mobile_backend import MobileBackend as RealBackend
             else:
                 from librobot_gym.envs.real.backend import RealBackend
 

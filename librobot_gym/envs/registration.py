@@ -116,12 +116,15 @@ register_env("librobot/Franka-StackBlocks-Real-v0", "franka_panda", "stack_block
 register_env("librobot/SO100-StackBlocks-Real-v0", "so100", "stack_blocks", 300,
              backend="real")
 
-# The earthmoving fleet (issue 22): the wheel loader V-loads a parked hauler. Its -Real- row
-# comes with the loader's J1939 side (driver, ECU emulator), in the hauler's session.
+# The earthmoving fleet (issue 22): the wheel loader V-loads a parked hauler.
 register_env("librobot/WheelLoader-LoadHauler-v0", "wheel_loader", "load_hauler", 2400)
-# The articulated hauler (Cat 730 class) hauls its load up a ramp and tips it in a bay; its
-# -Real- row comes with the hauler's J1939 side.
+# The articulated hauler (Cat 730 class) hauls its load up a ramp and tips it in a bay.
 register_env("librobot/Hauler-HaulDump-v0", "hauler", "haul_dump", 1200)
+# Both on J1939 (driver, ECU emulators: hardware/j1939/wheeled_*.py), named as the
+# excavator's -Real- row.
+register_env("librobot/WheelLoader-LoadHauler-Real-v0", "wheel_loader", "load_hauler", 2400,
+             backend="real")
+register_env("librobot/Hauler-HaulDump-Real-v0", "hauler", "haul_dump", 1200, backend="real")
 # The excavator loads the articulated hauler (parked) instead of v0's truck.
 register_env("librobot/Excavator-DigDump-v1", "excavator", "dig_dump_v1", 1200)
 
@@ -151,6 +154,10 @@ register_env("librobot/UR5e-StackBlocks-Real-v0", "ur5e", "stack_blocks", 300, b
 register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
 # Fetch drives the same flat, its arm tucked (base_twist+ee_delta_pose: base, arm, torso, gripper).
 register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
+# On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
+# rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
+register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
+register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
 
 
 def register_all() -> None:

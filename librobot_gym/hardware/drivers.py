@@ -17,6 +17,9 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
     j1939:CHANNEL             a hydraulic machine on its SAE J1939 CAN bus (SocketCAN can0; other
                               python-can interfaces: interface=...), `j1939:emulator[:lockstep]`
                               an ECU emulator on a private software CAN bus in this process
+    ros:ws://HOST:9090        a mobile robot (Fetch, the Jackal base, TIAGo) through rosbridge,
+                              option ?robot=NAME; `ros:emulator[:lockstep]` a rosbridge emulator
+                              on 127.0.0.1 in this process
 
 Plugins add schemes with `@register_driver("scheme", usage=..., summary=...)` on a builder
 `(rest: str, robot: RobotSpec, **options) -> Driver`. A scheme whose builder simulates the
@@ -40,6 +43,7 @@ BUILTIN_SCHEMES = (
     "librobot_gym.hardware.feetech.scheme",
     "librobot_gym.hardware.j1939.scheme",
     "librobot_gym.hardware.rtde.scheme",
+    "librobot_gym.hardware.ros.scheme",
 )
 DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)
 

@@ -48,12 +48,14 @@ class MachineDriver(ABC):
 
     @abstractmethod
     def command(self, valves: np.ndarray) -> None:
-        """Hold these six normalised pilot commands from now on (already checked by the safety
-        layer): [boom, stick, bucket, swing, left track, right track]."""
+        """Hold this command from now on (already checked by the safety layer): an excavator's
+        six normalised pilot commands [boom, stick, bucket, swing, left track, right track]; a
+        wheeled machine's [throttle, brake, articulation rad, gear, valve 1, valve 2]."""
 
     @abstractmethod
     def stop(self) -> None:
-        """Centre every valve now (the load holds). Safe from any thread, more than once."""
+        """Centre every valve now (the load holds); a wheeled machine also brakes to a stop,
+        in neutral, its steering held. Safe from any thread, more than once."""
 
     @abstractmethod
     def close(self) -> None:
@@ -70,9 +72,10 @@ class MachineDriver(ABC):
 
     # --- optional: instrumented sites --------------------------------------------------------
     def reset_scene(self, poses: dict[str, tuple[np.ndarray, np.ndarray]],
-                    piles_kg: dict[str, float]) -> bool:
+                    piles_kg: dict[str, float], base_pose=None, payload_kg: float = 0.0) -> bool:
         """Place the truck (`poses`: object -> (position, quaternion wxyz)) and the piles of
-        these masses; False (the default) means a person sets the site up."""
+        these masses, and a wheeled machine at `base_pose` (x, y, yaw) with `payload_kg`
+        aboard; False (the default) means a person sets the site up."""
         return False
 
     def scene(self) -> SiteReport | None:

@@ -23,6 +23,8 @@ from librobot_gym.scene import canonical_quat
 
 GRAVITY = 9.81
 MIN_LEVER = 1.0  # m of payload rise per radian of boom; below it the estimate is unknown
+# The joint that lifts the payload, by machine: excavator boom, loader lift arms, hauler hoist.
+LIFT_JOINTS = ("boom", "lift", "hoist")
 
 
 class MachineKinematics:
@@ -42,12 +44,22 @@ class MachineKinematics:
         specs = [by_joint[name] for name in robot.joint_names]  # robot.joints order
         self.moment_arm = np.array([h.moment_arm for h in specs])
         self.piston_area = np.array([h.piston_area for h in specs])
-        self._boom = robot.joint_names.index("boom")
+        self._boom = next(robot.joint_names.index(name) for name in LIFT_JOINTS
+                          if name in robot.joint_names)
+        base = self.model.joint(robot.base_joints[0]) if robot.base_joints else None
+        free = base is not None and base.type[0] == mujoco.mjtJoint.mjJNT_FREE
+        self._base = int(base.qposadr[0]) if free else None  # wheeled machines' free base
         self._jacobian = np.zeros((3, self.model.nv))
         self._bias = np.zeros(self.model.nv)
 
-    def set_posture(self, joint_pos: np.ndarray) -> None:
-        """Pose the model at the measured joint angles (robot.joints order, rad)."""
+    def set_posture(self, joint_pos: np.ndarray, base_pose=None) -> None:
+        """Pose the model at the measured joint angles (robot.joints order, rad) and, for a
+        machine on a floating base, at `base_pose` (x, y, yaw; None: where its model puts
+        it)."""
+        if base_pose is not None and self._base is not None:
+            x, y, yaw = (float(v) for v in base_pose)
+            self.data.qpos[self._base: self._base + 7] = [
+                x, y, self.model.qpos0[self._base + 2], np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
         self.data.qpos[self._qpos] = joint_pos
         self.data.qvel[:] = 0.0
         mujoco.mj_kinematics(self.model, self.data)

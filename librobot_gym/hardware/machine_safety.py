@@ -68,6 +68,45 @@ class ValveLimits:
                    soft_lower=robot.joint_lower + margin, soft_upper=robot.joint_upper - margin)
 
 
+def clip_valves(lim: ValveLimits, valves, previous, joint_pos
+                ) -> tuple[np.ndarray, dict[str, float]]:
+    """(safe valves, violations) for `valves` after `previous` was sent, at `joint_pos`, under
+    `lim` (module doc). Pure: the same inputs give the same outputs."""
+    command = np.array(valves, dtype=np.float64).reshape(-1)
+    previous = np.asarray(previous, dtype=np.float64).reshape(-1)
+    joints = np.asarray(joint_pos, dtype=np.float64).reshape(-1)
+    n = len(lim.joint_of_valve)
+    if command.shape != (n,) or previous.shape != (n,) or joints.shape != lim.soft_lower.shape:
+        raise InvalidActionError(f"valve commands {command.shape} and the last command "
+                                 f"{previous.shape} need ({n},), joint positions "
+                                 f"{joints.shape} need {lim.soft_lower.shape}")
+    if not np.all(np.isfinite(joints)):
+        raise SafetyFault(f"the machine reported joint positions {joints}; a driver must "
+                          "report finite ones (check the driver, then call rearm())")
+    violations: dict[str, float] = {}
+    bad = ~np.isfinite(command)
+    if bad.any():
+        command[bad] = 0.0
+        violations["nonfinite"] = float(bad.sum())
+    clipped = np.clip(command, -1.0, 1.0)
+    low = np.minimum(previous, 0.0) - lim.max_step
+    high = np.maximum(previous, 0.0) + lim.max_step
+    stepped = np.clip(clipped, low, high)
+    for key, amount in (("valve_range", np.abs(command - clipped).max()),
+                        ("valve_rate", np.abs(clipped - stepped).max())):
+        if amount > 0:
+            violations[key] = float(amount)
+    valve_joint = np.array(lim.joint_of_valve)
+    drives = valve_joint >= 0
+    index = np.where(drives, valve_joint, 0)
+    q, lower, upper = joints[index], lim.soft_lower[index], lim.soft_upper[index]
+    past = drives & (((q >= upper) & (stepped > 0)) | ((q <= lower) & (stepped < 0)))
+    if past.any():
+        stepped[past] = 0.0
+        violations["soft_limit"] = float(past.sum())
+    return stepped, violations
+
+
 class ValveSafetyLayer(SafetyCore):
     """Clips and sends valve commands to a `MachineDriver`, watches it, latches faults."""
 
@@ -85,42 +124,8 @@ class ValveSafetyLayer(SafetyCore):
         return self._last_valves.copy()
 
     def check(self, valves, previous, joint_pos) -> tuple[np.ndarray, dict[str, float]]:
-        """(safe valves, violations) for `valves` after `previous` was sent, at `joint_pos`.
-        Pure: the same inputs give the same outputs."""
-        lim = self.limits
-        command = np.array(valves, dtype=np.float64).reshape(-1)
-        previous = np.asarray(previous, dtype=np.float64).reshape(-1)
-        joints = np.asarray(joint_pos, dtype=np.float64).reshape(-1)
-        n = len(lim.joint_of_valve)
-        if command.shape != (n,) or previous.shape != (n,) or joints.shape != lim.soft_lower.shape:
-            raise InvalidActionError(f"valve commands {command.shape} and the last command "
-                                     f"{previous.shape} need ({n},), joint positions "
-                                     f"{joints.shape} need {lim.soft_lower.shape}")
-        if not np.all(np.isfinite(joints)):
-            raise SafetyFault(f"the machine reported joint positions {joints}; a driver must "
-                              "report finite ones (check the driver, then call rearm())")
-        violations: dict[str, float] = {}
-        bad = ~np.isfinite(command)
-        if bad.any():
-            command[bad] = 0.0
-            violations["nonfinite"] = float(bad.sum())
-        clipped = np.clip(command, -1.0, 1.0)
-        low = np.minimum(previous, 0.0) - lim.max_step
-        high = np.maximum(previous, 0.0) + lim.max_step
-        stepped = np.clip(clipped, low, high)
-        for key, amount in (("valve_range", np.abs(command - clipped).max()),
-                            ("valve_rate", np.abs(clipped - stepped).max())):
-            if amount > 0:
-                violations[key] = float(amount)
-        valve_joint = np.array(lim.joint_of_valve)
-        drives = valve_joint >= 0
-        index = np.where(drives, valve_joint, 0)
-        q, lower, upper = joints[index], lim.soft_lower[index], lim.soft_upper[index]
-        past = drives & (((q >= upper) & (stepped > 0)) | ((q <= lower) & (stepped < 0)))
-        if past.any():
-            stepped[past] = 0.0
-            violations["soft_limit"] = float(past.sum())
-        return stepped, violations
+        """(safe valves, violations): `clip_valves` under this layer's limits. Pure."""
+        return clip_valves(self.limits, valves, previous, joint_pos)
 
     def command(self, valves) -> dict[str, float]:
         """Clip and send one valve command; returns the violations. Raises the latched fault (a

@@ -20,6 +20,7 @@ import pandas as pd
 
 from librobot_gym.benchmarks.cards import SuiteCard, load_card
 from librobot_gym.benchmarks.score import RunScore, score_episodes
+from librobot_gym.benchmarks.sequential.record import decisions_of
 from librobot_gym.benchmarks.stats import mmrv, pearson_r
 from librobot_gym.benchmarks.store import ResultsStore, check_run_name
 from librobot_gym.errors import LibrobotError
@@ -49,6 +50,7 @@ class Entry:
     episodes: list[dict] = field(default_factory=list)
     rank: int = 0
     tied: bool = False
+    sequential: list[dict] = field(default_factory=list)  # what a sequential run decided
 
     def __post_init__(self) -> None:
         self.policy = public_spec(self.policy)
@@ -83,7 +85,8 @@ def _entry(bundle: Bundle, name: str | None = None) -> Entry:
     return Entry(run_id=bundle.run["id"], policy=bundle.run["policy"],
                  backend=bundle.run["backend"], date=str(bundle.run.get("created_at", ""))[:10],
                  versions=bundle.run.get("versions", {}), score=score_episodes(frame),
-                 name=name or bundle.run.get("name") or "", episodes=episodes)
+                 name=name or bundle.run.get("name") or "", episodes=episodes,
+                 sequential=list(bundle.run.get("sequential") or []))
 
 
 def _distinct_names(entries: list[Entry]) -> None:
@@ -158,14 +161,15 @@ class BoardDir:
         return load_card(self.path / "card.yaml")
 
     def add_from_store(self, store: ResultsStore, card: SuiteCard) -> tuple[list[str], dict]:
-        """Export every finished run of `card` in the store into the board. Returns the ids
+        """Export every finished run of `card` in the store into the board (a sequential run
+        is finished where it decided, not at the card's last episode). Returns the ids
         added and {id: why} for the runs left out (unfinished, or no longer exportable)."""
         added, skipped = [], {}
         for run in store.runs():
             if run.card_hash != card.content_hash:
                 continue
             stored = len(store.episodes_frame(run.id))
-            if stored < card.total_episodes:
+            if stored < card.total_episodes and not decisions_of(store, run.id):
                 skipped[run.id] = (f"{public_spec(run.policy)} has {stored} of the card's "
                                    f"{card.total_episodes} episodes")
                 continue

@@ -4,7 +4,9 @@ check a submission before accepting it.
 A bundle is a folder: `card.yaml` (the card as written), `run.json` (the run's identity and
 software versions), `episodes.jsonl` (one record per episode), `videos/` (optional) and
 `manifest.json` (sha256 of every other file). A bundle whose files do not match the manifest,
-whose card hash is not its card's, or whose episodes are not exactly the card's seeds is refused.
+whose card hash is not its card's, or whose episodes are not exactly the card's seeds is refused
+(a sequential run, which stopped early and says so in run.json's "sequential", may hold fewer,
+never others).
 
 A bundle is made to be shared: it holds no path of the computer that ran it (the policy spec
 keeps file names only, see `public.py`) and carries the run's display name (`bench run --name`).
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from librobot_gym.benchmarks.cards import SuiteCard, load_card
+from librobot_gym.benchmarks.sequential.record import decisions_of
 from librobot_gym.benchmarks.store import ResultsStore
 from librobot_gym.errors import LibrobotError
 from librobot_gym.leaderboards.public import public_spec, scrub_paths
@@ -82,6 +85,9 @@ def export_bundle(store: ResultsStore, run_id: str, out: str | Path) -> Path:
                                                     "backend", "seed_offset", "git_revision",
                                                     "versions", "created_at")}
     meta["policy"] = public_spec(run.policy)
+    sequential = decisions_of(store, run_id)  # what a sequential run decided, if it was one
+    if sequential:
+        meta["sequential"] = _public(sequential)
     (out / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     frame = store.episodes_frame(run_id).sort_values(["env_id", "variant", "seed"])
     with (out / "episodes.jsonl").open("w") as handle:
@@ -145,6 +151,8 @@ def _check_episodes(path: Path, card: SuiteCard, run: dict, episodes: list[dict]
     if duplicated:
         raise BundleError(f"{path}: episodes recorded twice: {duplicated[:5]}")
     missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    if run.get("sequential"):  # stopped early on purpose: fewer episodes, none outside the card
+        missing = []
     if missing or extra:
         raise BundleError(f"{path}: episodes do not follow the card's seeds: missing "
                           f"{missing[:5]}{'...' if len(missing) > 5 else ''}, not in the card "

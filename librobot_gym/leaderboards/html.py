@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.heavy import heavy_html
+from librobot_gym.leaderboards.sequential import sequential_html
 from librobot_gym.leaderboards.svg import scatter
 from librobot_gym.leaderboards.tables import metrics_table, ranking_table, seed_tables
 from librobot_gym.leaderboards.variants import factor_html
@@ -156,6 +158,7 @@ header to sort.</p>
 <h2>Ranking</h2>
 {ranking_table(data)}
 {"<h2>Variants</h2>" + factors if factors else ""}
+{sequential_html(data)}
 <h2>Success</h2>
 {"".join(charts)}
 {sim_vs_real}
@@ -165,6 +168,7 @@ header to sort.</p>
 {_tasks(card)}
 <h2>Episodes per seed</h2>
 {seed_tables(data)}
+{heavy_html(data)}
 {"<h2>Task metrics (means)</h2>" + metrics if metrics else ""}
 <script>{_SORT_JS}</script>
 </body></html>

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from librobot_gym.leaderboards.board import short_env
+from librobot_gym.leaderboards.heavy import heavy_markdown
+from librobot_gym.leaderboards.sequential import sequential_markdown
 from librobot_gym.leaderboards.variants import factor_markdown
 
 
@@ -28,7 +30,8 @@ def _ranking(data: dict) -> list[str]:
         a = e["aggregate"]
         lines.append(f"| {'=' if e['tied'] else ''}{e['rank']} | {_cell(name)} | {e['backend']} | "
                      + " | ".join(per_task.get(t, "-") for t in tasks)
-                     + f" | {_interval(a['iqm'], a['low'], a['high'])} | {e['episodes']} | "
+                     + f" | {_interval(a['iqm'], a['low'], a['high'])} | {e['episodes']}"
+                     f"{' (sequential)' if e.get('sequential') else ''} | "
                      f"{e['date']} | {software} |")
     return lines
 
@@ -87,10 +90,12 @@ def render_markdown(data: dict, charts: list[str]) -> str:
         lines += ["", f"Sim vs real over {len(svr['policies'])} policies: Pearson r "
                   f"{svr['pearson_r']:.3f}, MMRV {svr['mmrv']:.3f}."]
     lines += factor_markdown(data)
+    lines += sequential_markdown(data)
     lines += ["", "## Success", ""] + [f"![{c.rsplit('/', 1)[-1][:-4]}]({c})" for c in charts]
     lines += ["", "## Example episodes", ""] + _videos(data)
     lines += ["", "## Tasks", ""] + _tasks(card)
     lines += ["", "Every episode (seed, success, return, length per policy): "
               "[episodes.csv](episodes.csv)."]
+    lines += heavy_markdown(data)
     lines += _metrics(data)
     return "\n".join(lines) + "\n"

@@ -17,7 +17,8 @@ results.json, schema "librobot-leaderboard/2":
                 "variants": null | per factor and variant (schema in `variants.py`),
                 "videos": [{"path" (relative), "poster" (relative, or null), "env_id",
                             "variant", "seed", "outcome" ("success" | "failure"), "return",
-                            "length"}]}],
+                            "length"}],
+                "sequential": [decisions of a sequential run, schema in `sequential.py`]}],
    "sim_vs_real": null | {"policies" (names), "sim", "real", "pearson_r", "mmrv"}}
 `name` is what the board shows, `policy` the spec with paths cut to file names.
 results.csv: one row per (entry, task); episodes.csv: one row per (entry, episode).
@@ -124,6 +125,7 @@ def to_json(board: Board, videos: dict[str, list[dict]], out: Path) -> dict:
             "variants": variant_json(e.score.variants),
             "per_seed": _per_seed(e, out),
             "videos": videos.get(e.run_id, []),
+            "sequential": e.sequential,
         } for e in board.entries],
         "sim_vs_real": board.sim_vs_real,
     }

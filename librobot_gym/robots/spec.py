@@ -209,6 +209,10 @@ class BucketSpec:
     payload_as_mass: bool = False
 
 
+SHUTTLE = 1.0 / 3.0  # |direction| above this selects forward or reverse
+GOVERNOR_BAND = 0.1  # the pull fades to zero over the last 10% of the gear's top speed
+
+
 @dataclass(frozen=True)
 class DrivetrainSpec:
     """A wheeled machine's drivetrain and articulated steering, as the `drive` modes use it.
@@ -236,6 +240,21 @@ class DrivetrainSpec:
     max_articulation: float  # rad, either side
     steer_rate: float  # rad/s, flow-limited
     efficiency: float = 0.8
+
+    def gear(self, direction: float) -> int:
+        """The shuttle lever's gear: above +1/3 forward (1), below -1/3 reverse (-1), else 0."""
+        return 1 if direction > SHUTTLE else -1 if direction < -SHUTTLE else 0
+
+    def tractive_force(self, throttle: float, gear: int, speed: float) -> float:
+        """N along the machine (+ forward) that the wheels are asked for: throttle x the least
+        of the stall rimpull and the power limit, faded by the governor near the top speed
+        (the simulator's drivetrain and the J1939 ECU emulator both drive by it)."""
+        if gear == 0 or throttle <= 0.0:
+            return 0.0
+        top = self.max_speed if gear > 0 else self.max_reverse_speed
+        power_limited = self.efficiency * self.engine_power / max(abs(speed), 1e-3)
+        governor = min(max((top - gear * speed) / (GOVERNOR_BAND * top), 0.0), 1.0)
+        return gear * min(throttle, 1.0) * min(self.max_rimpull, power_limited) * governor
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
                env_kwargs: dict | None = None,
                on_ready: Callable[[str], None] | None = None,
                auth: ServerAuth | None = None, max_batch: int = MAX_BATCH,
-               max_frame_bytes: int = MAX_FRAME_BYTES) -> int:
+               max_frame_bytes: int = MAX_FRAME_BYTES, batch_wait_s: float = 0.0) -> int:
     """Serve `policy_spec` (any `make_policy` spec) on ws://host:port until Ctrl-C; returns 0.
-    `auth` (token, TLS), `max_batch` and `max_frame_bytes` go to the `PolicyServer`; the bind
+    `auth` (token, TLS), `max_batch`, `max_frame_bytes` and `batch_wait_s` (dynamic batching)
+    go to the `PolicyServer`; the bind
     policy is checked before the policy is built.
 
     The env (`gym.make(env_id, **env_kwargs)`) is what the policy is built for: "expert" and
@@ -58,7 +59,8 @@ def serve_main(policy_spec: str, port: int, host: str = "127.0.0.1", env_id: str
                               f"(only vla:DIR checkpoints can be served without one)")
         server = PolicyServer(policy, host, port,
                               metadata={"policy_spec": policy_spec, "env_id": env_id},
-                              auth=auth, max_batch=max_batch, max_frame_bytes=max_frame_bytes)
+                              auth=auth, max_batch=max_batch, max_frame_bytes=max_frame_bytes,
+                              batch_wait_s=batch_wait_s)
         try:
             server.serve_forever(on_ready)
         except KeyboardInterrupt:

@@ -84,7 +84,9 @@ class PolicyServer(ThreadedServer):
     run it on a background thread, which is how tests and benchmarks use it.
 
     `max_batch`: the most observations one request may carry; `max_frame_bytes`: the largest
-    request frame; `auth`: the token and TLS it demands (`ServerAuth.configure`), without which
+    request frame; `batch_wait_s` > 0: dynamic batching (`serving/batcher.py`): requests from
+    all clients gathered within that wait, up to `max_batch` observations, are predicted in one
+    forward pass; `auth`: the token and TLS it demands (`ServerAuth.configure`), without which
     it only listens on loopback. The limits travel in the metadata under "limits".
     """
 
@@ -92,10 +94,14 @@ class PolicyServer(ThreadedServer):
 
     def __init__(self, policy: Policy, host: str = "127.0.0.1", port: int = 0,
                  metadata: dict | None = None, auth: ServerAuth | None = None,
-                 max_batch: int = MAX_BATCH, max_frame_bytes: int = MAX_FRAME_BYTES):
+                 max_batch: int = MAX_BATCH, max_frame_bytes: int = MAX_FRAME_BYTES,
+                 batch_wait_s: float = 0.0):
         if max_batch < 1 or max_frame_bytes < 1024:
             raise ConfigError(f"max_batch={max_batch} must be >= 1 and max_frame_bytes="
                               f"{max_frame_bytes} >= 1024")
+        if not 0.0 <= batch_wait_s <= 1.0:
+            raise ConfigError(f"batch wait {batch_wait_s} s must be within 0-1 s (e.g. 0.005)")
+        self.batch_wait_s = float(batch_wait_s)
         self.auth = auth or ServerAuth()
         self.auth.check_bind(host)
         self.policy = policy
@@ -135,6 +141,16 @@ class PolicyServer(ThreadedServer):
             timing["prev_total_ms"] = prev_total_ms
         return packer.pack({**reply, "server_timing": timing})
 
+    async def _answer_batched(self, obs: Any, packer: Any, prev_total_ms: float | None) -> bytes:
+        """`_answer` through the dynamic batcher: infer_ms is this request's wait and share of
+        its batch's forward pass."""
+        start = time.monotonic()
+        actions = await self.batcher.submit(obs)
+        timing = {"infer_ms": 1e3 * (time.monotonic() - start)}
+        if prev_total_ms is not None:
+            timing["prev_total_ms"] = prev_total_ms
+        return packer.pack({"actions": actions, "server_timing": timing})
+
     def _check_request(self, message: str | bytes) -> Any:
         """The observation in a request frame, checked against the card before any work."""
         obs = decode_request(message)
@@ -150,6 +166,13 @@ class PolicyServer(ThreadedServer):
         """Serve until `stop()`; `on_ready(url)` is called once the port is bound."""
         stopping = self._begin()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy") as executor:
+            self.batcher = None
+            if self.batch_wait_s > 0:
+                from librobot_gym.serving.batcher import DynamicBatcher
+
+                self.batcher = DynamicBatcher(lambda obs: self.infer(obs)["actions"], executor,
+                                              self.max_batch, self.batch_wait_s)
+
             async def handler(websocket: ServerConnection) -> None:
                 await self._serve_connection(websocket, executor)
 
@@ -179,8 +202,11 @@ class PolicyServer(ThreadedServer):
                 received = time.monotonic()
                 try:
                     obs = self._check_request(message)
-                    reply = await loop.run_in_executor(executor, self._answer, obs, packer,
-                                                       prev_total_ms)
+                    if self.batcher is not None:
+                        reply = await self._answer_batched(obs, packer, prev_total_ms)
+                    else:
+                        reply = await loop.run_in_executor(executor, self._answer, obs, packer,
+                                                           prev_total_ms)
                 except (MalformedRequestError, ObservationError) as exc:
                     logger.warning("malformed request from %s: %s", websocket.remote_address, exc)
                     await websocket.send(f"{type(exc).__name__}: {exc}")

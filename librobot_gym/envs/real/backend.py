@@ -35,6 +35,23 @@ def colour_names(task_reset: TaskReset, task) -> dict[str, str]:
     return {name: colour for name in task_reset.colours} if isinstance(colour, str) else {}
 
 
+def reported_world_state(robot: RobotSpec, state: RobotState, scene: SceneReport,
+                         ee_pos: np.ndarray, ee_rot: np.ndarray,
+                         extras: dict | None = None) -> WorldState:
+    """The task's view of a real cell: what the driver and the cell report, no contacts (a
+    real robot does not report them), joints within 0.01 rad of a limit flagged."""
+    lower, upper = robot.joint_lower, robot.joint_upper
+    return WorldState(
+        time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
+        gripper_opening=float(state.gripper_opening),
+        object_pos=dict(scene.object_pos),
+        object_quat={n: canonical_quat(q) for n, q in scene.object_quat.items()},
+        grasped=dict(scene.grasped), robot_contacts=frozenset(),
+        near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
+                              or np.any(state.joint_pos > upper - 0.01)),
+        joint_pos=state.joint_pos.copy(), **({"extras": extras} if extras else {}))
+
+
 class RealBackend(CellBackend):
     """What `RobotEnv` needs of a backend (`reset`, `step`, `world_state`, `proprio`), on a
     robot reached through `driver` (a `Driver` or a spec such as "bridge:ws://robot-pc:8765").
@@ -120,16 +137,7 @@ class RealBackend(CellBackend):
             raise self.privileged_refusal("which this robot cell does not report")
         state, scene = self._state, self._scene or SceneReport()
         ee_pos, ee_rot = self.kinematics.tool_pose()
-        lower, upper = self.robot.joint_lower, self.robot.joint_upper
-        return WorldState(
-            time=state.stamp, ee_pos=ee_pos, ee_rot=ee_rot,
-            gripper_opening=float(state.gripper_opening),
-            object_pos=dict(scene.object_pos),
-            object_quat={n: canonical_quat(q) for n, q in scene.object_quat.items()},
-            grasped=dict(scene.grasped), robot_contacts=frozenset(),
-            near_joint_limit=bool(np.any(state.joint_pos < lower + 0.01)
-                                  or np.any(state.joint_pos > upper - 0.01)),
-            joint_pos=state.joint_pos.copy())
+        return reported_world_state(self.robot, state, scene, ee_pos, ee_rot)
 
     def proprio(self, state: WorldState) -> list[np.ndarray]:
         return self.kinematics.controller.proprio(state)

@@ -57,9 +57,7 @@ class MachineBackend(CellBackend):
                  cameras: dict[str, int | str | FrameSource] | None = None,
                  operator: OperatorConsole | str | None = None,
                  limits: ValveLimits | None = None):
-        if control_mode != "hydraulic":
-            raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
-                              f"{control_mode!r}")
+        self._check_mode(robot, control_mode)
         self.robot, self.task = robot, task
         self.control_dt = 1.0 / control_hz
         dims = robot.control_mode(control_mode).dims
@@ -72,9 +70,7 @@ class MachineBackend(CellBackend):
         self._open_cell(robot, task, control_mode, cameras, operator)  # specs checked first
         self.driver = connect_driver(driver, robot, task)
         self.kinematics = MachineKinematics(robot)
-        self.safety = ValveSafetyLayer(
-            self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
-            self.control_dt)
+        self.safety = self._safety_layer(robot, control_mode, limits)
         self.violations: dict[str, float] = {}
         self.missed_deadlines = 0
         self.tare_pa = 0.0  # empty-bucket calibration of the boom pressure
@@ -91,6 +87,18 @@ class MachineBackend(CellBackend):
             self.close()  # do not leave the machine connected behind a refused env
             raise
 
+    @staticmethod
+    def _check_mode(robot: RobotSpec, control_mode: str) -> None:
+        if control_mode != "hydraulic":
+            raise ConfigError(f"a machine takes valve commands: control_mode='hydraulic', not "
+                              f"{control_mode!r}")
+
+    def _safety_layer(self, robot: RobotSpec, control_mode: str, limits):
+        """The safety layer every command passes (the excavator's: valves)."""
+        return ValveSafetyLayer(
+            self.driver, limits or ValveLimits.for_robot(robot, self.control_dt, control_mode),
+            self.control_dt)
+
     # --- episode -------------------------------------------------------------------------------
     def reset(self, joint_pos: np.ndarray, gripper_command: float, task_reset: TaskReset,
               seed: int | None = None) -> None:
@@ -102,7 +110,9 @@ class MachineBackend(CellBackend):
         self.driver.start_episode(seed)
         if self.scene_render is not None:
             self.scene_render.reset(joint_pos, task_reset)
-        self.automatic_site = self.driver.reset_scene(task_reset.poses, dict(self._piles_kg))
+        self.automatic_site = self.driver.reset_scene(
+            task_reset.poses, dict(self._piles_kg), base_pose=task_reset.base_pose,
+            payload_kg=task_reset.payload_kg)
         if not self.automatic_site:
             self.operator.reset_scene(task_reset.instruction, task_reset.poses)
         if self.safety.faulted:
@@ -145,13 +155,16 @@ class MachineBackend(CellBackend):
 
     def step(self, physical_action: np.ndarray) -> bool:
         """One control period on the machine. Driver and safety faults raise (typed)."""
-        valves = np.asarray(physical_action, dtype=np.float64) / self._full_scale
-        self.violations = self.safety.command(valves)
+        self.violations = self.safety.command(self._to_command(physical_action))
         with self.safety.guard():
             self._next_period()
             self._read()
         self.energy_j += self._hydraulic_power() * self.control_dt
         return True
+
+    def _to_command(self, physical_action: np.ndarray) -> np.ndarray:
+        """What the safety layer takes: the action over its full scale (normalised valves)."""
+        return np.asarray(physical_action, dtype=np.float64) / self._full_scale
 
     def _read(self) -> RobotState:
         self._state = state = self.driver.read_state()
@@ -185,7 +198,6 @@ class MachineBackend(CellBackend):
         tip, _, rotation = self.kinematics.bucket_pose()
         pressures = np.asarray(state.extras.get("pressure_pa", np.full(4, np.nan)))
         payload = self.kinematics.payload_kg(state.joint_pos, pressures, self.tare_pa)
-        lower, upper = self.robot.joint_lower, self.robot.joint_upper
         extras = {"energy_j": self.energy_j}
         if payload is not None:
             extras["payload_kg"] = payload
@@ -194,6 +206,13 @@ class MachineBackend(CellBackend):
                           spilled_kg=float(site.spilled_kg), pile_kg=float(site.pile_kg))
             if payload is None:
                 extras.update(payload_kg=0.0, payload_unknown=1.0)
+        return self._world(tip, rotation, extras)
+
+    def _world(self, tip: np.ndarray, rotation: np.ndarray, extras: dict) -> WorldState:
+        """The world state at the latest reading: the tool at `tip` / `rotation`, the site's
+        objects (none without a site), `extras` for the task."""
+        state, site = self._state, self._site
+        lower, upper = self.robot.joint_lower, self.robot.joint_upper
         return WorldState(
             time=state.stamp, ee_pos=tip, ee_rot=rotation, gripper_opening=0.0,
             object_pos={} if site is None else dict(site.object_pos),

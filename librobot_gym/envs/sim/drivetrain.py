@@ -26,20 +26,12 @@ from librobot_gym.errors import ConfigError
 from librobot_gym.robots import DrivetrainSpec, RobotSpec
 from librobot_gym.scene import canonical_quat
 
-SHUTTLE = 1.0 / 3.0  # |direction| above this selects forward or reverse
 STEER_GAIN = 3.0  # 1/s: asked articulation rate per rad of articulation error
-GOVERNOR_BAND = 0.1  # the pull fades to zero over the last 10% of the gear's top speed
 
 
 def tractive_force(spec: DrivetrainSpec, throttle: float, gear: int, speed: float) -> float:
-    """N along the machine (+ forward) that the wheels are asked for: throttle x the least of
-    the stall rimpull and the power limit, faded by the governor near the top speed."""
-    if gear == 0 or throttle <= 0.0:
-        return 0.0
-    top = spec.max_speed if gear > 0 else spec.max_reverse_speed
-    power_limited = spec.efficiency * spec.engine_power / max(abs(speed), 1e-3)
-    governor = min(max((top - gear * speed) / (GOVERNOR_BAND * top), 0.0), 1.0)
-    return gear * min(throttle, 1.0) * min(spec.max_rimpull, power_limited) * governor
+    """`DrivetrainSpec.tractive_force` (kept here for its callers)."""
+    return spec.tractive_force(throttle, gear, speed)
 
 
 class WheeledMachineController:
@@ -105,7 +97,7 @@ class WheeledMachineController:
     def apply(self, physical: np.ndarray) -> None:
         ctrl, spec = self.data.ctrl, self.spec
         throttle, brake, articulation, direction = (float(v) for v in physical[:4])
-        self.gear = 1 if direction > SHUTTLE else -1 if direction < -SHUTTLE else 0
+        self.gear = spec.gear(direction)
         speed = self.ground_speed()
         self.rimpull = tractive_force(spec, throttle, self.gear, speed)
         ctrl[self._motors] = self.rimpull * spec.wheel_radius / len(self._motors)

@@ -203,8 +203,9 @@ def _add_pile(spec: mujoco.MjSpec, pile: MaterialPile) -> None:
 
 
 def _add_sky(spec: mujoco.MjSpec, sky: Sky) -> None:
-    """A small gradient skybox (a 32-pixel cube: a gradient needs no more, and it costs no
-    render time beyond the clear it replaces)."""
+    """A small gradient skybox (a 32-pixel cube: a gradient needs no more). It is one more
+    draw over the whole frame: ~12% of a DigDump-v1 frame pair on the CPU rasteriser (the
+    texture's size makes no difference; GL fog does not colour the background)."""
     spec.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
                      builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, width=32, height=32,
                      rgb1=list(sky.zenith), rgb2=list(sky.horizon))

@@ -9,7 +9,11 @@ name ("lighting_dark" is accepted as an alias). Several factors combine in one e
 "lighting:dark+camera:shift_1" (`parse_combination`; domain randomisation draws them).
 """
 
-from librobot_gym.envs.variants.combination import Combination, parse_combination
+from librobot_gym.envs.variants.combination import (
+    Combination,
+    parse_combination,
+    unsupported_parts,
+)
 from librobot_gym.envs.variants.context import VariantContext, variant_rng
 from librobot_gym.envs.variants.factor import (
     DEFAULT,
@@ -26,4 +30,5 @@ from librobot_gym.envs.variants.factor import (
 
 __all__ = ["DEFAULT", "FACTORS", "Combination", "Factor", "Variant", "VariantContext",
            "declared_variants", "factors", "known_variants", "parse_combination",
-           "parse_variant", "register_factor", "supported_variants", "variant_rng"]
+           "parse_variant", "register_factor", "supported_variants", "unsupported_parts",
+           "variant_rng"]

@@ -67,3 +67,9 @@ def parse_combination(name: str | Variant | Combination | list | tuple | None) -
                               f"give one level per factor")
         seen[part.factor] = part.name
     return Combination(tuple(sorted(parts, key=_order)))
+
+
+def unsupported_parts(name: str, supported: list[str]) -> list[str]:
+    """The parts of variant (or combination) `name` that are not in `supported` (an env's
+    single-factor variants): a combination is offered when every part of it is."""
+    return [part.name for part in parse_combination(name).parts if part.name not in supported]

@@ -142,7 +142,10 @@ class FeetechDriver(Driver):
         self.joints = calibration.joints
         self.ids = calibration.servo_ids
         self.n_arm = len(robot.joint_names)
-        self.bus = FeetechBus(port, baud_rate)
+        # An emulator answers from a process on this host: on a loaded host a reply can miss
+        # the SDK's 34 ms (a busy CPU, not a silent servo), so set-up asks again as reads do.
+        self.bus = FeetechBus(port, baud_rate, timeout_retries=1 if emulator is None
+                              else LOCKSTEP_READ_ATTEMPTS)
         self.max_failures, self.move_speed = int(max_failures), float(move_speed)
         self.release_on_close = release_on_close
         self.emulator = emulator  # an owned ServoBusEmulator (`feetech:emulator`), else None

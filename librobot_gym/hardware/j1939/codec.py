@@ -1,9 +1,12 @@
-"""Frames of the excavator's J1939 protocol (`excavator.dbc`) to typed values and back.
+"""Frames of the machines' J1939 protocol (`machines.dbc`) to typed values and back: the
+excavator's valve frames, and the wheeled machines' (wheel loader, articulated hauler) drive
+command, standard engine, transmission, brake and speed groups (EEC1, ETC2, EBC1, CCVS) and
+proprietary steering, implement and site-pose groups.
 
 cantools does the bit layout from the DBC; this module adds what J1939 means on top of it:
 29-bit identifiers (priority, PGN, destination, source), the J1939-71 ranges of raw values
 (8-bit 0-250 valid, 0xFE error, 0xFF not available; 16-bit 0-0xFAFF, 0xFExx, 0xFFxx; 4-bit
-0-10, 14, 15; 2-bit 0-1, 2, 3), the valve frame's rolling counter and checksum, and DM1's
+0-10, 14, 15; 2-bit 0-1, 2, 3), the command frames' rolling counter and checksum, and DM1's
 diagnostic trouble codes (SPN split over three fields, any number of DTCs).
 
 Decoding never passes a number it cannot vouch for: a missing value (not available / error
@@ -24,8 +27,8 @@ import numpy as np
 
 from librobot_gym.hardware.driver import DriverError
 
-DBC_PATH = Path(__file__).with_name("excavator.dbc")
-MACHINE_ADDRESS = 0x80  # the excavator's machine controller (self-configurable range)
+DBC_PATH = Path(__file__).with_name("machines.dbc")
+MACHINE_ADDRESS = 0x80  # the machine's controller, one machine per bus (self-configurable)
 CONTROLLER_ADDRESS = 0x81  # the autonomy controller: this driver
 GLOBAL = 0xFF
 
@@ -36,9 +39,21 @@ PGN_CYLINDER_PRESSURES = 0xFF12
 PGN_MACHINE_STATUS = 0xFF13
 PGN_DM1 = 0xFECA  # 65226, active diagnostic trouble codes (J1939-73)
 PGN_ADDRESS_CLAIMED = 0xEE00
+# Wheeled machines (wheel loader, articulated hauler).
+PGN_DRIVE_COMMAND = 0x1EF00  # proprietary A2, PDU1: destination-specific
+PGN_EEC1 = 0xF004  # 61444, electronic engine controller 1
+PGN_ETC2 = 0xF005  # 61445, electronic transmission controller 2
+PGN_EBC1 = 0xF001  # 61441, electronic brake controller 1
+PGN_CCVS = 0xFEF1  # 65265, cruise control / vehicle speed
+PGN_ARTICULATION = 0xFF20
+PGN_IMPLEMENT_STATE = 0xFF21
+PGN_IMPLEMENT_PRESSURES = 0xFF22
+PGN_SITE_POSE = 0xFF23
 
 VALVES = ("BoomValve", "StickValve", "BucketValve", "SwingValve", "LeftTrackValve",
           "RightTrackValve")
+DRIVE = ("Throttle", "ServiceBrake", "ArticulationTarget", "RequestedGear", "Implement1Valve",
+         "Implement2Valve")  # DRIVE_COMMAND's values, in the `drive+...` action's order
 ANGLES = ("SwingAngle", "BoomAngle", "StickAngle", "BucketAngle")  # robot.joints order
 RATES = ("SwingRate", "BoomRate", "StickRate", "BucketRate")
 PRESSURES = ("SwingPressure", "BoomPressure", "StickPressure", "BucketPressure")
@@ -48,6 +63,11 @@ UNRANGED = frozenset({"CommandCounter", "Checksum", "Reserved", "StatusCounter",
                       "CommandCounterEcho", "StatusReserved", "SpnLow", "SpnHigh", "Fmi",
                       "OccurrenceCount", "SpnConversionMethod", "Dm1Reserved"})
 HOLD, ACTIVE = 0, 1  # VALVE_COMMAND ControlMode
+# Drivetrain trouble codes (J1939-71 SPNs; FMI 1: valid data below the normal range, most
+# severe): a service brake accumulator low, a transmission without oil pressure.
+SPN_BRAKE_PRESSURE = 117  # brake primary pressure
+SPN_TRANSMISSION_OIL_PRESSURE = 127
+FMI_LOW_MOST_SEVERE = 1
 MACHINE_MODES = {0: "manual", 1: "remote_ready", 2: "remote_active", 3: "command_timeout",
                  4: "fault"}
 
@@ -77,10 +97,20 @@ class Decoded:
 
 
 @dataclass(frozen=True)
-class ValveCommand:
-    valves: np.ndarray  # [6] normalised, VALVES order
+class Command:
+    """A command frame as the machine reads it: its values in the frame's order (VALVES:
+    normalised pilots; DRIVE: throttle, brake, articulation rad, gear, two valves)."""
+
+    values: np.ndarray
     counter: int
     mode: int  # HOLD or ACTIVE
+
+    @property
+    def valves(self) -> np.ndarray:
+        return self.values
+
+
+ValveCommand = Command
 
 
 @dataclass(frozen=True)
@@ -147,6 +177,8 @@ def raw_class(raw: int, length: int) -> str:
         return ("valid", "valid", "error", "not available")[raw]
     if length == 4:
         return "valid" if raw <= 10 else {14: "error", 15: "not available"}.get(raw, "reserved")
+    if length < 8:  # other bit fields (reserved bits): all ones is "not available"
+        return "not available" if raw == (1 << length) - 1 else "valid"
     top = raw >> (length - 8)  # ranges are defined on the most significant byte
     if top <= 0xFA:
         return "valid"
@@ -211,38 +243,61 @@ def _checksum(body: bytes, identifier: int) -> int:
     return (sum(body[:7]) + sum(identifier.to_bytes(4, "little"))) & 0xFF
 
 
-def encode_valve_command(valves, counter: int, mode: int = ACTIVE,
-                         source: int = CONTROLLER_ADDRESS,
-                         destination: int = MACHINE_ADDRESS) -> tuple[int, bytes]:
-    """(29-bit identifier, 8 bytes) of one valve frame. Valves must be finite, in [-1, 1]."""
-    valves = np.asarray(valves, dtype=np.float64).reshape(-1)
-    if valves.shape != (6,) or not np.all(np.isfinite(valves)) or np.any(np.abs(valves) > 1):
-        raise ValueError(f"six finite valve commands in [-1, 1] are needed, got {valves}")
-    identifier = can_id(3, PGN_VALVE_COMMAND, source, destination)
-    message = message_for(PGN_VALVE_COMMAND)
-    signals = {name: float(v) for name, v in zip(VALVES, valves, strict=True)}
+def encode_command(pgn: int, names: tuple[str, ...], values, counter: int, mode: int = ACTIVE,
+                   source: int = CONTROLLER_ADDRESS, destination: int = MACHINE_ADDRESS
+                   ) -> tuple[int, bytes]:
+    """(29-bit identifier, 8 bytes) of one command frame (VALVE_COMMAND, DRIVE_COMMAND): the
+    `names` signals from `values` (finite, inside the DBC's ranges), the rolling counter, the
+    control mode and the checksum over the frame and its identifier (priority 3)."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    message = message_for(pgn)
+    if values.shape != (len(names),) or not np.all(np.isfinite(values)):
+        raise ValueError(f"{message.name}: {len(names)} finite values are needed ({names}), "
+                         f"got {values}")
+    signals = {}
+    for name, value in zip(names, values, strict=True):
+        signal = message.get_signal_by_name(name)
+        if not signal.minimum - 1e-9 <= value <= signal.maximum + 1e-9:
+            raise ValueError(f"{message.name}.{name} = {value:g} is outside [{signal.minimum:g}, "
+                             f"{signal.maximum:g}]")
+        signals[name] = float(np.clip(value, signal.minimum, signal.maximum))
+    identifier = can_id(3, pgn, source, destination)
     signals.update(CommandCounter=counter & 0xF, ControlMode=mode, Reserved=3, Checksum=0)
     body = bytearray(message.encode(signals, strict=True))
     body[7] = _checksum(body, identifier)
     return identifier, bytes(body)
 
 
-def decode_valve_command(identifier: int, data: bytes) -> ValveCommand:
-    """The machine's side: checks length, checksum and the valve values' J1939 ranges."""
+def decode_command(pgn: int, names: tuple[str, ...], identifier: int, data: bytes) -> Command:
+    """The machine's side: checks length, checksum and the values' J1939 ranges; a frame that
+    says hold may leave its values out (they are read as 0)."""
     data = bytes(data)
+    name = message_for(pgn).name
     if len(data) != 8:
-        raise MalformedFrame(f"VALVE_COMMAND must be 8 bytes, got {len(data)}: {data.hex()}")
+        raise MalformedFrame(f"{name} must be 8 bytes, got {len(data)}: {data.hex()}")
     if data[7] != _checksum(data, identifier):
-        raise MalformedFrame(f"VALVE_COMMAND checksum 0x{data[7]:02X} != "
+        raise MalformedFrame(f"{name} checksum 0x{data[7]:02X} != "
                              f"0x{_checksum(data, identifier):02X}: corrupt frame, or sent with "
                              "another identifier")
-    decoded = decode(PGN_VALVE_COMMAND, data)
+    decoded = decode(pgn, data)
     mode = int(decoded.values.get("ControlMode", HOLD)) if "ControlMode" not in decoded.missing \
         else HOLD
     if decoded.missing and mode == ACTIVE:
-        raise SignalNotAvailable(f"VALVE_COMMAND without values for {sorted(decoded.missing)}")
-    valves = np.array([decoded.values.get(name, 0.0) for name in VALVES])
-    return ValveCommand(valves, int(decoded.values["CommandCounter"]), mode)
+        raise SignalNotAvailable(f"{name} without values for {sorted(decoded.missing)}")
+    values = np.array([decoded.values.get(signal, 0.0) for signal in names])
+    return Command(values, int(decoded.values["CommandCounter"]), mode)
+
+
+def encode_valve_command(valves, counter: int, mode: int = ACTIVE,
+                         source: int = CONTROLLER_ADDRESS,
+                         destination: int = MACHINE_ADDRESS) -> tuple[int, bytes]:
+    """(29-bit identifier, 8 bytes) of one valve frame. Valves must be finite, in [-1, 1]."""
+    return encode_command(PGN_VALVE_COMMAND, VALVES, valves, counter, mode, source, destination)
+
+
+def decode_valve_command(identifier: int, data: bytes) -> Command:
+    """The excavator's side of `decode_command`."""
+    return decode_command(PGN_VALVE_COMMAND, VALVES, identifier, data)
 
 
 def encode_dm1(lamps: dict[str, int] | None = None, codes=()) -> bytes:

@@ -1,4 +1,7 @@
-"""`J1939Driver`: a hydraulic excavator on its SAE J1939 CAN bus (python-can + can-j1939).
+"""`J1939Driver`: a hydraulic excavator on its SAE J1939 CAN bus (python-can + can-j1939); the
+base of the wheeled machines' driver (`wheeled_driver.py`), which swaps the command frame
+(`COMMAND_PGN`, `COMMAND_NAMES`), the frames it reads (`READINGS`, `_take`) and the state it
+builds from them (`_build_state`), and keeps the link, the heartbeat, the stream and DM1.
 
 The driver is an ECU of its own on the machine's bus: a can-j1939 `ControllerApplication`
 claims its source address (0x81 by default) with its own NAME, then
@@ -68,12 +71,17 @@ def check_machine(robot) -> None:
 class J1939Driver(MachineDriver):
     name = "j1939"
     realtime = True
+    COMMAND_PGN = codec.PGN_VALVE_COMMAND  # the command frame it streams
+    COMMAND_NAMES = codec.VALVES
+    READINGS = (codec.PGN_JOINT_ANGLES, codec.PGN_JOINT_RATES, codec.PGN_CYLINDER_PRESSURES)
+    POSITIONS = (codec.PGN_JOINT_ANGLES,)  # an undecodable one stops the machine
 
     def __init__(self, channel: str = "can0", interface: str = "socketcan",
                  machine_address: int = codec.MACHINE_ADDRESS,
                  address: int = codec.CONTROLLER_ADDRESS, name: j1939.Name | None = None,
                  heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
-                 connect_timeout: float = CONNECT_TIMEOUT, **bus_options):
+                 connect_timeout: float = CONNECT_TIMEOUT, robot=None, **bus_options):
+        self.robot = robot  # the machine's spec (the wheeled driver sizes its state by it)
         self.channel, self.interface, self.bus_options = channel, interface, bus_options
         self.machine_address, self.address = machine_address, address
         self.ca_name = name or autonomy_controller_name()
@@ -82,7 +90,7 @@ class J1939Driver(MachineDriver):
         self._bus = self._ecu = self._ca = self._notifier = None
         self._sender: threading.Thread | None = None
         self._halt = threading.Event()
-        self._valves = np.zeros(6)
+        self._valves = self._neutral()
         self._active = False  # False: the stream says hold
         self._lost: str | None = None  # why the link counts as down until connect()
         self._counter = 0
@@ -96,9 +104,14 @@ class J1939Driver(MachineDriver):
     @classmethod
     def from_spec(cls, rest: str, robot, **options) -> J1939Driver:
         """`j1939:can0` (SocketCAN unless `interface=` says otherwise); the emulator's specs
-        (`j1939:emulator...`) are `EmulatedMachineDriver.from_spec`'s."""
+        (`j1939:emulator...`) are `EmulatedMachineDriver.from_spec`'s. The scheme has taken
+        `?machine=` off (`scheme.py`) and picked the class for the robot."""
         check_machine(robot)
-        return cls(channel=rest, **options)
+        return cls(channel=rest, robot=robot, **options)
+
+    def _neutral(self) -> np.ndarray:
+        """The command's values when it says hold (ignored by the machine)."""
+        return np.zeros(len(self.COMMAND_NAMES))
 
     def now(self) -> float:
         """The clock of every stamp and timeout (the safety layer reads it too)."""
@@ -106,8 +119,7 @@ class J1939Driver(MachineDriver):
 
     def _reset_readings(self) -> None:
         self._angles = self._angles_stamp = self._angles_error = None
-        self._rates: codec.Decoded | None = None
-        self._pressures: codec.Decoded | None = None
+        self._frames: dict[int, codec.Decoded] = {}  # the newest of each of READINGS
         self._status: codec.Decoded | None = None
         self._status_stamp = -math.inf
         self._dm1 = codec.Dm1({})
@@ -210,25 +222,32 @@ class J1939Driver(MachineDriver):
                 with self._lock:
                     self._dm1 = dm1
                 return
-            if pgn not in (codec.PGN_JOINT_ANGLES, codec.PGN_JOINT_RATES,
-                           codec.PGN_CYLINDER_PRESSURES, codec.PGN_MACHINE_STATUS):
+            if pgn not in self.READINGS and pgn != codec.PGN_MACHINE_STATUS:
                 return
             decoded = codec.decode(pgn, data)
         except codec.SignalError as error:
             with self._lock:
                 self.malformed += 1
-                if pgn == codec.PGN_JOINT_ANGLES:
-                    self._angles_error = error
+                if pgn in self.POSITIONS:
+                    self._position_error(pgn, error)
             return
         with self._lock:
-            if pgn == codec.PGN_JOINT_ANGLES:
-                self._take_angles(decoded, now)
-            elif pgn == codec.PGN_JOINT_RATES:
-                self._rates = decoded
-            elif pgn == codec.PGN_CYLINDER_PRESSURES:
-                self._pressures = decoded
-            else:
+            if pgn == codec.PGN_MACHINE_STATUS:
                 self._status, self._status_stamp = decoded, now
+            else:
+                self._take(pgn, decoded, now)
+
+    def _position_error(self, pgn: int, error: codec.SignalError) -> None:
+        """With the lock held: a position frame that cannot be used stops the machine until a
+        good one comes."""
+        self._angles_error = error
+
+    def _take(self, pgn: int, decoded: codec.Decoded, now: float) -> None:
+        """With the lock held: keep a decoded frame of READINGS (the angles: unwrapped)."""
+        if pgn == codec.PGN_JOINT_ANGLES:
+            self._take_angles(decoded, now)
+        else:
+            self._frames[pgn] = decoded
 
     def _take_angles(self, decoded: codec.Decoded, now: float) -> None:
         missing = [name for name in codec.ANGLES if name in decoded.missing]
@@ -254,15 +273,19 @@ class J1939Driver(MachineDriver):
             self._check_heartbeat(now)
             if self._lost is not None:
                 raise DriverDisconnected(self._lost)
-            fault = self._fault_text()
+            fault = self._fault_error()
             if fault is not None:
                 self._go_neutral()
-                raise RobotFault(fault)
+                raise fault
             if self._angles_error is not None:
                 raise self._angles_error
-            rates, pressures, status = self._rates, self._pressures, self._status
-            angles, stamp = self._angles.copy(), self._angles_stamp
-            codes = tuple(str(code) for code in self._dm1.codes)
+            return self._build_state()
+
+    def _build_state(self) -> RobotState:
+        """With the lock held, the link checked: the state from the newest frames."""
+        rates = self._frames.get(codec.PGN_JOINT_RATES)
+        pressures = self._frames.get(codec.PGN_CYLINDER_PRESSURES)
+        angles, stamp = self._angles.copy(), self._angles_stamp
         rates_missing = [] if rates is None else [n for n in codec.RATES if n in rates.missing]
         if rates is None or rates_missing:
             raise codec.SignalNotAvailable(f"the machine reports no joint rates "
@@ -274,18 +297,23 @@ class J1939Driver(MachineDriver):
                 pressure[i] = pressures.values[name] * 1e6
             else:
                 not_available.append(name)
-        values, missing = status.values, status.missing
-        not_available += [n for n in ("EngineSpeed", "HydraulicOilTemp", "MachineMode")
-                          if n in missing]
+        extras = self._status_extras(not_available)
         return RobotState(
             joint_pos=angles, joint_vel=np.array([rates.values[n] for n in codec.RATES]),
-            gripper_opening=0.0, stamp=stamp,
-            extras={"pressure_pa": pressure, "not_available": tuple(not_available),
-                    "machine_mode": codec.MACHINE_MODES.get(int(values.get("MachineMode", 15)),
-                                                            "unknown"),
-                    "engine_speed_rpm": values.get("EngineSpeed", math.nan),
-                    "hydraulic_oil_temp_c": values.get("HydraulicOilTemp", math.nan),
-                    "faults": codes})
+            gripper_opening=0.0, stamp=stamp, extras={"pressure_pa": pressure, **extras})
+
+    def _status_extras(self, not_available: list[str]) -> dict:
+        """With the lock held: what MACHINE_STATUS and DM1 say (`MachineDriver`'s extras),
+        the status values missing added to `not_available`."""
+        values, missing = self._status.values, self._status.missing
+        not_available += [n for n in ("EngineSpeed", "HydraulicOilTemp", "MachineMode")
+                          if n in missing]
+        return {"not_available": tuple(not_available),
+                "machine_mode": codec.MACHINE_MODES.get(int(values.get("MachineMode", 15)),
+                                                        "unknown"),
+                "engine_speed_rpm": values.get("EngineSpeed", math.nan),
+                "hydraulic_oil_temp_c": values.get("HydraulicOilTemp", math.nan),
+                "faults": tuple(str(code) for code in self._dm1.codes)}
 
     def _check_heartbeat(self, now: float) -> None:
         """With the lock held: a machine silent for too long counts as gone until connect()."""
@@ -296,6 +324,11 @@ class J1939Driver(MachineDriver):
                           "controller or the CAN link is down; the valves were centred. Check "
                           "the machine and the bus, then reset the env (it reconnects)")
             self._go_neutral()
+
+    def _fault_error(self) -> RobotFault | None:
+        """With the lock held: the machine's fault as a typed error, or None."""
+        text = self._fault_text()
+        return None if text is None else RobotFault(text)
 
     def _fault_text(self) -> str | None:
         dm1, status = self._dm1, self._status
@@ -316,20 +349,26 @@ class J1939Driver(MachineDriver):
     # --- commanding -------------------------------------------------------------------------
     def command(self, valves: np.ndarray) -> None:
         valves = np.asarray(valves, dtype=np.float64).reshape(-1)
-        if valves.shape != (6,) or not np.all(np.isfinite(valves)) or np.any(np.abs(valves) > 1):
-            raise LimitViolation(f"six finite valve commands in [-1, 1] are needed, got "
-                                     f"{valves}; send them through the safety layer")
+        self._check_command(valves)
         with self._lock:
             self._check_heartbeat(self.now())
             if self._lost is not None:
                 raise DriverDisconnected(self._lost)
             self._valves, self._active = valves.copy(), True
 
+    def _check_command(self, valves: np.ndarray) -> None:
+        """LimitViolation unless six finite valve commands in [-1, 1]."""
+        if valves.shape != (6,) or not np.all(np.isfinite(valves)) or np.any(np.abs(valves) > 1):
+            raise LimitViolation(f"six finite valve commands in [-1, 1] are needed, got "
+                                 f"{valves}; send them through the safety layer")
+
     def _go_neutral(self) -> None:
-        """With the lock held: centre the valves from the next frame on."""
+        """With the lock held: the stream says hold from the next frame on (the excavator
+        centres its valves; a wheeled machine brakes, holds its steering, centres its
+        implements)."""
         if self._active or self.neutral_since is None:
             self.neutral_since = self.now()
-        self._valves, self._active = np.zeros(6), False
+        self._valves, self._active = self._neutral(), False
 
     def stop(self) -> None:
         with self._lock:
@@ -347,8 +386,9 @@ class J1939Driver(MachineDriver):
             self._check_heartbeat(self.now())
             valves, active = self._valves.copy(), self._active
             counter = self._counter = (self._counter + 1) & 0xF
-        identifier, data = codec.encode_valve_command(
-            valves, counter, codec.ACTIVE if active else codec.HOLD, source=ca.device_address,
+        identifier, data = codec.encode_command(
+            self.COMMAND_PGN, self.COMMAND_NAMES, valves, counter,
+            codec.ACTIVE if active else codec.HOLD, source=ca.device_address,
             destination=self.machine_address)
         ca.send_message(3, codec.parse_can_id(identifier)[1] | self.machine_address, data)
         self.frames_sent += 1

@@ -42,12 +42,12 @@ import itertools
 import os
 import time
 
-import numpy as np
-
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import StandIn, spec_options
 from librobot_gym.hardware.j1939.driver import SEND_PERIOD, J1939Driver, check_machine
 from librobot_gym.hardware.j1939.emulator import TICK, ExcavatorEcuEmulator, ticks_in
+from librobot_gym.hardware.j1939.wheeled_driver import WheeledJ1939Driver
+from librobot_gym.hardware.j1939.wheeled_emulator import WheeledEcuEmulator
 from librobot_gym.hardware.machine import SiteReport
 from librobot_gym.robots import RobotSpec
 
@@ -64,11 +64,14 @@ class EmulatedMachineDriver(J1939Driver):
     on `connect()`. `lockstep`: simulated time, advanced by `advance(dt)`. `static_site`:
     report a placeholder instrumented site (module doc)."""
 
+    EMULATOR = ExcavatorEcuEmulator
+
     def __init__(self, robot: RobotSpec | None = None, lockstep: bool = False,
                  static_site: bool = False, **options):
         channel = f"librobot-j1939-{os.getpid()}-{next(_channels)}"
-        self.emulator = ExcavatorEcuEmulator(channel, robot=robot, lockstep=lockstep)
-        super().__init__(channel=channel, interface="virtual", **options)
+        self.emulator = self.EMULATOR(channel, robot=robot, lockstep=lockstep)
+        super().__init__(channel=channel, interface="virtual", robot=self.emulator.robot,
+                         **options)
         self.lockstep = lockstep
         self.realtime = not lockstep  # the safety layer polls only a real-time driver
         self.static_site = bool(static_site)
@@ -97,6 +100,8 @@ class EmulatedMachineDriver(J1939Driver):
                               f"scene=static|none; got {rest!r}")
         if scene is not None:
             options.setdefault("static_site", scene == "static")
+        if robot.drivetrain is not None and not issubclass(cls, WheeledJ1939Driver):
+            cls = EmulatedWheeledDriver
         return cls(robot, lockstep=where == "emulator:lockstep", **options)
 
     # --- clock -------------------------------------------------------------------------------
@@ -179,7 +184,7 @@ class EmulatedMachineDriver(J1939Driver):
         with self._lock:
             self._reset_readings()
             self._counter, self._lost, self.neutral_since = 0, None, None
-            self._valves, self._active = np.zeros(6), False
+            self._valves, self._active = self._neutral(), False
         self.connect()
 
     # --- link ----------------------------------------------------------------------------------
@@ -195,10 +200,16 @@ class EmulatedMachineDriver(J1939Driver):
             self.emulator.stop()
 
     # --- the site ------------------------------------------------------------------------------
-    def reset_scene(self, poses, piles_kg) -> bool:
+    def reset_scene(self, poses, piles_kg, base_pose=None, payload_kg: float = 0.0) -> bool:
         """With `static_site` the placeholder site places the truck itself and reports it
         there, the piles as surveyed and nothing delivered or spilled (module doc); else False
-        (the operator)."""
+        (the operator). A wheeled machine is parked at `base_pose` (the stand-in's operator
+        drives it there) with `payload_kg` in its bucket or body, on either site."""
+        if isinstance(self.emulator, WheeledEcuEmulator):
+            self.emulator.payload_kg = float(payload_kg)
+            if base_pose is not None:
+                self.emulator.place(*base_pose)
+            self.advance(SEND_PERIOD)  # lockstep: read it so (real time: it just does)
         if not self.static_site:
             return False
         self._site = SiteReport.at_rest(poses, pile_kg=float(sum(piles_kg.values())))
@@ -210,3 +221,10 @@ class EmulatedMachineDriver(J1939Driver):
         if not self.static_site:
             return None
         return self._site or SiteReport()
+
+
+class EmulatedWheeledDriver(EmulatedMachineDriver, WheeledJ1939Driver):
+    """A `WheeledJ1939Driver` on its own `WheeledEcuEmulator` (a wheel loader or an
+    articulated hauler), in real time or in lockstep, as `EmulatedMachineDriver`."""
+
+    EMULATOR = WheeledEcuEmulator

@@ -1,10 +1,16 @@
-"""`ExcavatorEcuEmulator`: the excavator's machine controller, on a CAN bus, in a thread (or in
-lockstep with its driver).
+"""`EcuEmulator`: a machine controller on a CAN bus, in a thread (or in lockstep with its
+driver); `ExcavatorEcuEmulator` is the excavator's (the wheeled machines' is in
+`wheeled_emulator.py`).
 
-It speaks exactly the frames of `excavator.dbc` (encoded by the same codec, checked byte for
-byte against the layout in the tests) on any python-can bus: in tests python-can's `virtual`
-interface, an in-process software bus, so no traffic leaves the process. Like a real machine
-controller it
+The base class is what every machine controller does on the bus: the address claim, the
+checks of each command frame, the command timeout, the clock (real or lockstep), the status
+heartbeat's schedule, DM1 and fault injection. A machine adds its model (`step`), what it does
+with a command (`_take_command`), what it stops to (`_halt_command`) and its frames (`_publish`).
+
+The excavator's speaks exactly the frames of `machines.dbc` (encoded by the same codec,
+checked byte for byte against the layout in the tests) on any python-can bus: in tests
+python-can's `virtual` interface, an in-process software bus, so no traffic leaves the process.
+Like a real machine controller it
 
 - claims its J1939 address (0x80) with its own NAME through can-j1939, and notes every other
   address claim (NAME per source address): valve frames are taken only from a claimed address;
@@ -61,26 +67,22 @@ def machine_controller_name(identity: int = 1) -> j1939.Name:
                       ecu_instance=0, manufacturer_code=0, identity_number=identity)
 
 
-class ExcavatorEcuEmulator:
-    def __init__(self, channel: str, interface: str = "virtual",
-                 address: int = codec.MACHINE_ADDRESS, robot: RobotSpec | None = None,
-                 joint_pos=None, command_timeout: float = COMMAND_TIMEOUT,
+class EcuEmulator:
+    """A machine controller on the bus (module doc). Subclasses set `COMMAND_PGN` and
+    `COMMAND_NAMES` (the command frame they follow) and `THREAD_NAME`."""
+
+    COMMAND_PGN = codec.PGN_VALVE_COMMAND
+    COMMAND_NAMES = codec.VALVES
+    THREAD_NAME = "machine-ecu"
+
+    def __init__(self, channel: str, robot: RobotSpec, interface: str = "virtual",
+                 address: int = codec.MACHINE_ADDRESS, command_timeout: float = COMMAND_TIMEOUT,
                  lockstep: bool = False, **bus_options):
-        self.robot = robot or get_robot("excavator")
+        self.robot = robot
         self.lockstep = lockstep  # True: simulated time, advanced by `advance(dt)` (module doc)
         self.ticks = 0  # model steps so far; in lockstep the clock is ticks x TICK
         self.channel, self.interface, self.address = channel, interface, address
         self.bus_options, self.command_timeout = bus_options, command_timeout
-        self.kinematics = MachineKinematics(self.robot)
-        names = self.robot.joint_names
-        self._pilot_joint = np.array([names.index(j) for j in PILOT_JOINTS])
-        by_joint = {h.joint: h for h in self.robot.hydraulics}
-        self._max_speed = np.array([by_joint[j].max_speed for j in PILOT_JOINTS])
-        self._lag = np.array([by_joint[j].lag for j in PILOT_JOINTS])
-        self._deadband = np.array([by_joint[j].deadband for j in PILOT_JOINTS])
-        self._lower, self._upper = self.robot.joint_lower, self.robot.joint_upper
-        self._start_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
-                                   dtype=np.float64)
         self.payload_kg = 0.0
         self.lock = threading.RLock()
         # Fault injection state.
@@ -95,13 +97,12 @@ class ExcavatorEcuEmulator:
         self.rejected = 0
         self.frames_sent = 0  # frames put on the bus (a lockstep driver waits for them)
         self._count_lock = threading.Lock()
-        self._rest()
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._bus = self._ecu = self._ca = self._notifier = None
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> ExcavatorEcuEmulator:
+    def start(self) -> EcuEmulator:
         self._bus = can.Bus(interface=self.interface, channel=self.channel, **self.bus_options)
         self._ecu = j1939.ElectronicControlUnit(send_message=self._send_frame)
         self._ca = j1939.ControllerApplication(machine_controller_name(), self.address)
@@ -112,7 +113,7 @@ class ExcavatorEcuEmulator:
         self._ca.start()
         if not self.lockstep:
             self._halt.clear()
-            self._thread = threading.Thread(target=self._run, name="excavator-ecu", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
             self._thread.start()
         return self
 
@@ -127,7 +128,7 @@ class ExcavatorEcuEmulator:
             self._bus.shutdown()
         self._bus = self._ecu = self._ca = self._notifier = self._thread = None
 
-    def __enter__(self) -> ExcavatorEcuEmulator:
+    def __enter__(self) -> EcuEmulator:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -138,13 +139,8 @@ class ExcavatorEcuEmulator:
         return self._bus is not None
 
     def _rest(self) -> None:
-        """The machine as it starts: in its start posture at rest, spools and valves centred,
-        no valve command heard yet, the status counter at 0 (the lock held, or not yet
-        shared)."""
-        self.joint_pos = self._start_pos.copy()
-        self.joint_vel = np.zeros(len(self.robot.joint_names))
-        self._spool = np.zeros(4)
-        self.valves = np.zeros(6)  # what the machine follows now
+        """The machine as it starts (the model's part: a subclass's, which calls this): no
+        command heard yet, the status counter at 0 (the lock held, or not yet shared)."""
         self.last_status_sent = -np.inf
         self.neutral_since: float | None = None  # when the command timeout centred the valves
         self._last_command = -np.inf
@@ -247,13 +243,13 @@ class ExcavatorEcuEmulator:
         ecu.notify(message.arbitration_id, message.data, message.timestamp)
 
     def _on_message(self, priority: int, pgn: int, source: int, timestamp: float, data) -> None:
-        if pgn != codec.PGN_VALVE_COMMAND:
+        if pgn != self.COMMAND_PGN:
             return
         identifier = codec.can_id(priority, pgn, source, self.address)
         try:
             if source not in self.claims:
-                raise codec.MalformedFrame(f"valve frame from unclaimed address 0x{source:02X}")
-            command = codec.decode_valve_command(identifier, data)
+                raise codec.MalformedFrame(f"command from unclaimed address 0x{source:02X}")
+            command = codec.decode_command(pgn, self.COMMAND_NAMES, identifier, data)
             if command.counter == self._last_counter:
                 raise codec.MalformedFrame("repeated counter")
         except codec.SignalError:
@@ -262,13 +258,65 @@ class ExcavatorEcuEmulator:
         now = self.now()
         with self.lock:
             self._last_counter, self._last_command = command.counter, now
-            self.valves = command.valves if command.mode == codec.ACTIVE else np.zeros(6)
+            if command.mode == codec.ACTIVE:
+                self._take_command(command.values)
+            else:
+                self._halt_command()
             self.received.append((now, command, source))
 
-    def _send(self, pgn: int, values: dict[str, float]) -> None:
+    def _take_command(self, values: np.ndarray) -> None:
+        """With the lock held: follow this command (COMMAND_NAMES order) from now on."""
+        raise NotImplementedError
+
+    def _halt_command(self) -> None:
+        """With the lock held: what the machine stops to (hold, command timeout, a fault)."""
+        raise NotImplementedError
+
+    def _commanded(self) -> bool:
+        """With the lock held: whether the machine still follows its command (False: it holds).
+        Keeps the mode (2 remote active, 3 command timeout, 1 ready) and `neutral_since`."""
+        now = self.now()
+        if now - self._last_command > self.command_timeout:
+            if self._moving() or self.neutral_since is None:
+                self.neutral_since = now
+            self._halt_command()
+            self._mode = 3 if self._last_counter is not None else 1
+            return False
+        self._mode = 2
+        if self.estop or self.lamps["RedStopLamp"]:
+            self._halt_command()
+            return False
+        return True
+
+    def _moving(self) -> bool:
+        """With the lock held: whether the last command asks for motion."""
+        raise NotImplementedError
+
+    def _send_status(self, **values: float) -> None:
+        """MACHINE_STATUS (every 5th tick): the heartbeat, the mode, the counter echoed."""
+        self._status_counter = (self._status_counter + 1) & 0xF
+        self._send(codec.PGN_MACHINE_STATUS, {
+            "MachineMode": 4 if self.lamps["RedStopLamp"] else self._mode,
+            "EmergencyStop": int(self.estop), "PilotLockout": 0, "HydraulicOilTemp": 55.0,
+            "StatusCounter": self._status_counter, "CommandCounterEcho": self._last_counter or 0,
+            "ValveCommandStatus": 0 if self._mode == 2 else 1, **values})
+        self.last_status_sent = self.now()
+
+    def step(self, dt: float) -> None:
+        """Advance the machine's model by `dt` (the thread calls it every tick)."""
+        raise NotImplementedError
+
+    def _publish(self, tick: int) -> None:
+        """Send this tick's frames (the model's, MACHINE_STATUS, DM1)."""
+        raise NotImplementedError
+
+    def _send(self, pgn: int, values: dict[str, float], raw: dict[str, int] | None = None
+              ) -> None:
+        """One frame of `values`; `raw` values (a signal the machine lacks) and the injected
+        overrides (which win) go in as they are."""
         message = codec.message_for(pgn)
         names = {s.name for s in message.signals}
-        raw = {k: v for k, v in self.overrides.items() if k in names}
+        raw = dict(raw or {}) | {k: v for k, v in self.overrides.items() if k in names}
         priority = codec.parse_can_id(message.frame_id)[0]
         self._ca.send_message(priority, pgn, codec.encode(pgn, values, raw))
 
@@ -279,57 +327,6 @@ class ExcavatorEcuEmulator:
             data = codec.encode_dm1(self.lamps, self.codes)
         # Up to one code in a frame; more go by BAM (can-j1939's transport protocol).
         self._ca.send_pgn(0, codec.PGN_DM1 >> 8, codec.PGN_DM1 & 0xFF, 6, list(data))
-
-    # --- the machine -----------------------------------------------------------------------
-    def step(self, dt: float) -> None:
-        """Advance the hydraulic model by `dt` (the thread calls it every tick)."""
-        with self.lock:
-            now = self.now()
-            if now - self._last_command > self.command_timeout:
-                if self.valves.any() or self.neutral_since is None:
-                    self.neutral_since = now
-                self.valves = np.zeros(6)
-                self._mode = 3 if self._last_counter is not None else 1
-            else:
-                self._mode = 2
-            if self.estop or self.lamps["RedStopLamp"]:
-                self.valves = np.zeros(6)
-            pilots = self.valves[:4]
-            flow = np.sign(pilots) * np.clip((np.abs(pilots) - self._deadband)
-                                             / (1 - self._deadband), 0.0, 1.0)
-            self._spool += (flow - self._spool) * np.minimum(1.0, dt / self._lag)
-            speed = self._spool * self._max_speed
-            q = self.joint_pos[self._pilot_joint] + speed * dt
-            low, high = self._lower[self._pilot_joint], self._upper[self._pilot_joint]
-            stopped = (q <= low) | (q >= high)  # hard stops (swing: none)
-            speed[stopped] = 0.0
-            self.joint_pos[self._pilot_joint] = np.clip(q, low, high)
-            self.joint_vel[self._pilot_joint] = speed
-
-    def _publish(self, tick: int) -> None:
-        with self.lock:
-            q, qd = self.joint_pos.copy(), self.joint_vel.copy()
-            payload, spool = self.payload_kg, self._spool.copy()
-        if tick % 2 == 0:
-            angles = dict(zip(codec.ANGLES, q, strict=True))
-            angles["SwingAngle"] = codec.wrap_angle(q[0])
-            self._send(codec.PGN_JOINT_ANGLES, angles)
-            self._send(codec.PGN_JOINT_RATES, dict(zip(codec.RATES, qd, strict=True)))
-            pressures = self.kinematics.static_pressures(q, payload)
-            pressures[self._pilot_joint] += LINE_LOSS_PA * spool
-            self._send(codec.PGN_CYLINDER_PRESSURES,
-                       dict(zip(codec.PRESSURES, np.clip(pressures / 1e6, -40, 40), strict=True)))
-        if tick % 5 == 0 and not self.status_silent:
-            self._status_counter = (self._status_counter + 1) & 0xF
-            self._send(codec.PGN_MACHINE_STATUS, {
-                "MachineMode": 4 if self.lamps["RedStopLamp"] else self._mode,
-                "EmergencyStop": int(self.estop), "PilotLockout": 0, "EngineSpeed": 1800.0,
-                "HydraulicOilTemp": 55.0, "StatusCounter": self._status_counter,
-                "CommandCounterEcho": self._last_counter or 0,
-                "ValveCommandStatus": 0 if self._mode == 2 else 1})
-            self.last_status_sent = self.now()
-        if tick % 100 == 0:
-            self._send_dm1()
 
     def _run(self) -> None:
         tick, last = 0, time.monotonic()
@@ -345,6 +342,99 @@ class ExcavatorEcuEmulator:
                 except (can.CanError, RuntimeError):
                     pass  # the bus is closing; the next tick or stop() sorts it out
 
+
+
+class ExcavatorEcuEmulator(EcuEmulator):
+    """The excavator's machine controller: six valves, a hydraulic joint model (module doc)."""
+
+    THREAD_NAME = "excavator-ecu"
+
+    def __init__(self, channel: str, interface: str = "virtual",
+                 address: int = codec.MACHINE_ADDRESS, robot: RobotSpec | None = None,
+                 joint_pos=None, command_timeout: float = COMMAND_TIMEOUT,
+                 lockstep: bool = False, **bus_options):
+        super().__init__(channel, robot or get_robot("excavator"), interface, address,
+                         command_timeout, lockstep, **bus_options)
+        self.kinematics = MachineKinematics(self.robot)
+        names = self.robot.joint_names
+        self._pilot_joint = np.array([names.index(j) for j in PILOT_JOINTS])
+        self._servos = ValveServos(self.robot, PILOT_JOINTS)
+        self._start_pos = np.array(self.robot.home_qpos if joint_pos is None else joint_pos,
+                                   dtype=np.float64)
+        self._rest()
+
+    def _rest(self) -> None:
+        """In its start posture at rest, spools and valves centred."""
+        super()._rest()
+        self.joint_pos = self._start_pos.copy()
+        self.joint_vel = np.zeros(len(self.robot.joint_names))
+        self._servos.centre()
+        self.valves = np.zeros(6)  # what the machine follows now
+
+    def _take_command(self, values: np.ndarray) -> None:
+        self.valves = values
+
+    def _halt_command(self) -> None:
+        self.valves = np.zeros(6)
+
+    def _moving(self) -> bool:
+        return bool(self.valves.any())
+
+    # --- the machine -----------------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        """Advance the hydraulic model by `dt` (the thread calls it every tick)."""
+        with self.lock:
+            self._commanded()
+            q, speed = self._servos.step(self.valves[:4], self.joint_pos[self._pilot_joint], dt)
+            self.joint_pos[self._pilot_joint], self.joint_vel[self._pilot_joint] = q, speed
+
+    def _publish(self, tick: int) -> None:
+        with self.lock:
+            q, qd = self.joint_pos.copy(), self.joint_vel.copy()
+            payload, spool = self.payload_kg, self._servos.spool.copy()
+        if tick % 2 == 0:
+            angles = dict(zip(codec.ANGLES, q, strict=True))
+            angles["SwingAngle"] = codec.wrap_angle(q[0])
+            self._send(codec.PGN_JOINT_ANGLES, angles)
+            self._send(codec.PGN_JOINT_RATES, dict(zip(codec.RATES, qd, strict=True)))
+            pressures = self.kinematics.static_pressures(q, payload)
+            pressures[self._pilot_joint] += LINE_LOSS_PA * spool
+            self._send(codec.PGN_CYLINDER_PRESSURES,
+                       dict(zip(codec.PRESSURES, np.clip(pressures / 1e6, -40, 40), strict=True)))
+        if tick % 5 == 0 and not self.status_silent:
+            self._send_status(EngineSpeed=1800.0)
+        if tick % 100 == 0:
+            self._send_dm1()
+
+
+class ValveServos:
+    """Valve-controlled hydraulic joints as the robot spec gives them: a pilot command passes
+    the valve's deadband and a first-order spool lag, asks for up to the joint's flow-limited
+    speed, and the joint stops at its hard limits."""
+
+    def __init__(self, robot: RobotSpec, joints: tuple[str, ...]):
+        by_joint = {h.joint: h for h in robot.hydraulics}
+        index = [robot.joint_names.index(j) for j in joints]
+        self.max_speed = np.array([by_joint[j].max_speed for j in joints])
+        self.lag = np.array([by_joint[j].lag for j in joints])
+        self.deadband = np.array([by_joint[j].deadband for j in joints])
+        self.lower, self.upper = robot.joint_lower[index], robot.joint_upper[index]
+        self.centre()
+
+    def centre(self) -> None:
+        self.spool = np.zeros(len(self.max_speed))
+
+    def step(self, pilots: np.ndarray, q: np.ndarray, dt: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """(new positions, speeds) after `dt` of these pilot commands from positions `q`."""
+        flow = np.sign(pilots) * np.clip((np.abs(pilots) - self.deadband)
+                                         / (1 - self.deadband), 0.0, 1.0)
+        self.spool += (flow - self.spool) * np.minimum(1.0, dt / self.lag)
+        speed = self.spool * self.max_speed
+        q = q + speed * dt
+        stopped = (q <= self.lower) | (q >= self.upper)  # hard stops (swing: none)
+        speed[stopped] = 0.0
+        return np.clip(q, self.lower, self.upper), speed
 
 
 def ticks_in(dt: float) -> int:

@@ -19,7 +19,11 @@ import torch
 from torch import nn
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.policies.heads.common import check_choice, check_positive  # noqa: F401 (re-exported)
+from librobot_gym.policies.heads.common import (  # noqa: F401 (check_* re-exported)
+    check_choice,
+    check_positive,
+    draw_noise,
+)
 from librobot_gym.policies.vla.interfaces import ActionHead, VLAFramework, VLMBackbone, VLMOutput
 from librobot_gym.policies.vla.registry import create_action_head, create_vlm
 
@@ -198,9 +202,10 @@ def euler_sample(velocity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Integrate dx/dt = velocity(x, t) from Gaussian noise at t = 0 to t = 1 in equal steps.
 
-    The noise is drawn with `generator` (the global RNG if None) on `like`'s device and dtype.
+    The noise is drawn with `generator` (the global RNG if None; or one per row, see
+    `draw_noise`) on `like`'s device and dtype.
     """
-    x = torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
+    x = draw_noise(shape, generator, like.device, like.dtype)
     dt = 1.0 / num_steps
     for i in range(num_steps):
         t = torch.full((shape[0],), i * dt, device=x.device)

@@ -23,6 +23,7 @@ from librobot_gym.policies.frameworks.common import (
     HeadSpec,
     TimeEmbedding,
     VLMSpec,
+    draw_noise,
     encoder_stack,
     euler_sample,
     feed_forward,
@@ -181,7 +182,7 @@ class GrootFramework(FlowMatchingFramework):
         adaLN modulation (and the final one) for all steps in one matmul each, the VLM
         tokens' cross-attention keys/values once per observation, functional calls and sdpa.
         Note (1 + scale) is folded into the modulation: x * (1 + s) + shift as addcmul."""
-        x_t = torch.randn(shape, generator=generator, device=memory.device, dtype=memory.dtype)
+        x_t = draw_noise(shape, generator, memory.device, memory.dtype)
         dt = 1.0 / self.num_steps
         times = torch.tensor([i * dt for i in range(self.num_steps)], device=memory.device)
 

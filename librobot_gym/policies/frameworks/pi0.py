@@ -29,6 +29,7 @@ from librobot_gym.policies.frameworks.common import (
     HeadSpec,
     TimeEmbedding,
     VLMSpec,
+    draw_noise,
     encoder_layer,
     euler_sample,
     feed_forward,
@@ -170,7 +171,7 @@ class Pi0Framework(FlowMatchingFramework):
         half of the action-time MLP's first layer computed for every step in one matmul, and
         functional calls with sdpa instead of module calls."""
         like = states[-1]
-        x_t = torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
+        x_t = draw_noise(shape, generator, like.device, like.dtype)
         dt = 1.0 / self.num_steps
         times = torch.tensor([i * dt for i in range(self.num_steps)], device=like.device)
         first, second = self.action_time_mlp[0], self.action_time_mlp[2]

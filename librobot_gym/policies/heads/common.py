@@ -30,6 +30,19 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ConfigError(f"{name}={value!r} is not one of {choices}")
 
 
+def draw_noise(shape: tuple[int, ...], generator, device, dtype) -> torch.Tensor:
+    """Gaussian noise of `shape` [B, ...] from `generator`: one torch.Generator for the whole
+    batch (None: the global RNG), or a sequence of B generators, one per row, each drawing its
+    row exactly as it would draw a batch of one (batched evaluation: every env's episode
+    keeps the noise it has when it runs alone)."""
+    if isinstance(generator, list | tuple):
+        if len(generator) != shape[0]:
+            raise ConfigError(f"{len(generator)} generators for a batch of {shape[0]}")
+        return torch.cat([torch.randn((1, *shape[1:]), generator=g, device=device, dtype=dtype)
+                          for g in generator])
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+
+
 class ChunkHead(nn.Module):
     """Base of the built-in heads: keeps the dimensions and checks the tensors they are given.
 

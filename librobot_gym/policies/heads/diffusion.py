@@ -23,6 +23,7 @@ from librobot_gym.policies.heads.common import (
     ChunkHead,
     check_choice,
     check_positive,
+    draw_noise,
     pool_tokens,
 )
 from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
@@ -141,7 +142,7 @@ class DiffusionHead(ChunkHead, ActionHead):
         self._check_steps(steps, self.num_train_timesteps)
         batch = features.shape[0]
         shape = (batch, self.chunk_size, self.action_dim)
-        x = torch.randn(shape, generator=generator, device=features.device, dtype=features.dtype)
+        x = draw_noise(shape, generator, features.device, features.dtype)
         timesteps = ddim_timesteps(self.num_train_timesteps, steps)
         if fast_path() and ChunkDenoiser.is_plain(self.denoiser):
             with small_tensor_ops():
@@ -166,8 +167,7 @@ class DiffusionHead(ChunkHead, ActionHead):
             direction = (1 - alpha_bar_prev - sigma**2).clamp(min=0).sqrt() * noise_pred
             x = alpha_bar_prev.sqrt() * clean + direction
             if self.eta > 0 and i + 1 < len(timesteps):
-                x = x + sigma * torch.randn(shape, generator=generator, device=x.device,
-                                            dtype=x.dtype)
+                x = x + sigma * draw_noise(shape, generator, x.device, x.dtype)
         return x
 
     def _sample_fast(self, x: torch.Tensor, cond: torch.Tensor, timesteps: list[int],
@@ -196,6 +196,5 @@ class DiffusionHead(ChunkHead, ActionHead):
             x = torch.add(x * keep, clean,
                           alpha=math.sqrt(alpha_bar_prev) - keep * math.sqrt(alpha_bar))
             if self.eta > 0 and i + 1 < len(timesteps):
-                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device,
-                                            dtype=x.dtype)
+                x = x + sigma * draw_noise(x.shape, generator, x.device, x.dtype)
         return x

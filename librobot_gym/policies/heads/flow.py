@@ -17,6 +17,7 @@ from librobot_gym.policies.heads.common import (
     ChunkHead,
     check_choice,
     check_positive,
+    draw_noise,
     pool_tokens,
 )
 from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
@@ -98,7 +99,7 @@ class FlowMatchingHead(ChunkHead, ActionHead):
         check_positive(num_steps=steps)
         batch = features.shape[0]
         shape = (batch, self.chunk_size, self.action_dim)
-        x = torch.randn(shape, generator=generator, device=features.device, dtype=features.dtype)
+        x = draw_noise(shape, generator, features.device, features.dtype)
         dt = 1.0 / steps
         if fast_path() and ChunkDenoiser.is_plain(self.velocity):
             with small_tensor_ops():

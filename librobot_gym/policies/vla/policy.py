@@ -135,27 +135,38 @@ class VLAPolicy:
         text = [text] if isinstance(text, str) else [str(t) for t in text]
         return images, text, proprio
 
-    def predict_chunk(self, obs: dict) -> np.ndarray:
-        """The model's action chunk [B, C, A] in env units (batched even for one obs)."""
+    def predict_chunk(self, obs: dict, generator=None) -> np.ndarray:
+        """The model's action chunk [B, C, A] in env units (batched even for one obs); its
+        noise from this policy's generator, or `generator` (one, or one per row)."""
         images, text, proprio = self._inputs(obs, batch_size(obs))
         grad_off = torch.inference_mode() if self.fast else torch.no_grad()
         with grad_off, fast_paths(self.fast):
-            chunk = self._predict(images, text, proprio)
+            chunk = self._predict(images, text, proprio,
+                                  self.generator if generator is None else generator)
         return np.clip(self.action_norm.unnormalize(chunk.float().cpu().numpy()), -1.0, 1.0)
 
-    def _predict(self, images: torch.Tensor, text: list[str],
-                 proprio: torch.Tensor) -> torch.Tensor:
-        """The framework's chunk, its noise drawn from this policy's generator. A framework
-        whose `predict_action` takes no generator runs on a forked global RNG seeded from it."""
+    def _predict(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor,
+                 generator) -> torch.Tensor:
+        """The framework's chunk, its noise drawn from `generator` (or one generator per row).
+        A framework whose `predict_action` takes no generator runs on a forked global RNG
+        seeded from it (one generator only)."""
         if self._takes_generator:
-            return self.model.predict_action(images, text, proprio, generator=self.generator)
-        seed = int(torch.randint(0, 2**62, (), generator=self.generator,
-                                 device=self.device))
+            return self.model.predict_action(images, text, proprio, generator=generator)
+        if isinstance(generator, list):
+            return torch.cat([self._predict(images[i:i + 1], text[i:i + 1], proprio[i:i + 1], g)
+                              for i, g in enumerate(generator)])
+        seed = int(torch.randint(0, 2**62, (), generator=generator, device=self.device))
         forked = (torch.random.fork_rng(devices=[]) if self.device.type == "cpu" else
                   torch.random.fork_rng(devices=[self.device], device_type=self.device.type))
         with forked:
             torch.manual_seed(seed)
             return self.model.predict_action(images, text, proprio)
+
+    def slots(self, count: int):
+        """`count` episodes served at once by this model (batched evaluation)."""
+        from librobot_gym.policies.vla.slots import VLASlots
+
+        return VLASlots(self, count)
 
     def act(self, obs: dict) -> np.ndarray:
         """One action [A] for one observation, or [N, A] for a batch (vector envs)."""

@@ -139,4 +139,6 @@ HAULER = register_robot(RobotSpec(
                       load_geom="body_load", pour_tilts=(20.0, 35.0, 55.0),
                       payload_as_mass=True),
     base_joints=("base",),
+    drivers=("j1939:can0",),  # SocketCAN channel wired to the machine's J1939 bus
+    stand_in="j1939:emulator:lockstep",
 ))

@@ -127,5 +127,6 @@ WHEEL_LOADER = register_robot(RobotSpec(
                       width=2.9, rated_capacity=3.1, opening_axis=(0.805, 0.0, 0.594),
                       load_geom="bucket_load", pour_tilts=(35.0, 60.0, 100.0)),
     base_joints=("base",),
-    # The J1939 side (driver, ECU emulator, the -Real- env) comes with the hauler's session.
+    drivers=("j1939:can0",),  # SocketCAN channel wired to the machine's J1939 bus
+    stand_in="j1939:emulator:lockstep",
 ))

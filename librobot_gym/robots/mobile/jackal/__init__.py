@@ -80,4 +80,6 @@ JACKAL = register_robot(RobotSpec(
     physics_dt=0.01,
     diff_drive=DIFF_DRIVE,
     base_joints=DIFF_DRIVE.base_joints,
+    drivers=("ros:ws://HOST:9090?robot=jackal",),  # through rosbridge (hardware/ros)
+    stand_in="ros:emulator:lockstep?world=sim",  # in the task's MuJoCo scene
 ))

@@ -124,4 +124,6 @@ FETCH = register_robot(RobotSpec(
     diff_drive=DIFF_DRIVE,
     upper_body=UPPER_BODY,
     base_joints=DIFF_DRIVE.base_joints,
+    drivers=("ros:ws://HOST:9090?robot=fetch",),  # through rosbridge (hardware/ros)
+    stand_in="ros:emulator:lockstep?world=sim",  # in the task's MuJoCo scene
 ))
