@@ -23,7 +23,14 @@ import os
 import sys
 
 from librobot_gym.cli import bench, board, catalog, hardware, run
-from librobot_gym.cli.common import EXIT_USER_ERROR, HelpFormatter, Interrupted, Parser, console
+from librobot_gym.cli.common import (
+    EXIT_USER_ERROR,
+    HelpFormatter,
+    Interrupted,
+    Parser,
+    console,
+    use_device,
+)
 
 DESCRIPTION = ("The `librobot` command line: list envs, roll out policies, record and train, "
                "run benchmarks, serve policies, build leaderboards. Results go to --out DIR; "
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             if getattr(args, "episodes", 1) < 1:
                 return error("--episodes must be at least 1")
+            use_device(getattr(args, "device", None))
             command = functools.partial(args.func, args)
         return command()
     except Interrupted as stop:

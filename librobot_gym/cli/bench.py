@@ -26,6 +26,7 @@ from librobot_gym.cli.common import (
     SuccessTally,
     abort_causes,
     add_db_option,
+    add_device_option,
     auto_label_note,
     camera_sources,
     console,
@@ -59,6 +60,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                           "if any)")
     run.add_argument("--operator", metavar="SPEC", help=f"real backend: {OPERATOR_HELP}")
     run.add_argument("--executor", default="local", help="local | ray")
+    add_device_option(run)
     run.add_argument("--workers", type=int, default=1, help="episodes run in parallel")
     run.add_argument("--num-envs", type=int, default=1, metavar="K",
                      help="simulation: each worker steps K envs and calls the policy once per "

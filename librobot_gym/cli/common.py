@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
 from collections import Counter
@@ -207,6 +208,22 @@ def camera_sources(specs: list[str]) -> dict[str, int | str]:
                               "wrist=rtsp://wrist-cam/stream")
         sources[name] = int(source) if source.isdecimal() else source
     return sources
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", metavar="cpu|cuda|mps",
+                        help="where VLA policies run: cpu, cuda, cuda:N or mps (default: "
+                             "$LIBROBOT_DEVICE, else cpu); worker processes inherit it")
+
+
+def use_device(name: str | None) -> None:
+    """Check `--device` now (a ConfigError if this machine lacks it) and hand it, through
+    $LIBROBOT_DEVICE, to every VLA this process and the workers it starts build."""
+    if name is None:
+        return
+    from librobot_gym.policies.vla.device import DEVICE_ENV, resolve_device
+
+    os.environ[DEVICE_ENV] = str(resolve_device(name))
 
 
 def add_listen_options(parser: argparse.ArgumentParser, port: int) -> None:

@@ -16,6 +16,7 @@ from librobot_gym.cli.common import (
     Interrupted,
     SuccessTally,
     abort_causes,
+    add_device_option,
     add_env_options,
     add_listen_options,
     auto_label_note,
@@ -56,6 +57,7 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
                          "--out DIR (default: no video)")
     ro.add_argument("--results", help=argparse.SUPPRESS)  # deprecated: --out DIR
     add_env_options(ro)
+    add_device_option(ro)
     ro.add_argument("--camera", action="append", metavar="NAME=SOURCE",
                     help=f"-Real- envs: {CAMERA_HELP} (default: the driver's own cameras, if "
                          "any)")
@@ -257,6 +259,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--no-normalize", action="store_true",
                        help="--algo: train on raw observations and rewards (default: SB3's "
                             "VecNormalize, whose statistics are saved in the model)")
+    add_device_option(train)
     train.set_defaults(func=_cmd_train)
 
 
@@ -308,6 +311,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--env", help="env id the policy is checked against and built for "
                                      "(default: none; only vla:DIR can be served without one)")
     add_env_options(serve)
+    add_device_option(serve)
     serve.add_argument("--max-batch", type=int, default=64,
                        help="most observations one request may carry")
     serve.add_argument("--max-frame-mb", type=float, default=64.0,

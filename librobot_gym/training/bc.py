@@ -249,7 +249,7 @@ class Trainer:
         precision = self.config.precision
         if precision == "fp32":
             return torch.autocast("cpu", enabled=False)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = self.policy.device.type
         dtype = torch.bfloat16 if precision == "bf16" else torch.float16
         if device == "cpu" and dtype is torch.float16:
             raise ConfigError("precision=fp16 needs a GPU; use bf16 or fp32 on the CPU")
@@ -266,6 +266,9 @@ class Trainer:
             if sampler is not None:
                 sampler.set_epoch(epoch)
             for batch in loader:
+                device = self.policy.device  # the VLA's (--device / $LIBROBOT_DEVICE)
+                batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                         for k, v in batch.items()}
                 with self._autocast():
                     losses = self.ddp(batch["images"], batch["instruction"], batch["proprio"],
                                       batch["actions"])

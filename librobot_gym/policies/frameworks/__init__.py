@@ -16,7 +16,8 @@ num_heads=4, freeze_vlm=None, **framework_specific)`: `vlm` a VLMBackbone, a reg
 {"name": ..., **kwargs}; `head` a registered action-head name or {"name": ..., **kwargs} (groot
 and pi0 then hand their fused tokens to it instead of their own flow model). `framework.config`
 holds those settings, JSON-serialisable, so `create_vla(name, **framework.config)` rebuilds it.
-Shared pieces live in `common`.
+Shared pieces live in `common`; `functional` holds the transformer pieces as functional calls
+for the inference fast paths.
 """
 
 from librobot_gym.policies.frameworks import groot, octo, pi0, rt2  # noqa: F401 (registers)

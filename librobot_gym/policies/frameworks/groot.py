@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from librobot_gym.policies.frameworks.common import (
     FlowMatchingFramework,
     HeadSpec,
     TimeEmbedding,
     VLMSpec,
+    draw_noise,
     encoder_stack,
     euler_sample,
     feed_forward,
@@ -29,6 +31,17 @@ from librobot_gym.policies.frameworks.common import (
     head_loss,
     head_predict,
 )
+from librobot_gym.policies.frameworks.functional import (
+    allowed_keys,
+    attend,
+    attention_keys,
+    run_encoder,
+    run_feed_forward,
+    run_linear,
+    run_norm,
+    self_attend,
+)
+from librobot_gym.policies.vla.fastpath import WeightCache, fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 
@@ -68,6 +81,20 @@ class DiTBlock(nn.Module):
         h = modulate(self.norm3(x), shift3, scale3)
         return x + gate3.unsqueeze(1) * self.mlp(h)
 
+    def fast_forward(self, x: torch.Tensor, modulation: tuple[torch.Tensor, ...],
+                     memory_kv: tuple[torch.Tensor, torch.Tensor],
+                     allowed: torch.Tensor) -> torch.Tensor:
+        """`forward` given this step's `modulation` (the six [1, 1, H] chunks of `ada(time)`,
+        computed for every step at once) and the memory's cached keys/values."""
+        shift1, scale1, gate1, shift3, scale3, gate3 = modulation
+        h = torch.addcmul(shift1, F.layer_norm(x, self.norm1.normalized_shape,
+                                               eps=self.norm1.eps), scale1)
+        x = torch.addcmul(x, gate1, self_attend(self.self_attn, h))
+        x = x + attend(self.cross_attn, run_norm(self.norm2, x), *memory_kv, allowed)
+        h = torch.addcmul(shift3, F.layer_norm(x, self.norm3.normalized_shape,
+                                               eps=self.norm3.eps), scale3)
+        return torch.addcmul(x, gate3, run_feed_forward(self.mlp, h))
+
 
 @register_vla(name="groot", aliases=["gr00t", "gr00t-n1"])
 class GrootFramework(FlowMatchingFramework):
@@ -89,6 +116,7 @@ class GrootFramework(FlowMatchingFramework):
             self.head = self.build_head()
             return
         self.head = None
+        self._step_cache = WeightCache(size=4)  # the fast path's per-step adaLN modulation
         self.action_in = nn.Linear(action_dim, hidden_dim)
         self.positions = nn.Parameter(0.02 * torch.randn(chunk_size, hidden_dim))
         self.time = TimeEmbedding(hidden_dim)
@@ -110,6 +138,10 @@ class GrootFramework(FlowMatchingFramework):
     def _fused(self, tokens: torch.Tensor, mask: torch.Tensor, state: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor]:
         features, fused_mask = self.prefix(tokens, mask, state)
+        if fast_path():
+            with small_tensor_ops():
+                return run_encoder(self.fusion.layers, features, allowed_keys(~fused_mask),
+                                   self.fusion.norm), fused_mask
         return self.fusion(features, src_key_padding_mask=~fused_mask), fused_mask
 
     def forward(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor,
@@ -139,4 +171,45 @@ class GrootFramework(FlowMatchingFramework):
             return self._velocity(x_t, t, state, tokens, ~mask)
 
         shape = (tokens.shape[0], self.chunk_size, self.action_dim)
+        if fast_path():
+            with small_tensor_ops():
+                return self._sample_fast(state, tokens, ~mask, shape, generator)
         return euler_sample(velocity, shape, self.num_steps, tokens, generator)
+
+    def _sample_fast(self, state: torch.Tensor, memory: torch.Tensor, padding: torch.Tensor,
+                     shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
+        """`euler_sample` of `_velocity` with the per-step work cut down: every block's
+        adaLN modulation (and the final one) for all steps in one matmul each, the VLM
+        tokens' cross-attention keys/values once per observation, functional calls and sdpa.
+        Note (1 + scale) is folded into the modulation: x * (1 + s) + shift as addcmul."""
+        x_t = draw_noise(shape, generator, memory.device, memory.dtype)
+        dt = 1.0 / self.num_steps
+        times = torch.tensor([i * dt for i in range(self.num_steps)], device=memory.device)
+
+        def per_step(time: torch.Tensor, linear: nn.Linear, parts: int,
+                     plus_one: tuple[int, ...]) -> list:
+            chunks = list(run_linear(linear, time)[:, None, None, :].chunk(parts, dim=-1))
+            for index in plus_one:
+                chunks[index] = 1 + chunks[index]
+            return list(zip(*(c.unbind(0) for c in chunks), strict=True))
+
+        def modulation() -> tuple[list, list]:  # a function of the weights alone: cached
+            time = F.silu(self.time(times).to(memory.dtype))  # the ada MLPs start with SiLU
+            return ([per_step(time, block.ada[1], 6, (1, 4)) for block in self.blocks],
+                    per_step(time, self.final_ada[1], 2, (1,)))
+
+        parameters = [*self.time.parameters(), *self.final_ada.parameters(),
+                      *(p for block in self.blocks for p in block.ada.parameters())]
+        modulations, final = self._step_cache.get(
+            (self.num_steps, memory.device, memory.dtype), parameters, modulation)
+        memory_kv = [attention_keys(block.cross_attn, memory) for block in self.blocks]
+        allowed = allowed_keys(padding)
+        for step in range(self.num_steps):
+            x = torch.cat([state, run_linear(self.action_in, x_t) + self.positions], dim=1)
+            for block, modulation, kv in zip(self.blocks, modulations, memory_kv, strict=True):
+                x = block.fast_forward(x, modulation[step], kv, allowed)
+            shift, scale = final[step]
+            x = torch.addcmul(shift, F.layer_norm(x[:, 1:], self.final_norm.normalized_shape,
+                                                  eps=self.final_norm.eps), scale)
+            x_t = torch.add(x_t, run_linear(self.action_out, x), alpha=dt)
+        return x_t

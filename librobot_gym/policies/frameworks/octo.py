@@ -11,6 +11,8 @@ head, `diffusion` by default as in Octo; any head works (`head="mlp"`, `"flow"`,
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -23,6 +25,10 @@ from librobot_gym.policies.frameworks.common import (
     head_loss,
     head_predict,
 )
+from librobot_gym.policies.frameworks.functional import (
+    run_encoder,
+)
+from librobot_gym.policies.vla.fastpath import fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 
@@ -38,6 +44,15 @@ def readout_attention_mask(num_observation: int, num_readouts: int,
     readouts = torch.arange(num_observation, size, device=device)
     blocked[readouts, readouts] = False
     return blocked
+
+
+@functools.lru_cache(maxsize=32)
+def allowed_by_readout_mask(num_observation: int, num_readouts: int,
+                            device: torch.device) -> torch.Tensor:
+    """~`readout_attention_mask` as sdpa's [1, 1, L, L] mask (True = attend), built once per
+    size: the fast path's copy (building it costs ~0.3 ms of small ops per call)."""
+    with torch.inference_mode():
+        return ~readout_attention_mask(num_observation, num_readouts, device)[None, None]
 
 
 @register_vla(name="octo", aliases=["readout-transformer"])
@@ -68,6 +83,14 @@ class OctoFramework(FrameworkBase):
         readouts = self.readouts.to(observation.dtype).expand(batch, -1, -1)
         readout_mask = torch.ones(readouts.shape[:2], dtype=torch.bool, device=mask.device)
         padding = ~torch.cat([observation_mask, readout_mask], dim=1)
+        if fast_path():
+            allowed = (allowed_by_readout_mask(num_observation, readouts.shape[1], mask.device)
+                       & ~padding[:, None, None, :])
+            with small_tensor_ops():
+                out = run_encoder(self.transformer.layers,
+                                  torch.cat([observation, readouts], dim=1), allowed,
+                                  self.transformer.norm)
+            return out[:, num_observation:]
         blocked = readout_attention_mask(num_observation, readouts.shape[1], mask.device)
         out = self.transformer(torch.cat([observation, readouts], dim=1), mask=blocked,
                                src_key_padding_mask=padding)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies.frameworks.common import (
@@ -26,6 +27,16 @@ from librobot_gym.policies.frameworks.common import (
     check_positive,
     encoder_stack,
 )
+from librobot_gym.policies.frameworks.functional import (
+    allowed_keys,
+    attend,
+    attention_keys,
+    run_encoder,
+    run_linear,
+    run_norm,
+    self_attend,
+)
+from librobot_gym.policies.vla.fastpath import WeightCache, fast_path, small_tensor_ops
 from librobot_gym.policies.vla.registry import register_vla
 
 NUM_BINS = 256
@@ -75,16 +86,48 @@ class RT2Framework(FrameworkBase):
                                            activation="gelu", batch_first=True, norm_first=True)
         self.decoder = nn.TransformerDecoder(layer, num_layers, norm=nn.LayerNorm(hidden_dim))
         self.to_logits = nn.Linear(hidden_dim, num_bins)
+        self._query_cache = WeightCache(size=4)
 
     def logits(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor
                ) -> torch.Tensor:
         """[B, C, A, num_bins] unnormalised log-probabilities of each action token."""
         tokens, mask, state = self.encode_observation(images, text, proprio)
         prefix, prefix_mask = self.prefix(tokens, mask, state)
-        memory = self.encoder(prefix, src_key_padding_mask=~prefix_mask)
-        queries = self.queries.to(memory.dtype).expand(memory.shape[0], -1, -1)
-        decoded = self.decoder(queries, memory, memory_key_padding_mask=~prefix_mask)
+        if fast_path():
+            with small_tensor_ops():
+                memory = run_encoder(self.encoder.layers, prefix, allowed_keys(~prefix_mask),
+                                     self.encoder.norm)
+                decoded = self._decode_fast(memory, ~prefix_mask)
+        else:
+            memory = self.encoder(prefix, src_key_padding_mask=~prefix_mask)
+            queries = self.queries.to(memory.dtype).expand(memory.shape[0], -1, -1)
+            decoded = self.decoder(queries, memory, memory_key_padding_mask=~prefix_mask)
         return self.to_logits(decoded).view(-1, self.chunk_size, self.action_dim, self.num_bins)
+
+    def _decode_fast(self, memory: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """`self.decoder(queries, memory, ...)` through functional calls. The first layer's
+        self-attention block reads only the learned queries, so its output is a function of
+        the weights alone and is computed once per weights version."""
+        layers = self.decoder.layers
+        first = layers[0]
+
+        def first_block() -> torch.Tensor:
+            queries = self.queries.to(memory.dtype)[None]
+            return queries + self_attend(first.self_attn, run_norm(first.norm1, queries))
+
+        parameters = [self.queries, *first.norm1.parameters(), *first.self_attn.parameters()]
+        x = self._query_cache.get(memory.dtype, parameters, first_block)
+        x = x.expand(memory.shape[0], -1, -1)
+        allowed = allowed_keys(padding)
+        for index, layer in enumerate(layers):
+            if index:
+                x = x + self_attend(layer.self_attn, run_norm(layer.norm1, x))
+            cross = layer.multihead_attn
+            x = x + attend(cross, run_norm(layer.norm2, x), *attention_keys(cross, memory),
+                           allowed)
+            hidden = F.gelu(run_linear(layer.linear1, run_norm(layer.norm3, x)))
+            x = x + run_linear(layer.linear2, hidden)
+        return run_norm(self.decoder.norm, x)
 
     def forward(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor,
                 actions: torch.Tensor) -> dict[str, torch.Tensor]:

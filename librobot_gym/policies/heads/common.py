@@ -11,8 +11,10 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.policies.vla.fastpath import WeightCache
 
 
 def check_positive(**values: int) -> None:
@@ -152,6 +154,7 @@ class ChunkDenoiser(nn.Module):
         # No LayerNorm before the output: the residual stream's scale carries the noisy input's
         # magnitude, which the noise/velocity targets depend on (normalising it slows learning).
         self.output = nn.Linear(hidden_dim, flat)
+        self._times = WeightCache(size=16)  # the fast path's time embeddings per schedule
 
     def forward(self, noisy: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """noisy [B, C, A], t [B], cond [B, cond_dim] -> [B, C, A]."""
@@ -161,3 +164,48 @@ class ChunkDenoiser(nn.Module):
             scale, shift = film(context).chunk(2, dim=-1)
             h = h + block(h) * (1 + scale) + shift
         return self.output(h).view(-1, *self.chunk_shape)
+
+    # --- the inference fast path (see policies/vla/fastpath.py) ------------------------------
+    @staticmethod
+    def is_plain(module: nn.Module) -> bool:
+        """Whether `module` computes ChunkDenoiser's own forward (the fast path reproduces
+        that one; a replaced or subclassed network keeps the plain sampling loop)."""
+        return type(module).forward is ChunkDenoiser.forward
+
+    def conditioning(self, t: torch.Tensor, cond: torch.Tensor
+                     ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """What `forward` derives from (t, cond) alone, for all S sampling times at once.
+
+        t [S] (one time per sampling step, shared by the batch), cond [B, cond_dim] -> the
+        context [S, B, H] and per block (1 + scale, shift) [S, B, H]: one matmul per layer
+        for the whole schedule instead of one per step. The time embeddings of a schedule
+        depend on the weights alone and are cached.
+        """
+        key = (tuple(t.tolist()), t.device, cond.dtype)
+        time = self._times.get(key, list(self.time.parameters()), lambda: self.time(t))
+        context = F.gelu(self.cond(cond).unsqueeze(0) + time.unsqueeze(1))
+        films = []
+        for film in self.film:
+            scale, shift = film(context).chunk(2, dim=-1)
+            films.append((1 + scale, shift))
+        return context, films
+
+    def schedule(self, t: torch.Tensor, cond: torch.Tensor) -> list[tuple]:
+        """`conditioning` split per sampling step: S tuples (context, films) for `step`."""
+        context, films = self.conditioning(t, cond)
+        per_block = [list(zip(scale.unbind(0), shift.unbind(0), strict=True))
+                     for scale, shift in films]
+        return list(zip(context.unbind(0), zip(*per_block, strict=True), strict=True))
+
+    def step(self, noisy: torch.Tensor, context: torch.Tensor,
+             films: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """`forward` at one sampling step given that step's slice of `conditioning` (context
+        [B, H], films [(1 + scale, shift) [B, H]]), with functional calls for less overhead."""
+        h = F.linear(noisy.flatten(1), self.input.weight, self.input.bias) + context
+        for block, (scale, shift) in zip(self.blocks, films, strict=True):
+            norm, first, _, second = block
+            y = F.layer_norm(h, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+            y = F.linear(F.gelu(F.linear(y, first.weight, first.bias)), second.weight,
+                         second.bias)
+            h = torch.addcmul(h, y, scale).add_(shift)
+        return F.linear(h, self.output.weight, self.output.bias).view(-1, *self.chunk_shape)

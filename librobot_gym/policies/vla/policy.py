@@ -1,6 +1,11 @@
 """`VLAPolicy`: a VLA model acting in an env through `act(obs)`, with its normalisation,
 chunk execution and checkpoint format.
 
+`act()` runs the inference fast paths (`policies/vla/fastpath.py`: the same function with less
+per-call overhead) under `torch.inference_mode`; `VLAPolicy(fast=False)` takes the plain path.
+The model runs on `device` (`cpu`, `cuda`, `cuda:N`, `mps`; default $LIBROBOT_DEVICE or the
+CPU): observations are moved there as uint8 and converted on the device.
+
 A checkpoint is a folder with `config.json` (the VLAConfig, the normalisation statistics and a
 format version) and `model.safetensors` (the framework's weights, frozen backbone included), so
 `VLAPolicy.from_pretrained(folder)` rebuilds exactly what `save_pretrained(folder)` wrote.
@@ -19,6 +24,8 @@ from librobot_gym.errors import ConfigError
 from librobot_gym.policies.base import PolicyCard, batch_size, check_state
 from librobot_gym.policies.vla.chunking import ActionChunker
 from librobot_gym.policies.vla.config import VLAConfig
+from librobot_gym.policies.vla.device import resolve_device
+from librobot_gym.policies.vla.fastpath import fast_paths
 from librobot_gym.policies.vla.normalization import Normalizer
 from librobot_gym.policies.vla.registry import create_vla
 
@@ -27,11 +34,14 @@ FORMAT = "librobot-vla/1"
 
 class VLAPolicy:
     def __init__(self, config: VLAConfig, model: torch.nn.Module | None = None,
-                 action_norm: Normalizer | None = None, proprio_norm: Normalizer | None = None):
+                 action_norm: Normalizer | None = None, proprio_norm: Normalizer | None = None,
+                 device: str | torch.device | None = None, fast: bool = True):
         self.config = config
+        self.device = resolve_device(device)
+        self.fast = fast
         self.model = model if model is not None else create_vla(
             config.framework, **config.framework_arguments())
-        self.model.eval()
+        self.model.eval().to(self.device)
         self.action_norm = action_norm or Normalizer.identity(config.action_dim)
         self.proprio_norm = proprio_norm or Normalizer.identity(config.proprio_dim)
         spec = config.policy
@@ -50,8 +60,9 @@ class VLAPolicy:
         self.state_fields: list[tuple[str, slice]] = []
         # The policy's own randomness (sampling heads' noise): never torch's global RNG, so two
         # policies in one process do not disturb each other. On the CPU, where the inputs are
-        # built; unseeded until reset(seed).
-        self.generator = torch.Generator()
+        # built; unseeded until reset(seed). On the model's device, where the noise is drawn
+        # (so a seed gives other noise on a GPU than on the CPU).
+        self.generator = torch.Generator(device=self.device)
         self.generator.seed()
         self._takes_generator = "generator" in inspect.signature(
             self.model.predict_action).parameters
@@ -78,7 +89,8 @@ class VLAPolicy:
         return path
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> VLAPolicy:
+    def from_pretrained(cls, path: str | Path, device: str | torch.device | None = None,
+                        fast: bool = True) -> VLAPolicy:
         from safetensors.torch import load_model
 
         path = Path(path)
@@ -91,8 +103,9 @@ class VLAPolicy:
         norms = meta["normalization"]
         policy = cls(VLAConfig.from_dict(meta["config"]),
                      action_norm=Normalizer.from_dict(norms["action"]),
-                     proprio_norm=Normalizer.from_dict(norms["proprio"]))
-        load_model(policy.model, str(path / "model.safetensors"))
+                     proprio_norm=Normalizer.from_dict(norms["proprio"]), device=device,
+                     fast=fast)
+        load_model(policy.model, str(path / "model.safetensors"), device=str(policy.device))
         policy.model.eval()
         return policy
 
@@ -107,22 +120,30 @@ class VLAPolicy:
         images = np.stack([np.asarray(obs["images"][c]) for c in cameras], axis=-4)
         if batch is None:
             images = images[None]
-        images = torch.from_numpy(images).float().div_(255.0).permute(0, 1, 4, 2, 3)
+        if self.fast:
+            # uint8 to the device (a quarter of the bytes), then [B, V, 3, H, W] as a strided
+            # view of the HWC frames: the convolutions read channels-last without a copy.
+            images = torch.from_numpy(images).to(self.device, non_blocking=True)
+            images = images.permute(0, 1, 4, 2, 3).float().div_(255.0)
+        else:
+            images = torch.from_numpy(images).float().div_(255.0).permute(0, 1, 4, 2, 3)
+            images = images.contiguous().to(self.device)
         check_state(obs["state"], self.state_fields)
         state = np.asarray(obs["state"], dtype=np.float32).reshape(batch or 1, -1)
-        proprio = torch.from_numpy(self.proprio_norm.normalize(state)).float()
+        proprio = torch.from_numpy(self.proprio_norm.normalize(state)).float().to(self.device)
         text = obs["instruction"]
         text = [text] if isinstance(text, str) else [str(t) for t in text]
-        return images.contiguous(), text, proprio
+        return images, text, proprio
 
     def predict_chunk(self, obs: dict, generator=None) -> np.ndarray:
         """The model's action chunk [B, C, A] in env units (batched even for one obs); its
         noise from this policy's generator, or `generator` (one, or one per row)."""
         images, text, proprio = self._inputs(obs, batch_size(obs))
-        with torch.no_grad():
+        grad_off = torch.inference_mode() if self.fast else torch.no_grad()
+        with grad_off, fast_paths(self.fast):
             chunk = self._predict(images, text, proprio,
                                   self.generator if generator is None else generator)
-        return np.clip(self.action_norm.unnormalize(chunk.numpy()), -1.0, 1.0)
+        return np.clip(self.action_norm.unnormalize(chunk.float().cpu().numpy()), -1.0, 1.0)
 
     def _predict(self, images: torch.Tensor, text: list[str], proprio: torch.Tensor,
                  generator) -> torch.Tensor:
@@ -134,8 +155,10 @@ class VLAPolicy:
         if isinstance(generator, list):
             return torch.cat([self._predict(images[i:i + 1], text[i:i + 1], proprio[i:i + 1], g)
                               for i, g in enumerate(generator)])
-        seed = int(torch.randint(0, 2**62, (), generator=generator))
-        with torch.random.fork_rng(devices=[]):
+        seed = int(torch.randint(0, 2**62, (), generator=generator, device=self.device))
+        forked = (torch.random.fork_rng(devices=[]) if self.device.type == "cpu" else
+                  torch.random.fork_rng(devices=[self.device], device_type=self.device.type))
+        with forked:
             torch.manual_seed(seed)
             return self.model.predict_action(images, text, proprio)
 

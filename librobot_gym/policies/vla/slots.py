@@ -24,7 +24,7 @@ class VLASlots:
         self.card = policy.card
         self.chunkers = [ActionChunker(policy.config.chunk_size, **dict(policy.config.chunking))
                          for _ in range(count)]
-        self.generators = [torch.Generator() for _ in range(count)]
+        self.generators = [torch.Generator(device=policy.device) for _ in range(count)]
         for generator in self.generators:
             generator.seed()
 

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.policies.vla.fastpath import WeightCache, fast_path
 from librobot_gym.policies.vla.interfaces import VLMBackbone, VLMOutput
 from librobot_gym.policies.vla.registry import register_vlm
 from librobot_gym.policies.vlm.images import check_images, check_text
@@ -202,6 +203,8 @@ class TinyVLM(VLMBackbone):
                                         else ByteTextEncoder(embed_dim, max_text_tokens))
         self.norm = nn.LayerNorm(embed_dim)
         self.freeze(frozen)
+        # Inference fast path: each instruction's final text tokens, computed once per weights.
+        self._text_cache = WeightCache()
 
     def get_embedding_dim(self) -> int:
         return self.embed_dim
@@ -217,7 +220,33 @@ class TinyVLM(VLMBackbone):
         return self.norm(tokens.flatten(1, 2))
 
     def _text(self, text: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens, mask = self.text_encoder(check_text(text), self.cameras.device)
+        if fast_path():
+            return self._cached_text(check_text(text))
+        return self._text_plain(check_text(text))
+
+    def _cached_text(self, text: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`_text` from a per-instruction cache: the instruction repeats every step of an
+        episode (and across episodes), so its tokens are computed once per weights version.
+        Each string is encoded alone; its tokens do not depend on the others' padding."""
+        parameters = [*self.text_encoder.parameters(), *self.norm.parameters()]
+
+        def encode(string: str):
+            return lambda: tuple(t[0] for t in self._text_plain([string]))
+
+        rows = [self._text_cache.get(s, parameters, encode(s)) for s in text]
+        if len(rows) == 1:
+            tokens, mask = rows[0]
+            return tokens.unsqueeze(0), mask.unsqueeze(0)
+        length = max(t.shape[0] for t, _ in rows)
+        tokens = rows[0][0].new_zeros(len(rows), length, self.embed_dim)
+        mask = torch.zeros(len(rows), length, dtype=torch.bool, device=tokens.device)
+        for i, (row, real) in enumerate(rows):
+            tokens[i, : row.shape[0]] = row
+            mask[i, : real.shape[0]] = real
+        return tokens, mask
+
+    def _text_plain(self, text: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens, mask = self.text_encoder(text, self.cameras.device)
         return self.norm(tokens) * mask.unsqueeze(-1), mask
 
     def encode_text(self, text: list[str]) -> torch.Tensor:
