@@ -145,14 +145,19 @@ def run_job_batch(jobs: list[EpisodeJob], num_envs: int,
     return records
 
 
-def _batches(jobs: list[EpisodeJob], parts: int) -> list[list[EpisodeJob]]:
-    """Jobs grouped by shared settings, each group cut into at most `parts` batches."""
+ROUNDS_PER_BATCH = 4  # a worker's batch: this many episodes per env at most
+
+
+def _batches(jobs: list[EpisodeJob], parts: int, num_envs: int) -> list[list[EpisodeJob]]:
+    """Jobs grouped by shared settings, each group cut into batches of at most
+    `ROUNDS_PER_BATCH * num_envs` (a worker process hands its records back when its batch
+    ends: small batches keep what a killed run loses small) and at most `parts` per group."""
     groups: dict[EpisodeJob, list[EpisodeJob]] = {}
     for job in jobs:
         groups.setdefault(_settings(job), []).append(job)
     batches = []
     for group in groups.values():
-        size = -(-len(group) // max(parts, 1))
+        size = min(-(-len(group) // max(parts, 1)), ROUNDS_PER_BATCH * num_envs)
         batches += [group[i:i + size] for i in range(0, len(group), size)]
     return batches
 
@@ -169,7 +174,7 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
         return
     if num_envs > 1:
         alone = [j for j in jobs if j.video_path is not None or j.driver]
-        batched = _batches([j for j in jobs if j not in alone], workers)
+        batched = _batches([j for j in jobs if j not in alone], workers, num_envs)
         if alone:
             run_jobs(alone, on_result, executor, workers, on_step)
         _run_batches(batched, on_result, executor, workers, num_envs)

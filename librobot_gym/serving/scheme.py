@@ -8,7 +8,7 @@ import urllib.parse
 from librobot_gym.policies.registry import register_policy
 from librobot_gym.wire.auth import url_options
 
-USAGE = "remote:ws://HOST:PORT (or wss://...?token_file=PATH&ca_file=PATH; &keymap=PATH)"
+USAGE = "remote:ws://HOST:PORT (or wss://...?token_file=PATH&ca_file=PATH)"
 
 
 def split_keymap(spec: str) -> tuple[str, str | None]:
@@ -21,7 +21,7 @@ def split_keymap(spec: str) -> tuple[str, str | None]:
 
 
 @register_policy("remote", usage=USAGE,
-                 summary="a policy served by `librobot serve` or openpi (openpi's wire format)")
+                 summary="a policy served by `librobot serve` (openpi's wire format)")
 def build_remote(arg: str, env, seed):
     from librobot_gym.serving.client import remote_policy
     from librobot_gym.serving.keymap import KeyMap
