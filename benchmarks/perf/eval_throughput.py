@@ -3,6 +3,8 @@ cameras), by how it is run, side by side in one run:
 
   * one worker, K = 1, 4, 8 envs per worker (`--num-envs K`: one batched forward pass per step
     for every env whose chunk is spent);
+  * the same with each env in its own process (`--async-envs`: the envs step on every core
+    while the worker runs the model);
   * the dynamic-batching policy server (`bench run --serve`) with 1 and 2 workers of K envs.
 
 The VLA is `configs/train/tiny-octo-pickcup.yaml`'s model with random weights (throughput does
@@ -10,7 +12,7 @@ not depend on what the weights learnt) executing each chunk open-loop for 4 step
 model runs every fourth step per env. Every configuration runs the same seeds and steps.
 
 Usage: python benchmarks/perf/eval_throughput.py [--episodes 16] [--steps 60] [--ks 1 4 8]
-           [--serve-workers 1 2] [--serve-k 4] [--threads 1]
+           [--async-ks 4 8] [--serve-workers 1 2] [--serve-k 4] [--threads 1]
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=16)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--async-ks", type=int, nargs="*", default=[4, 8])
     parser.add_argument("--serve-workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--serve-k", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
@@ -76,6 +79,10 @@ def main() -> None:
         for k in args.ks:
             rows.append((f"1 worker, K={k}",
                          episodes_per_hour(card, policy, folder, f"k{k}", num_envs=k)))
+        for k in args.async_ks:
+            rows.append((f"1 worker, K={k}, async envs",
+                         episodes_per_hour(card, policy, folder, f"async{k}", num_envs=k,
+                                           async_envs=True)))
         for workers in args.serve_workers:
             rows.append((f"server, {workers} worker(s), K={args.serve_k}",
                          episodes_per_hour(card, policy, folder, f"serve{workers}",

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from multiprocessing import get_context
 
 EXECUTORS = ("local", "ray")
@@ -108,40 +109,38 @@ def _settings(job: EpisodeJob) -> EpisodeJob:
     return replace(job, seed=0, variant="")
 
 
-def run_job_batch(jobs: list[EpisodeJob], num_envs: int,
-                  on_result: Callable[[dict], None] | None = None) -> list[dict]:
-    """Jobs of one env, policy and settings (seeds and variants aside) over `num_envs` envs at
-    once with one batched policy (`benchmarks/batched.py`); records as `run_job` makes them."""
+def make_job_env(job: EpisodeJob):
+    """The simulated env a batched job runs in, knowing its own step limit (module-level: an
+    `EnvProcess` child may have to unpickle it)."""
     import gymnasium as gym
 
-    from librobot_gym.benchmarks.batched import run_batched
-    from librobot_gym.policies.slots import make_slots
+    env = gym.make(job.env_id, obs_mode=job.obs_mode, control_mode=job.control_mode,
+                   camera_size=job.camera_size, max_episode_steps=job.max_steps)
+    env.unwrapped.max_episode_steps = job.max_steps
+    return env
+
+
+def run_job_batch(jobs: list[EpisodeJob], num_envs: int,
+                  on_result: Callable[[dict], None] | None = None,
+                  async_envs: bool = False) -> list[dict]:
+    """Jobs of one env, policy and settings (seeds and variants aside) over `num_envs` envs at
+    once with one batched policy (`benchmarks/batched.py`); records as `run_job` makes them.
+    `async_envs`: each env steps in its own process."""
+    from librobot_gym.benchmarks.batched import batched_envs, run_batched
 
     job = jobs[0]
-    envs = [gym.make(job.env_id, obs_mode=job.obs_mode, control_mode=job.control_mode,
-                     camera_size=job.camera_size, max_episode_steps=job.max_steps)
-            for _ in range(min(num_envs, len(jobs)))]
     records: list[dict] = []
-    try:
-        for env in envs:
-            env.unwrapped.max_episode_steps = job.max_steps
-        slots = make_slots(job.policy, envs, seed=job.seed)
 
-        def finished(index: int, result) -> None:
-            record = {**asdict(result), "policy": jobs[index].policy,
-                      "variant": jobs[index].variant, "obs_mode": job.obs_mode,
-                      "video_path": None}
-            records.append(record)
-            if on_result is not None:
-                on_result(record)
+    def finished(index: int, result) -> None:
+        record = {**asdict(result), "policy": jobs[index].policy,
+                  "variant": jobs[index].variant, "obs_mode": job.obs_mode, "video_path": None}
+        records.append(record)
+        if on_result is not None:
+            on_result(record)
 
+    with batched_envs(partial(make_job_env, _settings(job)), min(num_envs, len(jobs)),
+                      job.policy, seed=job.seed, async_envs=async_envs) as (envs, slots):
         run_batched(envs, slots, job.env_id, [(j.seed, j.variant) for j in jobs], finished)
-        close = getattr(slots, "close", None)
-        if close is not None:
-            close()
-    finally:
-        for env in envs:
-            env.close()
     return records
 
 
@@ -164,11 +163,12 @@ def _batches(jobs: list[EpisodeJob], parts: int, num_envs: int) -> list[list[Epi
 
 def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
              executor: str = "local", workers: int = 1,
-             on_step: Callable[[int, int], None] | None = None, num_envs: int = 1) -> None:
+             on_step: Callable[[int, int], None] | None = None, num_envs: int = 1,
+             async_envs: bool = False) -> None:
     """Run `jobs`, handing each record to `on_result` as it arrives; `on_step(steps,
     max_steps)` follows each step where episodes run in this process (local, one worker).
     `num_envs` > 1: each worker steps that many envs with one batched policy (simulation;
-    episodes with a video run alone)."""
+    episodes with a video run alone), each env in its own process with `async_envs`."""
     jobs = list(jobs)
     if not jobs:
         return
@@ -177,7 +177,7 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
         batched = _batches([j for j in jobs if j not in alone], workers, num_envs)
         if alone:
             run_jobs(alone, on_result, executor, workers, on_step)
-        _run_batches(batched, on_result, executor, workers, num_envs)
+        _run_batches(batched, on_result, executor, workers, num_envs, async_envs)
         return
     if executor == "ray":
         _run_on_ray(jobs, on_result, workers)
@@ -198,18 +198,19 @@ def run_jobs(jobs: Iterable[EpisodeJob], on_result: Callable[[dict], None],
 
 
 def _run_batches(batches: list[list[EpisodeJob]], on_result: Callable[[dict], None],
-                 executor: str, workers: int, num_envs: int) -> None:
+                 executor: str, workers: int, num_envs: int, async_envs: bool) -> None:
     if executor == "ray":
-        _ray_map(run_job_batch, [(batch, num_envs) for batch in batches],
+        _ray_map(run_job_batch, [(batch, num_envs, None, async_envs) for batch in batches],
                  lambda records: [on_result(record) for record in records], workers)
     elif workers <= 1:
         for batch in batches:
-            run_job_batch(batch, num_envs, on_result)
+            run_job_batch(batch, num_envs, on_result, async_envs)
     else:
         pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                    initializer=die_with_parent, initargs=(os.getpid(),))
         try:
-            futures = [pool.submit(run_job_batch, batch, num_envs) for batch in batches]
+            futures = [pool.submit(run_job_batch, batch, num_envs, None, async_envs)
+                       for batch in batches]
             for future in as_completed(futures):
                 for record in future.result():
                     on_result(record)

@@ -11,6 +11,7 @@ import json
 import platform
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def rollout(
     on_step: Callable[[int, int], None] | None = None,
     resume: bool = True,
     num_envs: int = 1,
+    async_envs: bool = False,
 ) -> RolloutSummary:
     """Run `episodes` episodes with seeds seed, seed+1, ...; see the module docstring.
 
@@ -161,7 +163,8 @@ def rollout(
     before it), `on_episode(result)` after each episode run, and `on_step(steps, limit)` after
     every step (for episodes that take real time). `num_envs` > 1 runs that many envs side by
     side with one batched policy (`benchmarks/batched.py`; simulation, no video): the same
-    records, in less time for a policy that batches.
+    records, in less time for a policy that batches; `async_envs` steps each of them in its
+    own process (`envs/subprocess_env.py`), on as many cores as there are.
     """
     from librobot_gym.benchmarks.batched import check_num_envs
     from librobot_gym.envs.registration import ENVS, check_env_id
@@ -175,17 +178,25 @@ def rollout(
     key = rollout_key(env_id, policy_name, env_kwargs)
     if video_path is not None:
         env_kwargs.setdefault("render_mode", "rgb_array")
-    envs = [gym.make(env_id, **env_kwargs) for _ in range(num_envs)]
-    env = envs[0]
+    envs = [gym.make(env_id, **env_kwargs) for _ in range(1 if async_envs else num_envs)]
+    env = envs[0]  # with async_envs: builds the policy, never steps
     writer = None
     results_file = None
     try:
         if num_envs == 1:
             policy = make_policy(policy_name, env, seed=seed)
         else:  # built before on_start, as the single policy is: a refusal prints alone
-            from librobot_gym.policies.slots import make_slots
+            from librobot_gym.policies.slots import make_shared_slots, make_slots
 
-            slots = make_slots(policy_name, envs, seed=seed)
+            if async_envs:
+                from librobot_gym.envs.subprocess_env import EnvProcess
+
+                slots = make_shared_slots(policy_name, env, num_envs, seed=seed)
+                make = partial(gym.make, env_id, **env_kwargs)
+                for index in range(num_envs):
+                    envs.append(EnvProcess(make, name=f"env {index}"))
+            else:
+                slots = make_slots(policy_name, envs, seed=seed)
         seeds = range(seed, seed + episodes)
         done: dict[int, EpisodeResult] = {}
         if results_path is not None:
@@ -209,7 +220,8 @@ def rollout(
         if on_start is not None:
             on_start(episodes, len(done))
         if num_envs > 1:
-            return _rollout_batched(envs, slots, policy_name, env_id, seeds, done,
+            stepping = envs[1:] if async_envs else envs
+            return _rollout_batched(stepping, slots, policy_name, env_id, seeds, done,
                                     results_file, key, versions, on_episode, results_path)
         records = []
         for episode_seed in seeds:

@@ -241,12 +241,14 @@ def run_suite(
     on_step: Callable[[int, int], None] | None = None,
     num_envs: int = 1,
     serve_wait_ms: float | None = None,
+    async_envs: bool = False,
 ) -> RunSummary:
     """Roll `policy` out on every episode of `card` that the store lacks; see module doc.
     `on_start(total, done)` once the run is checked and recorded, `on_episode(record)` after
     each stored episode, `on_step(steps, max_steps)` after each step where episodes run in
     this process (one local worker: what a real robot uses). `num_envs` > 1 steps that many
-    envs per worker with one batched policy (simulation; the same records). `serve_wait_ms`
+    envs per worker with one batched policy (simulation; the same records), each env in its
+    own process with `async_envs`. `serve_wait_ms`
     (not None): one `PolicyServer` on loopback holds the model and batches the workers'
     requests arriving within that wait (`--serve`); the workers run `remote:` clients."""
     from librobot_gym.benchmarks.batched import check_num_envs
@@ -264,9 +266,9 @@ def run_suite(
             on_episode(result)
 
     if serve_wait_ms is None:
-        run_jobs(run.pending, record, executor, workers, on_step, num_envs)
+        run_jobs(run.pending, record, executor, workers, on_step, num_envs, async_envs)
     else:
         with serve_policy(policy, serve_wait_ms) as url:
             jobs = [replace(job, policy=f"remote:{url}") for job in run.pending]
-            run_jobs(jobs, record, executor, workers, on_step, num_envs)
+            run_jobs(jobs, record, executor, workers, on_step, num_envs, async_envs)
     return RunSummary(run.run_id, policy, card.total_episodes, run.done, len(run.pending))

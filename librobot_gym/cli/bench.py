@@ -65,6 +65,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--num-envs", type=int, default=1, metavar="K",
                      help="simulation: each worker steps K envs and calls the policy once per "
                           "step on all of them (same records as 1; faster for a VLA)")
+    run.add_argument("--async-envs", action="store_true",
+                     help="with --num-envs K and a vla: policy: each env steps in its own "
+                          "process, on as many cores as there are")
     run.add_argument("--serve", nargs="?", type=float, const=5.0, metavar="WAIT_MS",
                      help="vla:DIR: one policy server on loopback holds the model and batches "
                           "the workers' requests arriving within WAIT_MS (default 5)")
@@ -211,6 +214,7 @@ def bench_run(card, policy: str, store, args, resume_hint: str = "") -> str:
                             on_start=on_start, on_episode=on_episode,
                             num_envs=getattr(args, "num_envs", 1),
                             serve_wait_ms=getattr(args, "serve", None),
+                            async_envs=getattr(args, "async_envs", False),
                             on_step=step_bar(bars, "  episode steps") if realtime else None)
     except KeyboardInterrupt:
         stop(bars)

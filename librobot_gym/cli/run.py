@@ -46,6 +46,9 @@ def add_rollout(sub: argparse._SubParsersAction) -> None:
     ro.add_argument("--num-envs", type=int, default=1, metavar="K",
                     help="simulation: step K envs side by side and call the policy once per "
                          "step on all of them (same records as 1; faster for a VLA)")
+    ro.add_argument("--async-envs", action="store_true",
+                    help="with --num-envs K and a vla: policy: each env steps in its own "
+                         "process, on as many cores as there are")
     ro.add_argument("--seed", type=int, default=0,
                     help="seed of the first episode; episode i gets seed + i")
     ro.add_argument("--out", metavar="DIR",
@@ -91,7 +94,7 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     if args.operator:
         env_kwargs["operator"] = args.operator
     summary = _rollout(args.env_id, args.policy, args.episodes, args.seed, video,
-                       results, env_kwargs, args.num_envs)
+                       results, env_kwargs, args.num_envs, args.async_envs)
     if args.out:  # LeRobot's eval_info.json beside our records, for LeRobot users' scripts
         from librobot_gym.benchmarks.lerobot_eval import write_lerobot_eval_info
 
@@ -109,7 +112,8 @@ def _is_real(env_id: str) -> bool:
 
 
 def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | None,
-             results: Path | None, env_kwargs: dict, num_envs: int = 1):
+             results: Path | None, env_kwargs: dict, num_envs: int = 1,
+             async_envs: bool = False):
     """Roll out with a progress bar (and, on hardware, a bar of the episode's steps); print
     the success rate over the scored episodes and the aborted ones (hardware faults, the
     operator) apart, as `bench run` scores them. Ctrl-C says what was kept."""
@@ -147,7 +151,8 @@ def _rollout(env_id: str, policy: str, episodes: int, seed: int, video: str | No
 
     try:
         summary = rollout(env_id, policy, episodes, seed, video, results, env_kwargs,
-                          on_episode, on_start, on_step, num_envs=num_envs)
+                          on_episode, on_start, on_step, num_envs=num_envs,
+                          async_envs=async_envs)
     except KeyboardInterrupt:
         stop(bars)
         where = "; nothing was recorded (with --out DIR finished episodes are kept, and " \

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.policies.base import PolicyCard
 
 
@@ -61,3 +62,22 @@ def make_slots(spec: str, envs: Sequence[gym.Env], seed: int | None = None) -> P
     if own is not None:
         return own(len(envs))
     return PerEnvSlots([first, *(make_policy(spec, env, seed=seed) for env in envs[1:])])
+
+
+def make_shared_slots(spec: str, env: gym.Env, count: int,
+                      seed: int | None = None) -> PolicySlots:
+    """`count` slots of one policy built on `env` that batches them itself (`slots(k)`), for
+    envs that live in other processes (`--async-envs`): a policy that reads its env, or one
+    instance per env, cannot serve them; ConfigError for it."""
+    from librobot_gym.policies.registry import make_policy
+
+    policy = make_policy(spec, env, seed=seed)
+    own = getattr(policy, "slots", None)
+    if own is None:
+        close = getattr(policy, "close", None)
+        if close is not None:
+            close()
+        raise ConfigError(f"--async-envs: policy {spec!r} does not batch its episodes (it runs "
+                          f"one instance per env, and an expert reads its env); use it "
+                          f"without --async-envs, or a vla: policy")
+    return own(count)

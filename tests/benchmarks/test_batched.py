@@ -9,11 +9,10 @@ import pytest
 from librobot_gym.benchmarks.rollout import rollout
 from librobot_gym.cli import main
 from librobot_gym.errors import ConfigError
-from librobot_gym.policies.vla.config import VLAConfig
-from librobot_gym.policies.vla.policy import VLAPolicy
+
+from .conftest import VLA_IMAGE_SIZE as SIZE
 
 ENV_ID = "librobot/Franka-PickCup-v0"
-SIZE = 32
 
 
 def records(summary) -> list[tuple]:
@@ -27,20 +26,6 @@ def test_k_envs_give_the_records_of_one(policy):
     one = rollout(ENV_ID, policy, 5, seed=11, env_kwargs=kwargs)
     three = rollout(ENV_ID, policy, 5, seed=11, env_kwargs=kwargs, num_envs=3)
     assert records(three) == records(one)
-
-
-@pytest.fixture(scope="module")
-def stochastic_vla(tmp_path_factory) -> str:
-    """A tiny octo checkpoint with a diffusion head (noise drawn every prediction) executing
-    chunks open-loop: rows fall out of step as episodes start apart."""
-    path = tmp_path_factory.mktemp("vla") / "octo"
-    VLAPolicy(VLAConfig.from_dict({
-        "framework": "octo", "vlm": {"name": "tiny", "text_encoder": "learned", "embed_dim": 32},
-        "action_dim": 7, "proprio_dim": 22, "chunk_size": 4, "hidden_dim": 32,
-        "chunking": {"mode": "receding", "execute_steps": 3},
-        "policy": {"control_mode": "ee_delta_pose", "cameras": ["front", "wrist"],
-                   "image_size": [SIZE, SIZE], "control_hz": 20}})).save_pretrained(path)
-    return f"vla:{path}"
 
 
 def test_a_vla_batches_its_slots_and_each_episode_keeps_its_actions(stochastic_vla):
