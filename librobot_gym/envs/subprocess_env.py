@@ -16,6 +16,7 @@ dies (killed, crashed) is an `EnvProcessError` naming its exit code.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,10 @@ class EnvProcessError(LibrobotError, RuntimeError):
 
 def _serve(pipe, make: Callable[[], gym.Env]) -> None:
     """The child: build the env, then answer (command, payload) messages until "close"."""
+    # Mesa's CPU rasteriser (llvmpipe, the EGL renderer of a machine without a GPU) renders
+    # with a thread per core by default: with an env per process the processes already fill
+    # the cores, so each renders in its own thread (read when the child opens its display).
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     try:
         env = make()
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
