@@ -17,7 +17,15 @@ from librobot_gym.envs.tasks.language import Instructions
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots.humanoids.balance import BalanceLaw, capture_point_offset
-from librobot_gym.scene import INDOOR_SKY, LabCell, Light, Material, ObjectPart, SceneObject
+from librobot_gym.scene import (
+    INDOOR_SKY,
+    LabCell,
+    Light,
+    Material,
+    ObjectPart,
+    SceneObject,
+    Texture,
+)
 
 N_PUSHES = 3
 IMPULSE_RANGE = (10.0, 20.0)  # N s, horizontal, any direction
@@ -35,7 +43,9 @@ INSTRUCTIONS = Instructions(
     heldout=("whatever happens, remain standing", "keep your footing if you are pushed",
              "don't fall over"),
 )
-FLOOR = Material("stand_floor", rgba=(0.52, 0.5, 0.47, 1.0), specular=0.05, shininess=0.1)
+FLOOR = Material("stand_floor", texture=Texture("checker", (0.46, 0.40, 0.33),
+                                                (0.38, 0.33, 0.27), size=64),
+                 texrepeat=(6.0, 6.0), specular=0.05, shininess=0.1)
 WALL = Material("stand_wall", rgba=(0.84, 0.84, 0.8, 1.0), specular=0.0, shininess=0.0)
 WOOD = (0.58, 0.40, 0.24, 1.0)
 ROOM_HALF = (3.0, 3.0)
@@ -59,8 +69,9 @@ def _box(size, pos, rgba=WOOD) -> ObjectPart:
 
 
 def stand_scene() -> list:
-    """A 6 m x 6 m room (2.6 m walls, a pale sky above) with a table, a bookshelf and a
-    cabinet against the walls: something for the cameras to see, out of the robot's reach."""
+    """A 6 m x 6 m room (2.6 m walls, a pale sky above) with a table (two boxes on it), a
+    bookshelf and a cabinet by the walls, a door, a window and a painting on them: something
+    for the cameras to see whichever way the robot faces, out of its reach."""
     cell = LabCell(floor=FLOOR, wall=WALL, half_size=ROOM_HALF, wall_height=2.6,
                    lights=(Light("sun", (0.0, -2.0, 6.0), (0.2, 0.3, -1.0), (0.5, 0.5, 0.5),
                                  directional=True),
@@ -69,18 +80,36 @@ def stand_scene() -> list:
                    ambient=0.35, headlight=0.3, open_front=False, sleep=False)
     legs = tuple(_box((0.025, 0.025, 0.36), (sx * 0.35, sy * 0.55, -0.375), (0.3, 0.3, 0.32, 1))
                  for sx in (-1, 1) for sy in (-1, 1))
-    table = SceneObject("table", "box", (0.4, 0.6, 0.015), (2.2, 0.0, 0.735), WOOD, parts=legs)
-    shelf_parts = tuple(_box((0.17, 0.5, 0.012), (0.0, 0.0, z)) for z in (-0.55, -0.15, 0.25))
-    books = tuple(_box((0.1, 0.04, 0.1), (0.0, -0.4 + 0.16 * i, -0.03 + 0.4 * (i % 2)), rgba)
+    things = (_box((0.05, 0.05, 0.06), (-0.1, 0.2, 0.075), (0.85, 0.1, 0.08, 1)),
+              _box((0.12, 0.08, 0.04), (0.1, -0.25, 0.055), (0.1, 0.28, 0.88, 1)))
+    table = SceneObject("table", "box", (0.4, 0.6, 0.015), (2.2, 0.0, 0.735), WOOD,
+                        parts=legs + things)
+    # The bookshelf backs onto the north wall: its back panel is the object's first geom,
+    # boards and books stand out from it towards -y.
+    shelf_parts = tuple(_box((0.5, 0.17, 0.012), (0.0, -0.16, z)) for z in (-0.55, -0.15, 0.25))
+    books = tuple(_box((0.04, 0.1, 0.1), (-0.4 + 0.16 * i, -0.16, -0.03 + 0.4 * (i % 2)), rgba)
                   for i, rgba in enumerate(((0.7, 0.15, 0.12, 1), (0.15, 0.3, 0.6, 1),
                                             (0.85, 0.7, 0.2, 1), (0.2, 0.5, 0.3, 1),
                                             (0.6, 0.3, 0.6, 1), (0.8, 0.4, 0.1, 1))))
-    shelf = SceneObject("shelf", "box", (0.17, 0.5, 0.6), (-0.5, 2.8, 0.6),
+    shelf = SceneObject("shelf", "box", (0.5, 0.01, 0.6), (-0.5, 2.97, 0.6),
                         (0.45, 0.32, 0.2, 1.0), parts=shelf_parts + books)
     cabinet = SceneObject("cabinet", "box", (0.3, 0.5, 0.45), (-2.65, -1.0, 0.45),
                           (0.3, 0.45, 0.6, 1.0), parts=(_box((0.01, 0.2, 0.02), (0.31, 0, 0.3),
                                                              (0.8, 0.8, 0.8, 1)),))
-    return [cell, INDOOR_SKY, table, shelf, cabinet]
+    # Looks on the walls (nothing collides with them): a door, a window, a painting, so every
+    # heading shows the cameras something.
+    door = SceneObject("door", "box", (0.45, 0.02, 1.0), (1.0, -2.98, 1.0), (0.42, 0.28, 0.16, 1),
+                       parts=(_box((0.02, 0.03, 0.02), (-0.35, 0.03, 0.0), (0.8, 0.8, 0.8, 1)),),
+                       collide=False)
+    window = SceneObject("window", "box", (0.02, 0.7, 0.5), (-2.98, 1.2, 1.5),
+                         (0.62, 0.78, 0.9, 1), parts=(_box((0.025, 0.72, 0.03), (0, 0, -0.5),
+                                                           (0.9, 0.9, 0.9, 1)),),
+                         collide=False)
+    painting = SceneObject("painting", "box", (0.02, 0.4, 0.3), (2.98, -1.5, 1.6),
+                           (0.85, 0.55, 0.2, 1), parts=(_box((0.025, 0.2, 0.12), (0, 0.1, 0.05),
+                                                             (0.2, 0.4, 0.7, 1)),),
+                           collide=False)
+    return [cell, INDOOR_SKY, table, shelf, cabinet, door, window, painting]
 
 
 @register_task("stand")
