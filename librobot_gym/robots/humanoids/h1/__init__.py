@@ -18,7 +18,7 @@ Our choices: the sole 0.05 m wide (the URDF's collision box is 0.03 m; the rubbe
 wider); no hands in this slice (a fixed fist at each forearm's end; grippers or Inspire hands
 come with manipulation); a chest camera (0.095 m ahead of the torso, 0.33 m up, 15 deg down,
 70 deg field of view) besides the head's; PD gains per joint group (below); a nominal standing
-posture with the knees bent 0.3 rad and the feet flat; 50 Hz control on 4 ms physics steps.
+posture with the knees bent 0.3 rad and the feet flat; 50 Hz control on 5 ms physics steps.
 """
 
 from pathlib import Path
@@ -115,5 +115,5 @@ H1 = register_robot(RobotSpec(
     home_qpos=NOMINAL,
     tool_site="right_hand",
     control_hz=50.0,
-    physics_dt=0.004,
+    physics_dt=0.005,
 ))
