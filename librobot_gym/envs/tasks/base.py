@@ -31,7 +31,8 @@ def reach_reward(distance: float, scale: float) -> float:
 class Push:
     """A shove the world gives the robot: a constant `force` (N, world frame) at the centre
     of mass of `body` from `start` for `duration` s of episode time (its impulse is force x
-    duration, N s). Backends apply it at whole control steps."""
+    duration, N s). The MuJoCo backend applies it at whole control steps (`envs/sim/pushes.py`);
+    on hardware a person shoves the robot, so the real backend applies none."""
 
     body: str
     start: float
