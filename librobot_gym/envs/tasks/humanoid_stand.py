@@ -128,7 +128,8 @@ class Stand(Task):
     yaw, roll, pitch, knee, ankle; the right leg; torso; left arm shoulder pitch, roll, yaw,
     elbow; the right arm; normalised to [-1, 1]. Nothing balances the robot but the policy.
     `upper_body`: the arms' 8 targets; the built-in balance controller holds the legs and
-    torso (`env.unwrapped.action_spec` names every dimension with its unit).
+    torso, and does the balancing (random arm targets succeed), so the task tests a policy in
+    `joint_pos` (`env.unwrapped.action_spec` names every dimension with its unit).
 
     ## Observation Space
     Proprioception: joint positions (19, rad) and speeds (19, rad/s), the torso IMU's
