@@ -159,6 +159,10 @@ register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
 register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
 
+# Humanoids (issue 21): the Unitree H1 holds its balance under seeded pushes (joint_pos PD
+# targets at 50 Hz by default; upper_body leaves the legs to the built-in balance controller).
+register_env("librobot/H1-Stand-v0", "h1", "stand", 500)
+
 
 def register_all() -> None:
     """Register every env id with gymnasium, plugins' included (idempotent)."""

@@ -18,6 +18,7 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.mobile.jackal",
     "librobot_gym.robots.mobile_manipulators.fetch",
     "librobot_gym.robots.heavy.hauler",
+    "librobot_gym.robots.humanoids.h1",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)
 

@@ -94,14 +94,19 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "haul_dump": (_machine_sets_off, _hinge_to_stop),
          # the loader's operator drives at the pile, bucket down
          "load_hauler": (_machine_sets_off, _edge_to_pile)}
+# Tasks that start at their goal (a humanoid standing still): nothing to approach. Their own
+# tests show the dense reward falling under a shove and rising as the expert recovers.
+AT_GOAL = {"stand": "tests/envs/test_h1_stand.py"}
 
 
 def test_every_builtin_task_has_a_scripted_approach():
-    assert {env_entry(i).task for i in SIM_IDS} <= set(MOVES)
+    assert {env_entry(i).task for i in SIM_IDS} <= set(MOVES) | set(AT_GOAL)
 
 
 @pytest.mark.parametrize("env_id", SIM_IDS)
 def test_dense_reward_at_reset_is_a_signal_and_rises_on_approach(env_id):
+    if env_entry(env_id).task in AT_GOAL:
+        pytest.skip(f"starts at its goal; {AT_GOAL[env_entry(env_id).task]} checks its reward")
     move, distance = MOVES[env_entry(env_id).task]
     env = gym.make(env_id, obs_mode="state")
     try:

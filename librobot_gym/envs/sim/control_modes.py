@@ -2,20 +2,29 @@
 controllers (`controllers.py`), the hydraulic machines' valves (`hydraulics.py`) and the wheeled
 machines' drivetrain (`drivetrain.py`) and the differential-drive bases' twist
 (`base_twist.py`), with an arm on top
-(`mobile_manipulator.py`)."""
+(`mobile_manipulator.py`), and the humanoids' joint and upper-body modes (`humanoid.py`)."""
 
 from librobot_gym.envs.sim.base_twist import BaseTwistController
 from librobot_gym.envs.sim.controllers import EeDeltaPoseController, JointPosController
 from librobot_gym.envs.sim.drivetrain import DriveController, WheeledMachineController
+from librobot_gym.envs.sim.humanoid import (
+    HumanoidJointPosController,
+    HumanoidUpperBodyController,
+)
 from librobot_gym.envs.sim.hydraulics import HydraulicController
 from librobot_gym.envs.sim.mobile_manipulator import BaseTwistEeDeltaPoseController
 
 
-def controllers() -> dict[str, type]:
-    """Control mode name -> the class that implements it in MuJoCo."""
-    return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
+def controllers(family: str | None = None) -> dict[str, type]:
+    """Control mode name -> the class that implements it in MuJoCo; a humanoid's `joint_pos`
+    (whole-body targets on a free-floating base) is its own (`family="humanoid"`)."""
+    table = {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
             "hydraulic": HydraulicController, "drive": DriveController,
             "drive+hydraulic": WheeledMachineController,
             "base_twist": BaseTwistController,
             "base_twist+ee_delta_pose": BaseTwistEeDeltaPoseController,
-            "drive+dump": WheeledMachineController}
+            "drive+dump": WheeledMachineController,
+            "upper_body": HumanoidUpperBodyController}
+    if family == "humanoid":
+        table["joint_pos"] = HumanoidJointPosController
+    return table

@@ -8,6 +8,7 @@ import numpy as np
 from librobot_gym.envs.sim.control_modes import controllers
 from librobot_gym.envs.sim.controllers import contiguous
 from librobot_gym.envs.sim.material import MaterialModel
+from librobot_gym.envs.sim.pushes import Pushes
 from librobot_gym.envs.sim.scene import (
     build_model,
     colliding_geoms,
@@ -54,7 +55,7 @@ class MujocoSim:
         self.data = d = mujoco.MjData(m)
         self.substeps = substeps
         self.control_dt = timestep * substeps
-        available = controllers()
+        available = controllers(robot.family)
         if control_mode not in available:
             raise ConfigError(f"the MuJoCo backend has no controller for {control_mode!r}; "
                               f"it has {sorted(available)}")
@@ -95,6 +96,7 @@ class MujocoSim:
         # A mobile base reports its pose and twist (`machine_extras`) and is placed by the task.
         self._mobile = hasattr(self.controller, "place_base")
         self._blowups = 0
+        self.pushes = Pushes(m, d)  # a task's shoves (humanoids' Stand)
 
     def _classify_contacts(self, objects: list[SceneObject]):
         """A geom-pair table of bit flags, so one lookup per step classifies every contact:
@@ -163,12 +165,15 @@ class MujocoSim:
         self.controller.hold(gripper_command)
         if self.material is not None:
             self.material.reset(task_reset.payload_kg)
+        self.pushes.reset(task_reset.pushes)
         mujoco.mj_forward(m, d)
         self._blowups = 0  # mj_resetData cleared the warning counters
 
     def step(self, physical_action: np.ndarray) -> bool:
         """Apply one control step; False when the simulation went unstable."""
         self.controller.apply(physical_action)
+        if self.pushes.active:
+            self.pushes.apply(self.data.time, self.control_dt)
         material = self.material
         if material is not None:
             material.apply_forces()

@@ -15,7 +15,7 @@ import numpy as np
 from librobot_gym.robots import RobotSpec
 from librobot_gym.scene import DumpZone, MaterialPile, ObjectPart, SceneObject
 
-__all__ = ["DumpZone", "MaterialPile", "ObjectPart", "SceneObject", "EeCommand", "Task",
+__all__ = ["DumpZone", "MaterialPile", "ObjectPart", "Push", "SceneObject", "EeCommand", "Task",
            "TaskReset", "Terrain", "WorldState", "reach_reward"]
 
 
@@ -25,6 +25,19 @@ def reach_reward(distance: float, scale: float) -> float:
     still pulls from there (~0.12 at d = s), the sharp half rewards the last few centimetres."""
     x = distance / scale
     return 1.0 - 0.5 * (math.tanh(x) + math.tanh(5.0 * x))
+
+
+@dataclass(frozen=True)
+class Push:
+    """A shove the world gives the robot: a constant `force` (N, world frame) at the centre
+    of mass of `body` from `start` for `duration` s of episode time (its impulse is force x
+    duration, N s). The MuJoCo backend applies it at whole control steps (`envs/sim/pushes.py`);
+    on hardware a person shoves the robot, so the real backend applies none."""
+
+    body: str
+    start: float
+    duration: float
+    force: tuple[float, float, float]
 
 
 @dataclass
@@ -41,6 +54,8 @@ class TaskReset:
     base_pose: tuple[float, float, float] | None = None
     # Loose material in the machine's bucket or body at reset (a hauler that starts loaded), kg.
     payload_kg: float = 0.0
+    # Shoves the world gives the robot during the episode (a Stand task's), in time order.
+    pushes: tuple[Push, ...] = ()
 
 
 @dataclass(slots=True)

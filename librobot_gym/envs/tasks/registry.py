@@ -23,6 +23,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.navigate_to",
     "librobot_gym.envs.tasks.haul_dump",
     "librobot_gym.envs.tasks.dig_dump_v1",
+    # Humanoids (issue 21): Stand under pushes.
+    "librobot_gym.envs.tasks.humanoid_stand",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

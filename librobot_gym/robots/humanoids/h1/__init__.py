@@ -1,0 +1,119 @@
+"""Unitree H1: a 1.8 m, 59 kg humanoid with 19 joints (5 per leg, a torso yaw, 4 per arm).
+
+Figures used, and where they come from (unitree_ros, robots/h1_description/urdf/h1.urdf, read
+in this session): joint origins and axes; limits (rad) hip yaw and roll +-0.43, hip pitch
+-3.14..2.53, knee -0.26..2.05, ankle -0.87..0.52, torso +-2.35, shoulder pitch +-2.87,
+shoulder roll -0.34..3.11 (left; mirrored right), shoulder yaw -1.3..4.45 (left; mirrored),
+elbow -1.25..2.61; efforts (N m) hip 200, knee 300, ankle 40, torso 200, shoulder pitch and
+roll 40, shoulder yaw and elbow 18; velocities (rad/s) hips and torso 23, knee 14, ankle and
+shoulder pitch/roll 9, shoulder yaw and elbow 20; thigh and shank 0.4 m (hip pitch to knee,
+knee to ankle); hip pitch axis 0.2029 m off the centre line, 0.1742 m below the pelvis; link
+masses (pelvis 5.983 kg, per leg 2.965 + 2.715 + 4.953 + 2.824 + 0.725, torso 17.789, per arm
+1.142 + 0.852 + 0.862 + 0.745: 59.34 kg in all), centres of mass and inertias; the sole, a
+0.28 m box 0.062 m below the ankle axis reaching 0.19 m ahead of it and 0.09 m behind; the IMU
+on the torso at (-0.0445, -0.0189, 0.2776) m; the head's RealSense D435 at (0.108, 0.0325,
+0.693) m from the torso joint, looking 51 deg below the horizon (its rpy -2.457, 0, -1.571).
+
+Our choices: the sole 0.05 m wide (the URDF's collision box is 0.03 m; the rubber sole is
+wider); no hands in this slice (a fixed fist at each forearm's end; grippers or Inspire hands
+come with manipulation); a chest camera (0.095 m ahead of the torso, 0.33 m up, 15 deg down,
+70 deg field of view) besides the head's; PD gains per joint group (below); a nominal standing
+posture with the knees bent 0.3 rad and the feet flat; 50 Hz control on 5 ms physics steps.
+"""
+
+from pathlib import Path
+
+from librobot_gym.robots.registry import register_robot
+from librobot_gym.robots.spec import (
+    ActionDim,
+    CameraSpec,
+    ControlModeSpec,
+    JointSpec,
+    ProprioField,
+    RobotSpec,
+)
+
+_LEG = (
+    # name, lower (rad), upper (rad), max velocity (rad/s), max effort (N m): h1.urdf
+    ("hip_yaw", -0.43, 0.43, 23.0, 200.0),
+    ("hip_roll", -0.43, 0.43, 23.0, 200.0),
+    ("hip_pitch", -3.14, 2.53, 23.0, 200.0),
+    ("knee", -0.26, 2.05, 14.0, 300.0),
+    ("ankle", -0.87, 0.52, 9.0, 40.0),
+)
+_ARM = (  # the left arm; the right one mirrors roll and yaw
+    ("shoulder_pitch", -2.87, 2.87, 9.0, 40.0),
+    ("shoulder_roll", -0.34, 3.11, 9.0, 40.0),
+    ("shoulder_yaw", -1.3, 4.45, 20.0, 18.0),
+    ("elbow", -1.25, 2.61, 20.0, 18.0),
+)
+_MIRRORED = ("shoulder_roll", "shoulder_yaw")
+
+
+def _side(side: str, rows) -> list[JointSpec]:
+    joints = []
+    for name, lo, hi, vel, effort in rows:
+        if side == "right" and name in _MIRRORED:
+            lo, hi = -hi, -lo
+        joints.append(JointSpec(f"{side}_{name}_joint", lo, hi, vel, effort))
+    return joints
+
+
+JOINTS = tuple(_side("left", _LEG) + _side("right", _LEG)
+               + [JointSpec("torso_joint", -2.35, 2.35, 23.0, 200.0)]
+               + _side("left", _ARM) + _side("right", _ARM))
+LEG_JOINTS = tuple(j.name for j in JOINTS[:10])
+ARM_JOINTS = tuple(j.name for j in JOINTS[11:])
+# The nominal standing posture (rad): legs hip yaw, roll, pitch, knee, ankle (feet flat:
+# pitch + knee + ankle = 0), torso, arms shoulder pitch, roll, yaw, elbow (hanging, the
+# forearms 1 rad down from the horizontal they point along at elbow 0).
+NOMINAL_LEG = (0.0, 0.0, -0.1, 0.3, -0.2)
+NOMINAL_ARM = (0.2, 0.15, 0.0, 1.0)
+NOMINAL = (NOMINAL_LEG + NOMINAL_LEG + (0.0,) + NOMINAL_ARM
+           + (NOMINAL_ARM[0], -NOMINAL_ARM[1], -NOMINAL_ARM[2], NOMINAL_ARM[3]))
+# PD gains per joint group (the MJCF's position actuators): kp N m/rad, kd N m s/rad.
+PD_GAINS = {"hip yaw": (400, 5), "hip roll and pitch": (800, 8), "knee": (1000, 10),
+            "ankle": (800, 6), "torso": (600, 8), "shoulder pitch and roll": (100, 2),
+            "shoulder yaw and elbow": (50, 1)}
+
+JOINT_POS = ControlModeSpec(
+    "joint_pos",
+    tuple(ActionDim(j.name, "rad", j.lower, j.upper,
+                    f"PD target, clipped at {j.max_effort:g} N m") for j in JOINTS),
+    "Whole-body PD targets at 50 Hz for the 19 joints (legs, torso, arms), each servo "
+    "kp/kd per joint group (hip yaw 400/5, hip roll and pitch 800/8, knee 1000/10, ankle "
+    "800/6, torso 600/8, shoulder pitch and roll 100/2, shoulder yaw and elbow 50/1; N m/rad, "
+    "N m s/rad) clipped at the joint's torque. Nothing balances the robot but the policy.",
+)
+UPPER_BODY = ControlModeSpec(
+    "upper_body",
+    tuple(ActionDim(j.name, "rad", j.lower, j.upper, "PD target") for j in JOINTS[11:]),
+    "The arms' 8 PD targets at 50 Hz; the legs and torso are held at the nominal standing "
+    "posture by the built-in balance controller (capture-point feedback through the ankles "
+    "and hips, `robots/humanoids/balance.py`).",
+)
+
+H1 = register_robot(RobotSpec(
+    name="h1",
+    family="humanoid",
+    asset=str(Path(__file__).with_name("h1.xml")),
+    joints=JOINTS,
+    actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    default_control_mode="joint_pos",
+    proprio=(
+        ProprioField("joint_pos", 19, "rad"),
+        ProprioField("joint_vel", 19, "rad/s"),
+        ProprioField("imu_quat", 4, "quaternion wxyz, the torso IMU in the world"),
+        ProprioField("imu_gyro", 3, "rad/s, IMU frame"),
+        ProprioField("imu_acc", 3, "m/s^2, IMU frame (specific force: +9.81 up at rest)"),
+    ),
+    cameras=(
+        CameraSpec("head", "torso_link", 58.0),
+        CameraSpec("chest", "torso_link", 70.0),
+    ),
+    home_qpos=NOMINAL,
+    tool_site="right_hand",
+    control_hz=50.0,
+    physics_dt=0.005,
+))
