@@ -5,15 +5,19 @@ machines' drivetrain (`drivetrain.py`) and the differential-drive bases' twist
 (`mobile_manipulator.py`)."""
 
 from librobot_gym.envs.sim.base_twist import BaseTwistController
-from librobot_gym.envs.sim.controllers import EeDeltaPoseController, JointPosController
+from librobot_gym.envs.sim.controllers import EeDeltaPoseController
 from librobot_gym.envs.sim.drivetrain import DriveController, WheeledMachineController
 from librobot_gym.envs.sim.hydraulics import HydraulicController
-from librobot_gym.envs.sim.mobile_manipulator import BaseTwistEeDeltaPoseController
+from librobot_gym.envs.sim.mobile_manipulator import (
+    BaseTwistEeDeltaPoseController,
+    joint_pos_controller,
+)
 
 
-def controllers() -> dict[str, type]:
-    """Control mode name -> the class that implements it in MuJoCo."""
-    return {"joint_pos": JointPosController, "ee_delta_pose": EeDeltaPoseController,
+def controllers() -> dict:
+    """Control mode name -> the class (or factory, `joint_pos`: arms' or mobile manipulators')
+    that implements it in MuJoCo."""
+    return {"joint_pos": joint_pos_controller, "ee_delta_pose": EeDeltaPoseController,
             "hydraulic": HydraulicController, "drive": DriveController,
             "drive+hydraulic": WheeledMachineController,
             "base_twist": BaseTwistController,
