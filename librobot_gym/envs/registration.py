@@ -160,6 +160,7 @@ register_env("librobot/Tiago-NavigateTo-v0", "tiago", "navigate_to", 400)
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
 register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
+register_env("librobot/Tiago-NavigateTo-Real-v0", "tiago", "navigate_to", 400, backend="real")
 
 
 def register_all() -> None:

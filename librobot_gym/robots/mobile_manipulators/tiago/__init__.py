@@ -79,7 +79,8 @@ DIFF_DRIVE = DiffDriveSpec(
 )
 UPPER_BODY = UpperBodySpec(torso_joint="torso_lift_joint", torso_actuator="torso_lift",
                            torso_max_speed=0.07, head_joints=("head_1_joint", "head_2_joint"),
-                           head_actuators=("head_1", "head_2"), head_home=(0.0, -0.35))
+                           head_actuators=("head_1", "head_2"), head_home=(0.0, -0.35),
+                           head_max_speed=3.0)
 MAX_STEP_TRANSLATION = 0.03  # m per control step
 MAX_STEP_ROTATION = 0.15  # rad per control step
 
