@@ -105,7 +105,7 @@ ROBOTS: dict[str, RosRobot] = {
         wheel_joints=("front_left_wheel", "rear_left_wheel", "front_right_wheel",
                       "rear_right_wheel"),
         runstop=RunStop("/status", "jackal_msgs/Status", "driver_external_stop_stopped")),
-    # TIAGo is not simulated yet: its interfaces, ready for its -Real- id.
+    # TIAGo: the torso, head and fingers each on a trajectory controller; no run-stop topic.
     "tiago": RosRobot(
         name="tiago", cmd_vel="/mobile_base_controller/cmd_vel",
         odom="/mobile_base_controller/odom", joint_states="/joint_states", scan="/scan",
