@@ -69,6 +69,7 @@ class RosRobot:
     gripper_joints: tuple[str, ...] = ()
     runstop: RunStop | None = None
     head_height: float = 1.1  # m, the head's tilt axis over the floor with the torso down
+    cmd_vel_timeout: float = 0.5  # s without a twist before the base controller stops it
 
     @property
     def actions(self) -> tuple[ActionInterface, ...]:
@@ -122,7 +123,7 @@ ROBOTS: dict[str, RosRobot] = {
                                 FOLLOW_JOINT_TRAJECTORY,
                                 ("gripper_left_finger_joint", "gripper_right_finger_joint")),
         gripper_joints=("gripper_left_finger_joint", "gripper_right_finger_joint"),
-        head_height=1.0),
+        head_height=1.0, cmd_vel_timeout=0.25),  # tiago_controller_configuration's
 }
 
 

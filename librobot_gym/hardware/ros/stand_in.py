@@ -2,14 +2,14 @@
 
 What it models is what the robot's controllers do, not the world: the base follows the last
 /cmd_vel at the `DiffDriveSpec`'s acceleration limits (the same slew as the simulator's
-`base_twist`), and stops when no twist came for `CMD_VEL_TIMEOUT` (diff_drive_controller's
-cmd_vel_timeout); trajectory goals move their joints linearly to each point at its
-time_from_start, no faster than each joint's published velocity and inside its range (the
-torso's travel, the head's and the fingers' ranges as the robot's MJCF has them, so Fetch's
-0.386 m torso and TIAGo's 0.35 m one each stop where theirs does); a PointHead goal (Fetch)
-turns the head towards the point, a head trajectory (TIAGo) moves it at the robot's head
-speed; a GripperCommand (Fetch) moves the fingers at GRIPPER_SPEED, a finger trajectory
-(TIAGo) too, its goal succeeding once they are there. A pressed run-stop
+`base_twist`), and stops when no twist came for the robot's `cmd_vel_timeout` (its
+diff_drive_controller's: 0.5 s, TIAGo's 0.25 s); trajectory goals move their joints linearly
+to each point at its time_from_start, no faster than each joint's published velocity and
+inside its range (the torso's travel, the head's and the fingers' ranges as the robot's MJCF
+has them, so Fetch's 0.386 m torso and TIAGo's 0.35 m one each stop where theirs does); a
+PointHead goal (Fetch) turns the head towards the point, a head trajectory (TIAGo) moves it
+at the robot's head speed; a GripperCommand (Fetch) moves the fingers at GRIPPER_SPEED, a
+finger trajectory (TIAGo) too, its goal succeeding once they are there. A pressed run-stop
 cuts the drives: the base stops at once and every goal is aborted. On its own it drives on
 empty floor (the scanner reads its maximum range on every beam); a world registered in
 `WORLDS` (the env layer's "sim": the task's MuJoCo scene) replaces the base's motion and scan.
@@ -28,7 +28,6 @@ import numpy as np
 from librobot_gym.hardware.ros.robots import RosRobot
 from librobot_gym.robots import RobotSpec
 
-CMD_VEL_TIMEOUT = 0.5  # s without a twist -> the base controller asks for zero
 GRIPPER_SPEED = 0.1  # m/s of opening
 
 
@@ -138,7 +137,7 @@ class KinematicRobot:
     def asked_twist(self) -> np.ndarray:
         """What the base controller asks for now: the last twist, zero after its timeout or
         with the run-stop pressed."""
-        if self.runstopped or self.time - self.asked_at > CMD_VEL_TIMEOUT:
+        if self.runstopped or self.time - self.asked_at > self.ros.cmd_vel_timeout:
             return np.zeros(2)
         return self.asked
 

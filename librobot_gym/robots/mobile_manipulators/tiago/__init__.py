@@ -25,8 +25,9 @@ tiago_robot 4.2.4, pmb2_robot 5.0.16, pal_gripper 3.1.0):
   open), 16 N, 0.05 m/s; their pads 0.11-0.22 m below the flange.
 - tiago_bringup tiago_motions (play_motion "home"): the tucked arm (0.20, -1.34, -0.20, 1.94,
   -1.57, 1.37, 0.0) rad.
-Our choices: the same reverse speed as forward (the spec's limits are symmetric; the safety
-layer and the robot's own controller cap reverse at 0.2 m/s on hardware), yaw at 1.5 rad/s
+Our choices: the same reverse speed as forward (the spec's limits are symmetric; on hardware
+the robot's own base controller caps reverse at 0.2 m/s, and the NavigateTo expert never
+reverses), yaw at 1.5 rad/s
 and 2 rad/s^2 as Fetch (well inside 2.09), the torso at 0.07 m/s; tool steps of at most
 0.03 m and 0.15 rad per control step at 10 Hz; the head held at pan 0, tilt -0.35 rad (the
 floor ahead and table tops in view); the tool frame at the finger pads' centre; primitive
