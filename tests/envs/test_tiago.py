@@ -48,6 +48,49 @@ def test_the_spec_carries_the_published_limits_and_names_the_ros_joints():
         ("torso_lift", "m"), ("gripper", "normalised opening")]
 
 
+def _urdf(xyz, rpy) -> np.ndarray:
+    """A URDF joint origin as a 4x4 transform (rpy: about fixed x, y, z)."""
+    (cr, cp, cy), (sr, sp, sy) = np.cos(rpy), np.sin(rpy)
+    out = np.eye(4)
+    out[:3, :3] = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]]) \
+        @ np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]]) \
+        @ np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    out[:3, 3] = xyz
+    return out
+
+
+# tiago_description's arm joint origins from torso_lift_link (xyz m, rpy deg), each joint about
+# its z; then arm_tool_link (no force-torque sensor) and the PAL gripper's flange.
+ARM_ORIGINS = (((0.15505, 0.014, -0.151), (0, 0, -90)), ((0.125, 0.0195, -0.031), (90, 0, 0)),
+               ((0.0895, 0, -0.0015), (-90, 0, 90)), ((-0.02, -0.027, -0.222), (-90, -90, 0)),
+               ((-0.162, 0.02, 0.027), (90, -90, -90)), ((0, 0, 0.15), (0, -90, -90)),
+               ((0, 0, 0), (90, 0, 90)))
+TOOL = (((0, 0, 0.0573), (90, -90, 180)), ((0.01, 0, 0), (90, 90, -90)))
+
+
+def test_the_arm_s_kinematics_are_the_urdf_s():
+    tiago = get_robot("tiago")
+    model = mujoco.MjModel.from_xml_path(tiago.asset)
+    data = mujoco.MjData(model)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        q = [rng.uniform(j.lower, j.upper) for j in tiago.joints]
+        for name, value in zip(tiago.joint_names, q, strict=True):
+            data.qpos[model.joint(name).qposadr[0]] = value
+        mujoco.mj_forward(model, data)
+        chain = np.eye(4)
+        for (xyz, rpy), angle in zip(ARM_ORIGINS, q, strict=True):
+            chain = chain @ _urdf(xyz, np.radians(rpy)) @ _urdf((0, 0, 0), (0, 0, angle))
+        for xyz, rpy in TOOL:
+            chain = chain @ _urdf(xyz, np.radians(rpy))
+        torso, gripper = model.body("torso_lift_link").id, model.body("gripper_link").id
+        frame = data.xmat[torso].reshape(3, 3)
+        np.testing.assert_allclose(frame.T @ (data.xpos[gripper] - data.xpos[torso]),
+                                   chain[:3, 3], atol=1e-5)
+        np.testing.assert_allclose(frame.T @ data.xmat[gripper].reshape(3, 3), chain[:3, :3],
+                                   atol=1e-4)
+
+
 def test_the_head_camera_looks_down_at_the_floor_ahead(env):
     env.reset(seed=0)
     sim = env.unwrapped.sim
