@@ -1,7 +1,7 @@
 """Render the mobile robots' NavigateTo as a policy sees it, into one grid PNG (the README's).
 
 For each env and seed: the scripted expert drives one episode; the robot's two cameras (the
-Jackal's `front`, Fetch's `head`, and `overhead`) are captured at the policy's resolution
+Jackal's `front`, Fetch's and TIAGo's `head`, and `overhead`) are captured at the policy's resolution
 (128x128 by default) at reset, halfway, and at the end, each scaled up by --zoom without
 smoothing, the instruction and outcome written above the row.
 
@@ -55,14 +55,15 @@ def episode_frames(env_id: str, seed: int, size: int) -> tuple[str, list[np.ndar
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", action="append", help="env id (repeatable; default: the "
-                        "Jackal's and Fetch's NavigateTo)")
+                        "Jackal's, Fetch's and TIAGo's NavigateTo)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--zoom", type=int, default=2)
     parser.add_argument("--out", default="docs/images/mobile.png")
     args = parser.parse_args()
     rows = []
-    envs = args.env or ["librobot/Jackal-NavigateTo-v0", "librobot/Fetch-NavigateTo-v0"]
+    envs = args.env or ["librobot/Jackal-NavigateTo-v0", "librobot/Fetch-NavigateTo-v0",
+                        "librobot/Tiago-NavigateTo-v0"]
     for env_id, seed in [(e, s) for e in envs for s in args.seeds]:
         caption, tiles = episode_frames(env_id, seed, args.size)
         row = Image.fromarray(np.hstack(tiles)).resize(

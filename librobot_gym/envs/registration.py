@@ -154,10 +154,13 @@ register_env("librobot/UR5e-StackBlocks-Real-v0", "ur5e", "stack_blocks", 300, b
 register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
 # Fetch drives the same flat, its arm tucked (base_twist+ee_delta_pose: base, arm, torso, gripper).
 register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
+# TIAGo the same, its arm tucked (play_motion's "home"); its torso has a controller of its own.
+register_env("librobot/Tiago-NavigateTo-v0", "tiago", "navigate_to", 400)
 # On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
 register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
+register_env("librobot/Tiago-NavigateTo-Real-v0", "tiago", "navigate_to", 400, backend="real")
 
 # Humanoids (issue 21): the Unitree H1 holds its balance under seeded pushes (joint_pos PD
 # targets at 50 Hz by default; upper_body leaves the legs to the built-in balance controller).

@@ -17,6 +17,7 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.heavy.wheel_loader",
     "librobot_gym.robots.mobile.jackal",
     "librobot_gym.robots.mobile_manipulators.fetch",
+    "librobot_gym.robots.mobile_manipulators.tiago",
     "librobot_gym.robots.heavy.hauler",
     "librobot_gym.robots.humanoids.h1",
 )

@@ -300,6 +300,7 @@ class UpperBodySpec:
     head_joints: tuple[str, str]  # pan, tilt
     head_actuators: tuple[str, str]
     head_home: tuple[float, float]  # rad
+    head_max_speed: float = 1.57  # rad/s, each head joint (fetch.urdf's; TIAGo's is 3.0)
 
 
 @dataclass(frozen=True)

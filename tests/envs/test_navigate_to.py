@@ -180,7 +180,8 @@ def test_the_expert_reaches_the_target_with_spl_and_no_collision():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("first", [0, 1000])
-@pytest.mark.parametrize("env_id", [ENV_ID, "librobot/Fetch-NavigateTo-v0"])
+@pytest.mark.parametrize("env_id", [ENV_ID, "librobot/Fetch-NavigateTo-v0",
+                                    "librobot/Tiago-NavigateTo-v0"])
 def test_the_expert_succeeds_on_at_least_90_of_100_seeds(env_id, first):
     env = gym.make(env_id, obs_mode="state")
     try:

@@ -67,7 +67,9 @@ class MobileBackend(CellBackend):
                               "robot's cameras a device index, a stream URL or a FrameSource")
         self.robot, self.task, self.control_mode = robot, task, control_mode
         self.control_dt = 1.0 / control_hz
-        self.manipulator = "ee_delta_pose" in control_mode
+        # joint_pos (TIAGo): arm and torso targets outright, the base held; else the twist first.
+        self.joint_targets = control_mode == "joint_pos" and robot.upper_body is not None
+        self.manipulator = "ee_delta_pose" in control_mode or self.joint_targets
         self._open_cell(robot, task, control_mode, cameras, operator)
         if isinstance(driver, str):  # an emulator's world gets the task's whole scene
             driver = make_driver(driver, robot, scene=TaskCell.of(task))
@@ -139,11 +141,16 @@ class MobileBackend(CellBackend):
         """One control period on the robot. Driver and safety faults raise (typed)."""
         physical = np.asarray(physical_action, dtype=np.float64)
         arm = torso = opening = None
-        if self.manipulator:
+        twist = physical[:2]
+        if self.joint_targets:
+            n_arm = len(self.robot.joints)
+            twist, arm, torso = np.zeros(2), physical[:n_arm], float(physical[n_arm])
+            opening = self.kinematics.gripper_opening(physical[-1])
+        elif self.manipulator:
             self._pose_model()
             arm, opening = self.kinematics.targets(physical)
             torso = float(self._state.extras.get("torso", 0.0)) + physical[8] * self.control_dt
-        self.violations = self.safety.command(physical[:2], arm, torso, opening)
+        self.violations = self.safety.command(twist, arm, torso, opening)
         with self.safety.guard():
             self._next_period()
             self._read()

@@ -1,11 +1,12 @@
-"""Mobile manipulators in simulation: the `base_twist+ee_delta_pose` control mode.
+"""Mobile manipulators in simulation: the `base_twist+ee_delta_pose` and `joint_pos` modes.
 
 One action drives everything: the base's twist (`base_twist.py`), a gripper delta in the
 base's frame (rotated by the base's heading into the world frame the arm's damped IK step
 works in, `controllers.EeDeltaPoseController`: the IK moves the arm's joints only, so a zero
 delta holds the arm's posture on the moving base), the torso's speed (integrated into its
 position servo's target, within its travel) and the gripper's opening. The head's pan and
-tilt servos hold the robot's `head_home`.
+tilt servos hold the robot's `head_home`. `joint_pos` (`MobileJointPosController`) sets the
+arm's and the torso's targets outright and keeps the base still: reaching from where it stands.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import mujoco
 import numpy as np
 
 from librobot_gym.envs.sim.base_twist import BaseTwistController
-from librobot_gym.envs.sim.controllers import EeDeltaPoseController, contiguous
+from librobot_gym.envs.sim.controllers import (
+    EeDeltaPoseController,
+    JointPosController,
+    contiguous,
+)
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
 
@@ -82,3 +87,46 @@ class BaseTwistEeDeltaPoseController(EeDeltaPoseController):
         then the base's (base_pose, base_twist, wheel_vel, lidar)."""
         upper = np.concatenate([self._torso_q, self._head_q])
         return super().proprio(state) + [upper] + self.base.proprio(state)
+
+
+class MobileJointPosController(JointPosController):
+    """`joint_pos` on a mobile manipulator: [arm joint targets (rad), torso target (m),
+    gripper]; the base stands still (its servos ask for zero) and the head holds its home.
+    Senses what `base_twist+ee_delta_pose` senses, so both modes share one proprio layout."""
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
+        if robot.upper_body is None or robot.diff_drive is None:
+            raise ConfigError(f"a mobile joint_pos needs a diff-drive base and a torso; "
+                              f"{robot.name!r} has neither")
+        super().__init__(model, data, robot)
+        self._twist = BaseTwistEeDeltaPoseController(model, data, robot)  # its senses, holds
+
+    def apply(self, physical: np.ndarray) -> None:
+        twist = self._twist
+        twist.base.hold()
+        super().apply(np.concatenate([physical[: self.n_arm], physical[-1:]]))
+        target = min(max(float(physical[self.n_arm]), twist._torso_low), twist._torso_high)
+        twist._torso_target = target
+        self.ctrl[twist._torso] = target
+        self.ctrl[twist._head] = twist._head_home
+
+    def hold(self, gripper_command: float) -> None:
+        super().hold(gripper_command)
+        self._twist.hold(gripper_command)
+
+    def place_base(self, pose) -> None:
+        self._twist.place_base(pose)
+
+    def machine_extras(self) -> dict[str, float]:
+        return self._twist.machine_extras()
+
+    def proprio(self, state) -> list[np.ndarray]:
+        return self._twist.proprio(state)
+
+
+def joint_pos_controller(model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
+    """`joint_pos` for any robot: the mobile manipulators' (a torso and a base to keep still)
+    or the arms' `JointPosController`."""
+    if robot.upper_body is not None and robot.diff_drive is not None:
+        return MobileJointPosController(model, data, robot)
+    return JointPosController(model, data, robot)

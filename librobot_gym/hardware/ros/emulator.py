@@ -333,11 +333,7 @@ class RosbridgeEmulator:
                 return
             points = [(seconds(p.get("time_from_start", {})), p["positions"])
                       for p in trajectory.get("points", [])]
-            if points and set(joints) == set(self.ros.gripper_joints):  # TIAGo's fingers
-                robot.grip(float(sum(points[-1][1])))
-                self._finish(server, goal_id, SUCCEEDED, "")
-                return
-            robot.follow(server, goal_id, joints, points)
+            robot.follow(server, goal_id, joints, points)  # TIAGo's fingers too
             if self._next_end is not None:
                 (status, text), self._next_end = self._next_end, None
                 robot.cancel(server)

@@ -69,6 +69,7 @@ class RosRobot:
     gripper_joints: tuple[str, ...] = ()
     runstop: RunStop | None = None
     head_height: float = 1.1  # m, the head's tilt axis over the floor with the torso down
+    cmd_vel_timeout: float = 0.5  # s without a twist before the base controller stops it
 
     @property
     def actions(self) -> tuple[ActionInterface, ...]:
@@ -105,7 +106,7 @@ ROBOTS: dict[str, RosRobot] = {
         wheel_joints=("front_left_wheel", "rear_left_wheel", "front_right_wheel",
                       "rear_right_wheel"),
         runstop=RunStop("/status", "jackal_msgs/Status", "driver_external_stop_stopped")),
-    # TIAGo is not simulated yet: its interfaces, ready for its -Real- id.
+    # TIAGo: the torso, head and fingers each on a trajectory controller; no run-stop topic.
     "tiago": RosRobot(
         name="tiago", cmd_vel="/mobile_base_controller/cmd_vel",
         odom="/mobile_base_controller/odom", joint_states="/joint_states", scan="/scan",
@@ -122,7 +123,7 @@ ROBOTS: dict[str, RosRobot] = {
                                 FOLLOW_JOINT_TRAJECTORY,
                                 ("gripper_left_finger_joint", "gripper_right_finger_joint")),
         gripper_joints=("gripper_left_finger_joint", "gripper_right_finger_joint"),
-        head_height=1.0),
+        head_height=1.0, cmd_vel_timeout=0.25),  # tiago_controller_configuration's
 }
 
 

@@ -2,10 +2,14 @@
 
 What it models is what the robot's controllers do, not the world: the base follows the last
 /cmd_vel at the `DiffDriveSpec`'s acceleration limits (the same slew as the simulator's
-`base_twist`), and stops when no twist came for `CMD_VEL_TIMEOUT` (diff_drive_controller's
-cmd_vel_timeout); trajectory goals move their joints linearly to each point at its
-time_from_start, no faster than each joint's published velocity; a PointHead goal turns the
-head towards the point; a GripperCommand moves the fingers at GRIPPER_SPEED. A pressed run-stop
+`base_twist`), and stops when no twist came for the robot's `cmd_vel_timeout` (its
+diff_drive_controller's: 0.5 s, TIAGo's 0.25 s); trajectory goals move their joints linearly
+to each point at its time_from_start, no faster than each joint's published velocity and
+inside its range (the torso's travel, the head's and the fingers' ranges as the robot's MJCF
+has them, so Fetch's 0.386 m torso and TIAGo's 0.35 m one each stop where theirs does); a
+PointHead goal (Fetch) turns the head towards the point, a head trajectory (TIAGo) moves it
+at the robot's head speed; a GripperCommand (Fetch) moves the fingers at GRIPPER_SPEED, a
+finger trajectory (TIAGo) too, its goal succeeding once they are there. A pressed run-stop
 cuts the drives: the base stops at once and every goal is aborted. On its own it drives on
 empty floor (the scanner reads its maximum range on every beam); a world registered in
 `WORLDS` (the env layer's "sim": the task's MuJoCo scene) replaces the base's motion and scan.
@@ -13,19 +17,26 @@ empty floor (the scanner reads its maximum range on every beam); a world registe
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import mujoco
 import numpy as np
 
 from librobot_gym.hardware.ros.robots import RosRobot
 from librobot_gym.robots import RobotSpec
 
-CMD_VEL_TIMEOUT = 0.5  # s without a twist -> the base controller asks for zero
 GRIPPER_SPEED = 0.1  # m/s of opening
-HEAD_SPEED = 1.57  # rad/s (fetch.urdf's head joints)
-TORSO_SPEED = 0.1  # m/s
+
+
+@functools.cache
+def joint_ranges(asset: str) -> dict[str, tuple[float, float]]:
+    """Each limited joint's range (m or rad) in the robot's MJCF at `asset`."""
+    model = mujoco.MjModel.from_xml_path(asset)
+    return {model.joint(i).name: (float(model.jnt_range[i][0]), float(model.jnt_range[i][1]))
+            for i in range(model.njnt) if model.jnt_limited[i]}
 
 
 @dataclass
@@ -44,10 +55,15 @@ class KinematicRobot:
         self.spec, self.ros = spec, ros
         self.drive = spec.diff_drive
         self.limits = {j.name: (j.lower, j.upper, j.max_velocity) for j in spec.joints}
-        if ros.torso_joint:
-            self.limits[ros.torso_joint] = (0.0, 0.38615, TORSO_SPEED)
-        for name in ros.head_joints:
-            self.limits[name] = (-1.57, 1.57, HEAD_SPEED)
+        ranges = joint_ranges(spec.asset) if spec.upper_body is not None else {}
+        body = spec.upper_body
+        if ros.torso_joint and body is not None:
+            self.limits[ros.torso_joint] = (*ranges[body.torso_joint], body.torso_max_speed)
+        for ours, name in zip(body.head_joints if body else (), ros.head_joints, strict=False):
+            self.limits[name] = (*ranges[ours], body.head_max_speed)
+        self.head_speed = body.head_max_speed if body else 1.57
+        for name in ros.gripper_joints:
+            self.limits[name] = (*ranges.get(name, (0.0, math.inf)), GRIPPER_SPEED / 2)
         self.restart()
 
     def restart(self, joint_pos: dict[str, float] | None = None) -> None:
@@ -57,7 +73,7 @@ class KinematicRobot:
         self.twist = np.zeros(2)
         self.asked = np.zeros(2)
         self.asked_at = -math.inf
-        names = list(self.ros.wheel_joints) + list(self.limits) + list(self.ros.gripper_joints)
+        names = list(self.ros.wheel_joints) + list(self.limits)
         self.position = dict.fromkeys(names, 0.0)
         self.position.update(joint_pos or {})
         self.velocity = dict.fromkeys(names, 0.0)
@@ -77,7 +93,10 @@ class KinematicRobot:
 
     def follow(self, server: str, goal_id: str, joints, points) -> None:
         """A trajectory goal: `points` [(time_from_start s, positions)], replacing the goal
-        under way on that server."""
+        under way on that server. Over the fingers (TIAGo's gripper) it also sets the opening
+        the fingers then hold."""
+        if points and set(joints) == set(self.ros.gripper_joints):
+            self.opening_target = float(sum(points[-1][1]))
         start = self.time
         self.motions[server] = Motion(goal_id, tuple(joints), [
             (start + float(t), np.array(p, dtype=np.float64)) for t, p in points])
@@ -101,21 +120,24 @@ class KinematicRobot:
         self.time += dt
         self._drive(dt)
         done = []
+        moving = set()
         for server, motion in list(self.motions.items()):
+            moving.update(motion.joints)
             if self._track(motion, dt):
                 done.append(self.motions.pop(server))
         if self.head_target is not None:
             for name, target in zip(self.ros.head_joints, self.head_target, strict=True):
-                self._move(name, float(target), HEAD_SPEED, dt)
+                self._move(name, float(target), self.head_speed, dt)
         per_finger = self.opening_target / max(len(self.ros.gripper_joints), 1)
         for name in self.ros.gripper_joints:
-            self._move(name, per_finger, GRIPPER_SPEED / 2, dt)
+            if name not in moving:  # a finger trajectory moves them itself
+                self._move(name, per_finger, GRIPPER_SPEED / 2, dt)
         return done
 
     def asked_twist(self) -> np.ndarray:
         """What the base controller asks for now: the last twist, zero after its timeout or
         with the run-stop pressed."""
-        if self.runstopped or self.time - self.asked_at > CMD_VEL_TIMEOUT:
+        if self.runstopped or self.time - self.asked_at > self.ros.cmd_vel_timeout:
             return np.zeros(2)
         return self.asked
 
@@ -162,7 +184,10 @@ class KinematicRobot:
         return True
 
     def _move(self, name: str, goal: float, speed: float, dt: float) -> bool:
-        """One joint at most `speed` towards `goal`; True once there."""
+        """One joint at most `speed` towards `goal` (inside its range); True once there."""
+        if name in self.limits:
+            low, high, _ = self.limits[name]
+            goal = min(max(goal, low), high)
         now = self.position[name]
         step = float(np.clip(goal - now, -speed * dt, speed * dt))
         self.position[name] = now + step

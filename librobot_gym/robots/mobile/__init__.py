@@ -1,2 +1,3 @@
-"""Mobile bases (the Jackal-class differential-drive base; Fetch and TIAGo to come): one
-folder each, registered with `register_robot`. Imports only `robots.spec`/`robots.registry`."""
+"""Mobile bases (the Jackal-class differential-drive base; Fetch and TIAGo live in
+`mobile_manipulators/`): one folder each, registered with `register_robot`. Imports only
+`robots.spec`/`robots.registry`."""

@@ -1,11 +1,10 @@
 """The rosbridge emulator at the message level, through the unmodified roslibpy client: the
 base follows /cmd_vel at its acceleration limits and reports odometry, trajectory goals
 succeed and a new goal preempts the one under way (actionlib over topics), and TIAGo's
-interfaces (not simulated yet) carry the driver's commands to the right controllers."""
+interfaces carry the driver's commands to its own controllers (torso, head and fingers each
+on a trajectory controller), within its own ranges and speeds."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from librobot_gym.hardware.ros.driver import RosDriver
 from librobot_gym.hardware.ros.emulator import ADVANCE_SERVICE, RosbridgeEmulator
 from librobot_gym.hardware.ros.robots import FETCH_ARM, ROBOTS, TIAGO_ARM
 from librobot_gym.robots import get_robot
-from librobot_gym.robots.spec import JointSpec
 
 
 @pytest.fixture
@@ -74,21 +72,14 @@ def test_a_trajectory_succeeds_and_a_new_goal_preempts_the_one_under_way(fetch_b
     assert emulator.robot.position["shoulder_pan_joint"] == pytest.approx(-0.2)
 
 
-def tiago_stand_in():
-    """A TIAGo-shaped spec (TIAGo is not simulated yet): Fetch's base, TIAGo's joint names."""
-    fetch = get_robot("fetch")
-    joints = tuple(JointSpec(name, j.lower, j.upper, j.max_velocity, j.max_effort)
-                   for name, j in zip(TIAGO_ARM, fetch.joints, strict=True))
-    return dataclasses.replace(fetch, name="tiago", joints=joints,
-                               home_qpos=(0.0,) * 7)
-
-
 def test_tiago_commands_reach_its_own_controllers():
-    driver = RosDriver.emulated(tiago_stand_in(), ROBOTS["tiago"], lockstep=True)
+    driver = RosDriver.emulated(get_robot("tiago"), ROBOTS["tiago"], lockstep=True)
     try:
         driver.connect()
         driver.command(np.array([0.2, 0.1]), np.full(7, 0.05), torso=0.01, gripper=0.04)
-        driver.advance(0.5)
+        driver.advance(0.2)
+        assert driver.read_state().extras["twist"][0] > 0.0
+        driver.advance(0.3)  # no twist for 0.25 s (TIAGo's cmd_vel_timeout): it stops
         topics = [topic for _, topic, _ in driver.emulator.received]
         for topic in ("/mobile_base_controller/cmd_vel",
                       "/arm_controller/follow_joint_trajectory/goal",
@@ -99,7 +90,7 @@ def test_tiago_commands_reach_its_own_controllers():
         np.testing.assert_allclose(state.joint_pos, 0.05, atol=1e-6)
         assert state.extras["torso"] == pytest.approx(0.01)
         assert state.gripper_opening == pytest.approx(0.04)
-        assert state.extras["twist"][0] > 0.0
+        assert state.extras["twist"][0] == 0.0
     finally:
         driver.close()
 
@@ -108,3 +99,31 @@ def test_the_fetch_arm_goal_names_the_torso_first():
     fetch = ROBOTS["fetch"]
     assert fetch.arm.joints == ("torso_lift_joint",) + FETCH_ARM
     assert fetch.arm_joints == FETCH_ARM and ROBOTS["tiago"].arm_joints == TIAGO_ARM
+
+
+def test_tiago_s_torso_head_and_fingers_move_at_their_speeds_within_their_ranges():
+    tiago = get_robot("tiago")
+    driver = RosDriver.emulated(tiago, ROBOTS["tiago"], lockstep=True)
+    try:
+        driver.connect()
+        robot = driver.emulator.robot
+        torso = driver._send_goal("/torso_controller/follow_joint_trajectory",
+                                  driver._points(["torso_lift_joint"], [0.5], 1.0))
+        head = driver._send_goal("/head_controller/follow_joint_trajectory",
+                                 driver._points(["head_1_joint", "head_2_joint"], [0.3, -2.0],
+                                                0.1))
+        driver._grip(0.08)  # a trajectory over the two fingers, 0.04 m each
+        driver.advance(0.2)
+        assert robot.position["head_1_joint"] == pytest.approx(0.3)  # 3 rad/s: there
+        assert robot.position["head_2_joint"] == pytest.approx(-0.6)  # on its way down
+        assert robot.position["torso_lift_joint"] == pytest.approx(0.014)  # 0.07 m/s
+        fingers = driver._goals["/gripper_controller/follow_joint_trajectory"]
+        assert fingers.status["status"] == 1  # still closing in: 0.05 m/s a finger
+        driver.advance(6.0)
+        assert robot.position["torso_lift_joint"] == pytest.approx(0.35)  # its travel's end
+        assert robot.position["head_2_joint"] == pytest.approx(-1.0472, abs=1e-4)
+        assert robot.opening == pytest.approx(0.08)
+        assert fingers.status["status"] == 3 and head.status["status"] == 3  # SUCCEEDED
+        assert torso.status["status"] == 3  # a goal past the travel: clamped to its end
+    finally:
+        driver.close()

@@ -1,6 +1,6 @@
 """The emulator's robot in the task's simulated scene (`ros:emulator:lockstep?world=sim`, the
 robots' stand-in): the scanner sees the flat, a wall stops the base, the task judges the
-episode, and the scripted expert (privileged state) drives both robots to their targets
+episode, and the scripted expert (privileged state) drives each robot to its targets
 through rosbridge."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def navigate(robot: str) -> RobotEnv:
                     operator="auto", obs_mode="state_dict")
 
 
-@pytest.mark.parametrize("robot", ["jackal", "fetch"])
+@pytest.mark.parametrize("robot", ["jackal", "fetch", "tiago"])
 def test_the_expert_reaches_the_target_through_rosbridge(robot):
     env = navigate(robot)
     policy = make_policy("expert", env)
@@ -72,5 +72,22 @@ def test_a_run_stop_in_the_simulated_flat_stops_the_base_and_the_next_reset_reco
         emulator.resume()
         env.reset(seed=1)
         env.step(np.zeros(10, np.float32))
+    finally:
+        env.close()
+
+
+def test_tiago_s_joint_pos_reaches_its_targets_through_rosbridge_with_the_base_held():
+    env = RobotEnv(robot="tiago", task="navigate_to", backend="real", control_mode="joint_pos",
+                   driver=WORLD, operator="auto", obs_mode="state_dict")
+    try:
+        obs, _ = env.reset(seed=0)
+        spec = env.unwrapped.action_spec
+        target = np.array([0.6, -0.5, -1.0, 1.2, 0.0, 0.5, 0.3, 0.2, 1.0])  # arm, torso, open
+        for _ in range(40):  # the safety layer caps each step at half the joints' speeds
+            obs, *_ = env.step(spec.to_normalised(target).astype(np.float32))
+        np.testing.assert_allclose(obs["joint_pos"], target[:7], atol=0.02)
+        assert obs["torso_head"][0] == pytest.approx(0.2, abs=0.01)
+        assert np.abs(obs["base_twist"]).max() < 1e-6
+        assert obs["gripper_opening"][0] == pytest.approx(0.09, abs=0.005)
     finally:
         env.close()

@@ -24,16 +24,13 @@ every link.
 import math
 from pathlib import Path
 
-from librobot_gym.robots.arms.common import gripper_dim
+from librobot_gym.robots.mobile_manipulators.common import base_twist_ee_delta_pose, proprio
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
-    ActionDim,
     CameraSpec,
-    ControlModeSpec,
     DiffDriveSpec,
     GripperSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
     UpperBodySpec,
 )
@@ -70,24 +67,9 @@ UPPER_BODY = UpperBodySpec(torso_joint="torso_lift_joint", torso_actuator="torso
 MAX_STEP_TRANSLATION = 0.03  # m per control step
 MAX_STEP_ROTATION = 0.15  # rad per control step
 
-BASE_TWIST_EE_DELTA_POSE = ControlModeSpec(
-    "base_twist+ee_delta_pose",
-    (ActionDim("forward_speed", "m/s", -1.0, 1.0,
-               "base speed along its heading, + forward; slewed at <= 1 m/s^2"),
-     ActionDim("yaw_rate", "rad/s", -1.5, 1.5,
-               "base turn rate, + counter-clockwise; slewed at <= 2 rad/s^2"))
-    + tuple(ActionDim(f"d{axis}", "m", -MAX_STEP_TRANSLATION, MAX_STEP_TRANSLATION,
-                      f"gripper translation along the base's {axis} axis this step")
-            for axis in "xyz")
-    + tuple(ActionDim(f"d{axis}", "rad", -MAX_STEP_ROTATION, MAX_STEP_ROTATION,
-                      f"gripper rotation about the base's {axis[-1]} axis this step")
-            for axis in ("roll_x", "pitch_y", "yaw_z"))
-    + (ActionDim("torso_speed", "m/s", -0.1, 0.1,
-                 "torso lift speed, + up; its target stays within 0-0.386 m"),
-       gripper_dim(GRIPPER.max_opening)),
-    "A base twist (as cmd_vel), a gripper delta in the base frame (the arm holds its posture "
-    "relative to the base when it is zero), the torso's speed and the gripper opening.",
-)
+BASE_TWIST_EE_DELTA_POSE = base_twist_ee_delta_pose(
+    DIFF_DRIVE, GRIPPER, torso_travel=0.38615, torso_speed=UPPER_BODY.torso_max_speed,
+    max_step_translation=MAX_STEP_TRANSLATION, max_step_rotation=MAX_STEP_ROTATION)
 
 FETCH = register_robot(RobotSpec(
     name="fetch",
@@ -99,19 +81,7 @@ FETCH = register_robot(RobotSpec(
     + (UPPER_BODY.torso_actuator,) + UPPER_BODY.head_actuators,
     control_modes={"base_twist+ee_delta_pose": BASE_TWIST_EE_DELTA_POSE},
     default_control_mode="base_twist+ee_delta_pose",
-    proprio=(
-        ProprioField("joint_pos", 7, "rad (arm)"),
-        ProprioField("joint_vel", 7, "rad/s (arm)"),
-        ProprioField("gripper_opening", 1, "m"),
-        ProprioField("ee_pos", 3, "m, world"),
-        ProprioField("ee_quat", 4, "quaternion wxyz, world"),
-        ProprioField("torso_head", 3, "m, rad, rad (torso lift, head pan, head tilt)"),
-        ProprioField("base_pose", 3, "m, m, rad (x, y, yaw in the odometry frame)"),
-        ProprioField("base_twist", 2, "m/s, rad/s (measured forward speed, yaw rate)"),
-        ProprioField("wheel_vel", 2, "rad/s (left, right)"),
-        ProprioField("lidar", DIFF_DRIVE.lidar_beams,
-                     "m, 24 ranges from -110 deg (right) to +110 deg (left), max 25"),
-    ),
+    proprio=proprio(DIFF_DRIVE),
     cameras=(
         CameraSpec("head", "head_tilt_link", 45.0),
         CameraSpec("overhead", "world", 60.0),
