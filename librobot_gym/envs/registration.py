@@ -154,6 +154,8 @@ register_env("librobot/UR5e-StackBlocks-Real-v0", "ur5e", "stack_blocks", 300, b
 register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
 # Fetch drives the same flat, its arm tucked (base_twist+ee_delta_pose: base, arm, torso, gripper).
 register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
+# Mobile manipulation in the same flat: drive to the table holding the named cup and lift it.
+register_env("librobot/Fetch-MobilePickCup-v0", "fetch", "mobile_pick_cup", 500)
 # On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
