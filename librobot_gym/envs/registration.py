@@ -156,6 +156,8 @@ register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
 register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
 # Mobile manipulation in the same flat: drive to the table holding the named cup and lift it.
 register_env("librobot/Fetch-MobilePickCup-v0", "fetch", "mobile_pick_cup", 500)
+# ... and to the cabinet the instruction names, one on each table, to pull its drawer open.
+register_env("librobot/Fetch-OpenDrawer-v0", "fetch", "mobile_open_drawer", 500)
 # On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")

@@ -47,13 +47,13 @@ def edge_frame(fp: Footprint, side: int) -> tuple[np.ndarray, np.ndarray, float,
     return normal, along, depth, half
 
 
-def stand_for(fp: Footprint, side: int, offset: float) -> Stand:
-    """The stand STANDOFF m out from edge `side` of `fp`, `offset` m along it from its middle,
-    facing the edge."""
+def stand_for(fp: Footprint, side: int, offset: float, standoff: float = STANDOFF) -> Stand:
+    """The stand `standoff` m out from edge `side` of `fp`, `offset` m along it from its
+    middle, facing the edge."""
     normal, along, depth, _ = edge_frame(fp, side)
     centre = np.asarray(fp.centre)
     foot = centre + depth * normal + offset * along
-    x, y = foot + STANDOFF * normal
+    x, y = foot + standoff * normal
     return Stand(float(x), float(y), math.atan2(-normal[1], -normal[0]),
                  (float(foot[0]), float(foot[1])))
 

@@ -22,6 +22,7 @@ BUILTIN_TASKS = (
     # Mobile robots (issue 20): NavigateTo in a two-room flat.
     "librobot_gym.envs.tasks.navigate_to",
     "librobot_gym.envs.tasks.mobile_pick_cup",
+    "librobot_gym.envs.tasks.mobile_drawer",
     "librobot_gym.envs.tasks.haul_dump",
     "librobot_gym.envs.tasks.dig_dump_v1",
 )
