@@ -192,6 +192,7 @@ def test_the_expert_drives_to_the_cabinet_and_pulls_its_drawer_open(drawer):
     for seed in range(3):
         rewards, info, terminated = _episode(drawer, seed)
         m = info["task_metrics"]
+        assert not info["safety"]["arena_contact"]  # holding the pull is no arena contact
         assert terminated and info["is_success"], (seed, m)
         assert m["drawer_opening"] >= mobile_drawer.OPEN_FRACTION and m["gripping"] == 1.0
         assert m["wrong_object"] == 0.0 and m["collisions"] == 0.0

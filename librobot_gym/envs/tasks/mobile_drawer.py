@@ -253,7 +253,7 @@ class MobileOpenDrawer(Task):
         xy = (state.extras["base_x"], state.extras["base_y"])
         ep.path_length += math.dist(xy, ep.last_xy)
         ep.last_xy = xy
-        touching = any(not label.startswith("cabinet") for label in state.robot_contacts)
+        touching = _bumping(state)
         ep.collisions += touching and not ep.in_contact
         ep.in_contact = touching
         opening = self.opening(state, ep.target)
@@ -286,6 +286,12 @@ class MobileOpenDrawer(Task):
         return 0.2 * drive + 0.2 * reach_reward(m["tcp_to_handle"], 1.0) + \
             0.15 * m["gripping"] + 0.45 * m["progress"] - penalty
 
+    def safety(self, state: WorldState) -> dict[str, bool]:
+        """arena_contact: a robot part touches a wall, door or furniture; the cabinets, which
+        the hand works on, do not count."""
+        return {"arena_contact": _bumping(state),
+                "joint_limit": state.near_joint_limit}
+
     def success(self, state: WorldState) -> bool:
         return self.episode is not None and self.opening(state, self.episode.target) >= \
             OPEN_FRACTION * TRAVEL
@@ -314,6 +320,11 @@ class MobileOpenDrawer(Task):
 
     def make_expert(self) -> MobileOpenDrawerExpert:
         return MobileOpenDrawerExpert(self)
+
+
+def _bumping(state: WorldState) -> bool:
+    """A robot part touches something other than the cabinets."""
+    return any(not label.startswith("cabinet") for label in state.robot_contacts)
 
 
 class MobileOpenDrawerExpert(MobileArmExpert):
