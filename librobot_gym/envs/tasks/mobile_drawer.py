@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState, reach_reward
+from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
 from librobot_gym.envs.tasks.drawers import MOVED_FRACTION, OPEN_FRACTION, joint_key
 from librobot_gym.envs.tasks.indoor import (
     LANDMARKS,
@@ -30,6 +30,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     Floor,
     Route,
     Stand,
+    approach_reward,
     edge_frame,
     floor,
     route,
@@ -51,7 +52,6 @@ HALF_WIDTH = 0.06 * SCALE
 STANDOFF = 0.55  # m from the edge: the pull half a metre ahead of the base, out to 0.35 m open
 PULL_TO = 0.8  # the expert pulls to this fraction of the travel (success: OPEN_FRACTION)
 MODES = ("colour", "table")
-REWARD_SCALE = 4.0
 COLLISION_PENALTY = 0.05
 INSTRUCTIONS = Instructions(
     train=("open the drawer of the {target}", "pull open the drawer of the {target}",
@@ -127,11 +127,11 @@ class MobileOpenDrawer(Task):
     base's frame) and `geodesic_distance` (1, m to drive to the stand, around walls).
 
     ## Rewards
-    `dense`: 0.2 exp(-d / 4 m) (d: m to drive to the stand facing the cabinet, around walls)
-    + 0.2 reach (the tool to the pull, 0.5 (1 - tanh(r)) + 0.5 (1 - tanh(5 r)), r in m) +
-    0.15 while gripping the pull + 0.45 opening progress (shut to the success opening), minus
-    0.05 a step in contact with a wall, door or furniture other than the cabinets; 1 on
-    success, 0 once the other drawer moved. `sparse`: 1 on success.
+    `dense`: 0.4 approach + 0.15 while gripping the pull + 0.45 opening progress (shut to
+    the success opening), minus 0.05 a step in contact with a wall, door or furniture other
+    than the cabinets; 1 on success, 0 once the other drawer moved. approach = 0.6 max(0, 1
+    - d / 16 m) + 0.4 (1 - tanh(5 d / 1 m)), d the metres still to go: the base's to its
+    stand (around walls) plus the tool's to the pull. `sparse`: 1 on success.
 
     ## Success Criteria
     The named drawer out at least 0.6 of its travel (9 cm, the tabletop OpenDrawer's
@@ -248,7 +248,8 @@ class MobileOpenDrawer(Task):
         ep = self.episode
         return ep.cabinets[ep.target].pull(ep.target).handle(self.opening(state, ep.target))
 
-    def _measure(self, state: WorldState) -> dict[str, float]:
+    def _tally(self, state: WorldState) -> None:
+        """The step's distance driven and contact begun (once per step, from `evaluate`)."""
         ep = self.episode
         xy = (state.extras["base_x"], state.extras["base_y"])
         ep.path_length += math.dist(xy, ep.last_xy)
@@ -256,6 +257,15 @@ class MobileOpenDrawer(Task):
         touching = _bumping(state)
         ep.collisions += touching and not ep.in_contact
         ep.in_contact = touching
+
+    def distance_to_go(self, state: WorldState) -> float:
+        """Metres the base still has to drive to its stand, around walls."""
+        return self.episode.way.to_go(state.extras["base_x"], state.extras["base_y"])
+
+    def _measure(self, state: WorldState) -> dict[str, float]:
+        ep = self.episode
+        xy = (state.extras["base_x"], state.extras["base_y"])
+        touching = _bumping(state)
         opening = self.opening(state, ep.target)
         distance = float(np.linalg.norm(state.ee_pos - self.handle(state)))
         gripping = distance < 0.02 * SCALE and \
@@ -272,6 +282,7 @@ class MobileOpenDrawer(Task):
     def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
         if self.episode is None or "base_x" not in state.extras:
             return False, False, 0.0, {}
+        self._tally(state)
         m = self._measure(state)
         success = m["drawer_opening"] >= OPEN_FRACTION and not m["wrong_object"]
         return success, bool(m["wrong_object"]), self._reward(state, m, success), m
@@ -281,10 +292,10 @@ class MobileOpenDrawer(Task):
             return 1.0
         if self.reward_type == "sparse" or m["wrong_object"]:
             return 0.0
-        drive = math.exp(-m["distance_to_stand"] / REWARD_SCALE)
         penalty = COLLISION_PENALTY if m["in_collision"] else 0.0
-        return 0.2 * drive + 0.2 * reach_reward(m["tcp_to_handle"], 1.0) + \
-            0.15 * m["gripping"] + 0.45 * m["progress"] - penalty
+        to_go = m["distance_to_stand"] + m["tcp_to_handle"]
+        return 0.4 * approach_reward(to_go) + 0.15 * m["gripping"] + 0.45 * m["progress"] - \
+            penalty
 
     def safety(self, state: WorldState) -> dict[str, bool]:
         """arena_contact: a robot part touches a wall, door or furniture; the cabinets, which
@@ -297,10 +308,10 @@ class MobileOpenDrawer(Task):
             OPEN_FRACTION * TRAVEL
 
     def reward(self, state: WorldState, success: bool) -> float:
-        return self.evaluate(state)[2]
+        return self._reward(state, self._measure(state), success) if self.episode else 0.0
 
     def metrics(self, state: WorldState) -> dict[str, float]:
-        return self.evaluate(state)[3]
+        return self._measure(state) if self.episode else {}
 
     def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
         ep = self.episode

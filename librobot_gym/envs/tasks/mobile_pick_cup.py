@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState, reach_reward
+from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
 from librobot_gym.envs.tasks.indoor import (
     OBJECT_COLOURS,
     PIECES,
@@ -27,6 +27,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     Floor,
     Route,
     Stand,
+    approach_reward,
     edge_frame,
     floor,
     route,
@@ -48,7 +49,6 @@ GAP = 0.06  # m between cups (rim to rim) and from a landmark's footprint
 LIFT_SUCCESS = 0.10  # m above its rest height
 WRONG_LIFT = LIFT_SUCCESS / 2
 TWIN = 0.5  # the chance a cup of the target's colour stands on the other table
-REWARD_SCALE = 4.0  # m: the driving term is exp(-metres to go / this)
 COLLISION_PENALTY = 0.05
 INSTRUCTIONS = Instructions(
     train=("pick up the {target}", "lift the {target}", "grab the {target} and raise it",
@@ -127,10 +127,11 @@ class MobilePickCup(Task):
     privileged, they name the target.
 
     ## Rewards
-    `dense`: 0.2 exp(-d / 4 m) (d: m to drive to the stand facing the cup, around walls) +
-    0.2 reach (the tool to the cup, 0.5 (1 - tanh(r)) + 0.5 (1 - tanh(5 r)), r in m) + 0.2
-    while held + 0.35 lift progress (while held), minus 0.05 a step in contact with a wall,
-    door or furniture; 1 on success, 0 on the step another cup is held or lifted.
+    `dense`: 0.4 approach + 0.2 while held + 0.35 lift progress (while held), minus 0.05 a
+    step in contact with a wall, door or furniture; 1 on success, 0 on the step another cup
+    is held or lifted. approach = 0.6 max(0, 1 - d / 16 m) + 0.4 (1 - tanh(5 d / 1 m)), d
+    the metres still to go: the base's to its stand facing the cup (around walls) plus the
+    tool's to the cup, so it pays from the first step.
     `sparse`: 1 on success.
 
     ## Success Criteria
@@ -307,12 +308,11 @@ class MobilePickCup(Task):
             return 1.0
         if self.reward_type == "sparse" or m["wrong_object"]:
             return 0.0
-        drive = math.exp(-m["distance_to_stand"] / REWARD_SCALE)
         held = m["grasped"]
         progress = min(max(m["lift_height"] / LIFT_SUCCESS, 0.0), 1.0) * held
         penalty = COLLISION_PENALTY if state.robot_contacts else 0.0
-        return 0.2 * drive + 0.2 * reach_reward(m["tcp_to_target"], 1.0) + 0.2 * held + \
-            0.35 * progress - penalty
+        to_go = m["distance_to_stand"] + m["tcp_to_target"]
+        return 0.4 * approach_reward(to_go) + 0.2 * held + 0.35 * progress - penalty
 
     def success(self, state: WorldState) -> bool:
         return self.episode is not None and self._success(self._measure(state))

@@ -133,6 +133,16 @@ def start_pose(rng: np.random.Generator, ground: Floor, way: Route
     return x, y, float(rng.uniform(-math.pi, math.pi))
 
 
+def approach_reward(to_go: float, span: float = 16.0) -> float:
+    """A dense approach term in [0, 1] of the metres still to go (the base's to its stand
+    around walls plus the tool's to what it works on): the wide part, 0.6 (1 - d / span),
+    pays the same for every metre driven across the flat (no longer path in it is `span`
+    m); the sharp part, 0.4 (1 - tanh(5 d / 1 m)), rewards the last centimetres. One
+    distance, so driving closer and reaching closer both pay, and so does turning on the spot
+    as the tool (ahead of the base) swings towards the target."""
+    return 0.6 * max(0.0, 1.0 - to_go / span) + 0.4 * (1.0 - math.tanh(5.0 * to_go))
+
+
 def torso_for(height: float) -> float:
     """The torso lift (m) to work at a surface `height` m up: 0.1 m at a coffee table (0.42
     m), 0.38 m at a dining table (0.75 m), linear in between: the shoulder some 0.4 m above
@@ -141,5 +151,5 @@ def torso_for(height: float) -> float:
     return float(np.clip(0.1 + (height - 0.42) / 0.33 * 0.28, 0.0, 0.38))
 
 
-__all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "edge_frame", "floor", "route",
-           "stand_for", "start_pose", "torso_for"]
+__all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "approach_reward", "edge_frame",
+           "floor", "route", "stand_for", "start_pose", "torso_for"]
