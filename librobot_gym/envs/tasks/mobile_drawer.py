@@ -129,9 +129,9 @@ class MobileOpenDrawer(Task):
     ## Rewards
     `dense`: 0.4 approach + 0.15 while gripping the pull + 0.45 opening progress (shut to
     the success opening), minus 0.05 a step in contact with a wall, door or furniture other
-    than the cabinets; 1 on success, 0 once the other drawer moved. approach = 0.6 max(0, 1
-    - d / 16 m) + 0.4 (1 - tanh(5 d / 1 m)), d the metres still to go: the base's to its
-    stand (around walls) plus the tool's to the pull. `sparse`: 1 on success.
+    than the cabinets; 1 on success, 0 once the other drawer moved. approach =
+    0.6 max(0, 1 - d / 16 m) + 0.4 (1 - tanh(5 d / 1 m)), d the metres still to go: the
+    base's to its stand (around walls) plus the tool's to the pull. `sparse`: 1 on success.
 
     ## Success Criteria
     The named drawer out at least 0.6 of its travel (9 cm, the tabletop OpenDrawer's
