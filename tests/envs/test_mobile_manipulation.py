@@ -60,7 +60,7 @@ def test_cups_stand_on_the_tables_within_reach_of_a_stand_the_base_fits(pick):
         for name, cup in ep.cups.items():
             assert cup.pos[2] == pytest.approx(mobile_pick_cup.cup_rest_z(cup.table))
             assert np.allclose(state.object_pos[name], cup.pos, atol=0.01)  # resting there
-            assert ep.ground.fits(cup.stand.x, cup.stand.y)
+            assert ep.ground.works(cup.stand)
             reach = math.dist((cup.stand.x, cup.stand.y), cup.pos[:2])
             assert STANDOFF + 0.07 <= reach <= STANDOFF + 0.18
         x, y = state.extras["base_x"], state.extras["base_y"]

@@ -33,6 +33,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     approach_reward,
     edge_frame,
     floor,
+    mobile_arm_mode,
     route,
     stand_for,
     start_pose,
@@ -166,8 +167,7 @@ class MobileOpenDrawer(Task):
         if robot.diff_drive is None or robot.upper_body is None or robot.gripper is None:
             raise ConfigError(f"{self.name} needs a mobile manipulator (a base, a torso, an arm "
                               f"and a gripper); {robot.name!r} is not one (try robot='fetch')")
-        self.expert_control_mode = next(m for m in robot.control_modes if "base_twist" in m
-                                        and "ee_delta_pose" in m)
+        self.expert_control_mode = mobile_arm_mode(robot, self.name)
         self.instructions.templates(instruction_set)
         self.instruction_set = instruction_set
         self.radius = robot.diff_drive.radius
@@ -216,7 +216,7 @@ class MobileOpenDrawer(Task):
                 offset = float(rng.uniform(-half + HALF_WIDTH + 0.04, half - HALF_WIDTH - 0.04))
                 stand = stand_for(fp, side, offset, STANDOFF)
                 xy = np.asarray(stand.aim) - FRONT * normal
-                if not ground.fits(stand.x, stand.y) or \
+                if not ground.works(stand) or \
                         math.dist(xy, mark.centre) < mark.radius + 0.2:
                     continue
                 pos = np.array([*xy, TABLE_HEIGHT[table] + KINDS["cabinet"].rest_z * SCALE])

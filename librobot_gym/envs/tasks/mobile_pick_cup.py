@@ -30,6 +30,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     approach_reward,
     edge_frame,
     floor,
+    mobile_arm_mode,
     route,
     stand_for,
     start_pose,
@@ -172,8 +173,7 @@ class MobilePickCup(Task):
         if robot.diff_drive is None or robot.upper_body is None or robot.gripper is None:
             raise ConfigError(f"{self.name} needs a mobile manipulator (a base, a torso, an arm "
                               f"and a gripper); {robot.name!r} is not one (try robot='fetch')")
-        self.expert_control_mode = next(m for m in robot.control_modes if "base_twist" in m
-                                        and "ee_delta_pose" in m)
+        self.expert_control_mode = mobile_arm_mode(robot, self.name)
         self.instructions.templates(instruction_set)  # refuses an unknown set now
         self.instruction_set = instruction_set
         self.radius = robot.diff_drive.radius
@@ -228,7 +228,7 @@ class MobilePickCup(Task):
                     continue
                 stand = stand_for(fp, side, offset)
                 xy = np.asarray(stand.aim) - inset * normal
-                if not ground.fits(stand.x, stand.y) or any(
+                if not ground.works(stand) or any(
                         math.dist(xy, c) < radius + r + GAP for c, r in taken):
                     continue
                 pos = np.array([*xy, cup_rest_z(table)])

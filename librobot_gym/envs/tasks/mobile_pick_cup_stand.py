@@ -17,10 +17,12 @@ import numpy as np
 
 from librobot_gym.envs.tasks import floor_grid as fg
 from librobot_gym.envs.tasks.indoor import GRID, Footprint, Layout
+from librobot_gym.errors import ConfigError
 
 STANDOFF = 0.37  # m from the edge to the base's centre (a 0.28-0.3 m base and a margin)
 ARRIVED = 0.08  # m: the base this near its stand has arrived
 START_GAP = 1.0  # m around the walls: the start lies at least this far from the stand
+ELBOW_OUT = 0.45  # m to the left of the base's centre the elbow reaches while the arm unfolds
 LANDMARKS_ON_TABLES = ("mug", "bowl")
 
 
@@ -69,6 +71,14 @@ class Floor:
 
     def fits(self, x: float, y: float) -> bool:
         return bool(GRID.at(self.free.astype(float), x, y))
+
+    def works(self, stand: Stand) -> bool:
+        """The base fits on the stand and the arm has room beside it: a level reach from
+        beside the body swings the elbow out ELBOW_OUT m to the base's left (Fetch's arm
+        unfolds that way from its tuck), where no wall or furniture may stand."""
+        left = stand.yaw + math.pi / 2
+        ex, ey = stand.x + ELBOW_OUT * math.cos(left), stand.y + ELBOW_OUT * math.sin(left)
+        return self.fits(stand.x, stand.y) and GRID.at(self.clear, ex, ey) > 0.05
 
 
 def _mask(fp: Footprint) -> np.ndarray:
@@ -143,6 +153,17 @@ def approach_reward(to_go: float, span: float = 16.0) -> float:
     return 0.6 * max(0.0, 1.0 - to_go / span) + 0.4 * (1.0 - math.tanh(5.0 * to_go))
 
 
+def mobile_arm_mode(robot, task: str) -> str:
+    """The robot's control mode that drives the base and the tool at once (the experts' mode:
+    `base_twist+ee_delta_pose`); ConfigError naming the modes it has where none does."""
+    mode = next((m for m in robot.control_modes if "base_twist" in m and "ee_delta_pose" in m),
+                None)
+    if mode is None:
+        raise ConfigError(f"{task} needs a base_twist+ee_delta_pose control mode; "
+                          f"{robot.name!r} has {sorted(robot.control_modes)}")
+    return mode
+
+
 def torso_for(height: float) -> float:
     """The torso lift (m) to work at a surface `height` m up: 0.1 m at a coffee table (0.42
     m), 0.38 m at a dining table (0.75 m), linear in between: the shoulder some 0.4 m above
@@ -152,4 +173,4 @@ def torso_for(height: float) -> float:
 
 
 __all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "approach_reward", "edge_frame",
-           "floor", "route", "stand_for", "start_pose", "torso_for"]
+           "floor", "mobile_arm_mode", "route", "stand_for", "start_pose", "torso_for"]
