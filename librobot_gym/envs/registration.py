@@ -162,6 +162,10 @@ register_env("librobot/Fetch-OpenDrawer-v0", "fetch", "mobile_open_drawer", 500)
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
 register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
+register_env("librobot/Fetch-MobilePickCup-Real-v0", "fetch", "mobile_pick_cup", 500,
+             backend="real")
+register_env("librobot/Fetch-OpenDrawer-Real-v0", "fetch", "mobile_open_drawer", 500,
+             backend="real")
 
 
 def register_all() -> None:

@@ -239,3 +239,28 @@ def test_the_expert_succeeds_on_at_least_90_of_100_seeds(env_id, first):
     finally:
         env.close()
     assert wins >= 90, f"{env_id}: {wins}/100 from seed {first}"
+
+
+@pytest.mark.parametrize("env_id", [PICK, DRAWER])
+def test_the_real_ids_drive_and_reach_through_the_rosbridge_emulator(env_id):
+    """`-Real-` on the emulator in lockstep with the flat (`?world=sim`): the expert drives
+    to the stand through rosbridge and brings the hand to the cup or the pull. (The emulated
+    world moves the base, not the arm: nothing is grasped there.)"""
+    real = env_id.replace("-v0", "-Real-v0")
+    env = gym.make(real, obs_mode="state", driver="ros:emulator:lockstep?world=sim",
+                   operator="auto")
+    try:
+        expert = ExpertPolicy(env)
+        obs, _ = env.reset(seed=0)
+        expert.reset()
+        closest = math.inf
+        for _ in range(300):
+            obs, _, terminated, truncated, info = env.step(expert.act(obs))
+            m = info["task_metrics"]
+            closest = min(closest, m.get("tcp_to_target", m.get("tcp_to_handle")))
+            if closest < 0.05 or terminated or truncated:
+                break
+        assert m["distance_to_stand"] <= 0.08 and m["collisions"] == 0.0
+        assert closest < 0.05
+    finally:
+        env.close()
