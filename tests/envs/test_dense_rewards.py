@@ -103,8 +103,8 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "load_hauler": (_machine_sets_off, _edge_to_pile),
          # Fetch drives to its stand (turning on the spot first, maybe): metres to drive
          # plus the tool's to the cup or the pull
-         "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 20), _still_to_go),
-         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 20), _still_to_go)}
+         "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go),
+         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go)}
 
 
 def test_every_builtin_task_has_a_scripted_approach():

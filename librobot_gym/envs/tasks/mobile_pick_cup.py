@@ -28,6 +28,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     Route,
     Stand,
     approach_reward,
+    aside,
     edge_frame,
     floor,
     mobile_arm_mode,
@@ -46,6 +47,8 @@ TABLES = ("table_window", "coffee_table")
 TABLE_WORDS = {p.name: p.names for p in PIECES if p.name in TABLES}
 DEPTH = (0.08, 0.17)  # m from the table edge the robot works from to the cup's centre
 EDGE_MARGIN = 0.1  # m: a cup's centre at least this far from the table's other edges
+SIDESTEP = 0.06  # m the base stands to the cup's right: the arm, unfolded to the left,
+# then reaches it with its shoulder pan off the joint's limit
 GAP = 0.06  # m between cups (rim to rim) and from a landmark's footprint
 LIFT_SUCCESS = 0.10  # m above its rest height
 WRONG_LIFT = LIFT_SUCCESS / 2
@@ -226,8 +229,9 @@ class MobilePickCup(Task):
                 inset = float(rng.uniform(*DEPTH))
                 if inset > 2 * depth - EDGE_MARGIN:
                     continue
-                stand = stand_for(fp, side, offset)
-                xy = np.asarray(stand.aim) - inset * normal
+                edge = stand_for(fp, side, offset)
+                xy = np.asarray(edge.aim) - inset * normal
+                stand = aside(edge, SIDESTEP, (float(xy[0]), float(xy[1])))
                 if not ground.works(stand) or any(
                         math.dist(xy, c) < radius + r + GAP for c, r in taken):
                     continue

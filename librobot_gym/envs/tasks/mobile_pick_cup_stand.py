@@ -60,6 +60,13 @@ def stand_for(fp: Footprint, side: int, offset: float, standoff: float = STANDOF
                  (float(foot[0]), float(foot[1])))
 
 
+def aside(stand: Stand, step: float, aim: tuple[float, float]) -> Stand:
+    """`stand` moved `step` m to its right (heading kept), facing `aim`."""
+    x = stand.x + step * math.sin(stand.yaw)
+    y = stand.y - step * math.cos(stand.yaw)
+    return Stand(x, y, stand.yaw, aim)
+
+
 @dataclass
 class Floor:
     """One layout's obstacles on the grid, for a base of `radius` m: the clearance (m to the
@@ -172,5 +179,6 @@ def torso_for(height: float) -> float:
     return float(np.clip(0.1 + (height - 0.42) / 0.33 * 0.28, 0.0, 0.38))
 
 
-__all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "approach_reward", "edge_frame",
-           "floor", "mobile_arm_mode", "route", "stand_for", "start_pose", "torso_for"]
+__all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "approach_reward", "aside",
+           "edge_frame", "floor", "mobile_arm_mode", "route", "stand_for", "start_pose",
+           "torso_for"]
