@@ -156,11 +156,19 @@ register_env("librobot/Jackal-NavigateTo-v0", "jackal", "navigate_to", 400)
 register_env("librobot/Fetch-NavigateTo-v0", "fetch", "navigate_to", 400)
 # TIAGo the same, its arm tucked (play_motion's "home"); its torso has a controller of its own.
 register_env("librobot/Tiago-NavigateTo-v0", "tiago", "navigate_to", 400)
+# Mobile manipulation in the same flat: drive to the table holding the named cup and lift it.
+register_env("librobot/Fetch-MobilePickCup-v0", "fetch", "mobile_pick_cup", 500)
+# ... and to the cabinet the instruction names, one on each table, to pull its drawer open.
+register_env("librobot/Fetch-OpenDrawer-v0", "fetch", "mobile_open_drawer", 500)
 # On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
 register_env("librobot/Fetch-NavigateTo-Real-v0", "fetch", "navigate_to", 400, backend="real")
 register_env("librobot/Tiago-NavigateTo-Real-v0", "tiago", "navigate_to", 400, backend="real")
+register_env("librobot/Fetch-MobilePickCup-Real-v0", "fetch", "mobile_pick_cup", 500,
+             backend="real")
+register_env("librobot/Fetch-OpenDrawer-Real-v0", "fetch", "mobile_open_drawer", 500,
+             backend="real")
 
 # Humanoids (issue 21): the Unitree H1 holds its balance under seeded pushes (joint_pos PD
 # targets at 50 Hz by default; upper_body leaves the legs to the built-in balance controller).

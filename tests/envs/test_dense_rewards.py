@@ -59,6 +59,13 @@ def _base_to_goal(env):
     return env.unwrapped.task.distance_to_go(env.unwrapped.sim.world_state())
 
 
+def _still_to_go(env):
+    """MobilePickCup, the mobile OpenDrawer: metres to drive plus the tool's to the target."""
+    state = env.unwrapped.sim.world_state()
+    target = env.unwrapped.task.object_observation(state)["target_pos"]
+    return _base_to_goal(env) + float(np.linalg.norm(state.ee_pos - target))
+
+
 def _machine_sets_off(env, obs, steps=12):
     """The machine's scripted operator sets off (the hauler along the road, the loader at
     the pile)."""
@@ -93,7 +100,11 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "dig_dump_v1": (_lower_the_bucket, _teeth_to_pile),
          "haul_dump": (_machine_sets_off, _hinge_to_stop),
          # the loader's operator drives at the pile, bucket down
-         "load_hauler": (_machine_sets_off, _edge_to_pile)}
+         "load_hauler": (_machine_sets_off, _edge_to_pile),
+         # Fetch drives to its stand (turning on the spot first, maybe): metres to drive
+         # plus the tool's to the cup or the pull
+         "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go),
+         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go)}
 # Tasks that start at their goal (a humanoid standing still): nothing to approach. Their own
 # tests show the dense reward falling under a shove and rising as the expert recovers.
 AT_GOAL = {"stand": "tests/envs/test_h1_stand.py"}

@@ -21,6 +21,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.load_hauler",
     # Mobile robots (issue 20): NavigateTo in a two-room flat.
     "librobot_gym.envs.tasks.navigate_to",
+    "librobot_gym.envs.tasks.mobile_pick_cup",
+    "librobot_gym.envs.tasks.mobile_drawer",
     "librobot_gym.envs.tasks.haul_dump",
     "librobot_gym.envs.tasks.dig_dump_v1",
     # Humanoids (issue 21): Stand under pushes.

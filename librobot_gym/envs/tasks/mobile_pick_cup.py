@@ -1,0 +1,352 @@
+"""MobilePickCup: a mobile manipulator drives to the table holding the cup the instruction
+names ("pick up the red cup on the dining table") and lifts it, in NavigateTo's two-room flat
+(`indoor.py`), among cups of other colours on both tables. Where each cup may stand and where
+the robot stands to reach it come from `mobile_pick_cup_stand.py`; the expert is
+`mobile_pick_cup_expert.py` (the floor planner and pursuit, then the tabletop `GraspSkill`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
+from librobot_gym.envs.tasks.indoor import (
+    OBJECT_COLOURS,
+    PIECES,
+    TABLE_HEIGHT,
+    Layout,
+    draw_layout,
+    indoor_scene,
+)
+from librobot_gym.envs.tasks.language import Instructions
+from librobot_gym.envs.tasks.mobile_pick_cup_expert import MobilePickCupExpert
+from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
+    Floor,
+    Route,
+    Stand,
+    approach_reward,
+    aside,
+    edge_frame,
+    floor,
+    mobile_arm_mode,
+    route,
+    stand_for,
+    start_pose,
+)
+from librobot_gym.envs.tasks.objects import COLOURS, KINDS, make_object
+from librobot_gym.envs.tasks.placement import upright, yaw_quat
+from librobot_gym.envs.tasks.registry import register_task
+from librobot_gym.errors import ConfigError
+
+CUPS = ("cup_0", "cup_1", "cup_2", "cup_3")
+CUP_SCALE = 1.0  # the tabletop set's cup: 6.4 cm across, 10 cm high (a 10 cm gripper holds it)
+TABLES = ("table_window", "coffee_table")
+TABLE_WORDS = {p.name: p.names for p in PIECES if p.name in TABLES}
+DEPTH = (0.08, 0.17)  # m from the table edge the robot works from to the cup's centre
+EDGE_MARGIN = 0.1  # m: a cup's centre at least this far from the table's other edges
+SIDESTEP = 0.06  # m the base stands to the cup's right: the arm, unfolded to the left,
+# then reaches it with its shoulder pan off the joint's limit
+GAP = 0.06  # m between cups (rim to rim) and from a landmark's footprint
+LIFT_SUCCESS = 0.10  # m above its rest height
+WRONG_LIFT = LIFT_SUCCESS / 2
+TWIN = 0.5  # the chance a cup of the target's colour stands on the other table
+COLLISION_PENALTY = 0.05
+INSTRUCTIONS = Instructions(
+    train=("pick up the {target}", "lift the {target}", "grab the {target} and raise it",
+           "go and pick up the {target}", "fetch the {target} and lift it",
+           "get the {target} and hold it up"),
+    heldout=("could you pick up the {target}?", "the {target}: lift it off the table",
+             "find the {target} and raise it", "bring the {target} up into the air"),
+)
+
+
+@dataclass
+class Cup:
+    """One cup of the episode: its table, colour, rest pose and the stand it is reached
+    from."""
+
+    table: str
+    colour: str
+    pos: np.ndarray
+    yaw: float
+    stand: Stand
+
+
+@dataclass
+class Episode:
+    """The drawn flat, the cups, the target and the route to its stand; running tallies."""
+
+    layout: Layout
+    cups: dict[str, Cup]
+    target: str
+    way: Route
+    ground: Floor
+    path_length: float = 0.0
+    collisions: int = 0
+    in_contact: bool = False
+    last_xy: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def expert(self) -> np.ndarray:
+        return self.way.expert
+
+    @property
+    def goal(self) -> np.ndarray:
+        return self.way.goal
+
+
+def cup_rest_z(table: str) -> float:
+    return TABLE_HEIGHT[table] + KINDS["cup"].rest_z * CUP_SCALE
+
+
+@register_task("mobile_pick_cup")
+class MobilePickCup(Task):
+    """
+    ## Description
+    A mobile manipulator (Fetch) drives to the table holding the cup the instruction names
+    and lifts it: "pick up the red cup on the dining table". NavigateTo's two-room flat
+    (walls, a partition with two doors, a dining table by the window 0.75 m high, a coffee
+    table 0.42 m high, a bookshelf, a sofa, two chairs, a mug, a bowl and a bin), drawn anew
+    from the seed, with four cups (6.4 cm across, 10 cm high) in six colours on the two
+    tables. The instruction names the cup by colour and table; another cup on the same
+    table has another colour, and half the time a cup of the same colour stands on the
+    other table, so both words count. Lifting another cup is a failure (`wrong_object`).
+    Cameras: `head` (on the pan/tilt head, tilted to the floor ahead and the table tops) and
+    `overhead`.
+
+    ## Action Space
+    `base_twist+ee_delta_pose` (`Box(-1, 1, (10,))`): forward speed (m/s, +-1) and yaw rate
+    (rad/s, +-1.5), slewed at 1 m/s^2 and 2 rad/s^2; the gripper's translation (m, +-0.03 a
+    step) and rotation (rad, +-0.15) in the base's frame; the torso's speed (m/s, +-0.1);
+    the gripper opening (-1 closed, +1 open). Units in `env.unwrapped.action_spec`.
+
+    ## Observation Space
+    Fetch's proprioception (arm joints, gripper, tool pose, torso and head, base pose and
+    twist, wheel speeds, 24 laser ranges). State modes add `target_pos` (3, the named cup,
+    world), `target_quat` (4), `target_to_tcp` (3), `target_vector` (2, the cup in the
+    base's frame) and `geodesic_distance` (1, m still to drive to the stand, around walls):
+    privileged, they name the target.
+
+    ## Rewards
+    `dense`: 0.4 approach + 0.2 while held + 0.35 lift progress (while held), minus 0.05 a
+    step in contact with a wall, door or furniture; 1 on success, 0 on the step another cup
+    is held or lifted. approach = 0.6 max(0, 1 - d / 16 m) + 0.4 (1 - tanh(5 d / 1 m)), d
+    the metres still to go: the base's to its stand facing the cup (around walls) plus the
+    tool's to the cup, so it pays from the first step.
+    `sparse`: 1 on success.
+
+    ## Success Criteria
+    The named cup held between the fingers at least 0.10 m above its rest height, no other
+    cup held or lifted. `terminated` on success or failure (another cup held or lifted 5 cm,
+    the named cup off its table or knocked over and not held); `truncated` after 500 steps
+    (50 s at 10 Hz).
+
+    ## Metrics
+    `path_length` (m driven), `collisions` (contacts begun with walls, doors or furniture),
+    `in_collision`, `distance_to_stand` (m to drive, around walls), `tcp_to_target` (m),
+    `lift_height` (m), `grasped` (0/1), `wrong_object` (0/1), `distractors_moved` (m, the
+    furthest another cup moved).
+
+    ## Starting State
+    The base at rest anywhere with room to turn, at least 1 m (around walls) from where it
+    works, facing any way; arm tucked, torso down, gripper open. Each cup stands 8-17 cm in
+    from a table edge the base can stand at (0.37 m out from it), apart from the other cups
+    and the landmarks.
+
+    ## Arguments
+    `reward_type` ("dense", "sparse"); `instruction_set` ("train": six phrasings;
+    "heldout": four paraphrases no default episode uses); and the common env arguments.
+
+    ## Version History
+    - v0: first release.
+    """
+
+    name = "mobile_pick_cup"
+    summary = "drive to the table holding the named cup and lift it, in a two-room flat"
+    max_episode_steps = 500
+    instructions = INSTRUCTIONS
+    cup_scale = CUP_SCALE  # the expert's numbers
+    lift_success = LIFT_SUCCESS
+
+    def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
+        super().__init__(robot, reward_type)
+        if robot.diff_drive is None or robot.upper_body is None or robot.gripper is None:
+            raise ConfigError(f"{self.name} needs a mobile manipulator (a base, a torso, an arm "
+                              f"and a gripper); {robot.name!r} is not one (try robot='fetch')")
+        self.expert_control_mode = mobile_arm_mode(robot, self.name)
+        self.instructions.templates(instruction_set)  # refuses an unknown set now
+        self.instruction_set = instruction_set
+        self.radius = robot.diff_drive.radius
+        self.episode: Episode | None = None
+
+    def scene(self) -> list:
+        return indoor_scene() + [make_object("cup", name, CUP_SCALE, "white") for name in CUPS]
+
+    # --- an episode ----------------------------------------------------------------------------
+    def reset(self, rng: np.random.Generator) -> TaskReset:
+        while True:
+            layout = draw_layout(rng)
+            ground = floor(layout, self.radius)
+            cups = self._place(rng, layout, ground)
+            if cups is None:
+                continue
+            target = CUPS[int(rng.integers(len(CUPS)))]
+            self._paint(rng, cups, target)
+            way = route(ground, cups[target].stand, self.radius)
+            start = start_pose(rng, ground, way)
+            if start is not None:
+                break
+        self.episode = Episode(layout, cups, target, way, ground, last_xy=start[:2])
+        me = cups[target]
+        words = TABLE_WORDS[me.table]
+        table = words[int(rng.integers(len(words)))]
+        instruction = self.instructions.say(rng, self.instruction_set,
+                                            target=f"{me.colour} cup on {table}")
+        poses = dict(layout.poses)
+        poses.update({n: (c.pos.copy(), yaw_quat(c.yaw)) for n, c in cups.items()})
+        colours = dict(layout.rgba)
+        colours.update({n: COLOURS[c.colour] for n, c in cups.items()})
+        return TaskReset(instruction, poses, colours=colours, base_pose=start)
+
+    def _place(self, rng, layout: Layout, ground: Floor, tries: int = 60
+               ) -> dict[str, Cup] | None:
+        """Each cup on a table, DEPTH in from an edge whose stand the base fits, apart from
+        the other cups and the landmarks; None when some cup finds no place."""
+        radius = KINDS["cup"].footprint * CUP_SCALE
+        taken = [(np.asarray(layout.footprints[k].centre), layout.footprints[k].radius)
+                 for k in ("mug", "bowl")]
+        cups: dict[str, Cup] = {}
+        for name in CUPS:
+            for _ in range(tries):
+                table = TABLES[int(rng.integers(len(TABLES)))]
+                fp = layout.footprints[table]
+                side = int(rng.integers(4))
+                normal, _, depth, half = edge_frame(fp, side)
+                offset = float(rng.uniform(-half + EDGE_MARGIN, half - EDGE_MARGIN))
+                inset = float(rng.uniform(*DEPTH))
+                if inset > 2 * depth - EDGE_MARGIN:
+                    continue
+                edge = stand_for(fp, side, offset)
+                xy = np.asarray(edge.aim) - inset * normal
+                stand = aside(edge, SIDESTEP, (float(xy[0]), float(xy[1])))
+                if not ground.works(stand) or any(
+                        math.dist(xy, c) < radius + r + GAP for c, r in taken):
+                    continue
+                pos = np.array([*xy, cup_rest_z(table)])
+                cups[name] = Cup(table, "", pos, float(rng.uniform(-math.pi, math.pi)), stand)
+                taken.append((xy, radius))
+                break
+            else:
+                return None
+        return cups
+
+    @staticmethod
+    def _paint(rng, cups: dict[str, Cup], target: str) -> None:
+        """Colours that make "<colour> cup on <table>" pick out the target alone: the
+        target's table holds no other cup of its colour; half the time a cup on the other
+        table shares it (so the table matters too)."""
+        me = cups[target]
+        me.colour = OBJECT_COLOURS[int(rng.integers(len(OBJECT_COLOURS)))]
+        others = [OBJECT_COLOURS.index(c) for c in OBJECT_COLOURS if c != me.colour]
+        elsewhere = [n for n, c in cups.items() if n != target and c.table != me.table]
+        twin = elsewhere[int(rng.integers(len(elsewhere)))] \
+            if elsewhere and rng.random() < TWIN else None
+        for name, cup in cups.items():
+            if name != target:
+                cup.colour = me.colour if name == twin else \
+                    OBJECT_COLOURS[others[int(rng.integers(len(others)))]]
+
+    # --- judging the world -----------------------------------------------------------------------
+    def _tally(self, state: WorldState) -> None:
+        ep = self.episode
+        xy = (state.extras["base_x"], state.extras["base_y"])
+        ep.path_length += math.dist(xy, ep.last_xy)
+        ep.last_xy = xy
+        touching = bool(state.robot_contacts)
+        ep.collisions += touching and not ep.in_contact
+        ep.in_contact = touching
+
+    def _measure(self, state: WorldState) -> dict[str, float]:
+        ep = self.episode
+        target = ep.target
+        pos = state.object_pos[target]
+        lift = float(pos[2] - ep.cups[target].pos[2])
+        wrong = [n for n in ep.cups if n != target and n in state.object_pos and (
+            state.grasped[n] or state.object_pos[n][2] - ep.cups[n].pos[2] > WRONG_LIFT)]
+        moved = [float(np.linalg.norm(state.object_pos[n] - c.pos))
+                 for n, c in ep.cups.items() if n != target and n in state.object_pos]
+        return {"path_length": ep.path_length, "collisions": float(ep.collisions),
+                "in_collision": float(ep.in_contact),
+                "distance_to_stand": self.distance_to_go(state),
+                "tcp_to_target": float(np.linalg.norm(state.ee_pos - pos)),
+                "lift_height": lift, "grasped": float(state.grasped[target]),
+                "wrong_object": float(bool(wrong)), "distractors_moved": max(moved, default=0.0)}
+
+    def distance_to_go(self, state: WorldState) -> float:
+        ep = self.episode
+        return ep.way.to_go(state.extras["base_x"], state.extras["base_y"])
+
+    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
+        if self.episode is None or "base_x" not in state.extras:
+            return False, False, 0.0, {}
+        self._tally(state)
+        m = self._measure(state)
+        success = self._success(m)
+        return success, self._failure(state, m), self._reward(state, m, success), m
+
+    @staticmethod
+    def _success(m: dict[str, float]) -> bool:
+        return bool(m["grasped"]) and m["lift_height"] >= LIFT_SUCCESS and not m["wrong_object"]
+
+    def _failure(self, state: WorldState, m: dict[str, float]) -> bool:
+        target = self.episode.target
+        knocked = upright(state.object_quat[target]) < 0.4 and not m["grasped"]
+        fallen = m["lift_height"] < -0.1
+        return bool(m["wrong_object"]) or knocked or fallen
+
+    def _reward(self, state: WorldState, m: dict[str, float], success: bool) -> float:
+        if success:
+            return 1.0
+        if self.reward_type == "sparse" or m["wrong_object"]:
+            return 0.0
+        held = m["grasped"]
+        progress = min(max(m["lift_height"] / LIFT_SUCCESS, 0.0), 1.0) * held
+        penalty = COLLISION_PENALTY if state.robot_contacts else 0.0
+        to_go = m["distance_to_stand"] + m["tcp_to_target"]
+        return 0.4 * approach_reward(to_go) + 0.2 * held + 0.35 * progress - penalty
+
+    def success(self, state: WorldState) -> bool:
+        return self.episode is not None and self._success(self._measure(state))
+
+    def failure(self, state: WorldState) -> bool:
+        return self.episode is not None and self._failure(state, self._measure(state))
+
+    def reward(self, state: WorldState, success: bool) -> float:
+        return self._reward(state, self._measure(state), success) if self.episode else 0.0
+
+    def metrics(self, state: WorldState) -> dict[str, float]:
+        return self._measure(state) if self.episode else {}
+
+    def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
+        ep = self.episode
+        if ep is None or "base_x" not in state.extras or ep.target not in state.object_pos:
+            return {"target_pos": np.zeros(3), "target_quat": np.array([1.0, 0, 0, 0]),
+                    "target_to_tcp": np.zeros(3), "target_vector": np.zeros(2),
+                    "geodesic_distance": np.zeros(1)}
+        pos = state.object_pos[ep.target]
+        x, y, yaw = state.extras["base_x"], state.extras["base_y"], state.extras["base_yaw"]
+        c, s = math.cos(yaw), math.sin(yaw)
+        dx, dy = pos[0] - x, pos[1] - y
+        return {"target_pos": pos, "target_quat": state.object_quat[ep.target],
+                "target_to_tcp": state.ee_pos - pos,
+                "target_vector": np.array([c * dx + s * dy, -s * dx + c * dy]),
+                "geodesic_distance": np.array([self.distance_to_go(state)])}
+
+    def make_expert(self) -> MobilePickCupExpert:
+        return MobilePickCupExpert(self)
+
+
+__all__ = ["CUPS", "INSTRUCTIONS", "LIFT_SUCCESS", "MobilePickCup"]
