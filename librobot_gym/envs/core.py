@@ -368,12 +368,13 @@ class RobotEnv(gym.Env):
         if self._obs_rig is None:
             from librobot_gym.envs.sim.cameras import CameraRig
 
-            self._obs_rig = CameraRig(self.sim.model, *self.camera_size)
+            self._obs_rig = CameraRig(self.sim.model, *self.camera_size,
+                                      count=len(self.cameras))
             self._asset_versions[self._obs_rig] = self.variants.edits.version
         self._sync_terrain(self._obs_rig)
         self._sync_assets(self._obs_rig)
         return {
-            "images": {c: self._obs_rig.render(self.sim.data, c) for c in self.cameras},
+            "images": self._obs_rig.render_many(self.sim.data, self.cameras),
             "state": vector,
             "instruction": self._instruction,
         }
