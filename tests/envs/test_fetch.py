@@ -116,3 +116,21 @@ def test_fetch_has_its_own_doc_for_the_shared_task():
 
     doc = env_doc(ENV_ID)
     assert "base_twist+ee_delta_pose" in doc and "`head`" in doc and "SPL" in doc
+
+
+def test_joint_pos_moves_fetch_s_arm_and_torso_to_their_targets_and_keeps_the_base_still():
+    env = gym.make(ENV_ID, obs_mode="state_dict", control_mode="joint_pos")
+    try:
+        obs, _ = env.reset(seed=0)
+        spec = env.unwrapped.action_spec
+        assert [(d.name, d.unit) for d in spec.dims][-2:] == [
+            ("torso_lift", "m"), ("gripper", "normalised opening")]
+        base = obs["base_pose"].copy()
+        target = np.array([0.8, 0.2, -0.4, 1.3, 0.1, 1.2, 0.3, 0.25, 1.0])  # arm, torso, open
+        for _ in range(60):
+            obs, *_ = env.step(spec.to_normalised(target).astype(np.float32))
+        assert np.abs(obs["joint_pos"] - target[:7]).max() < 0.05
+        assert obs["torso_head"][0] == pytest.approx(0.25, abs=0.01)
+        assert np.abs(obs["base_pose"] - base).max() < 5e-3
+    finally:
+        env.close()

@@ -24,7 +24,11 @@ every link.
 import math
 from pathlib import Path
 
-from librobot_gym.robots.mobile_manipulators.common import base_twist_ee_delta_pose, proprio
+from librobot_gym.robots.mobile_manipulators.common import (
+    base_twist_ee_delta_pose,
+    mobile_joint_pos,
+    proprio,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
@@ -70,6 +74,7 @@ MAX_STEP_ROTATION = 0.15  # rad per control step
 BASE_TWIST_EE_DELTA_POSE = base_twist_ee_delta_pose(
     DIFF_DRIVE, GRIPPER, torso_travel=0.38615, torso_speed=UPPER_BODY.torso_max_speed,
     max_step_translation=MAX_STEP_TRANSLATION, max_step_rotation=MAX_STEP_ROTATION)
+JOINT_POS = mobile_joint_pos(JOINTS, GRIPPER, torso_travel=0.38615)
 
 FETCH = register_robot(RobotSpec(
     name="fetch",
@@ -79,7 +84,7 @@ FETCH = register_robot(RobotSpec(
     actuators=tuple(n.removesuffix("_joint") for n, *_ in _ARM) + ("gripper",)
     + DIFF_DRIVE.actuators + DIFF_DRIVE.wheel_actuators
     + (UPPER_BODY.torso_actuator,) + UPPER_BODY.head_actuators,
-    control_modes={"base_twist+ee_delta_pose": BASE_TWIST_EE_DELTA_POSE},
+    control_modes={m.name: m for m in (BASE_TWIST_EE_DELTA_POSE, JOINT_POS)},
     default_control_mode="base_twist+ee_delta_pose",
     proprio=proprio(DIFF_DRIVE),
     cameras=(
