@@ -17,6 +17,7 @@ from librobot_gym.envs.tasks.language import Instructions
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots.humanoids.balance import BalanceLaw, capture_point_offset
+from librobot_gym.robots.humanoids.common import layout_for
 from librobot_gym.scene import (
     INDOOR_SKY,
     LabCell,
@@ -296,12 +297,14 @@ class StandExpert:
         robot = task.robot
         self.spec = robot.control_mode(task.expert_control_mode)
         self.home = np.array(robot.home_qpos, dtype=np.float64)
-        self.law = BalanceLaw(self.home[:10], float(self.home[10]))
+        layout = layout_for(robot)
+        self.n_held = layout.n_held
+        self.law = BalanceLaw(self.home[:layout.n_held], (), layout=layout)
 
     def reset(self) -> None:
         """Nothing to forget: the law is memoryless."""
 
     def act(self, state: WorldState) -> np.ndarray:
         target = self.home.copy()
-        target[:11] = self.law.targets(state.extras)
+        target[:self.n_held] = self.law.targets(state.extras)
         return np.clip(self.spec.to_normalised(target), -1.0, 1.0).astype(np.float32)
