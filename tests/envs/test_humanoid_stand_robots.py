@@ -1,7 +1,7 @@
-"""Stand for the other humanoids (issue 21 item 3): the GR1 (and later ones) under the same task
-as the H1 (tests/envs/test_h1_stand.py covers the task itself): each id's pushes come in its
-documented range, its expert recovers, a fall says `fell`, `upper_body` stands, its doc page
-says how it is scored, and (slow) the expert wins >= 90 of 100 seeds."""
+"""Stand for the other humanoids (issue 21 item 3): the GR1 and the Figure-class one under the
+same task as the H1 (tests/envs/test_h1_stand.py covers the task itself): each id's pushes
+come in its documented range, its expert recovers, a fall says `fell`, `upper_body` stands,
+its doc page says how it is scored, and (slow) the expert wins >= 90 of 100 seeds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from librobot_gym.policies import ExpertPolicy
 from librobot_gym.robots.humanoids.common import layout_for
 
 # id: the impulse range (N s) its doc states
-ROBOT_ENVS = {"librobot/GR1-Stand-v0": (5.0, 10.0)}
+ROBOT_ENVS = {"librobot/GR1-Stand-v0": (5.0, 10.0),
+              "librobot/FigureClass-Stand-v0": (10.0, 20.0)}
 
 
 def _episode(env, seed: int, policy: str = "expert") -> dict:
@@ -55,7 +56,8 @@ def test_the_expert_recovers_from_every_push(env):
 
 
 def test_pd_alone_falls_and_says_so(env):
-    info = _episode(env, 0, policy="pd")
+    """Seed 1's pushes topple PD alone holding the nominal posture, on either robot."""
+    info = _episode(env, 1, policy="pd")
     assert not info["is_success"] and info["safety"]["fell"]
     assert info["task_metrics"]["fell"] == 1.0
 
@@ -74,6 +76,17 @@ def test_upper_body_mode_stands_under_the_same_pushes(env):
         assert info["is_success"] and info["task_metrics"]["recoveries"] == N_PUSHES
     finally:
         ub.close()
+
+
+def test_the_figure_class_robot_says_it_is_unofficial_everywhere():
+    from librobot_gym.robots import get_robot
+
+    robot = get_robot("figure_class")
+    doc = env_doc("librobot/FigureClass-Stand-v0")
+    for text in (doc, robot.control_mode("joint_pos").description,
+                 robot.control_mode("upper_body").description,
+                 __import__("librobot_gym.robots.humanoids.figure", fromlist=["x"]).__doc__):
+        assert "Figure-class (unofficial)" in text
 
 
 def test_the_doc_names_the_robot_and_its_pushes(env):
