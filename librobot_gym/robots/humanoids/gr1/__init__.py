@@ -35,7 +35,8 @@ in `PD_GAINS`); a nominal standing posture with the knees bent 0.4 rad and the f
 elbows bent 0.5 rad, the head pitched 0.3 rad down at the table; 50 Hz control on 5 ms physics
 steps. The soles' reference sites (the balance law's support centre) sit 0.005 m ahead of the
 ankle axis, not at the foot's middle (0.05 m): the 16 N m ankles hold the centre of pressure
-only 0.06 m from the ankle when both push (32 N m / 525 N).
+only 0.06 m from the ankle when both push (32 N m / 525 N); from 0.005 m the law's resting
+centre of mass has about equal reach forward and back.
 """
 
 from pathlib import Path
