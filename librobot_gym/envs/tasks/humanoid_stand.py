@@ -3,7 +3,9 @@ torso). The episode's pushes are drawn at reset and handed to the backend
 (`TaskReset.pushes`); the task judges falls and recoveries from the privileged state the
 humanoid's controller reports (pelvis height, trunk tilt, centre of mass, support centre).
 The expert is the built-in balance law holding the nominal posture
-(`robots/humanoids/balance.py`), sent as whole-body `joint_pos` targets."""
+(`robots/humanoids/balance.py`, placed on each robot by its `BalanceLayout`), sent as
+whole-body `joint_pos` targets. The class docstring is the H1's page; other humanoids have
+their own (`robots/humanoids/<robot>/stand.md`)."""
 
 from __future__ import annotations
 

@@ -23,6 +23,11 @@ directions: with them the H1 rides out all 120 pushes of 40 episodes at 20 N s (
 kick to the CoM), where PD alone holding the same posture survives 2 of 20 episodes at
 15 N s; at 25 N s it falls in 21 of 30 episodes, most of them forward (a step is the next
 strategy: the walking controller's).
+
+Other humanoids: the law acts where the robot's `BalanceLayout` (`common.py`) says its hip
+roll, hip pitch and ankle joints are, with the layout's gains where they differ (the GR1's,
+for its 16 N m ankles: ankle 5.0, hip -2.5); an ankle roll term (K_ANKLE_ROLL, 0 by default)
+is there for robots that have the joint.
 """
 
 from __future__ import annotations
