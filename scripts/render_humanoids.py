@@ -1,5 +1,6 @@
-"""Render the Unitree H1 holding its balance under a push, as a policy sees it and from
-outside, into one grid PNG (the README's).
+"""Render the humanoids (Unitree H1, Fourier GR1, the Figure-class (unofficial) one) holding
+their balance under a push, as a policy sees it and from outside, into one PNG (the README's):
+one block of rows per robot, labelled.
 
 The Stand task's expert (the balance law) runs one episode; at reset, as the first push lands,
 at the episode's largest tilt after it and once it has recovered, the grid shows the `head`
@@ -7,7 +8,8 @@ and `chest` cameras at the policy's resolution (128x128 by default) and an overv
 free camera 2.5 m off, each image scaled up by --zoom without smoothing. The moment is
 written under each column.
 
-Usage: python scripts/render_humanoids.py [--env librobot/H1-Stand-v0] [--seed 0]
+Usage: python scripts/render_humanoids.py [--env ID ...] (default: every humanoid's Stand)
+                                          [--seed 0]
                                           [--size 128] [--zoom 2]
                                           [--out docs/images/humanoids.png]
 """
@@ -30,7 +32,13 @@ import librobot_gym  # noqa: E402, F401
 from librobot_gym.policies import ExpertPolicy  # noqa: E402
 
 CAPTION_HEIGHT = 22
+LABEL_HEIGHT = 24
 CAMERAS = ("head", "chest")
+ROBOTS = {  # env id: the label over its block
+    "librobot/H1-Stand-v0": "Unitree H1",
+    "librobot/GR1-Stand-v0": "Fourier GR1 (T1)",
+    "librobot/FigureClass-Stand-v0": "Figure-class (unofficial): ours, not Figure's",
+}
 
 
 class Overview:
@@ -110,18 +118,32 @@ def grid(shots: dict[str, list], size: int, zoom: int) -> Image.Image:
     return image
 
 
+def stack(blocks: dict[str, Image.Image]) -> Image.Image:
+    """The robots' grids one under another, each under its label."""
+    width = max(b.width for b in blocks.values())
+    height = sum(b.height + LABEL_HEIGHT for b in blocks.values())
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw, top = ImageDraw.Draw(image), 0
+    for label, block in blocks.items():
+        draw.text((6, top + 6), label, fill=(0, 0, 0))
+        image.paste(block, (0, top + LABEL_HEIGHT))
+        top += block.height + LABEL_HEIGHT
+    return image
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default="librobot/H1-Stand-v0")
+    parser.add_argument("--env", nargs="+", default=list(ROBOTS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--zoom", type=int, default=2)
     parser.add_argument("--out", default="docs/images/humanoids.png")
     args = parser.parse_args(argv)
-    shots = frames(args.env, args.seed, args.size)
+    blocks = {ROBOTS.get(env_id, env_id): grid(frames(env_id, args.seed, args.size), args.size,
+                                                args.zoom) for env_id in args.env}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    grid(shots, args.size, args.zoom).save(out)
+    stack(blocks).save(out)
     print(f"wrote {out}")
 
 

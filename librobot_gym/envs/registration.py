@@ -173,6 +173,11 @@ register_env("librobot/Fetch-OpenDrawer-Real-v0", "fetch", "mobile_open_drawer",
 # Humanoids (issue 21): the Unitree H1 holds its balance under seeded pushes (joint_pos PD
 # targets at 50 Hz by default; upper_body leaves the legs to the built-in balance controller).
 register_env("librobot/H1-Stand-v0", "h1", "stand", 500)
+# The Fourier GR1 (T1) the same (upper_body: head and arms; the balance law holds legs and waist).
+# Its pushes are 5-10 N s, not 10-20: its ankles hold 16 N m, the H1's 40 (gr1/stand.md).
+register_env("librobot/GR1-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 10.0))
+# A Figure-class (unofficial) humanoid: ours, no public model exists (humanoids/figure/).
+register_env("librobot/FigureClass-Stand-v0", "figure_class", "stand", 500)
 
 
 def register_all() -> None:

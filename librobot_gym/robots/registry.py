@@ -20,6 +20,8 @@ BUILTIN_ROBOTS = (
     "librobot_gym.robots.mobile_manipulators.tiago",
     "librobot_gym.robots.heavy.hauler",
     "librobot_gym.robots.humanoids.h1",
+    "librobot_gym.robots.humanoids.gr1",
+    "librobot_gym.robots.humanoids.figure",
 )
 ROBOTS = Registry("robot", builtins=BUILTIN_ROBOTS)
 

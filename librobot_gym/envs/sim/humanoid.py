@@ -1,10 +1,12 @@
 """Humanoids in simulation: the `joint_pos` and `upper_body` control modes and the senses.
 
-`joint_pos` writes the 19 PD servo targets (rad) the policy sends, clipped to the joints'
-limits; the servos (MJCF position actuators, kp/kv per joint group, force-limited at the
-joints' torques) run at every physics substep, as the H1's motor drivers run Unitree's
-LowCmd PD loop. `upper_body` takes the arms' 8 targets and fills in the legs' and torso's
-from the balance law (`robots/humanoids/balance.py`), once per control step (50 Hz).
+`joint_pos` writes the PD servo targets (rad; the H1's 19, the GR1's 32) the policy
+sends, clipped to the joints' limits; the servos (MJCF position actuators, kp/kv per joint
+group, force-limited at the joints' torques) run at every physics substep, as the H1's motor
+drivers run Unitree's LowCmd PD loop. `upper_body` takes the upper body's targets (the arms';
+the GR1's head's too) and fills in the legs' and torso's (the robot's `BalanceLayout`,
+`robots/humanoids/common.py`) from the balance law (`robots/humanoids/balance.py`), once
+per control step (50 Hz).
 
 Senses: joint positions and speeds, the torso IMU (orientation, gyro, accelerometer: MJCF
 sensors) as proprioception; privileged quantities for tasks and experts (`machine_extras`):
@@ -23,6 +25,7 @@ from librobot_gym.envs.sim.controllers import contiguous
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import RobotSpec
 from librobot_gym.robots.humanoids.balance import BalanceLaw
+from librobot_gym.robots.humanoids.common import layout_for
 
 SOLES = ("left_sole", "right_sole")
 ROOT = "pelvis"
@@ -31,7 +34,7 @@ SENSORS = ("imu_quat", "imu_gyro", "imu_acc")
 
 
 class HumanoidJointPosController:
-    """`joint_pos`: [19 PD targets, rad] in `robot.joints` order."""
+    """`joint_pos`: [one PD target per joint, rad] in `robot.joints` order."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
         if robot.family != "humanoid":
@@ -118,16 +121,20 @@ class HumanoidJointPosController:
 
 
 class HumanoidUpperBodyController(HumanoidJointPosController):
-    """`upper_body`: [8 arm PD targets, rad]; the legs and torso follow the balance law."""
+    """`upper_body`: [the PD targets of every joint after the held ones (arms; the GR1's head
+    too), rad]; the legs and torso (or waist) follow the balance law, placed by the robot's
+    `BalanceLayout`."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: RobotSpec):
         super().__init__(model, data, robot)
         home = np.array(robot.home_qpos)
-        self.law = BalanceLaw(home[:10], float(home[10]))
+        layout = layout_for(robot)
+        self.n_held = layout.n_held
+        self.law = BalanceLaw(home[:layout.n_held], (), layout=layout)
         self._target = home.copy()
 
     def apply(self, physical: np.ndarray) -> None:
-        target = self._target
-        target[:11] = self.law.targets(self.machine_extras())
-        target[11:] = physical
+        target, n = self._target, self.n_held
+        target[:n] = self.law.targets(self.machine_extras())
+        target[n:] = physical
         super().apply(target)

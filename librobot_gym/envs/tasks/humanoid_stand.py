@@ -3,7 +3,9 @@ torso). The episode's pushes are drawn at reset and handed to the backend
 (`TaskReset.pushes`); the task judges falls and recoveries from the privileged state the
 humanoid's controller reports (pelvis height, trunk tilt, centre of mass, support centre).
 The expert is the built-in balance law holding the nominal posture
-(`robots/humanoids/balance.py`), sent as whole-body `joint_pos` targets."""
+(`robots/humanoids/balance.py`, placed on each robot by its `BalanceLayout`), sent as
+whole-body `joint_pos` targets. The class docstring is the H1's page; other humanoids have
+their own (`robots/humanoids/<robot>/stand.md`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from librobot_gym.envs.tasks.language import Instructions
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots.humanoids.balance import BalanceLaw, capture_point_offset
+from librobot_gym.robots.humanoids.common import layout_for
 from librobot_gym.scene import (
     INDOOR_SKY,
     LabCell,
@@ -296,12 +299,14 @@ class StandExpert:
         robot = task.robot
         self.spec = robot.control_mode(task.expert_control_mode)
         self.home = np.array(robot.home_qpos, dtype=np.float64)
-        self.law = BalanceLaw(self.home[:10], float(self.home[10]))
+        layout = layout_for(robot)
+        self.n_held = layout.n_held
+        self.law = BalanceLaw(self.home[:layout.n_held], (), layout=layout)
 
     def reset(self) -> None:
         """Nothing to forget: the law is memoryless."""
 
     def act(self, state: WorldState) -> np.ndarray:
         target = self.home.copy()
-        target[:11] = self.law.targets(state.extras)
+        target[:self.n_held] = self.law.targets(state.extras)
         return np.clip(self.spec.to_normalised(target), -1.0, 1.0).astype(np.float32)

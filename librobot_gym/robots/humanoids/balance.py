@@ -23,6 +23,11 @@ directions: with them the H1 rides out all 120 pushes of 40 episodes at 20 N s (
 kick to the CoM), where PD alone holding the same posture survives 2 of 20 episodes at
 15 N s; at 25 N s it falls in 21 of 30 episodes, most of them forward (a step is the next
 strategy: the walking controller's).
+
+Other humanoids: the law acts where the robot's `BalanceLayout` (`common.py`) says its hip
+roll, hip pitch and ankle joints are, with the layout's gains where they differ (the GR1's,
+for its 16 N m ankles: ankle 5.0, hip -2.5); an ankle roll term (K_ANKLE_ROLL, 0 by default)
+is there for robots that have the joint.
 """
 
 from __future__ import annotations
@@ -32,10 +37,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from librobot_gym.robots.humanoids.common import BalanceLayout
+
 G = 9.81  # m/s^2
 K_ANKLE = 2.5  # rad per m of capture-point offset (x), ankle pitch
 K_HIP = -3.0  # rad per m of capture-point offset (x), hip pitch
 K_ROLL = 1.0  # rad per m of capture-point offset (y), hip roll
+K_ANKLE_ROLL = 0.0  # rad per m of capture-point offset (y), ankle roll (robots that have one)
 MAX_OFFSET = 0.35  # rad
 
 
@@ -52,36 +60,56 @@ def capture_point_offset(s: Mapping[str, float]) -> tuple[float, float, float, f
     return hx + hvx / w, hy + hvy / w, hvx, hvy
 
 
+# The H1's layout (5 joints per leg: hip yaw, roll, pitch, knee, ankle; then the torso): the
+# default, so `BalanceLaw(legs, torso)` keeps meaning what it meant for the first humanoid.
+LEG5_LAYOUT = BalanceLayout(n_held=11, hip_roll=(1, 6), hip_pitch=(2, 7), ankle_pitch=(4, 9))
+GAIN_NAMES = ("ankle", "hip", "roll", "ankle_roll")
+
+
 class BalanceLaw:
     """Leg and torso targets that keep a humanoid standing: `targets(state)` returns the
-    nominal leg targets (10: left hip yaw, roll, pitch, knee, ankle, then right) and the
-    torso's, shifted by the capture-point feedback. `gains` overrides the module's."""
+    nominal held targets (the legs', then the torso's or waist's: `layout.n_held` of them)
+    shifted by the capture-point feedback at the layout's hip roll, hip pitch and ankle
+    joints. Gains: the module's, then the layout's, then `gains`."""
 
-    def __init__(self, nominal_legs: np.ndarray, nominal_torso: float = 0.0,
-                 gains: Mapping[str, float] | None = None):
-        self.nominal = np.append(np.asarray(nominal_legs, dtype=np.float64), nominal_torso)
-        g = {"ankle": K_ANKLE, "hip": K_HIP, "roll": K_ROLL, **(gains or {})}
-        unknown = set(g) - {"ankle", "hip", "roll"}
+    def __init__(self, nominal_legs: np.ndarray, nominal_torso=0.0,
+                 gains: Mapping[str, float] | None = None,
+                 layout: BalanceLayout = LEG5_LAYOUT):
+        self.nominal = np.append(np.asarray(nominal_legs, dtype=np.float64),
+                                 np.asarray(nominal_torso, dtype=np.float64))
+        if self.nominal.size != layout.n_held:
+            from librobot_gym.errors import ConfigError
+
+            raise ConfigError(f"the balance law holds {layout.n_held} joints on this robot; "
+                              f"the nominal legs and torso give {self.nominal.size}")
+        g = {"ankle": K_ANKLE, "hip": K_HIP, "roll": K_ROLL, "ankle_roll": K_ANKLE_ROLL,
+             **layout.gains, **(gains or {})}
+        unknown = set(g) - set(GAIN_NAMES)
         if unknown:
             from librobot_gym.errors import ConfigError
 
             raise ConfigError(f"balance gains {sorted(unknown)} are unknown; the law takes "
-                              f"'ankle', 'hip' and 'roll' (rad per m)")
+                              f"'ankle', 'hip' and 'roll' (rad per m), and 'ankle_roll' on "
+                              f"robots that have one")
         self.k_ankle, self.k_hip, self.k_roll = g["ankle"], g["hip"], g["roll"]
+        self.k_ankle_roll = g["ankle_roll"]
+        self.layout = layout
         self._out = self.nominal.copy()
 
     def targets(self, state: Mapping[str, float]) -> np.ndarray:
-        """11 targets (rad): the legs' 10 and the torso's, for this control step."""
+        """`layout.n_held` targets (rad): the legs' and the torso's, for this control step."""
         ex, ey, _, _ = capture_point_offset(state)
         ankle = _clip(self.k_ankle * ex)
         hip = _clip(self.k_hip * ex)
         roll = _clip(self.k_roll * ey)
-        out = self._out
+        ankle_roll = _clip(self.k_ankle_roll * ey)
+        out, lay = self._out, self.layout
         out[:] = self.nominal
-        for leg in (0, 5):
-            out[leg + 1] += roll
-            out[leg + 2] += hip
-            out[leg + 4] += ankle
+        out[list(lay.hip_roll)] += roll
+        out[list(lay.hip_pitch)] += hip
+        out[list(lay.ankle_pitch)] += ankle
+        if lay.ankle_roll:
+            out[list(lay.ankle_roll)] += ankle_roll
         return out.copy()
 
 

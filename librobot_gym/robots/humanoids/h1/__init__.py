@@ -23,6 +23,8 @@ posture with the knees bent 0.3 rad and the feet flat; 50 Hz control on 5 ms phy
 
 from pathlib import Path
 
+from librobot_gym.robots.humanoids.balance import LEG5_LAYOUT
+from librobot_gym.robots.humanoids.common import register_layout
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -117,3 +119,4 @@ H1 = register_robot(RobotSpec(
     control_hz=50.0,
     physics_dt=0.005,
 ))
+register_layout("h1", LEG5_LAYOUT)
