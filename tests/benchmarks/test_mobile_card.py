@@ -1,6 +1,6 @@
 """The mobile card (`benchmarks/mobile-v0.yaml`) lists every registered simulated NavigateTo
-id and Fetch's and TIAGo's mobile manipulation ids, pins its protocol, and runs for the expert and for
-random (two episodes per task here, the card's seeds, state observations)."""
+id and Fetch's and TIAGo's mobile manipulation ids, pins its protocol, and runs for the
+expert and for random (two episodes per task here, the card's seeds, state observations)."""
 
 from __future__ import annotations
 
