@@ -155,7 +155,7 @@ class MobilePickCup(Task):
     ## Starting State
     The base at rest anywhere with room to turn, at least 1 m (around walls) from where it
     works, facing any way; arm tucked, torso down, gripper open. Each cup stands 8-17 cm in
-    from a table edge the base can stand at (0.37 m out from it for Fetch, 0.5 m for TIAGo:
+    from a table edge the base can stand at (0.37 m out from it for Fetch, 0.55 m for TIAGo:
     the robot's `task_layouts["mobile"]`), apart from the other cups and the landmarks.
 
     ## Arguments
