@@ -160,6 +160,9 @@ register_env("librobot/Tiago-NavigateTo-v0", "tiago", "navigate_to", 400)
 register_env("librobot/Fetch-MobilePickCup-v0", "fetch", "mobile_pick_cup", 500)
 # ... and to the cabinet the instruction names, one on each table, to pull its drawer open.
 register_env("librobot/Fetch-OpenDrawer-v0", "fetch", "mobile_open_drawer", 500)
+# TIAGo does both from stands further out (its layout: tiago/layouts.py).
+register_env("librobot/Tiago-MobilePickCup-v0", "tiago", "mobile_pick_cup", 500)
+register_env("librobot/Tiago-OpenDrawer-v0", "tiago", "mobile_open_drawer", 500)
 # On the robots through ROS (rosbridge, `ros:ws://HOST:9090?robot=...`); their stand-in is the
 # rosbridge emulator in lockstep with the robot's base in the simulated flat (`?world=sim`).
 register_env("librobot/Jackal-NavigateTo-Real-v0", "jackal", "navigate_to", 400, backend="real")
@@ -168,6 +171,10 @@ register_env("librobot/Tiago-NavigateTo-Real-v0", "tiago", "navigate_to", 400, b
 register_env("librobot/Fetch-MobilePickCup-Real-v0", "fetch", "mobile_pick_cup", 500,
              backend="real")
 register_env("librobot/Fetch-OpenDrawer-Real-v0", "fetch", "mobile_open_drawer", 500,
+             backend="real")
+register_env("librobot/Tiago-MobilePickCup-Real-v0", "tiago", "mobile_pick_cup", 500,
+             backend="real")
+register_env("librobot/Tiago-OpenDrawer-Real-v0", "tiago", "mobile_open_drawer", 500,
              backend="real")
 
 # Humanoids (issue 21): the Unitree H1 holds its balance under seeded pushes (joint_pos PD

@@ -1,6 +1,6 @@
 """The mobile card (`benchmarks/mobile-v0.yaml`) lists every registered simulated NavigateTo
-id and Fetch's mobile manipulation ids, pins its protocol, and runs for the expert and for
-random (two episodes per task here, the card's seeds, state observations)."""
+id and Fetch's and TIAGo's mobile manipulation ids, pins its protocol, and runs for the
+expert and for random (two episodes per task here, the card's seeds, state observations)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ CARD = Path(__file__).parents[2] / "benchmarks" / "mobile-v0.yaml"
 def test_the_card_lists_every_simulated_navigate_to_id():
     card = load_card(CARD)
     expected = {i for i in env_ids() if "NavigateTo" in i and "-Real-" not in i}
-    expected |= {"librobot/Fetch-MobilePickCup-v0", "librobot/Fetch-OpenDrawer-v0"}
+    expected |= {f"librobot/{robot}-{task}-v0" for robot in ("Fetch", "Tiago")
+                 for task in ("MobilePickCup", "OpenDrawer")}
     assert {t.env for t in card.tasks} == expected
     assert all(t.episodes >= 10 and t.camera_size == 128 for t in card.tasks)
 

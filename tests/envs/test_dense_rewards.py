@@ -101,10 +101,10 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "haul_dump": (_machine_sets_off, _hinge_to_stop),
          # the loader's operator drives at the pile, bucket down
          "load_hauler": (_machine_sets_off, _edge_to_pile),
-         # Fetch drives to its stand (turning on the spot first, maybe): metres to drive
-         # plus the tool's to the cup or the pull
-         "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go),
-         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 30), _still_to_go)}
+         # Fetch or TIAGo drives to its stand (turning on the spot first, maybe up to 2 s):
+         # metres to drive plus the tool's to the cup or the pull
+         "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go),
+         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go)}
 # Tasks that start at their goal (a humanoid standing still): nothing to approach. Their own
 # tests show the dense reward falling under a shove and rising as the expert recovers.
 AT_GOAL = {"stand": "tests/envs/test_h1_stand.py"}

@@ -1,7 +1,7 @@
-"""MobilePickCup and the mobile OpenDrawer on Fetch (issue 20 item 4): the flat with cups or
-cabinets on its tables, instructions that pick out the target, the stands the base works
-from, success, failure (the wrong cup or drawer), dense and sparse rewards, the scripted
-expert (planner + pursuit, then the tabletop skills through ee_delta_pose)."""
+"""MobilePickCup and the mobile OpenDrawer on Fetch and TIAGo (issue 20 item 4): the flat
+with cups or cabinets on its tables, instructions that pick out the target, the stands the
+base works from, success, failure (the wrong cup or drawer), dense and sparse rewards, the
+scripted expert (planner + pursuit, then the tabletop skills through ee_delta_pose)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import pytest
 from librobot_gym.envs.registration import env_doc
 from librobot_gym.envs.tasks import mobile_drawer, mobile_pick_cup
 from librobot_gym.envs.tasks.indoor import TABLE_HEIGHT
-from librobot_gym.envs.tasks.mobile_pick_cup_stand import STANDOFF
+from librobot_gym.envs.tasks.mobile_pick_cup_stand import mobile_layout
 from librobot_gym.errors import ConfigError
 from librobot_gym.policies import ExpertPolicy
 
 PICK = "librobot/Fetch-MobilePickCup-v0"
 DRAWER = "librobot/Fetch-OpenDrawer-v0"
+TIAGO_PICK = "librobot/Tiago-MobilePickCup-v0"
+TIAGO_DRAWER = "librobot/Tiago-OpenDrawer-v0"
 
 
 def _episode(env, seed: int, policy=None) -> tuple[list[float], dict, bool]:
@@ -38,16 +40,16 @@ def _episode(env, seed: int, policy=None) -> tuple[list[float], dict, bool]:
             return rewards, info, terminated
 
 
-@pytest.fixture(scope="module")
-def pick():
-    env = gym.make(PICK, obs_mode="state_dict")
+@pytest.fixture(scope="module", params=[PICK, TIAGO_PICK])
+def pick(request):
+    env = gym.make(request.param, obs_mode="state_dict")
     yield env
     env.close()
 
 
-@pytest.fixture(scope="module")
-def drawer():
-    env = gym.make(DRAWER, obs_mode="state_dict")
+@pytest.fixture(scope="module", params=[DRAWER, TIAGO_DRAWER])
+def drawer(request):
+    env = gym.make(request.param, obs_mode="state_dict")
     yield env
     env.close()
 
@@ -57,12 +59,13 @@ def test_cups_stand_on_the_tables_within_reach_of_a_stand_the_base_fits(pick):
         pick.reset(seed=seed)
         ep = pick.unwrapped.task.episode
         state = pick.unwrapped.sim.world_state()
+        layout = mobile_layout(pick.unwrapped.robot)  # the robot's stands (Fetch's, TIAGo's)
         for name, cup in ep.cups.items():
             assert cup.pos[2] == pytest.approx(mobile_pick_cup.cup_rest_z(cup.table))
             assert np.allclose(state.object_pos[name], cup.pos, atol=0.01)  # resting there
-            assert ep.ground.works(cup.stand)
+            assert ep.ground.works(cup.stand, layout["elbow_side"])
             reach = math.dist((cup.stand.x, cup.stand.y), cup.pos[:2])
-            assert STANDOFF + 0.07 <= reach <= STANDOFF + 0.18
+            assert layout["standoff"] + 0.07 <= reach <= layout["standoff"] + 0.18
         x, y = state.extras["base_x"], state.extras["base_y"]
         assert ep.way.to_go(x, y) > 1.0  # the start is a drive away
 
@@ -143,9 +146,10 @@ def test_knocking_the_named_cup_over_fails(pick):
     assert terminated and not info["is_success"]
 
 
-def test_sparse_rewards_pay_on_success_only():
+@pytest.mark.parametrize("robot", ["fetch", "tiago"])
+def test_sparse_rewards_pay_on_success_only(robot):
     for env_id in (PICK, DRAWER):
-        env = gym.make(env_id, obs_mode="state", reward_type="sparse")
+        env = gym.make(env_id, obs_mode="state", reward_type="sparse", robot=robot)
         try:
             rewards, info, terminated = _episode(env, 1)
         finally:
@@ -196,7 +200,8 @@ def test_the_expert_drives_to_the_cabinet_and_pulls_its_drawer_open(drawer):
         assert terminated and info["is_success"], (seed, m)
         assert m["drawer_opening"] >= mobile_drawer.OPEN_FRACTION and m["gripping"] == 1.0
         assert m["wrong_object"] == 0.0 and m["collisions"] == 0.0
-        assert rewards[30] > rewards[0] + 0.01
+        # signal within 4 s (TIAGo, standing further out, may first turn on the spot longer)
+        assert rewards[40] > rewards[0] + 0.01
 
 
 def test_moving_the_other_drawer_is_a_wrong_object_failure(drawer):
@@ -231,7 +236,7 @@ def test_the_docs_say_how_each_task_is_scored():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("first", [0, 1000])
-@pytest.mark.parametrize("env_id", [PICK, DRAWER])
+@pytest.mark.parametrize("env_id", [PICK, DRAWER, TIAGO_PICK, TIAGO_DRAWER])
 def test_the_expert_succeeds_on_at_least_90_of_100_seeds(env_id, first):
     env = gym.make(env_id, obs_mode="state")
     try:
@@ -241,7 +246,7 @@ def test_the_expert_succeeds_on_at_least_90_of_100_seeds(env_id, first):
     assert wins >= 90, f"{env_id}: {wins}/100 from seed {first}"
 
 
-@pytest.mark.parametrize("env_id", [PICK, DRAWER])
+@pytest.mark.parametrize("env_id", [PICK, DRAWER, TIAGO_PICK, TIAGO_DRAWER])
 def test_the_real_ids_drive_and_reach_through_the_rosbridge_emulator(env_id):
     """`-Real-` on the emulator in lockstep with the flat (`?world=sim`): the expert drives
     to the stand through rosbridge and brings the hand to the cup or the pull. (The emulated
@@ -264,3 +269,26 @@ def test_the_real_ids_drive_and_reach_through_the_rosbridge_emulator(env_id):
         assert closest < 0.05
     finally:
         env.close()
+
+
+def test_a_robot_declares_how_it_works_from_a_stand():
+    """Fetch's numbers are the defaults; TIAGo's spec gives its own (its gripper's frame,
+    stands further out, elbow room on its right); a misspelt key is refused by name."""
+    from dataclasses import replace
+
+    from librobot_gym.envs.tasks.mobile_pick_cup_expert import hand_rotation
+    from librobot_gym.envs.tasks.mobile_pick_cup_stand import MOBILE_DEFAULTS
+    from librobot_gym.robots.registry import get_robot
+
+    fetch, tiago = get_robot("fetch"), get_robot("tiago")
+    assert mobile_layout(fetch) == MOBILE_DEFAULTS
+    mine = mobile_layout(tiago)
+    assert mine["standoff"] > MOBILE_DEFAULTS["standoff"] and mine["elbow_side"] == -1.0
+    # a level hand facing yaw 90 deg: TIAGo's fingers (tool -z) point along world y, and
+    # close (tool x) across it, horizontally; Fetch's fingers are its tool x
+    rot = hand_rotation(tiago, math.pi / 2)
+    assert np.allclose(rot @ [0, 0, -1], [0, 1, 0], atol=1e-9)
+    assert abs((rot @ [1, 0, 0])[2]) < 1e-9
+    assert np.allclose(hand_rotation(fetch, math.pi / 2) @ [1, 0, 0], [0, 1, 0], atol=1e-9)
+    with pytest.raises(ConfigError, match="standof"):
+        mobile_layout(replace(tiago, task_layouts={"mobile": {"standof": 0.5}}))

@@ -34,6 +34,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     edge_frame,
     floor,
     mobile_arm_mode,
+    mobile_layout,
     route,
     stand_for,
     start_pose,
@@ -50,7 +51,8 @@ TRAVEL = CABINET_TRAVEL * SCALE
 FRONT = 0.096 * SCALE + 0.01  # m from the cabinet's origin to the table edge (its drawer front
 # 1 cm in from the edge, the pull bar beyond it)
 HALF_WIDTH = 0.06 * SCALE
-STANDOFF = 0.55  # m from the edge: the pull half a metre ahead of the base, out to 0.35 m open
+# How far from the edge the base stands (Fetch: 0.55 m, the pull half a metre ahead of the
+# base, out to 0.35 m open) is the robot's mobile layout's `drawer_standoff`.
 PULL_TO = 0.8  # the expert pulls to this fraction of the travel (success: OPEN_FRACTION)
 MODES = ("colour", "table")
 COLLISION_PENALTY = 0.05
@@ -105,7 +107,7 @@ class Episode:
 class MobileOpenDrawer(Task):
     """
     ## Description
-    A mobile manipulator (Fetch) drives to the cabinet the instruction names and pulls its
+    A mobile manipulator (Fetch, TIAGo) drives to the cabinet the instruction names and pulls its
     drawer open: "open the drawer of the red cabinet", "pull open the drawer of the cabinet
     on the coffee table". NavigateTo's two-room flat, drawn anew from the seed, with a small
     one-drawer cabinet (27 x 18 x 13.5 cm, the tabletop suite's at 1.5 scale, its drawer
@@ -121,7 +123,7 @@ class MobileOpenDrawer(Task):
     the gripper opening (-1 closed, +1 open).
 
     ## Observation Space
-    Fetch's proprioception (arm joints, gripper, tool pose, torso and head, base pose and
+    The robot's proprioception (arm joints, gripper, tool pose, torso and head, base pose and
     twist, wheel speeds, 24 laser ranges). State modes add `target_pos` (3, the middle of the
     named drawer's pull bar, world), `target_quat` (4, the cabinet's turn), `target_to_tcp`
     (3), `drawer_opening` (1, fraction of its travel), `target_vector` (2, the pull in the
@@ -171,6 +173,7 @@ class MobileOpenDrawer(Task):
         self.instructions.templates(instruction_set)
         self.instruction_set = instruction_set
         self.radius = robot.diff_drive.radius
+        self.layout = mobile_layout(robot)
         self.episode: Episode | None = None
 
     def scene(self) -> list:
@@ -214,9 +217,9 @@ class MobileOpenDrawer(Task):
                 if half < HALF_WIDTH + 0.05 or 2 * depth < FRONT + 0.1 * SCALE:
                     continue
                 offset = float(rng.uniform(-half + HALF_WIDTH + 0.04, half - HALF_WIDTH - 0.04))
-                stand = stand_for(fp, side, offset, STANDOFF)
+                stand = stand_for(fp, side, offset, self.layout["drawer_standoff"])
                 xy = np.asarray(stand.aim) - FRONT * normal
-                if not ground.works(stand) or \
+                if not ground.works(stand, self.layout["elbow_side"]) or \
                         math.dist(xy, mark.centre) < mark.radius + 0.2:
                     continue
                 pos = np.array([*xy, TABLE_HEIGHT[table] + KINDS["cabinet"].rest_z * SCALE])
@@ -349,6 +352,10 @@ class MobileOpenDrawerExpert(MobileArmExpert):
     def skill(self, state: WorldState) -> PullSkill:
         ep = self.task.episode
         pull = ep.cabinets[ep.target].pull(ep.target)
+        # A hand whose pads reach far past its tool centre holds the bar that far back
+        # (`pull_back`, m towards the base), so the pads' tips stay off the drawer front.
+        pull = Pull(pull.pos + self._layout["pull_back"] * pull.axis, pull.yaw, pull.scale,
+                    pull.joint)
         # PullSkill turns the hand by the cabinet's yaw + 90 deg (fingers across a bar seen
         # from above); a level hand keeps facing the cabinet: undo that turn in its layout.
         turn = (pull.yaw + math.pi / 2) % math.pi - math.pi / 2

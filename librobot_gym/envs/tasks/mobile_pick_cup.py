@@ -32,6 +32,7 @@ from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     edge_frame,
     floor,
     mobile_arm_mode,
+    mobile_layout,
     route,
     stand_for,
     start_pose,
@@ -47,8 +48,9 @@ TABLES = ("table_window", "coffee_table")
 TABLE_WORDS = {p.name: p.names for p in PIECES if p.name in TABLES}
 DEPTH = (0.08, 0.17)  # m from the table edge the robot works from to the cup's centre
 EDGE_MARGIN = 0.1  # m: a cup's centre at least this far from the table's other edges
-SIDESTEP = 0.06  # m the base stands to the cup's right: the arm, unfolded to the left,
-# then reaches it with its shoulder pan off the joint's limit
+# Where the base stands beside the cup (`sidestep`, m to its right: Fetch's arm, unfolded to
+# the left, then reaches it with its shoulder pan off the joint's limit) and on which side the
+# elbow needs room come from the robot's mobile layout (`mobile_pick_cup_stand.mobile_layout`).
 GAP = 0.06  # m between cups (rim to rim) and from a landmark's footprint
 LIFT_SUCCESS = 0.10  # m above its rest height
 WRONG_LIFT = LIFT_SUCCESS / 2
@@ -106,7 +108,7 @@ def cup_rest_z(table: str) -> float:
 class MobilePickCup(Task):
     """
     ## Description
-    A mobile manipulator (Fetch) drives to the table holding the cup the instruction names
+    A mobile manipulator (Fetch, TIAGo) drives to the table holding the cup the instruction names
     and lifts it: "pick up the red cup on the dining table". NavigateTo's two-room flat
     (walls, a partition with two doors, a dining table by the window 0.75 m high, a coffee
     table 0.42 m high, a bookshelf, a sofa, two chairs, a mug, a bowl and a bin), drawn anew
@@ -124,7 +126,7 @@ class MobilePickCup(Task):
     the gripper opening (-1 closed, +1 open). Units in `env.unwrapped.action_spec`.
 
     ## Observation Space
-    Fetch's proprioception (arm joints, gripper, tool pose, torso and head, base pose and
+    The robot's proprioception (arm joints, gripper, tool pose, torso and head, base pose and
     twist, wheel speeds, 24 laser ranges). State modes add `target_pos` (3, the named cup,
     world), `target_quat` (4), `target_to_tcp` (3), `target_vector` (2, the cup in the
     base's frame) and `geodesic_distance` (1, m still to drive to the stand, around walls):
@@ -153,8 +155,8 @@ class MobilePickCup(Task):
     ## Starting State
     The base at rest anywhere with room to turn, at least 1 m (around walls) from where it
     works, facing any way; arm tucked, torso down, gripper open. Each cup stands 8-17 cm in
-    from a table edge the base can stand at (0.37 m out from it), apart from the other cups
-    and the landmarks.
+    from a table edge the base can stand at (0.37 m out from it for Fetch, 0.55 m for TIAGo:
+    the robot's `task_layouts["mobile"]`), apart from the other cups and the landmarks.
 
     ## Arguments
     `reward_type` ("dense", "sparse"); `instruction_set` ("train": six phrasings;
@@ -180,6 +182,7 @@ class MobilePickCup(Task):
         self.instructions.templates(instruction_set)  # refuses an unknown set now
         self.instruction_set = instruction_set
         self.radius = robot.diff_drive.radius
+        self.layout = mobile_layout(robot)
         self.episode: Episode | None = None
 
     def scene(self) -> list:
@@ -229,10 +232,10 @@ class MobilePickCup(Task):
                 inset = float(rng.uniform(*DEPTH))
                 if inset > 2 * depth - EDGE_MARGIN:
                     continue
-                edge = stand_for(fp, side, offset)
+                edge = stand_for(fp, side, offset, self.layout["standoff"])
                 xy = np.asarray(edge.aim) - inset * normal
-                stand = aside(edge, SIDESTEP, (float(xy[0]), float(xy[1])))
-                if not ground.works(stand) or any(
+                stand = aside(edge, self.layout["sidestep"], (float(xy[0]), float(xy[1])))
+                if not ground.works(stand, self.layout["elbow_side"]) or any(
                         math.dist(xy, c) < radius + r + GAP for c, r in taken):
                     continue
                 pos = np.array([*xy, cup_rest_z(table)])

@@ -22,7 +22,7 @@ from librobot_gym.envs.tasks import floor_grid as fg
 from librobot_gym.envs.tasks.base import EeCommand, WorldState
 from librobot_gym.envs.tasks.grasping import GraspSkill
 from librobot_gym.envs.tasks.indoor import GRID, HALF, TABLE_HEIGHT, WALL_HEIGHT
-from librobot_gym.envs.tasks.mobile_pick_cup_stand import ARRIVED, torso_for
+from librobot_gym.envs.tasks.mobile_pick_cup_stand import ARRIVED, mobile_layout, torso_for
 from librobot_gym.envs.tasks.navigate_to_expert import (
     LOOKAHEAD,
     MAX_TURN,
@@ -35,14 +35,12 @@ CRUISE = 0.7  # m/s
 FACED = 0.03  # rad: facing the aim within this
 GAIN = 0.8  # of the tool's pose error per step (as the tabletop experts' `ee_command_to_action`)
 TORSO_GAIN = 2.0  # 1/s
-READY_AHEAD = 0.5  # m in front of the base's centre
-READY_ABOVE = 0.14  # m above the work height
 READY_TOLERANCE = 0.04  # m
 
 
 def hand_rotation(robot, heading: float) -> np.ndarray:
     """The tool orientation for a level hand pointing along `heading` (rad, world)."""
-    base = np.asarray(robot.task_layouts.get("mobile", {}).get("tool_rot", np.eye(3)), float)
+    base = np.asarray(mobile_layout(robot)["tool_rot"], float)
     c, s = math.cos(heading), math.sin(heading)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ base
 
@@ -77,6 +75,7 @@ class MobileArmExpert:
         self._torso = names.index("torso_speed")
         self._gripper = names.index("gripper")
         self._accel = task.robot.diff_drive.max_accel
+        self._layout = mobile_layout(task.robot)
         self.reset()
 
     def reset(self) -> None:
@@ -124,10 +123,13 @@ class MobileArmExpert:
         return self._arm(state, self.arm.act(state), yaw)
 
     def _ready(self, x: float, y: float, yaw: float) -> EeCommand:
-        """The hand level, READY_AHEAD in front of the base and READY_ABOVE the work
-        height: out of the tuck and clear of what stands on the table before the skill."""
+        """The hand level, `ready_ahead` in front of the base (`ready_side` to its left) and
+        `ready_above` the work height (the robot's mobile layout): out of the tuck and clear
+        of what stands on the table before the skill."""
         c, s = math.cos(yaw), math.sin(yaw)
-        pos = np.array([x + READY_AHEAD * c, y + READY_AHEAD * s, self.height() + READY_ABOVE])
+        ahead, side = self._layout["ready_ahead"], self._layout["ready_side"]
+        pos = np.array([x + ahead * c - side * s, y + ahead * s + side * c,
+                        self.height() + self._layout["ready_above"]])
         return EeCommand(pos, hand_rotation(self.task.robot, yaw), 1.0)
 
     def _pursue(self, ep, x: float, y: float, yaw: float) -> tuple[float, float]:

@@ -24,6 +24,30 @@ ARRIVED = 0.08  # m: the base this near its stand has arrived
 START_GAP = 1.0  # m around the walls: the start lies at least this far from the stand
 ELBOW_OUT = 0.45  # m to the left of the base's centre the elbow reaches while the arm unfolds
 LANDMARKS_ON_TABLES = ("mug", "bowl")
+# How a robot's arm works from a stand, where its spec says nothing else (Fetch's numbers):
+# `robot.task_layouts["mobile"]` overrides any of them (plain data in the robot's folder).
+MOBILE_DEFAULTS = {
+    "tool_rot": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),  # a level hand at yaw 0
+    "elbow_side": 1.0,  # +1: the arm unfolds to the base's left (Fetch), -1: to its right
+    "standoff": STANDOFF,  # m from the table edge to the base's centre, to reach a cup
+    "drawer_standoff": 0.55,  # m from the edge, to pull a drawer (`mobile_drawer.py`)
+    "sidestep": 0.06,  # m the base stands to the cup's right (negative: its left)
+    "ready_ahead": 0.5,  # m ahead of the base's centre the hand waits before the skill
+    "ready_side": 0.0,  # m to the base's left of that (negative: its right)
+    "ready_above": 0.14,  # m above the work height
+    "pull_back": 0.0,  # m the tool centre holds a drawer's pull bar back from its middle
+}
+
+
+def mobile_layout(robot) -> dict:
+    """The robot's numbers for working from a stand: MOBILE_DEFAULTS, overridden by
+    `robot.task_layouts["mobile"]`; ConfigError naming an unknown key."""
+    given = dict(robot.task_layouts.get("mobile", {}))
+    unknown = sorted(set(given) - set(MOBILE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"{robot.name!r}: task_layouts['mobile'] has unknown keys {unknown}; "
+                          f"known: {sorted(MOBILE_DEFAULTS)}")
+    return {**MOBILE_DEFAULTS, **given}
 
 
 @dataclass(frozen=True)
@@ -79,11 +103,12 @@ class Floor:
     def fits(self, x: float, y: float) -> bool:
         return bool(GRID.at(self.free.astype(float), x, y))
 
-    def works(self, stand: Stand) -> bool:
+    def works(self, stand: Stand, elbow_side: float = 1.0) -> bool:
         """The base fits on the stand and the arm has room beside it: a level reach from
-        beside the body swings the elbow out ELBOW_OUT m to the base's left (Fetch's arm
-        unfolds that way from its tuck), where no wall or furniture may stand."""
-        left = stand.yaw + math.pi / 2
+        beside the body swings the elbow out ELBOW_OUT m to the base's left (`elbow_side`
+        +1: Fetch's arm unfolds that way from its tuck) or right (-1: TIAGo's), where no wall
+        or furniture may stand."""
+        left = stand.yaw + math.copysign(math.pi / 2, elbow_side)
         ex, ey = stand.x + ELBOW_OUT * math.cos(left), stand.y + ELBOW_OUT * math.sin(left)
         return self.fits(stand.x, stand.y) and GRID.at(self.clear, ex, ey) > 0.05
 
@@ -179,6 +204,6 @@ def torso_for(height: float) -> float:
     return float(np.clip(0.1 + (height - 0.42) / 0.33 * 0.28, 0.0, 0.38))
 
 
-__all__ = ["ARRIVED", "Floor", "Route", "STANDOFF", "Stand", "approach_reward", "aside",
-           "edge_frame", "floor", "mobile_arm_mode", "route", "stand_for", "start_pose",
-           "torso_for"]
+__all__ = ["ARRIVED", "MOBILE_DEFAULTS", "Floor", "Route", "STANDOFF", "Stand",
+           "approach_reward", "aside", "edge_frame", "floor", "mobile_arm_mode",
+           "mobile_layout", "route", "stand_for", "start_pose", "torso_for"]

@@ -42,6 +42,7 @@ from librobot_gym.robots.mobile_manipulators.common import (
     mobile_joint_pos,
     proprio,
 )
+from librobot_gym.robots.mobile_manipulators.tiago.layouts import MOBILE
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     CameraSpec,
@@ -106,6 +107,7 @@ TIAGO = register_robot(RobotSpec(
         CameraSpec("overhead", "world", 60.0),
     ),
     home_qpos=TUCK,
+    task_layouts={"mobile": MOBILE},
     tool_site="gripper_tcp",
     gripper=GRIPPER,
     control_hz=10.0,
