@@ -208,7 +208,11 @@ def decode(pgn: int, data: bytes) -> Decoded:
             continue
         scaled = float(signal.conversion.raw_to_scaled(value, decode_choices=False))
         low, high = signal.minimum, signal.maximum
-        if (low is not None and scaled < low - 1e-9) or (high is not None and scaled > high + 1e-9):
+        # a DBC rounds its limits (CCVS speed: 250.996 km/h, raw 0xFAFF = 250.99609): half a
+        # raw step beyond one is the limit itself
+        slack = max(abs(float(signal.conversion.scale)) / 2, 1e-9)
+        if ((low is not None and scaled < low - slack)
+                or (high is not None and scaled > high + slack)):
             raise SignalOutOfRange(f"{message.name}.{name} = {scaled:g} {signal.unit or ''} is "
                                    f"outside its range [{low:g}, {high:g}]; the sensor or its "
                                    "calibration is faulty: check it before driving the machine")

@@ -70,6 +70,15 @@ def test_every_wheeled_frame_round_trips(data):
                                                             abs=signal.scale / 2 + 1e-9)
 
 
+def test_a_dbc_limit_rounded_below_its_raw_step_still_decodes():
+    """CCVS speed: the DBC says 250.996 km/h, its raw maximum is 250.99609 (found by
+    hypothesis in a CI run): the limit itself is in range, not a faulty sensor."""
+    values = {"TwoSpeedAxleSwitch": 0, "ParkingBrakeSwitch": 0, "CcvsReserved1": 0,
+              "WheelBasedVehicleSpeed": 250.996, "CcvsReserved2": 0, "BrakeSwitch": 0}
+    decoded = codec.decode(65265, codec.encode(65265, values))
+    assert decoded.values["WheelBasedVehicleSpeed"] == pytest.approx(250.996, abs=1e-3)
+
+
 @SETTINGS
 @given(st.floats(0, 1), st.floats(0, 1), st.floats(-0.8, 0.8), st.sampled_from((-1, 0, 1)),
        st.lists(st.floats(-1, 1), min_size=2, max_size=2), st.integers(0, 15),
