@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.robots.spec import ProprioField
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,16 @@ def layout_for(robot) -> BalanceLayout:
         raise ConfigError(f"{name!r} has no balance layout; a humanoid's module registers one "
                           f"with robots.humanoids.common.register_layout (known: "
                           f"{sorted(_LAYOUTS)})") from None
+
+
+def humanoid_proprio(joints: int, imu_body: str, joint_units: str = "rad",
+                     velocity_units: str = "rad/s") -> tuple[ProprioField, ...]:
+    """A humanoid's proprioception: joint positions and velocities, then the IMU on
+    `imu_body` (orientation, gyro, specific force), as every robot of the family reports it."""
+    return (
+        ProprioField("joint_pos", joints, joint_units),
+        ProprioField("joint_vel", joints, velocity_units),
+        ProprioField("imu_quat", 4, f"quaternion wxyz, the {imu_body} IMU in the world"),
+        ProprioField("imu_gyro", 3, "rad/s, IMU frame"),
+        ProprioField("imu_acc", 3, "m/s^2, IMU frame (specific force: +9.81 up at rest)"),
+    )

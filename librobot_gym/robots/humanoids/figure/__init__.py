@@ -30,14 +30,13 @@ grippers" have one to run on. Every figure below is our estimate.
 
 from pathlib import Path
 
-from librobot_gym.robots.humanoids.common import BalanceLayout, register_layout
+from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
     CameraSpec,
     ControlModeSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
 )
 
@@ -125,13 +124,8 @@ FIGURE_CLASS = register_robot(RobotSpec(
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
     control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
     default_control_mode="joint_pos",
-    proprio=(
-        ProprioField("joint_pos", 29, "rad; the grippers' m"),
-        ProprioField("joint_vel", 29, "rad/s; the grippers' m/s"),
-        ProprioField("imu_quat", 4, "quaternion wxyz, the torso IMU in the world"),
-        ProprioField("imu_gyro", 3, "rad/s, IMU frame"),
-        ProprioField("imu_acc", 3, "m/s^2, IMU frame (specific force: +9.81 up at rest)"),
-    ),
+    proprio=humanoid_proprio(29, "torso", joint_units="rad; the grippers' m",
+                             velocity_units="rad/s; the grippers' m/s"),
     cameras=(
         CameraSpec("head", "torso_link", 70.0),
         CameraSpec("chest", "torso_link", 70.0),

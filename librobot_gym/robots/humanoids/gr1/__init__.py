@@ -41,14 +41,13 @@ centre of mass has about equal reach forward and back.
 
 from pathlib import Path
 
-from librobot_gym.robots.humanoids.common import BalanceLayout, register_layout
+from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
     CameraSpec,
     ControlModeSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
 )
 
@@ -142,13 +141,7 @@ GR1 = register_robot(RobotSpec(
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
     control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
     default_control_mode="joint_pos",
-    proprio=(
-        ProprioField("joint_pos", 32, "rad"),
-        ProprioField("joint_vel", 32, "rad/s"),
-        ProprioField("imu_quat", 4, "quaternion wxyz, the pelvis IMU in the world"),
-        ProprioField("imu_gyro", 3, "rad/s, IMU frame"),
-        ProprioField("imu_acc", 3, "m/s^2, IMU frame (specific force: +9.81 up at rest)"),
-    ),
+    proprio=humanoid_proprio(32, "pelvis"),
     cameras=(
         CameraSpec("head", "head_link", 70.0),
         CameraSpec("chest", "torso_link", 70.0),

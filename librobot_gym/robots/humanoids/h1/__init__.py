@@ -24,14 +24,13 @@ posture with the knees bent 0.3 rad and the feet flat; 50 Hz control on 5 ms phy
 from pathlib import Path
 
 from librobot_gym.robots.humanoids.balance import LEG5_LAYOUT
-from librobot_gym.robots.humanoids.common import register_layout
+from librobot_gym.robots.humanoids.common import humanoid_proprio, register_layout
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
     CameraSpec,
     ControlModeSpec,
     JointSpec,
-    ProprioField,
     RobotSpec,
 )
 
@@ -103,13 +102,7 @@ H1 = register_robot(RobotSpec(
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
     control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
     default_control_mode="joint_pos",
-    proprio=(
-        ProprioField("joint_pos", 19, "rad"),
-        ProprioField("joint_vel", 19, "rad/s"),
-        ProprioField("imu_quat", 4, "quaternion wxyz, the torso IMU in the world"),
-        ProprioField("imu_gyro", 3, "rad/s, IMU frame"),
-        ProprioField("imu_acc", 3, "m/s^2, IMU frame (specific force: +9.81 up at rest)"),
-    ),
+    proprio=humanoid_proprio(19, "torso"),
     cameras=(
         CameraSpec("head", "torso_link", 58.0),
         CameraSpec("chest", "torso_link", 70.0),
