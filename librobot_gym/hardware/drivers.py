@@ -20,6 +20,8 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
     ros:ws://HOST:9090        a mobile robot (Fetch, the Jackal base, TIAGo) through rosbridge,
                               option ?robot=NAME; `ros:emulator[:lockstep]` a rosbridge emulator
                               on 127.0.0.1 in this process
+    unitree:IFACE             the Unitree H1 through unitree_sdk2py over DDS on its Ethernet port
+                              (eth0); `unitree:emulator[:lockstep]` a MuJoCo H1 on loopback DDS
 
 Plugins add schemes with `@register_driver("scheme", usage=..., summary=...)` on a builder
 `(rest: str, robot: RobotSpec, **options) -> Driver`. A scheme whose builder simulates the
@@ -44,6 +46,7 @@ BUILTIN_SCHEMES = (
     "librobot_gym.hardware.j1939.scheme",
     "librobot_gym.hardware.rtde.scheme",
     "librobot_gym.hardware.ros.scheme",
+    "librobot_gym.hardware.unitree.scheme",
 )
 DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)
 

@@ -91,6 +91,20 @@ class UnitreeDriver(Driver):
         self._cmd = None
         self._fresh = threading.Event()
 
+    @property
+    def joint_kp(self) -> np.ndarray:
+        """kp (N m/rad) per joint of `robot.joints` as sent (0 for joints without a motor)."""
+        out = np.zeros(len(self.robot.joints))
+        out[self.body] = self.kp
+        return out
+
+    @property
+    def joint_effort(self) -> np.ndarray:
+        """Torque limit (N m) per joint of `robot.joints` (the MJCF's forcerange)."""
+        out = np.zeros(len(self.robot.joints))
+        out[self.body] = self.effort
+        return out
+
     @classmethod
     def emulated(cls, robot: RobotSpec, lockstep: bool = False, **options) -> UnitreeDriver:
         """The driver on an `H1Emulator` in this process, on the loopback domain."""
@@ -314,11 +328,12 @@ class UnitreeDriver(Driver):
         return True
 
     def schedule_pushes(self, pushes) -> bool:
-        """The task's shoves, applied by a stand-in's physics; False on a robot (nobody here
-        pushes a real H1; a person may, as the task's doc says)."""
+        """The task's shoves [(body, start s from now, duration s, force N)], applied by a
+        stand-in's physics; False on a robot (nothing here pushes a real H1)."""
         if self.emulator is None:
             return False
-        self.emulator.schedule_pushes(pushes)
+        now = self.emulator.time
+        self.emulator.schedule_pushes([(b, now + t, d, f) for b, t, d, f in pushes])
         return True
 
     def close(self) -> None:

@@ -203,7 +203,7 @@ class H1Emulator:
             elif pause < -0.1:  # fell behind (a loaded machine): run on from now
                 deadline = time.monotonic()
 
-    # --- LowState ----------------------------------------------------------------------------------
+    # --- LowState ------------------------------------------------------------------------
     def publish(self) -> None:
         """One LowState from the present physics (or the frozen one, `stale`), with its CRC."""
         if not self._opened or "lost_link" in self.faults:
@@ -213,6 +213,7 @@ class H1Emulator:
             return
         msg, d, m = self._msg, self.data, self.model
         with self._lock:
+            mujoco.mj_forward(m, d)  # sensors at the present state (mj_step reads them before)
             q, dq = d.qpos[self.qadr].copy(), d.qvel[self.vadr].copy()
             tau = d.actuator_force[self.act].copy()
             mode = self._cmd["mode"].copy()
@@ -247,7 +248,7 @@ class H1Emulator:
             self._frozen = msg
         self._pub.Write(msg)
 
-    # --- faults -------------------------------------------------------------------------------------
+    # --- faults --------------------------------------------------------------------------
     def inject(self, fault: str, joint: int = 0) -> None:
         """Start a fault (module doc); `joint`: the index (in the robot's joints) of the motor
         an over-temperature or error concerns."""
