@@ -6,7 +6,9 @@ One control step: `joint_pos` sends the policy's whole-body PD targets; `upper_b
 the legs' and torso's from the balance law (`robots/humanoids/balance.py`, the same law the
 simulator runs) on the estimated state, the arms' from the action; the safety layer clips
 (steps, limits, torque) and checks the tilt, the driver sends; the backend waits out the
-period (or a lockstep stand-in advances it) and reads.
+period (or a lockstep stand-in advances it) and reads. A fall the safety layer catches
+(`FallDetected`: damping mode, latched) ends the episode as a fall (`fall_detected` in the
+state the task judges); the robot gets no command until the next reset re-arms it.
 
 Between episodes: the robot hangs in its gantry or harness (the console asks before the
 first command of every episode; a safe stop is the driver's damping mode, in which a
@@ -28,7 +30,7 @@ from librobot_gym.envs.real.scene_cameras import split_sources
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import RobotState, SceneReport
-from librobot_gym.hardware.humanoid_safety import HumanoidSafetyLayer
+from librobot_gym.hardware.humanoid_safety import FallDetected, HumanoidSafetyLayer
 from librobot_gym.robots import RobotSpec
 from librobot_gym.robots.humanoids.balance import BalanceLaw
 from librobot_gym.robots.humanoids.common import layout_for
@@ -126,7 +128,11 @@ class HumanoidBackend(CellBackend):
             targets[self.n_held:] = physical
         else:
             targets = physical
-        self.violations = self.safety.command(targets)
+        if not isinstance(self.safety.fault, FallDetected):
+            try:
+                self.violations = self.safety.command(targets)
+            except FallDetected:  # damped and latched: the episode ends as a fall (below)
+                self.violations = {}
         with self.safety.guard():
             self._next_period()
             self._read()
@@ -135,6 +141,9 @@ class HumanoidBackend(CellBackend):
     def _read(self) -> None:
         self._state = self.driver.read_state()
         self._extras = self.estimator.extras(self._state)
+        # The safety layer caught a fall (the trunk past its tilt limit): the robot is in
+        # damping mode, hanging in its harness; the task reads this as a fall.
+        self._extras["fall_detected"] = float(isinstance(self.safety.fault, FallDetected))
 
     def _posture(self):
         return self._state, SceneReport()
