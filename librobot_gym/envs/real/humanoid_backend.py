@@ -85,7 +85,7 @@ class HumanoidBackend(CellBackend):
         kp = getattr(self.driver, "joint_kp", None)
         if kp is not None:
             return np.asarray(kp), np.asarray(self.driver.joint_effort)
-        from librobot_gym.hardware.unitree.h1 import servo_gains
+        from librobot_gym.hardware.humanoid_sim import servo_gains
 
         gains = servo_gains(robot.asset, robot.joint_names)
         return gains[0], gains[2]
@@ -99,7 +99,7 @@ class HumanoidBackend(CellBackend):
         self.driver.connect()
         self.driver.start_episode(seed)
         start = task_reset.base_pose or (0.0, 0.0, 0.0)
-        self.automatic_cell = bool(self.driver.reset_scene({}, {}, start))
+        self.automatic_cell = bool(self.driver.reset_scene({}, {}))
         if not self.automatic_cell:
             self.operator.reset_scene(f"{task_reset.instruction} [{self.robot.name}: {HARNESS}]",
                                       task_reset.poses)

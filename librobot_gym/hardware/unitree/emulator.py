@@ -30,6 +30,7 @@ import mujoco
 import numpy as np
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.humanoid_sim import with_floor
 from librobot_gym.hardware.unitree import h1
 from librobot_gym.hardware.unitree.sdk import (
     crc,
@@ -58,7 +59,7 @@ class H1Emulator:
             raise ConfigError(f"the unitree emulator is an H1; {robot.name!r} has no Unitree "
                               f"low-level interface here")
         self.robot, self.lockstep = robot, lockstep
-        self.model = _with_floor(robot.asset)
+        self.model = with_floor(robot.asset)
         self.model.opt.timestep = PHYSICS_DT
         self.data = mujoco.MjData(self.model)
         names = [j.name for j in robot.joints if j.name in h1.SLOTS]
@@ -268,14 +269,6 @@ class H1Emulator:
     def clear(self) -> None:
         self.faults = {}
         self._frozen = None
-
-
-def _with_floor(asset: str) -> mujoco.MjModel:
-    """The robot's MJCF on a flat floor (the MJCF alone has none)."""
-    spec = mujoco.MjSpec.from_file(asset)
-    floor = spec.worldbody.add_geom()
-    floor.name, floor.type, floor.size = "floor", mujoco.mjtGeom.mjGEOM_PLANE, [20, 20, 0.1]
-    return spec.compile()
 
 
 def _rpy(quat) -> tuple[float, float, float]:
