@@ -50,6 +50,11 @@ class HumanoidBackend(CellBackend):
         if robot.family != "humanoid":
             raise ConfigError(f"the humanoid backend drives humanoids; {robot.name!r} is a "
                               f"{robot.family}")
+        if control_mode not in ("joint_pos", "upper_body"):
+            # The hook for `base_velocity` on hardware: a walking controller's joint targets
+            # per step (the H1's loco service would replace it on the robot), not built yet.
+            raise ConfigError(f"control_mode={control_mode!r} does not run on hardware yet; "
+                              f"use joint_pos or upper_body")
         if split_sources(dict(cameras or {}))[1]:
             raise ConfigError("cameras=NAME=sim renders arms only so far; give a humanoid's "
                               "cameras a device index, a stream URL or a FrameSource")
