@@ -1,7 +1,8 @@
 """The UR5e's tabletop rows (issue 18): every task of the suite, a -Real- row for each, the
 2F-85's pusher and release numbers measured on its model and what the cameras show (its
-scripted experts on fresh seeds: test_tabletop_experts.py, with every arm's). The tasks' own behaviour (language, judging, rewards) is
-tested per task on the Franka and the SO-100; what is the UR5e's own is tested here."""
+scripted experts on fresh seeds: test_tabletop_experts.py, with every arm's). The tasks' own
+behaviour (language, judging, rewards) is tested per task on the Franka and the SO-100; what
+is the UR5e's own is tested here."""
 
 from dataclasses import replace
 
