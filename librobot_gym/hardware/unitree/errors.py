@@ -1,7 +1,8 @@
 """The faults the H1 driver reacts to, each a typed `DriverError`. When one is raised the robot
 has already been put in damping mode (every motor kp = 0, kd > 0: the joints yield slowly, the
 robot settles into its gantry or harness); the env's next `reset()` reconnects and re-arms once
-the cause is gone."""
+the cause is gone. A fall is the safety layer's `FallDetected` (`hardware/humanoid_safety.py`),
+the same for every humanoid."""
 
 from librobot_gym.hardware.driver import DriverDisconnected, DriverError, RobotFault
 
@@ -29,7 +30,3 @@ class MotorErrorFlag(RobotFault):
     """A motor reported a non-zero error word; check the motor (Unitree's app shows the
     code), then reset."""
 
-
-class FallDetected(RobotFault):
-    """The trunk tilted past the fall limit: the robot is falling and was put in damping
-    mode; lift it back on its feet in the harness, then reset."""
