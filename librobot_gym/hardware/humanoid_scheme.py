@@ -28,18 +28,12 @@ def build_humanoid_sim(rest: str, robot, scene=None, **options):
 def _bridged(sim, robot, **options):
     """A bridge client on a loopback bridge server that serves `sim`; closing the client
     stops the server."""
-    import numpy as np
-
     from librobot_gym.hardware.bridge.client import BridgeDriver
+    from librobot_gym.hardware.bridge.guard import bridge_safety
     from librobot_gym.hardware.bridge.server import BridgeServer
-    from librobot_gym.hardware.safety import SafetyLayer, SafetyLimits
 
-    dt = 1.0 / robot.control_hz
-    # The bridge's own clip: joint limits and full joint speeds (a humanoid has no tool box:
-    # the workspace is unbounded; the env's humanoid safety layer adds torque and tilt).
-    limits = SafetyLimits.for_robot(robot, dt, workspace=((-np.inf,) * 3, (np.inf,) * 3),
-                                    margin=0.0, velocity_fraction=1.0)
-    server = BridgeServer(sim, SafetyLayer(sim, limits, dt), "127.0.0.1", 0,
+    # The bridge's own clip, as `librobot bridge serve` sets it up for a humanoid.
+    server = BridgeServer(sim, bridge_safety(sim, robot), "127.0.0.1", 0,
                           heartbeat_timeout=5.0)
     server.start()
 

@@ -77,3 +77,37 @@ def test_sim_humanoid_refuses_other_families():
 
     with pytest.raises(ConfigError, match="humanoids"):
         SimHumanoid(get_robot("franka_panda"))
+
+
+def test_librobot_bridge_serve_hosts_a_humanoid():
+    """The vendor's path: `librobot bridge serve` on the robot PC (here the stand-in, on
+    loopback), the env's bridge client on the other end."""
+    import os
+    import subprocess
+    import sys
+
+    from librobot_gym.hardware.bridge.client import BridgeDriver
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "librobot_gym.cli", "bridge", "serve", "--driver",
+         "humanoid-sim:lockstep", "--robot", "figure_class", "--task", "stand", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stdout.readline()
+            assert line or server.poll() is None, "the server exited"
+        url = line.split("driver 'bridge:")[1].split("'")[0]
+        driver = BridgeDriver(url)
+        try:
+            driver.connect()
+            state = driver.read_state()
+            assert set(IMU_FIELDS) <= set(state.extras)
+            driver.command(np.array(ROBOT.home_qpos), 0.0)
+            assert driver.advance(0.02)
+        finally:
+            driver.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
