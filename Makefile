@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml Makefile
 	# Debian's Chromium, for the leaderboard page's browser test (playwright drives it).
 	test -x /usr/bin/chromium || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	# CycloneDDS 0.10.2's C library (Debian's), for Unitree's SDK over DDS (the H1 driver).
+	test -e /usr/include/dds/dds.h || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y cyclonedds-dev)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# MuJoCo 4 ships as mujoco + mujoco-core + mujoco-studio; pip breaks a 3.x mujoco that it
@@ -28,6 +31,16 @@ $(STAMP): pyproject.toml Makefile
 	# torch pinned in the same command as everything that depends on it (CPU build on disk).
 	$(PY) -m pip install -q -e '.[dev]' torch==2.13.0
 	$(PY) -m pip install -q --no-deps openpi-client
+	# cyclonedds 0.10.2 is a source package: its build looks for lib/libddsc.so under
+	# CYCLONEDDS_HOME, which Debian keeps in lib/<multiarch>/, so a prefix of links points at
+	# it (CYCLONEDDS_HOME=/usr finds no lib/). unitree-sdk2 --no-deps: it declares
+	# opencv-python, which would clobber our opencv-python-headless (the SDK imports no cv2).
+	mkdir -p $(VENV)/cyclonedds && ln -sfn /usr/include $(VENV)/cyclonedds/include && \
+		ln -sfn /usr/bin $(VENV)/cyclonedds/bin && \
+		ln -sfn /usr/lib/$$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) \
+		$(VENV)/cyclonedds/lib
+	CYCLONEDDS_HOME=$(abspath $(VENV))/cyclonedds $(PY) -m pip install -q cyclonedds==0.10.2
+	$(PY) -m pip install -q --no-deps unitree-sdk2==1.0.1
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -59,17 +59,18 @@ def bridge_serve(argv: list[str] | None = None) -> int:
     args = bridge_parser().parse_args(argv)
     auth = ServerAuth.configure(args.host, args.token_file, args.tls_cert, args.tls_key)
     robot = get_robot(args.robot)
-    if robot.family != "arm":
-        raise ConfigError(f"the bridge serves arms (joint targets); {robot.name!r} is a "
-                          f"{robot.family} robot")
-    kinematics = ArmKinematics(robot, robot.default_control_mode)
+    if robot.family not in ("arm", "humanoid"):
+        raise ConfigError(f"the bridge serves arms and humanoids (joint targets); "
+                          f"{robot.name!r} is a {robot.family} robot")
+    tool = ArmKinematics(robot, robot.default_control_mode).tool_position \
+        if robot.family == "arm" else None  # a humanoid: joint limits only (guard.py)
     driver = make_driver(args.driver, robot, scene=Cell.of(get_task(args.task)(robot)))
     try:
         try:
             driver.connect()
         except DriverError as exc:  # the client's connect() will try again
             console.print(f"{args.driver} is not reachable yet: {exc}")
-        safety = bridge_safety(driver, robot, args.control_hz, kinematics.tool_position)
+        safety = bridge_safety(driver, robot, args.control_hz, tool)
         server = BridgeServer(driver, safety, args.host, args.port, args.heartbeat_timeout,
                               auth)
         try:

@@ -170,6 +170,8 @@ class RobotEnv(gym.Env):
                 from librobot_gym.envs.real.drive_backend import DriveBackend as RealBackend
             elif self.robot.family == "heavy":  # valve commands, not joint targets
                 from librobot_gym.envs.real.machine_backend import MachineBackend as RealBackend
+            elif self.robot.family == "humanoid":  # whole-body PD targets, balance, damping
+                from librobot_gym.envs.real.humanoid_backend import HumanoidBackend as RealBackend
             elif self.robot.diff_drive is not None:  # twists (and a mobile arm's targets)
                 from librobot_gym.envs.real.mobile_backend import MobileBackend as RealBackend
             else:

@@ -41,7 +41,10 @@ def bridge_safety(driver: Driver, robot: RobotSpec, control_hz: float | None = N
     joint limits, full joint velocities over one period at `control_hz` (default the robot's
     policy rate), its workspace box, and the tool point from `forward_kinematics`."""
     control_dt = 1.0 / float(control_hz or robot.control_hz)
-    limits = SafetyLimits.for_robot(robot, control_dt, margin=0.0, velocity_fraction=1.0)
+    # A humanoid's tool has no box to stay in (it walks); its joints' limits still hold.
+    unbounded = ((-np.inf,) * 3, (np.inf,) * 3) if robot.family == "humanoid" else None
+    limits = SafetyLimits.for_robot(robot, control_dt, workspace=unbounded, margin=0.0,
+                                    velocity_fraction=1.0)
     return SafetyLayer(driver, limits, control_dt, forward_kinematics)
 
 

@@ -111,5 +111,8 @@ H1 = register_robot(RobotSpec(
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
+    # Unitree's SDK over DDS (hardware/unitree/); the stand-in: its emulator on loopback.
+    drivers=("unitree:IFACE",),
+    stand_in="unitree:emulator:lockstep",
 ))
 register_layout("h1", LEG5_LAYOUT)

@@ -1,0 +1,43 @@
+"""The `unitree:` driver scheme: the Unitree H1 through Unitree's SDK over DDS on the robot's
+Ethernet port (`unitree:eth0`), or the H1 emulator in this process on a loopback-only domain
+(`unitree:emulator` real time at 500 Hz, `unitree:emulator:lockstep` stepped by the env).
+Options: `max_state_age` and `link_timeout` (s), `max_temperature` (C)."""
+
+from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.driver import spec_options
+from librobot_gym.hardware.drivers import register_driver
+
+EXAMPLE = "unitree:eth0, unitree:emulator or unitree:emulator:lockstep"
+OPTIONS = {"max_state_age": float, "link_timeout": float, "max_temperature": int}
+
+
+@register_driver("unitree", usage="unitree:IFACE|emulator[:lockstep]",
+                 summary="the Unitree H1 through unitree_sdk2py (LowCmd/LowState over DDS on "
+                         "its Ethernet port IFACE), or its MuJoCo emulator on loopback DDS",
+                 simulates_cell=True)
+def build_unitree(rest: str, robot, scene=None, **options):
+    """The driver for the part of a spec after "unitree:" (module doc). `scene`: the task's
+    cell; the emulator's world is the robot on a flat floor (what Stand judges: its body and
+    the floor under it), so it takes no more of the cell than that."""
+    from librobot_gym.hardware.unitree.driver import UnitreeDriver
+
+    where, params = spec_options("unitree", rest, EXAMPLE)
+    unknown = sorted(set(params) - set(OPTIONS))
+    if unknown or not where:
+        raise ConfigError(f"driver 'unitree:{rest}': expected {EXAMPLE} with options "
+                          f"{sorted(OPTIONS)}; got {unknown or 'no interface'}")
+    if robot.name != "h1":
+        raise ConfigError(f"driver 'unitree:{rest}' drives the Unitree H1; {robot.name!r} is "
+                          f"not one (its drivers: {', '.join(robot.drivers) or 'none'})")
+    for key, kind in OPTIONS.items():
+        if key in params:
+            try:
+                options.setdefault(key, kind(params[key]))
+            except ValueError:
+                raise ConfigError(f"driver 'unitree:{rest}': {key} takes a number") from None
+    if where in ("emulator", "emulator:lockstep"):
+        return UnitreeDriver.emulated(robot, lockstep=where.endswith("lockstep"), **options)
+    if not where.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        raise ConfigError(f"driver 'unitree:{rest}': {where!r} is not a network interface "
+                          f"name (see `ip link`; e.g. eth0, enp3s0)")
+    return UnitreeDriver(robot, where, **options)
