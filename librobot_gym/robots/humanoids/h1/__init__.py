@@ -104,7 +104,8 @@ UPPER_BODY = ControlModeSpec(
 # the soles 0.3 m apart (narrower than the hips' 0.41 m), the pelvis at 0.98 m.
 WALK = WalkLayout(legs=(tuple(range(5)), tuple(range(5, 10))), step_time=0.27,
                   step_width=0.3, pelvis_height=0.98, swing_height=0.08,
-                  max_step=(0.4, 0.25, 0.15), min_width=0.2, max_foot_yaw=0.35)
+                  max_step=(0.4, 0.25, 0.15), min_width=0.2, max_foot_yaw=0.35,
+                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5)
 
 H1 = register_robot(RobotSpec(
     name="h1",
