@@ -66,6 +66,15 @@ class HumanoidWalkController(HumanoidJointPosController):
         self._pelvis_mat = data.xmat[self._root]
         self._sole_mats = [data.site_xmat[model.site(s).id] for s in SOLES]
         self._fresh = True
+        # Walking damping: the leg servos' kv (MuJoCo position actuators: bias -kp q - kv q');
+        # a velocity reference enters as a target offset kv / kp * q'_ref.
+        act = [int(model.actuator(robot.actuators[i]).id) for leg in lay.legs for i in leg]
+        kp = model.actuator_gainprm[act, 0].copy()
+        if lay.leg_kd:
+            model.actuator_biasprm[act, 2] = -np.tile(np.asarray(lay.leg_kd, float), 2)
+        kv = -model.actuator_biasprm[act, 2]
+        n = len(lay.legs[0])
+        self._lead = (kv[:n] / kp[:n], kv[n:] / kp[n:])
 
     def hold(self, _gripper_command: float = 0.0) -> None:
         super().hold()
@@ -88,8 +97,9 @@ class HumanoidWalkController(HumanoidJointPosController):
             self._fresh = False
         left, right = self.law.targets(state, physical, self.control_dt)
         target = self._target
-        target[self._legs[0]] = left
-        target[self._legs[1]] = right
+        rates = self.law.velocities
+        target[self._legs[0]] = left + self._lead[0] * rates[0]
+        target[self._legs[1]] = right + self._lead[1] * rates[1]
         super().apply(target)
 
     @property

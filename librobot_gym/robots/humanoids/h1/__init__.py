@@ -105,7 +105,8 @@ UPPER_BODY = ControlModeSpec(
 WALK = WalkLayout(legs=(tuple(range(5)), tuple(range(5, 10))), step_time=0.27,
                   step_width=0.3, pelvis_height=0.98, swing_height=0.08,
                   max_step=(0.4, 0.25, 0.15), min_width=0.2, max_foot_yaw=0.35,
-                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5)
+                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5,
+                  leg_kd=(8.0, 40.0, 40.0, 16.0, 8.0))
 
 H1 = register_robot(RobotSpec(
     name="h1",

@@ -36,7 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.robots.humanoids.walking.kinematics import LegChain, yaw_rotation
+from librobot_gym.robots.humanoids.walking.kinematics import (
+    LegChain,
+    axis_rotation,
+    yaw_rotation,
+)
 from librobot_gym.robots.humanoids.walking.layout import WalkLayout
 
 G = 9.81
@@ -49,6 +53,8 @@ FREEZE_PHASE = 0.8  # the step target is frozen after this fraction of the phase
 HEADING_SLACK = 0.3  # rad: the reference heading's lead over the measured one, at most
 K_ANKLE = 2.0  # rad of stance ankle pitch per m of capture-point error ahead (toes down)
 MAX_ANKLE = 0.25  # rad
+MAX_RATE = 12.0  # rad/s, the targets' rates handed on
+K_TRUNK = 1.0  # the stance hip's extra correction of the trunk's pitch and roll, per rad
 
 
 @dataclass
@@ -87,10 +93,13 @@ class WalkingController:
         self.command = np.zeros(3)
         self.q = [h.copy() for h in self.home]
         self.steps = 0
+        self._previous = None
+        self.velocities = tuple(np.zeros_like(h) for h in self.home)
 
     # --- state machine ---------------------------------------------------------------------------
     def reset(self, state: WalkState) -> None:
         self.q = [h.copy() for h in self.home]
+        self._previous = None
         self.command = np.zeros(3)
         self.ground = float(min(state.soles[:, 2]))
         self.heading = float(math.atan2(state.pelvis_rot[1, 0], state.pelvis_rot[0, 0]))
@@ -154,7 +163,15 @@ class WalkingController:
             swing, phase = 1 - self.stance, 0.0
         if phase <= FREEZE_PHASE:
             self.target = self._step_target(state, phase)
-        return self._legs(state, swing, phase)
+        q = self._legs(state, swing, phase)
+        # The targets' rates (rad/s), for servos that take a velocity reference: damping
+        # then brakes the legs' error, not their motion.
+        prev = self._previous
+        self.velocities = tuple(np.zeros_like(qi) if prev is None else
+                                np.clip((qi - pi) / dt, -MAX_RATE, MAX_RATE)
+                                for qi, pi in zip(q, prev or q, strict=True))
+        self._previous = (q[0].copy(), q[1].copy())
+        return q
 
     def _omega(self, state: WalkState) -> tuple[float, float]:
         h = max(float(state.com[2]) - self.ground, 0.4)
@@ -219,10 +236,17 @@ class WalkingController:
         self.height += float(np.clip(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
                                      HEIGHT_RATE * self._dt))
         pelvis = np.array([*state.pelvis_pos[:2], self.ground + self.height])
-        lean = lay.lean * self.command[0]
-        rot = yaw_rotation(self.heading) @ np.array(
-            [[math.cos(lean), 0.0, math.sin(lean)], [0.0, 1.0, 0.0],
-             [-math.sin(lean), 0.0, math.cos(lean)]])
+        # The trunk's tilt is fed back beyond the servos' own stiffness: the pelvis is asked
+        # to lean K_TRUNK times its tilt the other way (a swing leg's reaction pitches it).
+        R = state.pelvis_rot
+        heading = yaw_rotation(-self.heading)
+        local = heading @ R
+        pitch = math.atan2(local[0, 2], local[2, 2])
+        roll = math.atan2(-local[1, 2], local[2, 2])
+        lean = lay.lean * self.command[0] - K_TRUNK * pitch
+        tilt = -K_TRUNK * roll
+        rot = yaw_rotation(self.heading) @ axis_rotation(np.array([0.0, 1.0, 0.0]), lean) \
+            @ axis_rotation(np.array([1.0, 0.0, 0.0]), tilt)
         foot = self.feet[stance]
         q_stance = self._ik(stance, pelvis, rot, np.array([*foot[:2], self.ground]), foot[2])
         # The stance ankle: passive (where it is: the sole flat on the ground) plus the ankle

@@ -22,7 +22,10 @@ class WalkLayout:
     the soles may land side by side); `max_foot_yaw` (rad, a step's turn); `command`: the
     bounds of (vx m/s, vy m/s, yaw rate rad/s), symmetric except vx (backward, forward);
     `lean` (rad of trunk pitch forward per m/s of forward speed); `ankles`: how many joints
-    end each leg's chain at the ankle (1: pitch; 2: pitch, then roll)."""
+    end each leg's chain at the ankle (1: pitch; 2: pitch, then roll); `leg_kd` (N m s/rad per
+    leg joint, hip to ankle; empty: the robot's own): the leg servos' damping while walking,
+    with the targets' rates as their velocity reference (a swinging leg on stiff, lightly
+    damped servos rings at about the step's period and lands its foot off target)."""
 
     legs: tuple[tuple[int, ...], tuple[int, ...]]
     step_time: float
@@ -37,6 +40,7 @@ class WalkLayout:
     yaw_rate_max: float = 1.0
     lean: float = 0.0
     ankles: int = 1
+    leg_kd: tuple[float, ...] = ()
 
 
 _LAYOUTS: dict[str, WalkLayout] = {}
