@@ -51,10 +51,13 @@ LIFT_PHASE = 0.5  # the swing foot may land after this fraction of its phase
 TOUCHDOWN = 0.01  # m: a swing sole this close to the ground has landed
 FREEZE_PHASE = 0.8  # the step target is frozen after this fraction of the phase
 HEADING_SLACK = 0.3  # rad: the reference heading's lead over the measured one, at most
-K_ANKLE = 2.0  # rad of stance ankle pitch per m of capture-point error ahead (toes down)
+K_ANKLE = 6.0  # rad of stance ankle pitch per m of capture-point error ahead (toes down)
 MAX_ANKLE = 0.25  # rad
-MAX_RATE = 12.0  # rad/s, the targets' rates handed on
-K_TRUNK = 1.0  # the stance hip's extra correction of the trunk's pitch and roll, per rad
+MAX_RATE = 6.0  # rad/s, the targets' rates handed on
+HURRY_DISTANCE = 1e9  # m beyond reach at which a step runs at twice its pace
+K_TRUNK = 1.0
+K_YAW = 1.0
+SOLE_AHEAD = 0.0  # the stance hip's extra correction of the trunk's pitch and roll, per rad
 
 
 @dataclass
@@ -93,6 +96,7 @@ class WalkingController:
         self.command = np.zeros(3)
         self.q = [h.copy() for h in self.home]
         self.steps = 0
+        self.hurry = 0.0
         self._previous = None
         self.velocities = tuple(np.zeros_like(h) for h in self.home)
 
@@ -133,6 +137,7 @@ class WalkingController:
         self.swing_start = np.array([*state.soles[other], state.sole_yaw[other]])
         self.target = self.feet[other].copy()
         self.t = self.t0 = 0.0
+        self.hurry = 0.0
         self.steps += 1
 
     def _ramp(self, command: np.ndarray, dt: float) -> None:
@@ -153,7 +158,7 @@ class WalkingController:
         lead = wrap(self.heading - measured_yaw)
         if abs(lead) > HEADING_SLACK:
             self.heading = measured_yaw + math.copysign(HEADING_SLACK, lead)
-        self.t += dt
+        self.t += dt * (1.0 + self.hurry)
         swing = 1 - self.stance
         phase = self.t / lay.step_time
         rel = (self.t - self.t0) / (lay.step_time - self.t0)
@@ -166,7 +171,7 @@ class WalkingController:
         q = self._legs(state, swing, phase)
         # The targets' rates (rad/s), for servos that take a velocity reference: damping
         # then brakes the legs' error, not their motion.
-        prev = self._previous
+        prev = self._previous if self.t > 0.0 else None  # a touchdown swaps the legs' roles
         self.velocities = tuple(np.zeros_like(qi) if prev is None else
                                 np.clip((qi - pi) / dt, -MAX_RATE, MAX_RATE)
                                 for qi, pi in zip(q, prev or q, strict=True))
@@ -203,12 +208,18 @@ class WalkingController:
         d = target - p
         dx, dy = c * d[0] + s * d[1], -s * d[0] + c * d[1]
         fwd, back, lat = lay.max_step
+        want = (dx, dy)
         dx = float(np.clip(dx, -back, fwd))
         if side > 0:
             dy = float(np.clip(dy, lay.min_width, lay.step_width + lat))
         else:
             dy = float(np.clip(dy, -lay.step_width - lat, -lay.min_width))
-        return np.array([p[0] + c * dx - s * dy, p[1] + s * dx + c * dy, yaw_land])
+        # Out of reach: hurry the step (the capture point has less time to run away).
+        self.hurry = min(math.hypot(want[0] - dx, want[1] - dy) / HURRY_DISTANCE, 1.0)
+        # The target is the new pivot's; the sole's reference sits ahead of it.
+        ahead = self.legs[swing].sole[0] * SOLE_AHEAD
+        return np.array([p[0] + c * dx - s * dy + ahead * math.cos(yaw_land),
+                         p[1] + s * dx + c * dy + ahead * math.sin(yaw_land), yaw_land])
 
     def _pivot(self, leg: int) -> np.ndarray:
         """The stance leg's pendulum pivot (world x, y): under the ankle, where a passive
@@ -245,7 +256,8 @@ class WalkingController:
         roll = math.atan2(-local[1, 2], local[2, 2])
         lean = lay.lean * self.command[0] - K_TRUNK * pitch
         tilt = -K_TRUNK * roll
-        rot = yaw_rotation(self.heading) @ axis_rotation(np.array([0.0, 1.0, 0.0]), lean) \
+        yaw = self.heading + K_YAW * wrap(self.heading - math.atan2(R[1, 0], R[0, 0]))
+        rot = yaw_rotation(yaw) @ axis_rotation(np.array([0.0, 1.0, 0.0]), lean) \
             @ axis_rotation(np.array([1.0, 0.0, 0.0]), tilt)
         foot = self.feet[stance]
         q_stance = self._ik(stance, pelvis, rot, np.array([*foot[:2], self.ground]), foot[2])
