@@ -272,7 +272,7 @@ class WalkingController:
         ex = c * err[0] + s_ * err[1]
         n_ankle = lay.ankles
         q_stance = q_stance.copy()
-        q_stance[-n_ankle:] = state.legs_q[stance][-n_ankle:]
+        q_stance[-n_ankle] = state.legs_q[stance][-n_ankle]
         q_stance[-n_ankle] += float(np.clip(K_ANKLE * ex, -MAX_ANKLE, MAX_ANKLE))
         # Support: the stance leg carries the pendulum's force through its ankle, m (g up
         # plus w^2 (CoM - pivot) sideways: along the line from the pivot to the CoM); the
