@@ -1,32 +1,40 @@
-"""The walking law: capture-point (DCM) footstep placement on the linear inverted pendulum, swing-
-foot trajectories, leg inverse kinematics, joint PD targets. Pure numpy.
+"""The walking law: capture-point (DCM) footstep placement on the linear inverted pendulum,
+swing-foot trajectories, leg inverse kinematics, joint PD targets. Pure numpy.
 
-Model. The centre of mass (CoM) at height h over the stance sole p moves as x'' = w^2 (x - p), w
-= sqrt(g / h); its divergent component (the capture point, DCM) xi = x + x'/w runs away from p
-as xi(t) = p + (xi0 - p) e^{w t}. Steady walking at velocity v with step time T and feet
-alternating +-d/2 about the path has, at each touchdown, the DCM at b = v T / (E - 1) -+ d / (E
-+ 1) (E = e^{w T}; minus on a left stance: inwards) from the new stance sole. The law closes the
-loop on that: every control step it measures xi, predicts where it will be at the end of this
-step, xi_end = p + (xi - p) e^{w (T - t)}, and aims the swing foot at xi_end - b (clipped to the
-leg's reach and the feet's spacing). Errors in the CoM's motion (a push, a misplaced step, a new
-command) are thus corrected by where the next foot lands: what a robot with small feet and weak
-ankles (the H1's 40 N m) must do.
+Model. The centre of mass (CoM) at height h over the stance pivot p moves as x'' = w^2 (x - p),
+w = sqrt(g / h); its divergent component (the capture point, DCM) xi = x + x'/w runs away from
+p as xi(t) = p + (xi0 - p) e^{w t}. Steady walking at velocity v with step time T and feet
+alternating +-d/2 about the path has, at each touchdown, the DCM at b = v T / (E - 1) -+
+d / (E + 1) (E = e^{w T}; minus on a left stance: inwards) from the new pivot. The law closes
+the loop on that: every control step it measures xi, predicts where it will be at the end of
+this step, xi_end = p + (xi - p) e^{w (T - t)}, and aims the swing foot at xi_end - b (clipped
+to the leg's reach and the feet's spacing). Errors in the CoM's motion (a push, a misplaced
+step, a new command) are corrected by where the next foot lands: what a robot with small
+feet and weak ankles (the H1's 40 N m) must do. The pivot is under the ankle, where a
+passive ankle puts the centre of pressure.
 
-Gait. Single support phases of `step_time` s alternate, no double support (the swing foot lands
-when it touches the ground after half its phase, or at the phase's end). A standing start is,
-for the pendulum, the middle of a step in place (the capture point between the feet), so the
-first step starts part-way through its phase. A zero command steps in place (the law never stops
-stepping: standing still on two feet is the balance law's job, `balance.py`). Commands are rate
-limited (ACCEL m/s^2, YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait.
+Gait. Single-support phases of `step_time` s alternate with no double support (the swing
+foot lands when it touches the ground after LIFT_PHASE of its swing, or at the phase's end).
+A standing start is, for the pendulum, the middle of a step in place (the capture point
+between the feet), so the first step starts part-way through its phase. A zero command
+steps in place (the law never stops stepping). Commands are rate limited (ACCEL m/s^2,
+YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait.
 
-Legs. The swing sole follows a smoothstep from where it lifted to its target, its height a half
-sine of `swing_height`; the stance sole stays where it landed. Both legs' joint targets come
-from inverse kinematics (`kinematics.py`): the stance leg's relative to the pelvis as it should
-be (upright, at `pelvis_height` over the ground, turned to the reference heading, where it is
-horizontally: the pendulum is not fought), so its hip servos hold the trunk up and turn it; the
-swing leg's relative to the pelvis as it is, so the foot lands where it was aimed whatever the
-trunk does. The law runs once per control step (50 Hz); the targets are held over the physics
-substeps by the joints' PD servos.
+Legs. The swing sole follows a smoothstep from where it lifted to its target, its height a
+half sine of `swing_height`; its joint targets come from inverse kinematics
+(`kinematics.py`) relative to the pelvis as it is, so the foot lands where it was aimed
+whatever the trunk does. The stance leg's come from the pelvis as it should be: upright
+(its measured pitch, roll and yaw error fed back K_TRUNK, K_YAW times over, so the stance
+hip servos hold the trunk up and turn it against the swing leg's reaction), at the walking
+height, where it is horizontally (the pendulum is not fought); its ankle pitch is left
+where it is (passive) plus an ankle strategy, K_ANKLE rad of toes-down per m of capture
+point ahead of its nominal path; and its targets are offset by the torques that carry the
+pendulum's force m (g + w^2 (CoM - pivot)) through the ankle, over the servos' stiffness
+(`LegChain.support_torques`), so the leg neither sags nor lets the trunk drop sideways.
+`velocities` hands on the targets' rates, for servos with a velocity reference (the
+MuJoCo mode turns them into a target lead, with the layout's walking damping `leg_kd`).
+The law runs once per control step (50 Hz); the servos hold its targets over the physics
+substeps.
 """
 
 from __future__ import annotations
@@ -41,11 +49,9 @@ from librobot_gym.robots.humanoids.walking.kinematics import (
     axis_rotation,
     yaw_rotation,
 )
-from librobot_gym.robots.humanoids.walking.layout import WalkLayout
+from librobot_gym.robots.humanoids.walking.layout import ACCEL, YAW_ACCEL, WalkLayout
 
 G = 9.81
-ACCEL = 0.5  # m/s^2, the command's rate limit
-YAW_ACCEL = 1.0  # rad/s^2
 HEIGHT_RATE = 0.2  # m/s: the pelvis's height ramps to the layout's at this rate
 LIFT_PHASE = 0.5  # the swing foot may land after this fraction of its phase
 TOUCHDOWN = 0.01  # m: a swing sole this close to the ground has landed

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots.spec import ActionDim, ControlModeSpec
 
+ACCEL = 0.5  # m/s^2: the walking command's rate limit
+YAW_ACCEL = 1.0  # rad/s^2
+
 
 @dataclass(frozen=True)
 class WalkLayout:
@@ -74,6 +77,7 @@ def base_velocity_mode(layout: WalkLayout) -> ControlModeSpec:
         f"A walking command at 50 Hz executed by the built-in walking controller "
         f"(`robots/humanoids/walking/`: capture-point footstep placement on the linear "
         f"inverted pendulum, {layout.step_time:g} s steps, swing-foot trajectories, leg "
-        f"inverse kinematics, joint PD): commands are rate limited (1.5 m/s^2, 3 rad/s^2); "
+        f"inverse kinematics, joint PD): commands are rate limited ({ACCEL:g} m/s^2, "
+        f"{YAW_ACCEL:g} rad/s^2); "
         f"a zero command steps in place. The torso, head and arms hold the nominal posture.",
     )
