@@ -15,6 +15,7 @@ Usage: python scripts/render_humanoid_walk.py [--env ID ...] (default: every hum
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,31 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import gymnasium as gym  # noqa: E402
 from render_humanoids import CAMERAS, Overview, grid, stack  # noqa: E402
+
+ROOM_HALF = 3.0  # m: the Stand room's walls
+
+
+class RoomOverview(Overview):
+    """The free camera 2.5 m off the robot, turned to whichever side keeps it farthest inside
+    the room (a walking robot nears the walls; a camera behind one sees only wall)."""
+
+    def render(self, extras: dict):
+        x, y = extras["base_x"], extras["base_y"]
+        cam = self.camera
+        reach = cam.distance * math.cos(math.radians(cam.elevation))
+
+        def room(azimuth: float) -> float:
+            a = math.radians(azimuth)
+            px, py = x - reach * math.cos(a), y - reach * math.sin(a)
+            return min(ROOM_HALF - abs(px), ROOM_HALF - abs(py))
+
+        preferred = math.degrees(extras["base_yaw"]) + 180.0 + 35.0
+        candidates = [preferred + 30.0 * k for k in range(12)]
+        cam.lookat[:] = (x, y, 0.9)
+        cam.azimuth = max(candidates, key=lambda a: (min(room(a), 0.6), -abs(
+            (a - preferred + 180.0) % 360.0 - 180.0)))
+        self.renderer.update_scene(self.data, camera=cam)
+        return self.renderer.render()
 
 import librobot_gym  # noqa: E402, F401
 from librobot_gym.policies import ExpertPolicy  # noqa: E402
@@ -38,7 +64,7 @@ ROBOTS = {  # env id: the label over its block
 def frames(env_id: str, seed: int, size: int) -> dict[str, list]:
     """{caption: [head, chest, overview]} through one expert episode."""
     env = gym.make(env_id, camera_size=size)
-    overview = Overview(env, size)
+    overview = RoomOverview(env, size)
     try:
         u = env.unwrapped
         expert = ExpertPolicy(env)

@@ -28,6 +28,7 @@ HOLD = 1.0  # s on the marker, continuously, to have stopped there
 AREA = ((-1.8, 1.4), (-1.8, 1.8))  # m: where markers lie (clear of the table and the walls)
 START_GAP = (1.2, 2.5)  # m from the start to the target marker
 MIN_SEPARATION = 0.9  # m between markers
+START_CLEAR = 0.7  # m from the start to any marker (none under the robot's feet)
 REWARD_SCALE = 2.0  # m: the dense reward is exp(-distance / this)
 INSTRUCTIONS = Instructions(
     train=("walk to the {colour} marker", "go and stand on the {colour} marker",
@@ -67,9 +68,10 @@ class WalkTo(Task):
     A humanoid stands in the Stand task's 6 m x 6 m room (a table, a bookshelf, a cabinet by
     the walls) with four flat coloured markers on the floor (red, green, blue, yellow; 0.36 m
     discs), and must walk to the one its instruction names ("walk to the blue marker") and
-    stop on it. Every reset draws the markers' places (0.9 m apart at least, clear of the
-    furniture), the target (1.2-2.5 m from the start) and the robot's heading. Cameras:
-    `head` and `chest` (the robot's; the head camera looks at the floor ahead).
+    stop on it. Every reset draws the markers' places (0.9 m apart at least, 0.7 m from the
+    start, clear of the furniture), the target (1.2-2.5 m from the start) and the robot's
+    heading. Cameras: `head` and `chest` (the robot's; the head camera looks at the floor
+    ahead).
 
     ## Action Space
     `base_velocity`: a walking command (vx m/s forward, vy m/s leftward in the heading frame,
@@ -136,7 +138,9 @@ class WalkTo(Task):
             gaps = [math.dist(places[a], places[b]) for i, a in enumerate(names)
                     for b in names[i + 1:]]
             reach = math.dist(places[target], start)
-            if min(gaps) >= MIN_SEPARATION and START_GAP[0] <= reach <= START_GAP[1]:
+            clear = min(math.dist(p, start) for p in places.values())
+            if min(gaps) >= MIN_SEPARATION and START_GAP[0] <= reach <= START_GAP[1] \
+                    and clear >= START_CLEAR:
                 break
         self.episode = Episode(places, target, start, last_xy=start)
         poses = {f"marker_{n}": (np.array([x, y, 0.002]), np.array([1.0, 0.0, 0.0, 0.0]))
