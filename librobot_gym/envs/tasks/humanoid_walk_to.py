@@ -85,7 +85,7 @@ class WalkTo(Task):
     pelvis, heading frame: x ahead, y left), `goal_distance` (m) and `trunk_tilt` (rad).
 
     ## Rewards
-    `dense`: exp(-d / 2 m), d the pelvis's distance to the target marker (about 0.4 at the
+    `dense`: exp(-d / 2 m), d the pelvis's distance to the target marker (0.3-0.55 at the
     start, 1 on it); 0 on a fall; 1 on success. `sparse`: 1 on success.
 
     ## Success Criteria
