@@ -14,9 +14,8 @@ roll is not free; a small weight on it lets the solver trade it off instead of f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
