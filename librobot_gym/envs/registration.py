@@ -185,6 +185,12 @@ register_env("librobot/H1-Stand-v0", "h1", "stand", 500)
 register_env("librobot/GR1-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 10.0))
 # A Figure-class (unofficial) humanoid: ours, no public model exists (humanoids/figure/).
 register_env("librobot/FigureClass-Stand-v0", "figure_class", "stand", 500)
+# Every humanoid walks to the named floor marker through the built-in walking controller
+# (base_velocity: vx, vy, yaw rate; robots/humanoids/walking/).
+register_env("librobot/H1-WalkTo-v0", "h1", "walk_to", 1000, control_mode="base_velocity")
+register_env("librobot/GR1-WalkTo-v0", "gr1", "walk_to", 1000, control_mode="base_velocity")
+register_env("librobot/FigureClass-WalkTo-v0", "figure_class", "walk_to", 1000,
+             control_mode="base_velocity")
 # The H1 on hardware through Unitree's SDK over DDS (hardware/unitree/; stand-in: its MuJoCo
 # emulator on loopback DDS in lockstep).
 register_env("librobot/H1-Real-Stand-v0", "h1", "stand", 500, backend="real")

@@ -27,6 +27,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.dig_dump_v1",
     # Humanoids (issue 21): Stand under pushes.
     "librobot_gym.envs.tasks.humanoid_stand",
+    # Humanoids (issue 21): WalkTo through the walking controller.
+    "librobot_gym.envs.tasks.humanoid_walk_to",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

@@ -31,6 +31,11 @@ grippers" have one to run on. Every figure below is our estimate.
 from pathlib import Path
 
 from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.walking import (
+    WalkLayout,
+    base_velocity_mode,
+    register_walk_layout,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -116,13 +121,23 @@ UPPER_BODY = ControlModeSpec(
     "`robots/humanoids/balance.py`).",
 )
 
+# Walking (`base_velocity`, robots/humanoids/walking/): 0.27 s steps, the soles 0.24 m apart
+# (the hips are 0.2 m), the pelvis at 0.97 m (knees ~0.7 rad); leg damping for a swinging leg
+# (N m s/rad, hip yaw, roll, pitch, knee, ankle pitch, roll).
+WALK = WalkLayout(legs=(tuple(range(6)), tuple(range(6, 12))), step_time=0.27,
+                  step_width=0.24, pelvis_height=0.97, swing_height=0.08,
+                  max_step=(0.4, 0.25, 0.15), min_width=0.16, max_foot_yaw=0.35,
+                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5, ankles=2,
+                  leg_kd=(8.0, 40.0, 40.0, 16.0, 8.0, 4.0))
+
 FIGURE_CLASS = register_robot(RobotSpec(
     name="figure_class",
     family="humanoid",
     asset=str(Path(__file__).with_name("figure.xml")),
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
-    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
+                   "base_velocity": base_velocity_mode(WALK)},
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(29, "torso", joint_units="rad; the grippers' m",
                              velocity_units="rad/s; the grippers' m/s"),
@@ -139,3 +154,4 @@ FIGURE_CLASS = register_robot(RobotSpec(
     drivers=("bridge:ws://HOST:PORT",),
     stand_in="humanoid-sim:bridge",
 ))
+register_walk_layout("figure_class", WALK)

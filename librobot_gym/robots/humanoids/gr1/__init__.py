@@ -42,6 +42,11 @@ centre of mass has about equal reach forward and back.
 from pathlib import Path
 
 from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.walking import (
+    WalkLayout,
+    base_velocity_mode,
+    register_walk_layout,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -133,13 +138,23 @@ UPPER_BODY = ControlModeSpec(
     "through the ankles and hips, `robots/humanoids/balance.py`).",
 )
 
+# Walking (`base_velocity`, robots/humanoids/walking/): 0.27 s steps, the soles 0.22 m apart
+# (the hips are 0.21 m), the pelvis at 0.9 m (knees ~0.7 rad); leg damping for a swinging leg
+# (N m s/rad, hip roll, yaw, pitch, knee, ankle pitch, roll).
+WALK = WalkLayout(legs=(tuple(range(6)), tuple(range(6, 12))), step_time=0.27,
+                  step_width=0.22, pelvis_height=0.9, swing_height=0.07,
+                  max_step=(0.35, 0.2, 0.12), min_width=0.15, max_foot_yaw=0.35,
+                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5, ankles=2,
+                  leg_kd=(30.0, 6.0, 35.0, 12.0, 3.0, 2.0))
+
 GR1 = register_robot(RobotSpec(
     name="gr1",
     family="humanoid",
     asset=str(Path(__file__).with_name("gr1.xml")),
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
-    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
+                   "base_velocity": base_velocity_mode(WALK)},
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(32, "pelvis"),
     cameras=(
@@ -151,3 +166,4 @@ GR1 = register_robot(RobotSpec(
     control_hz=50.0,
     physics_dt=0.005,
 ))
+register_walk_layout("gr1", WALK)

@@ -25,6 +25,11 @@ from pathlib import Path
 
 from librobot_gym.robots.humanoids.balance import LEG5_LAYOUT
 from librobot_gym.robots.humanoids.common import humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.walking import (
+    WalkLayout,
+    base_velocity_mode,
+    register_walk_layout,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -94,13 +99,23 @@ UPPER_BODY = ControlModeSpec(
     "and hips, `robots/humanoids/balance.py`).",
 )
 
+# Walking (`base_velocity`, robots/humanoids/walking/): 0.27 s steps (0.3 and 0.35 s fell
+# within 2-9 s in trials: the lateral pendulum diverges too far per step on 0.05 m soles),
+# the soles 0.3 m apart (narrower than the hips' 0.41 m), the pelvis at 0.98 m.
+WALK = WalkLayout(legs=(tuple(range(5)), tuple(range(5, 10))), step_time=0.27,
+                  step_width=0.3, pelvis_height=0.98, swing_height=0.08,
+                  max_step=(0.4, 0.25, 0.15), min_width=0.2, max_foot_yaw=0.35,
+                  vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5,
+                  leg_kd=(8.0, 40.0, 40.0, 16.0, 8.0))
+
 H1 = register_robot(RobotSpec(
     name="h1",
     family="humanoid",
     asset=str(Path(__file__).with_name("h1.xml")),
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
-    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
+                   "base_velocity": base_velocity_mode(WALK)},
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(19, "torso"),
     cameras=(
@@ -116,3 +131,4 @@ H1 = register_robot(RobotSpec(
     stand_in="unitree:emulator:lockstep",
 ))
 register_layout("h1", LEG5_LAYOUT)
+register_walk_layout("h1", WALK)
