@@ -11,6 +11,7 @@ from librobot_gym.envs.sim.humanoid import (
     HumanoidJointPosController,
     HumanoidUpperBodyController,
 )
+from librobot_gym.envs.sim.humanoid_ee import HumanoidEeDeltaPoseController
 from librobot_gym.envs.sim.hydraulics import HydraulicController
 from librobot_gym.envs.sim.mobile_manipulator import (
     BaseTwistEeDeltaPoseController,
@@ -31,4 +32,5 @@ def controllers(family: str | None = None) -> dict:
             "upper_body": HumanoidUpperBodyController}
     if family == "humanoid":
         table["joint_pos"] = HumanoidJointPosController
+        table["ee_delta_pose"] = HumanoidEeDeltaPoseController  # both hands (humanoid_ee.py)
     return table

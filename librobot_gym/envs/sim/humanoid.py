@@ -11,7 +11,8 @@ per control step (50 Hz).
 Senses: joint positions and speeds, the torso IMU (orientation, gyro, accelerometer: MJCF
 sensors) as proprioception; privileged quantities for tasks and experts (`machine_extras`):
 the pelvis pose, the trunk's tilt and pitch, the centre of mass and its velocity, the support
-centre (the midpoint of the two soles).
+centre (the midpoint of the two soles); the hands' grip points (`left_grip_x`..., world, m)
+on robots with grippers.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class HumanoidJointPosController:
         self._soles = [data.site_xpos[model.site(s).id] for s in SOLES]
         self._com = data.subtree_com[root.id]
         self._com_vel = data.subtree_linvel[root.id]
+        # The hands' grip points (`*_grip` sites between the jaws), where a robot has them.
+        self._grips = [(side, data.site_xpos[model.site(f"{side}_grip").id])
+                       for side in ("left", "right")
+                       if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, f"{side}_grip") >= 0]
         self._sensors = [data.sensordata[model.sensor_adr[model.sensor(s).id]:][
             : model.sensor_dim[model.sensor(s).id]] for s in SENSORS]
 
@@ -128,7 +133,9 @@ class HumanoidJointPosController:
         forward = c * r[2] + s * r[5]  # the trunk's z axis leaning ahead (+) in the heading frame
         left, right = self._soles
         com, vel = self._com, self._com_vel
-        return {
+        extras = {f"{side}_grip_{a}": float(pos[i]) for side, pos in self._grips
+                  for i, a in enumerate("xyz")}
+        return extras | {
             "base_x": float(self._base_pos[0]), "base_y": float(self._base_pos[1]),
             "base_z": float(self._base_pos[2]), "base_yaw": yaw,
             "tilt": math.acos(up_z), "trunk_pitch": math.atan2(forward, up_z),

@@ -50,7 +50,14 @@ move; a `*_grip` site sits between the jaws.
 
 from pathlib import Path
 
-from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.common import (
+    BalanceLayout,
+    HandsLayout,
+    ee_delta_pose_mode,
+    humanoid_proprio,
+    register_hands,
+    register_layout,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -162,13 +169,21 @@ UPPER_BODY = ControlModeSpec(
     "through the ankles and hips, `robots/humanoids/balance.py`).",
 )
 
+HANDS = register_hands("gr1", HandsLayout(arms=(tuple(range(18, 25)), tuple(range(25, 32))),
+                                          grippers=(32, 33), max_opening=GRIPPER_OPENING))
+EE_DELTA_POSE = ee_delta_pose_mode(
+    "GR1", HANDS, "the 7-DoF arms place and orient the hand (rotation weighted 0.3 m/rad); "
+    "the waist stays with the balance law.")
+
 GR1 = register_robot(RobotSpec(
     name="gr1",
     family="humanoid",
     asset=str(Path(__file__).with_name("gr1.xml")),
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
-    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
+                   "ee_delta_pose": EE_DELTA_POSE},
+    ik_rotation_weight=0.3,
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(34, "pelvis", joint_units="rad; the grippers' m",
                              velocity_units="rad/s; the grippers' m/s"),

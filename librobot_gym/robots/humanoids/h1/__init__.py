@@ -33,7 +33,13 @@ map and the balance layout do not move; a `*_grip` site sits between the jaws.
 from pathlib import Path
 
 from librobot_gym.robots.humanoids.balance import LEG5_LAYOUT
-from librobot_gym.robots.humanoids.common import humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.common import (
+    HandsLayout,
+    ee_delta_pose_mode,
+    humanoid_proprio,
+    register_hands,
+    register_layout,
+)
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -123,13 +129,24 @@ UPPER_BODY = ControlModeSpec(
     "and hips, `robots/humanoids/balance.py`).",
 )
 
+HANDS = register_hands("h1", HandsLayout(arms=(tuple(range(11, 15)), tuple(range(15, 19))),
+                                         grippers=(19, 20), max_opening=GRIPPER_OPENING))
+# 4-DoF arms place the grip point but cannot orient the hand: rotation is best effort, 1 rad
+# of it weighed as 0.05 m of position.
+IK_ROTATION_WEIGHT = 0.05
+EE_DELTA_POSE = ee_delta_pose_mode(
+    "H1", HANDS, f"the H1's 4-DoF arms place the grip point; orientation is best effort (the "
+    f"rotation rows weighted {IK_ROTATION_WEIGHT:g} m/rad).")
+
 H1 = register_robot(RobotSpec(
     name="h1",
     family="humanoid",
     asset=str(Path(__file__).with_name("h1.xml")),
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
-    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY},
+    control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
+                   "ee_delta_pose": EE_DELTA_POSE},
+    ik_rotation_weight=IK_ROTATION_WEIGHT,
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(21, "torso", joint_units="rad; the grippers' m",
                              velocity_units="rad/s; the grippers' m/s"),
