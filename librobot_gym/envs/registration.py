@@ -185,6 +185,11 @@ register_env("librobot/H1-Stand-v0", "h1", "stand", 500)
 register_env("librobot/GR1-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 10.0))
 # A Figure-class (unofficial) humanoid: ours, no public model exists (humanoids/figure/).
 register_env("librobot/FigureClass-Stand-v0", "figure_class", "stand", 500)
+# TabletopPick (issue 21): each humanoid at a table fitted to its reach picks the named object
+# (ee_delta_pose for both hands, the legs held by the balance law; humanoid_pick.py).
+register_env("librobot/H1-TabletopPick-v0", "h1", "tabletop_pick", 300)
+register_env("librobot/GR1-TabletopPick-v0", "gr1", "tabletop_pick", 300)
+register_env("librobot/FigureClass-TabletopPick-v0", "figure_class", "tabletop_pick", 300)
 
 
 def register_all() -> None:

@@ -27,6 +27,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.dig_dump_v1",
     # Humanoids (issue 21): Stand under pushes.
     "librobot_gym.envs.tasks.humanoid_stand",
+    # Humanoids (issue 21): TabletopPick, standing at a table.
+    "librobot_gym.envs.tasks.humanoid_pick",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

@@ -1,0 +1,97 @@
+"""TabletopPick's expert: from privileged state (the named object's position, the hands'
+grip points), a gripper script through the humanoid `ee_delta_pose` mode, whose inverse
+kinematics moves the arms while the balance law holds the legs.
+
+The hand on the object's side (left for an object left of the pelvis's centre line) goes over
+it with its jaws open, comes down until the grip point is at the kind's grasp height, closes,
+waits for the jaws to bite and lifts; the other hand stays where it is. Each step asks for the
+grip point's error times a gain, capped at the mode's step (0.02 m), in the pelvis's heading
+frame (the balance law keeps the pelvis level to a few degrees); the hand keeps its starting
+orientation (no rotation asked)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from librobot_gym.envs.tasks.base import WorldState
+from librobot_gym.robots.humanoids.common import EE_MAX_STEP, SIDES, hands_for
+
+GAIN = 0.3  # of the commanded point's distance to its goal asked per step
+BIAS_GAIN = 0.03  # of the grip point's error added to the commanded point's offset per step
+MAX_BIAS = 0.08  # m
+ABOVE = 0.12  # m above the grasp point the hand comes to first
+AT_ABOVE = 0.025  # m: close enough above it to come down
+AT_GRASP = 0.012  # m: close enough to the grasp point to close
+DESCEND_STEPS = 60  # steps (1.2 s) at most coming down before it closes anyway
+CLOSE_STEPS = 20  # steps (0.4 s) for the jaws to bite before lifting
+LIFT = 0.18  # m the hand rises above the grasp point
+
+
+class TabletopPickExpert:
+    """The gripper script (see the module docstring); `act(state)` is one `ee_delta_pose`
+    action, normalised."""
+
+    def __init__(self, task):
+        self.task = task
+        robot = task.robot
+        self.spec = robot.control_mode("ee_delta_pose")
+        self.hands = hands_for(robot)
+        self.open = float(task.layout["open"])
+        self.reset()
+
+    def reset(self) -> None:
+        self.phase, self.timer, self.side = "raise", 0, None
+        self.command = self.bias = None
+
+    def _grip(self, state: WorldState, side: int) -> np.ndarray:
+        name = SIDES[side]
+        return np.array([state.extras[f"{name}_grip_{a}"] for a in "xyz"])
+
+    def act(self, state: WorldState) -> np.ndarray:
+        task, ep = self.task, self.task.episode
+        extras = state.extras
+        yaw = extras["base_yaw"]
+        c, s = math.cos(yaw), math.sin(yaw)
+        target = state.object_pos[ep.target]
+        if self.side is None:  # the hand on the object's side of the centre line
+            local_y = -s * (target[0] - extras["base_x"]) + c * (target[1] - extras["base_y"])
+            self.side = 0 if local_y > 0 else 1
+        grasp = np.array([target[0], target[1], task.grasp_height(ep.target)])
+        grip = self._grip(state, self.side)
+        opening = self.open
+        self.timer += 1
+        if self.phase == "raise":  # straight up first: the hands start below the table top
+            goal = np.array([grip[0], grip[1], grasp[2] + ABOVE])
+            if goal[2] - grip[2] < AT_ABOVE:
+                self.phase, self.timer = "above", 0
+        if self.phase == "above":
+            goal = grasp + (0.0, 0.0, ABOVE)
+            if np.linalg.norm(goal - grip) < AT_ABOVE:
+                self.phase, self.timer = "descend", 0
+        if self.phase == "descend":
+            goal = grasp
+            if np.linalg.norm(goal - grip) < AT_GRASP or self.timer > DESCEND_STEPS:
+                self.phase, self.timer = "close", 0
+        if self.phase == "close":
+            goal, opening = grasp, 0.0
+            if self.timer > CLOSE_STEPS:
+                self.phase, self.timer = "lift", 0
+                self.lift_from = grip.copy()
+        if self.phase == "lift":
+            goal, opening = self.lift_from + (0.0, 0.0, LIFT), 0.0
+        if self.command is None:
+            self.command, self.bias = grip.copy(), np.zeros(3)
+        # The servos sag under the arm's weight: a slow integral of the measured error moves
+        # the commanded point so that the grip point itself reaches the goal.
+        self.bias = np.clip(self.bias + BIAS_GAIN * (goal - grip), -MAX_BIAS, MAX_BIAS)
+        step = np.clip(GAIN * (goal + self.bias - self.command), -EE_MAX_STEP, EE_MAX_STEP)
+        self.command += step
+        local = np.array([c * step[0] + s * step[1], -s * step[0] + c * step[1], step[2]])
+        action = np.zeros(14)
+        action[6] = action[13] = self.open
+        base = 7 * self.side
+        action[base: base + 3] = local
+        action[base + 6] = opening
+        return np.clip(self.spec.to_normalised(action), -1.0, 1.0).astype(np.float32)
