@@ -12,7 +12,8 @@ Senses: joint positions and speeds, the torso IMU (orientation, gyro, accelerome
 sensors) as proprioception; privileged quantities for tasks and experts (`machine_extras`):
 the pelvis pose, the trunk's tilt and pitch, the centre of mass and its velocity, the support
 centre (the midpoint of the two soles); the hands' grip points (`left_grip_x`..., world, m)
-on robots with grippers.
+and the grip frames' rotation matrices (`left_grip_r0`...`r8`, row-major, world) on robots
+with grippers.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class HumanoidJointPosController:
         self._com = data.subtree_com[root.id]
         self._com_vel = data.subtree_linvel[root.id]
         # The hands' grip points (`*_grip` sites between the jaws), where a robot has them.
-        self._grips = [(side, data.site_xpos[model.site(f"{side}_grip").id])
+        self._grips = [(side, data.site_xpos[model.site(f"{side}_grip").id],
+                        data.site_xmat[model.site(f"{side}_grip").id])
                        for side in ("left", "right")
                        if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, f"{side}_grip") >= 0]
         self._sensors = [data.sensordata[model.sensor_adr[model.sensor(s).id]:][
@@ -133,8 +135,10 @@ class HumanoidJointPosController:
         forward = c * r[2] + s * r[5]  # the trunk's z axis leaning ahead (+) in the heading frame
         left, right = self._soles
         com, vel = self._com, self._com_vel
-        extras = {f"{side}_grip_{a}": float(pos[i]) for side, pos in self._grips
+        extras = {f"{side}_grip_{a}": float(pos[i]) for side, pos, _ in self._grips
                   for i, a in enumerate("xyz")}
+        extras.update({f"{side}_grip_r{i}": float(mat[i]) for side, _, mat in self._grips
+                       for i in range(9)})
         return extras | {
             "base_x": float(self._base_pos[0]), "base_y": float(self._base_pos[1]),
             "base_z": float(self._base_pos[2]), "base_yaw": yaw,

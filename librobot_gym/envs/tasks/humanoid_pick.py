@@ -35,6 +35,8 @@ WRONG_LIFT = 0.04  # m: another object this high was lifted
 HELD_RADIUS = 0.07  # m: an object this close to a grip point and off the table is held
 TABLE_HALF = (0.25, 0.5)  # m: the table top's half depth and half width
 TABLE_THICKNESS = 0.02  # m, half of it
+MAX_YAW = math.radians(20)  # objects stand within this of square to the robot (a block's
+# faces where a level pinch closes on them; a cup is round)
 START_JITTER = (0.02, 0.05)  # m, rad: the robot's start around its spot
 WOOD = (0.58, 0.40, 0.24, 1.0)
 INSTRUCTIONS = Instructions(
@@ -70,8 +72,9 @@ class Episode:
 def pick_layout(robot) -> dict[str, float]:
     """The robot's TabletopPick numbers (`task_layouts["tabletop_pick"]`): `table_height`
     (m, the top), `table_edge` (m ahead of the pelvis to the table's near edge), `reach_x`
-    ((near, far) m ahead of the pelvis the objects' centres stand), `reach_y` (m either side of
-    the centre line), `open` (m, the jaws' opening while reaching)."""
+    ((near, far) m ahead of the pelvis the objects' centres stand), `reach_y` ((near, far) m
+    to one side of the centre line: each object stands on a side drawn at random, in front
+    of the hand that picks it), `open` (m, the jaws' opening while reaching)."""
     layout = dict(robot.task_layouts.get("tabletop_pick", {}))
     missing = [k for k in LAYOUT_KEYS if k not in layout]
     if missing:
@@ -130,7 +133,8 @@ class TabletopPick(Task):
 
     ## Starting State
     The nominal standing posture (grippers open), the robot within 2 cm and 0.05 rad of its
-    spot facing the table; objects apart (6 cm between footprints), upright, any yaw.
+    spot facing the table; objects apart (6 cm between footprints), upright, turned up to
+    20 deg from square to the robot.
 
     ## Arguments
     `reward_type` ("dense", "sparse"); `instruction_set` ("train": five phrasings;
@@ -207,10 +211,10 @@ class TabletopPick(Task):
     def _draw(self, rng: np.random.Generator) -> TaskReset | None:
         count = int(rng.integers(N_OBJECTS[0], N_OBJECTS[1] + 1))
         names = [POOL[i][0] for i in sorted(rng.choice(len(POOL), count, replace=False))]
-        reach_x, reach_y = tuple(self.layout["reach_x"]), float(self.layout["reach_y"])
-        spots = place(rng, [Footprint(n, KINDS[self.kinds[n]].footprint,
-                                      (reach_x, (-reach_y, reach_y))) for n in names],
-                      CLEARANCE)
+        reach_x, (near, far) = tuple(self.layout["reach_x"]), tuple(self.layout["reach_y"])
+        sides = [(near, far) if rng.random() < 0.5 else (-far, -near) for _ in names]
+        spots = place(rng, [Footprint(n, KINDS[self.kinds[n]].footprint, (reach_x, side))
+                            for n, side in zip(names, sides, strict=True)], CLEARANCE)
         if spots is None:
             return None
         colours = {n: PICK_COLOURS[int(rng.integers(len(PICK_COLOURS)))] for n in names}
@@ -221,7 +225,7 @@ class TabletopPick(Task):
                 colours[n] = PICK_COLOURS[int(rng.integers(len(PICK_COLOURS)))]
         objects = {n: Placed(n, self.kinds[n], colours[n],
                              np.array([*spots[n], self.rest_z(n)]),
-                             float(rng.uniform(-math.pi, math.pi))) for n in names}
+                             float(rng.uniform(-MAX_YAW, MAX_YAW))) for n in names}
         things = [Thing(n, KINDS[p.kind].noun, p.colour, -float(p.pos[1]))
                   for n, p in objects.items()]
         ref = shortest_reference(next(t for t in things if t.name == target), things)

@@ -7,7 +7,8 @@ it with its jaws open, comes down until the grip point is at the kind's grasp he
 waits for the jaws to bite and lifts; the other hand stays where it is. Each step asks for the
 grip point's error times a gain, capped at the mode's step (0.02 m), in the pelvis's heading
 frame (the balance law keeps the pelvis level to a few degrees); the hand keeps its starting
-orientation (no rotation asked)."""
+orientation (no rotation asked: the H1's 4-DoF arm could not turn it; blocks stand within
+20 deg of square to the robot, so the level pinch closes across two faces)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ ABOVE = 0.12  # m above the grasp point the hand comes to first
 AT_ABOVE = 0.025  # m: close enough above it to come down
 AT_GRASP = 0.012  # m: close enough to the grasp point to close
 DESCEND_STEPS = 60  # steps (1.2 s) at most coming down before it closes anyway
-CLOSE_STEPS = 20  # steps (0.4 s) for the jaws to bite before lifting
+CLOSE_STEPS = 25  # steps (0.5 s) for the jaws to close and bite before lifting
+CLOSE_RAMP = 12  # steps over which the opening target goes to 0
 LIFT = 0.18  # m the hand rises above the grasp point
 
 
@@ -74,8 +76,9 @@ class TabletopPickExpert:
             goal = grasp
             if np.linalg.norm(goal - grip) < AT_GRASP or self.timer > DESCEND_STEPS:
                 self.phase, self.timer = "close", 0
-        if self.phase == "close":
-            goal, opening = grasp, 0.0
+        if self.phase == "close":  # squeezed shut over CLOSE_RAMP steps: a slammed jaw flicks
+            goal = grasp           # a light object out between the jaws
+            opening = max(0.0, self.open * (1.0 - self.timer / CLOSE_RAMP))
             if self.timer > CLOSE_STEPS:
                 self.phase, self.timer = "lift", 0
                 self.lift_from = grip.copy()

@@ -152,7 +152,9 @@ FIGURE_CLASS = register_robot(RobotSpec(
     ),
     home_qpos=NOMINAL,
     # TabletopPick's table and reach, fitted to this robot (envs/tasks/humanoid_pick.py).
-    task_layouts={"tabletop_pick": {"table_height": 0.85, "table_edge": 0.27, "reach_x": (0.33, 0.43), "reach_y": 0.3, "open": 0.08}},
+    task_layouts={"tabletop_pick": {
+        "table_height": 0.85, "table_edge": 0.27, "reach_x": (0.33, 0.43),
+        "reach_y": (0.1, 0.3), "open": 0.08}},
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
