@@ -21,9 +21,12 @@ from librobot_gym.robots.humanoids.common import EE_MAX_STEP, SIDES, hands_for
 
 GAIN = 0.3  # of the commanded point's distance to its goal asked per step
 BIAS_GAIN = 0.03  # of the grip point's error added to the commanded point's offset per step
-MAX_BIAS = 0.08  # m
+MAX_BIAS = 0.12  # m
 ABOVE = 0.12  # m above the grasp point the hand comes to first
-AT_ABOVE = 0.025  # m: close enough above it to come down
+AT_ABOVE = 0.025  # m: close enough above it (height) to come down
+AT_OVER = 0.008  # m: the grip point this close over the object (horizontally) to come down
+SETTLE_STEPS = 4  # steps in a row over the object before coming down
+OVER_GROWTH = 0.0003  # m per step in `above`: how fast AT_OVER widens
 AT_GRASP = 0.012  # m: close enough to the grasp point to close
 DESCEND_STEPS = 60  # steps (1.2 s) at most coming down before it closes anyway
 CLOSE_STEPS = 25  # steps (0.5 s) for the jaws to close and bite before lifting
@@ -46,6 +49,7 @@ class TabletopPickExpert:
     def reset(self) -> None:
         self.phase, self.timer, self.side = "raise", 0, None
         self.command = self.bias = None
+        self.settled = 0
 
     def _grip(self, state: WorldState, side: int) -> np.ndarray:
         name = SIDES[side]
@@ -68,9 +72,14 @@ class TabletopPickExpert:
             goal = np.array([grip[0], grip[1], grasp[2] + ABOVE])
             if goal[2] - grip[2] < AT_ABOVE:
                 self.phase, self.timer = "above", 0
-        if self.phase == "above":
+        if self.phase == "above":  # over the object, the jaws centred on it before going down
             goal = grasp + (0.0, 0.0, ABOVE)
-            if np.linalg.norm(goal - grip) < AT_ABOVE:
+            over = AT_OVER + OVER_GROWTH * self.timer  # a hand that cannot settle goes anyway
+            if np.linalg.norm(goal[:2] - grip[:2]) < over and abs(goal[2] - grip[2]) < AT_ABOVE:
+                self.settled += 1
+            else:
+                self.settled = 0
+            if self.settled >= SETTLE_STEPS:
                 self.phase, self.timer = "descend", 0
         if self.phase == "descend":
             goal = grasp
