@@ -187,9 +187,9 @@ register_env("librobot/GR1-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 1
 register_env("librobot/FigureClass-Stand-v0", "figure_class", "stand", 500)
 # TabletopPick (issue 21): each humanoid at a table fitted to its reach picks the named object
 # (ee_delta_pose for both hands, the legs held by the balance law; humanoid_pick.py).
-register_env("librobot/H1-TabletopPick-v0", "h1", "tabletop_pick", 300)
-register_env("librobot/GR1-TabletopPick-v0", "gr1", "tabletop_pick", 300)
-register_env("librobot/FigureClass-TabletopPick-v0", "figure_class", "tabletop_pick", 300)
+for _robot, _name in (("h1", "H1"), ("gr1", "GR1"), ("figure_class", "FigureClass")):
+    register_env(f"librobot/{_name}-TabletopPick-v0", _robot, "tabletop_pick", 300,
+                 control_mode="ee_delta_pose")
 
 
 def register_all() -> None:

@@ -23,12 +23,19 @@ from librobot_gym.envs.tasks.placement import Footprint, place, upright, yaw_qua
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots.humanoids.common import SIDES, hands_for
-from librobot_gym.scene import INDOOR_SKY, LabCell, Light, ObjectPart, SceneObject
+from librobot_gym.scene import (
+    INDOOR_SKY,
+    CameraPose,
+    LabCell,
+    Light,
+    ObjectPart,
+    SceneObject,
+)
 
 POOL = (("cup_0", "cup"), ("cup_1", "cup"), ("block_0", "block"), ("block_1", "block"))
 PICK_COLOURS = ("red", "green", "blue", "yellow", "orange", "purple")
 N_OBJECTS = (2, 4)  # objects on the table per episode, inclusive
-GRASP_HEIGHT = {"cup": 0.06, "block": 0.042}  # m above the table top: the grip point's goal
+GRASP_HEIGHT = {"cup": 0.05, "block": 0.042}  # m above the table top: the grip point's goal
 CLEARANCE = 0.06  # m between objects' footprints
 LIFT_SUCCESS = 0.1  # m above its rest height
 WRONG_LIFT = 0.04  # m: another object this high was lifted
@@ -74,7 +81,9 @@ def pick_layout(robot) -> dict[str, float]:
     (m, the top), `table_edge` (m ahead of the pelvis to the table's near edge), `reach_x`
     ((near, far) m ahead of the pelvis the objects' centres stand), `reach_y` ((near, far) m
     to one side of the centre line: each object stands on a side drawn at random, in front
-    of the hand that picks it), `open` (m, the jaws' opening while reaching)."""
+    of the hand that picks it), `open` (m, the jaws' opening while reaching); optional
+    `cameras`: (name, position, look-at point (m, the mount's frame), vertical field of view
+    (deg)) per camera the task frames on the table."""
     layout = dict(robot.task_layouts.get("tabletop_pick", {}))
     missing = [k for k in LAYOUT_KEYS if k not in layout]
     if missing:
@@ -182,7 +191,12 @@ class TabletopPick(Task):
                        ambient=0.35, headlight=0.3, open_front=False, sleep=False)
         objects = [replace(make_object(kind, name, 1.0, "white"),
                            pos=tuple(self.parking(name)[0])) for name, kind in POOL]
-        return [cell, INDOOR_SKY, table, *objects]
+        # The cameras framed on the objects' patch (a task's own views, `CameraPose`): the
+        # head's narrowed to 42 deg (the D435's colour field) so a 5 cm block spans ~10 px
+        # and a cup ~13 at 128x128.
+        views = [CameraPose(name, tuple(pos), tuple(lookat), float(fovy))
+                 for name, pos, lookat, fovy in self.layout.get("cameras", ())]
+        return [cell, INDOOR_SKY, table, *objects, *views]
 
     def parking(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Where pool object `name` waits when an episode does not show it: on the floor

@@ -192,10 +192,14 @@ GR1 = register_robot(RobotSpec(
         CameraSpec("chest", "torso_link", 70.0),
     ),
     home_qpos=NOMINAL,
-    # TabletopPick's table and reach, fitted to this robot (envs/tasks/humanoid_pick.py).
+    # TabletopPick's table, reach and camera framing (name, position and look-at point in the
+    # camera's mount frame, m; vertical field of view, deg), fitted to this robot
+    # (envs/tasks/humanoid_pick.py).
     task_layouts={"tabletop_pick": {
         "table_height": 0.85, "table_edge": 0.33, "reach_x": (0.38, 0.46),
-        "reach_y": (0.1, 0.3), "open": 0.08}},
+        "reach_y": (0.1, 0.3), "open": 0.08,
+        "cameras": (("head", (0.095, 0.0, 0.025), (0.6, 0.0, -0.518), 42.0),
+                    ("chest", (0.075, 0.0, 0.22), (0.42, 0.0, -0.206), 70.0))}},
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
