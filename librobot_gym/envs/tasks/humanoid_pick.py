@@ -271,9 +271,9 @@ class TabletopPick(Task):
     def _measure(self, state: WorldState) -> dict[str, float]:
         ep = self.episode
         pos = state.object_pos[ep.target]
-        lift = float(pos[2]) - ep.objects[ep.target].pos[2]
+        lift = float(pos[2] - ep.objects[ep.target].pos[2])
         reach = min(float(np.linalg.norm(g - pos)) for g in self.grips(state))
-        held = lift > 0.01 and reach < HELD_RADIUS
+        held = bool(lift > 0.01 and reach < HELD_RADIUS)
         ep.fell |= self.fallen(state)
         wrong = any(float(state.object_pos[n][2]) - p.pos[2] > WRONG_LIFT
                     for n, p in ep.objects.items() if n != ep.target)
@@ -309,7 +309,7 @@ class TabletopPick(Task):
             return False, False, 0.0, {}
         m = self._measure(state)
         success = self._success(m)
-        return success, self._failure(state, m), self._reward(m, success), m
+        return success, bool(self._failure(state, m)), float(self._reward(m, success)), m
 
     def success(self, state: WorldState) -> bool:
         return self.evaluate(state)[0]
