@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from librobot_gym.envs.tasks.base import WorldState
-from librobot_gym.robots.humanoids.common import EE_MAX_STEP, SIDES, hands_for
+from librobot_gym.robots.humanoids.common import EE_MAX_STEP, EE_MAX_TURN, SIDES, hands_for
 
 GAIN = 0.3  # of the commanded point's distance to its goal asked per step
 BIAS_GAIN = 0.03  # of the grip point's error added to the commanded point's offset per step
@@ -28,10 +28,15 @@ AT_OVER = 0.008  # m: the grip point this close over the object (horizontally) t
 SETTLE_STEPS = 4  # steps in a row over the object before coming down
 OVER_GROWTH = 0.0003  # m per step in `above`: how fast AT_OVER widens
 AT_GRASP = 0.012  # m: close enough to the grasp point to close
-DESCEND_STEPS = 60  # steps (1.2 s) at most coming down before it closes anyway
+DESCEND_STEPS = 90  # steps (1.8 s) at most coming down before it closes anyway
+DESCENT = 0.005  # m a step at most coming down (0.25 m/s)
+OFF_CENTRE = 0.012  # m: the grip point this far off the object's axis stops coming down
 CLOSE_STEPS = 25  # steps (0.5 s) for the jaws to close and bite before lifting
 CLOSE_RAMP = 12  # steps over which the opening target goes to 0
 LIFT = 0.18  # m the hand rises above the grasp point
+PITCH_GOAL = 0.15  # rad: how far the jaws lean forward from straight down, on 7-DoF arms
+TURN_GAIN = 0.1  # of the remaining turn asked per step
+ORIENT_WEIGHT = 0.2  # m/rad: robots whose IK weighs rotation at least this much turn the hand
 
 
 class TabletopPickExpert:
@@ -44,12 +49,26 @@ class TabletopPickExpert:
         self.spec = robot.control_mode("ee_delta_pose")
         self.hands = hands_for(robot)
         self.open = float(task.layout["open"])
+        # 7-DoF arms bring the jaws near upright; the H1's 4-DoF arm cannot turn its hand
+        self.orient = robot.ik_rotation_weight >= ORIENT_WEIGHT
         self.reset()
 
     def reset(self) -> None:
         self.phase, self.timer, self.side = "raise", 0, None
-        self.command = self.bias = None
+        self.command = self.bias = self.pitch_left = None
         self.settled = 0
+
+    def _pitch(self, state: WorldState, c: float, s: float) -> float:
+        """This step's turn of the hand about the pelvis's y axis (rad), fed forward: the
+        jaws, leaning forward as the hand starts, brought to lean PITCH_GOAL rad."""
+        if self.pitch_left is None:
+            name = SIDES[self.side]
+            jaws = -np.array([state.extras[f"{name}_grip_r{i}"] for i in (2, 5, 8)])
+            ahead = c * jaws[0] + s * jaws[1]
+            self.pitch_left = math.atan2(ahead, -jaws[2]) - PITCH_GOAL
+        turn = float(np.clip(TURN_GAIN * self.pitch_left, -EE_MAX_TURN, EE_MAX_TURN))
+        self.pitch_left -= turn
+        return turn
 
     def _grip(self, state: WorldState, side: int) -> np.ndarray:
         name = SIDES[side]
@@ -81,8 +100,10 @@ class TabletopPickExpert:
                 self.settled = 0
             if self.settled >= SETTLE_STEPS:
                 self.phase, self.timer = "descend", 0
-        if self.phase == "descend":
-            goal = grasp
+        if self.phase == "descend":  # down, slowly, only while the jaws stay centred on it
+            goal = grasp.copy()
+            if np.linalg.norm(goal[:2] - grip[:2]) > OFF_CENTRE:
+                goal[2] = max(grip[2], grasp[2])  # hover until it is centred again
             if np.linalg.norm(goal - grip) < AT_GRASP or self.timer > DESCEND_STEPS:
                 self.phase, self.timer = "close", 0
         if self.phase == "close":  # squeezed shut over CLOSE_RAMP steps: a slammed jaw flicks
@@ -99,11 +120,15 @@ class TabletopPickExpert:
         # the commanded point so that the grip point itself reaches the goal.
         self.bias = np.clip(self.bias + BIAS_GAIN * (goal - grip), -MAX_BIAS, MAX_BIAS)
         step = np.clip(GAIN * (goal + self.bias - self.command), -EE_MAX_STEP, EE_MAX_STEP)
+        if self.phase == "descend":
+            step[2] = max(step[2], -DESCENT)
         self.command += step
         local = np.array([c * step[0] + s * step[1], -s * step[0] + c * step[1], step[2]])
         action = np.zeros(14)
         action[6] = action[13] = self.open
         base = 7 * self.side
         action[base: base + 3] = local
+        if self.orient:
+            action[base + 4] = self._pitch(state, c, s)
         action[base + 6] = opening
         return np.clip(self.spec.to_normalised(action), -1.0, 1.0).astype(np.float32)

@@ -42,7 +42,8 @@ Hands (issue 21, manipulation): Fourier sells the GR1 with its dexterous hand (6
 11 joints, about 0.5 kg; Fourier's product figures as we recall them, not re-read in this
 session); the GR1T1 files' hand link (0.524 kg) carries its mass. Ours is a simplification:
 a parallel two-jaw gripper under each hand link, a fixed jaw and a 0.08 kg jaw sliding across
-it on one slide joint (q = the opening, 0-0.085 m, jaws 0.09 m long), a 500 N/m servo
+it on one slide joint (q = the opening, 0-0.085 m, jaws 0.12 m long, as the hand's fingers:
+shorter ones let the tilted palm knock cups over), a 500 N/m servo
 clipped at 15 N; no fingers, no thumb. The two gripper joints and servos are APPENDED after
 the 32 body joints (indices 32 and 33), so the body's indices and the balance layout do not
 move; a `*_grip` site sits between the jaws.
