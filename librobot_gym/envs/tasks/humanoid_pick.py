@@ -83,7 +83,8 @@ def pick_layout(robot) -> dict[str, float]:
     to one side of the centre line: each object stands on a side drawn at random, in front
     of the hand that picks it), `open` (m, the jaws' opening while reaching); optional
     `cameras`: (name, position, look-at point (m, the mount's frame), vertical field of view
-    (deg)) per camera the task frames on the table."""
+    (deg)) per camera the task frames on the table; optional `jaw_lean` (rad): the expert
+    brings the jaws to lean this far from straight down before it reaches (7-DoF arms)."""
     layout = dict(robot.task_layouts.get("tabletop_pick", {}))
     missing = [k for k in LAYOUT_KEYS if k not in layout]
     if missing:

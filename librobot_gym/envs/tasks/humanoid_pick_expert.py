@@ -2,13 +2,18 @@
 grip points), a gripper script through the humanoid `ee_delta_pose` mode, whose inverse
 kinematics moves the arms while the balance law holds the legs.
 
-The hand on the object's side (left for an object left of the pelvis's centre line) goes over
-it with its jaws open, comes down until the grip point is at the kind's grasp height, closes,
-waits for the jaws to bite and lifts; the other hand stays where it is. Each step asks for the
-grip point's error times a gain, capped at the mode's step (0.02 m), in the pelvis's heading
-frame (the balance law keeps the pelvis level to a few degrees); the hand keeps its starting
-orientation (no rotation asked: the H1's 4-DoF arm could not turn it; blocks stand within
-20 deg of square to the robot, so the level pinch closes across two faces)."""
+The hand on the object's side (left for an object left of the pelvis's centre line) rises
+clear of the table's edge, goes over the object with its jaws open, settles there, comes
+down slowly (hovering whenever it drifts off the object's axis) until the grip point is at
+the kind's grasp height, closes the jaws on a ramp, waits for them to bite and lifts; the
+other hand stays where it is. The expert keeps the point it has commanded and steps it
+towards the goal (capped at the mode's 0.02 m), in the pelvis's heading frame (the balance
+law keeps the pelvis level to a few degrees); a slow integral of the measured grip point's
+error shifts that goal so the sagging servos still bring the grip point itself there. The
+hand keeps its starting orientation (the H1's 4-DoF arm could not turn it; blocks stand
+within 20 deg of square to the robot, so the level pinch closes across two faces), except
+where the robot's layout gives a `jaw_lean` (the GR1's): a fed-forward pitch then brings
+the jaws that close to upright."""
 
 from __future__ import annotations
 
@@ -34,9 +39,7 @@ OFF_CENTRE = 0.012  # m: the grip point this far off the object's axis stops com
 CLOSE_STEPS = 25  # steps (0.5 s) for the jaws to close and bite before lifting
 CLOSE_RAMP = 12  # steps over which the opening target goes to 0
 LIFT = 0.18  # m the hand rises above the grasp point
-PITCH_GOAL = 0.15  # rad: how far the jaws lean forward from straight down, on 7-DoF arms
 TURN_GAIN = 0.1  # of the remaining turn asked per step
-ORIENT_WEIGHT = 0.2  # m/rad: robots whose IK weighs rotation at least this much turn the hand
 
 
 class TabletopPickExpert:
@@ -49,8 +52,9 @@ class TabletopPickExpert:
         self.spec = robot.control_mode("ee_delta_pose")
         self.hands = hands_for(robot)
         self.open = float(task.layout["open"])
-        # 7-DoF arms bring the jaws near upright; the H1's 4-DoF arm cannot turn its hand
-        self.orient = robot.ik_rotation_weight >= ORIENT_WEIGHT
+        # where the robot's layout asks (the GR1's: its tilted palm tipped cups), the jaws
+        # are brought to lean this far (rad) from straight down before they come down
+        self.pitch_goal = task.layout.get("jaw_lean")
         self.reset()
 
     def reset(self) -> None:
@@ -59,13 +63,14 @@ class TabletopPickExpert:
         self.settled = 0
 
     def _pitch(self, state: WorldState, c: float, s: float) -> float:
-        """This step's turn of the hand about the pelvis's y axis (rad), fed forward: the
-        jaws, leaning forward as the hand starts, brought to lean PITCH_GOAL rad."""
+        """This step's turn of the hand about the pelvis's y axis (rad), fed forward (the
+        wrists' servos lag: feeding back their measured pose would wind the goal up): the
+        jaws, leaning forward as the hand starts, brought to lean `jaw_lean` rad."""
         if self.pitch_left is None:
             name = SIDES[self.side]
             jaws = -np.array([state.extras[f"{name}_grip_r{i}"] for i in (2, 5, 8)])
             ahead = c * jaws[0] + s * jaws[1]
-            self.pitch_left = math.atan2(ahead, -jaws[2]) - PITCH_GOAL
+            self.pitch_left = math.atan2(ahead, -jaws[2]) - float(self.pitch_goal)
         turn = float(np.clip(TURN_GAIN * self.pitch_left, -EE_MAX_TURN, EE_MAX_TURN))
         self.pitch_left -= turn
         return turn
@@ -128,7 +133,7 @@ class TabletopPickExpert:
         action[6] = action[13] = self.open
         base = 7 * self.side
         action[base: base + 3] = local
-        if self.orient:
+        if self.pitch_goal is not None:
             action[base + 4] = self._pitch(state, c, s)
         action[base + 6] = opening
         return np.clip(self.spec.to_normalised(action), -1.0, 1.0).astype(np.float32)

@@ -198,7 +198,7 @@ GR1 = register_robot(RobotSpec(
     # (envs/tasks/humanoid_pick.py).
     task_layouts={"tabletop_pick": {
         "table_height": 0.85, "table_edge": 0.33, "reach_x": (0.38, 0.46),
-        "reach_y": (0.1, 0.3), "open": 0.08,
+        "reach_y": (0.1, 0.3), "open": 0.08, "jaw_lean": 0.15,
         "cameras": (("head", (0.095, 0.0, 0.025), (0.6, 0.0, -0.518), 42.0),
                     ("chest", (0.075, 0.0, 0.22), (0.42, 0.0, -0.206), 70.0))}},
     tool_site="right_hand",
