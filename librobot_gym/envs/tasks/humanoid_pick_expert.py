@@ -4,7 +4,8 @@ kinematics moves the arms while the balance law holds the legs.
 
 The hand on the object's side (left for an object left of the pelvis's centre line) rises
 clear of the table's edge, goes over the object with its jaws open, settles there, comes
-down slowly (hovering whenever it drifts off the object's axis) until the grip point is at
+down (slowly, hovering whenever it drifts off the object's axis, unless the robot's layout
+says `careful_descent: False`) until the grip point is at
 the kind's grasp height, closes the jaws on a ramp, waits for them to bite and lifts; the
 other hand stays where it is. The expert keeps the point it has commanded and steps it
 towards the goal (capped at the mode's 0.02 m), in the pelvis's heading frame (the balance
@@ -34,6 +35,7 @@ SETTLE_STEPS = 4  # steps in a row over the object before coming down
 OVER_GROWTH = 0.0003  # m per step in `above`: how fast AT_OVER widens
 AT_GRASP = 0.012  # m: close enough to the grasp point to close
 DESCEND_STEPS = 90  # steps (1.8 s) at most coming down before it closes anyway
+QUICK_DESCEND_STEPS = 60  # the same without the careful descent (1.2 s)
 DESCENT = 0.005  # m a step at most coming down (0.25 m/s)
 OFF_CENTRE = 0.012  # m: the grip point this far off the object's axis stops coming down
 CLOSE_STEPS = 25  # steps (0.5 s) for the jaws to close and bite before lifting
@@ -55,6 +57,10 @@ class TabletopPickExpert:
         # where the robot's layout asks (the GR1's: its tilted palm tipped cups), the jaws
         # are brought to lean this far (rad) from straight down before they come down
         self.pitch_goal = task.layout.get("jaw_lean")
+        # a careful descent (slow, hovering off the object's axis) where the layout asks:
+        # the H1's and GR1's hands swing on their soft servos; the Figure-class's knocked
+        # more objects coming down slowly than fast
+        self.careful = bool(task.layout.get("careful_descent", True))
         self.reset()
 
     def reset(self) -> None:
@@ -107,9 +113,10 @@ class TabletopPickExpert:
                 self.phase, self.timer = "descend", 0
         if self.phase == "descend":  # down, slowly, only while the jaws stay centred on it
             goal = grasp.copy()
-            if np.linalg.norm(goal[:2] - grip[:2]) > OFF_CENTRE:
+            if self.careful and np.linalg.norm(goal[:2] - grip[:2]) > OFF_CENTRE:
                 goal[2] = max(grip[2], grasp[2])  # hover until it is centred again
-            if np.linalg.norm(goal - grip) < AT_GRASP or self.timer > DESCEND_STEPS:
+            limit = DESCEND_STEPS if self.careful else QUICK_DESCEND_STEPS
+            if np.linalg.norm(goal - grip) < AT_GRASP or self.timer > limit:
                 self.phase, self.timer = "close", 0
         if self.phase == "close":  # squeezed shut over CLOSE_RAMP steps: a slammed jaw flicks
             goal = grasp           # a light object out between the jaws
@@ -125,7 +132,7 @@ class TabletopPickExpert:
         # the commanded point so that the grip point itself reaches the goal.
         self.bias = np.clip(self.bias + BIAS_GAIN * (goal - grip), -MAX_BIAS, MAX_BIAS)
         step = np.clip(GAIN * (goal + self.bias - self.command), -EE_MAX_STEP, EE_MAX_STEP)
-        if self.phase == "descend":
+        if self.phase == "descend" and self.careful:
             step[2] = max(step[2], -DESCENT)
         self.command += step
         local = np.array([c * step[0] + s * step[1], -s * step[0] + c * step[1], step[2]])

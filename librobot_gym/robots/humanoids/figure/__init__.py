@@ -156,7 +156,7 @@ FIGURE_CLASS = register_robot(RobotSpec(
     # (envs/tasks/humanoid_pick.py).
     task_layouts={"tabletop_pick": {
         "table_height": 0.85, "table_edge": 0.27, "reach_x": (0.33, 0.43),
-        "reach_y": (0.1, 0.3), "open": 0.08,
+        "reach_y": (0.1, 0.3), "open": 0.08, "careful_descent": False,
         "cameras": (("head", (0.1, 0.0, 0.53), (0.38, 0.0, -0.171), 42.0),
                     ("chest", (0.105, 0.0, 0.28), (0.38, 0.0, -0.171), 70.0))}},
     tool_site="right_hand",
