@@ -105,9 +105,12 @@ class TabletopPick(Task):
     out: its kind when no other object is of that kind, else colour and kind (which always
     do). Lifting another object is a failure (`wrong_object`); so is falling. GR00T's GR1
     tabletop evaluations are the anchor: the upper body acts, the lower body is held. The
-    table is fitted to each robot's reach: its top 0.85 m high for the H1, 0.8 m for the GR1
-    and the Figure-class robot, its near edge 0.2-0.25 m ahead of the pelvis, the objects
-    0.3-0.45 m ahead of it and up to 0.3 m either side. Cameras: `head` and `chest`.
+    table is fitted to each robot's reach (its spec's `task_layouts["tabletop_pick"]`): the
+    top 0.85 m high, the near edge beyond the hanging hands (0.2 m ahead of the pelvis for the
+    H1, 0.33 m for the GR1, 0.27 m for the Figure-class robot), the objects' centres 0.28-0.4,
+    0.38-0.46 and 0.33-0.43 m ahead, 0.1-0.3 m to either side of the centre line. Cameras:
+    `head` (framed on the objects, 42 deg: a block ~10 px, a cup ~13 px at 128x128) and
+    `chest` (the table).
 
     ## Action Space
     `ee_delta_pose` (the expert's; `Box(-1, 1, (14,))`): per hand (left, then right) the grip
@@ -138,8 +141,8 @@ class TabletopPick(Task):
 
     ## Metrics
     `grip_to_target` (m, the nearer hand), `lift_height` (m), `held` (0/1), `wrong_object`
-    (0/1), `fell` (0/1), `distractors_moved` (m, the furthest another object moved),
-    `max_tilt`... `tilt` (rad, the trunk now).
+    (0/1), `fell` (0/1), `distractors_moved` (m, the furthest another object moved), `tilt`
+    (rad, the trunk now).
 
     ## Starting State
     The nominal standing posture (grippers open), the robot within 2 cm and 0.05 rad of its
