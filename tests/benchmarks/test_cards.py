@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("name", ["pickcup-v0.yaml", "earthmoving-v0.yaml",
                                   "pickcup-sim2real-v0.yaml", "tabletop-v0.yaml",
-                                  "tabletop-variants-v0.yaml", "mobile-v0.yaml"])
+                                  "tabletop-variants-v0.yaml", "mobile-v0.yaml",
+                                  "humanoid-v0.yaml"])
 def test_shipped_cards_load(name):
     card = load_card(ROOT / "benchmarks" / name)
     assert card.total_episodes >= 10 and len(card.content_hash) == 64

@@ -60,7 +60,7 @@ def test_cups_stand_on_the_tables_within_reach_of_a_stand_the_base_fits(pick):
         ep = pick.unwrapped.task.episode
         state = pick.unwrapped.sim.world_state()
         layout = mobile_layout(pick.unwrapped.robot)  # the robot's stands (Fetch's, TIAGo's)
-        for name, cup in ep.cups.items():
+        for name, cup in ep.items.items():
             assert cup.pos[2] == pytest.approx(mobile_pick_cup.cup_rest_z(cup.table))
             assert np.allclose(state.object_pos[name], cup.pos, atol=0.01)  # resting there
             assert ep.ground.works(cup.stand, layout["elbow_side"])
@@ -80,14 +80,14 @@ def test_the_instruction_picks_out_the_target_by_colour_and_table():
                                    (heldout, mobile_pick_cup.INSTRUCTIONS.heldout)):
                 env.reset(seed=seed)
                 ep = env.unwrapped.task.episode
-                me = ep.cups[ep.target]
+                me = ep.items[ep.target]
                 text = env.unwrapped.instruction
                 table = next(w for w in mobile_pick_cup.TABLE_WORDS[me.table] if w in text)
                 words = f"{me.colour} cup on {table}"
                 assert text.replace(words, "{target}") in templates, text
                 # no other cup of that colour on that table; a twin elsewhere makes the
                 # table's name count
-                same = [c for n, c in ep.cups.items() if n != ep.target and c.colour == me.colour]
+                same = [c for n, c in ep.items.items() if n != ep.target and c.colour == me.colour]
                 assert all(c.table != me.table for c in same)
                 twins += bool(same)
     finally:
@@ -130,8 +130,8 @@ def _hold(env) -> np.ndarray:
 def test_lifting_another_cup_is_a_wrong_object_failure(pick):
     pick.reset(seed=2)
     ep = pick.unwrapped.task.episode
-    other = next(n for n in ep.cups if n != ep.target)
-    _teleport(pick, other, pos=ep.cups[other].pos + np.array([0.0, 0.0, 0.3]))
+    other = next(n for n in ep.items if n != ep.target)
+    _teleport(pick, other, pos=ep.items[other].pos + np.array([0.0, 0.0, 0.3]))
     _, reward, terminated, _, info = pick.step(_hold(pick))
     assert terminated and not info["is_success"]
     assert info["task_metrics"]["wrong_object"] == 1.0 and reward == 0.0
@@ -141,7 +141,7 @@ def test_knocking_the_named_cup_over_fails(pick):
     pick.reset(seed=3)
     ep = pick.unwrapped.task.episode
     lying = np.array([math.cos(math.pi / 4), math.sin(math.pi / 4), 0.0, 0.0])
-    _teleport(pick, ep.target, pos=ep.cups[ep.target].pos + np.array([0, 0, 0.01]), quat=lying)
+    _teleport(pick, ep.target, pos=ep.items[ep.target].pos + np.array([0, 0, 0.01]), quat=lying)
     _, _, terminated, _, info = pick.step(_hold(pick))
     assert terminated and not info["is_success"]
 
@@ -161,7 +161,7 @@ def test_sparse_rewards_pay_on_success_only(robot):
 def test_state_observations_name_the_target(pick, drawer):
     obs, _ = pick.reset(seed=4)
     ep = pick.unwrapped.task.episode
-    assert np.allclose(obs["target_pos"], ep.cups[ep.target].pos, atol=0.01)
+    assert np.allclose(obs["target_pos"], ep.items[ep.target].pos, atol=0.01)
     assert obs["geodesic_distance"][0] > 1.0 and obs["target_vector"].shape == (2,)
     obs, _ = drawer.reset(seed=4)
     assert obs["drawer_opening"][0] == pytest.approx(0.0, abs=1e-3)
@@ -174,9 +174,9 @@ def test_cabinets_face_a_stand_one_on_each_table_named_by_colour_or_table(drawer
     for seed in range(10):
         drawer.reset(seed=seed)
         ep = drawer.unwrapped.task.episode
-        assert {c.table for c in ep.cabinets.values()} == set(mobile_pick_cup.TABLES)
-        me = ep.cabinets[ep.target]
-        other = next(c for n, c in ep.cabinets.items() if n != ep.target)
+        assert {c.table for c in ep.items.values()} == set(mobile_pick_cup.TABLES)
+        me = ep.items[ep.target]
+        other = next(c for n, c in ep.items.items() if n != ep.target)
         text = drawer.unwrapped.instruction
         if me.colour != other.colour:
             assert f"{me.colour} cabinet" in text
@@ -185,7 +185,7 @@ def test_cabinets_face_a_stand_one_on_each_table_named_by_colour_or_table(drawer
             assert any(f"cabinet on {w}" in text for w in mobile_pick_cup.TABLE_WORDS[me.table])
             modes.add("table")
         # the pull faces the stand: the drawer slides out towards the base
-        pull = me.pull(ep.target)
+        pull = mobile_drawer.cabinet_pull(me, ep.target)
         towards = np.array([me.stand.x, me.stand.y]) - me.pos[:2]
         assert pull.axis[:2] @ towards / np.linalg.norm(towards) > 0.99
         assert me.pos[2] == pytest.approx(TABLE_HEIGHT[me.table], abs=0.02)
@@ -207,7 +207,7 @@ def test_the_expert_drives_to_the_cabinet_and_pulls_its_drawer_open(drawer):
 def test_moving_the_other_drawer_is_a_wrong_object_failure(drawer):
     drawer.reset(seed=0)
     ep = drawer.unwrapped.task.episode
-    other = next(n for n in ep.cabinets if n != ep.target)
+    other = next(n for n in ep.items if n != ep.target)
     sim = drawer.unwrapped.sim
     sim.data.qpos[sim._link_qpos[f"{other}/drawer"]] = 0.5 * mobile_drawer.TRAVEL
     mujoco.mj_forward(sim.model, sim.data)

@@ -9,41 +9,31 @@ driving are MobilePickCup's (`indoor.py`, `mobile_pick_cup_stand.py`,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
+from librobot_gym.envs.tasks.base import WorldState
 from librobot_gym.envs.tasks.drawers import MOVED_FRACTION, OPEN_FRACTION, joint_key
 from librobot_gym.envs.tasks.indoor import (
     LANDMARKS,
     OBJECT_COLOURS,
     TABLE_HEIGHT,
     Layout,
-    draw_layout,
     indoor_scene,
 )
 from librobot_gym.envs.tasks.language import Instructions
-from librobot_gym.envs.tasks.mobile_pick_cup import TABLE_WORDS, TABLES
 from librobot_gym.envs.tasks.mobile_pick_cup_expert import MobileArmExpert, grasp_layout
 from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     Floor,
-    Route,
-    Stand,
     approach_reward,
     edge_frame,
-    floor,
-    mobile_arm_mode,
-    mobile_layout,
-    route,
     stand_for,
-    start_pose,
 )
-from librobot_gym.envs.tasks.objects import CABINET_TRAVEL, COLOURS, KINDS, make_object
+from librobot_gym.envs.tasks.mobile_task import TABLE_WORDS, TABLES, Item, MobileTask
+from librobot_gym.envs.tasks.objects import CABINET_TRAVEL, KINDS, make_object
 from librobot_gym.envs.tasks.placement import yaw_quat
 from librobot_gym.envs.tasks.registry import register_task
 from librobot_gym.envs.tasks.skills_drawer import Pull, PullSkill
-from librobot_gym.errors import ConfigError
 
 CABINETS = ("cabinet_a", "cabinet_b")
 SCALE = 1.5  # the tabletop cabinet at 1.5: 27 x 18 x 13.5 cm, its drawer sliding 15 cm
@@ -55,7 +45,6 @@ HALF_WIDTH = 0.06 * SCALE
 # base, out to 0.35 m open) is the robot's mobile layout's `drawer_standoff`.
 PULL_TO = 0.8  # the expert pulls to this fraction of the travel (success: OPEN_FRACTION)
 MODES = ("colour", "table")
-COLLISION_PENALTY = 0.05
 INSTRUCTIONS = Instructions(
     train=("open the drawer of the {target}", "pull open the drawer of the {target}",
            "slide out the drawer of the {target}", "go to the {target} and open its drawer",
@@ -66,45 +55,13 @@ INSTRUCTIONS = Instructions(
 )
 
 
-@dataclass
-class Cabinet:
-    """One cabinet of the episode: its table, colour, pose and the stand it is opened from."""
-
-    table: str
-    colour: str
-    pos: np.ndarray
-    yaw: float
-    stand: Stand
-
-    def pull(self, name: str) -> Pull:
-        return Pull(self.pos, self.yaw, SCALE, joint_key(name))
-
-
-@dataclass
-class Episode:
-    """The drawn flat, the cabinets, the target and the route to its stand; tallies."""
-
-    layout: Layout
-    cabinets: dict[str, Cabinet]
-    target: str
-    way: Route
-    ground: Floor
-    path_length: float = 0.0
-    collisions: int = 0
-    in_contact: bool = False
-    last_xy: tuple[float, float] = (0.0, 0.0)
-
-    @property
-    def expert(self) -> np.ndarray:
-        return self.way.expert
-
-    @property
-    def goal(self) -> np.ndarray:
-        return self.way.goal
+def cabinet_pull(cabinet: Item, name: str) -> Pull:
+    """The pull of cabinet `name` (its pose, scale and drawer joint)."""
+    return Pull(cabinet.pos, cabinet.yaw, SCALE, joint_key(name))
 
 
 @register_task("mobile_open_drawer")
-class MobileOpenDrawer(Task):
+class MobileOpenDrawer(MobileTask):
     """
     ## Description
     A mobile manipulator (Fetch, TIAGo) drives to the cabinet the instruction names and pulls its
@@ -161,53 +118,22 @@ class MobileOpenDrawer(Task):
 
     name = "mobile_open_drawer"
     summary = "drive to the cabinet the instruction names and pull its drawer open"
-    max_episode_steps = 500
     instructions = INSTRUCTIONS
-
-    def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
-        super().__init__(robot, reward_type)
-        if robot.diff_drive is None or robot.upper_body is None or robot.gripper is None:
-            raise ConfigError(f"{self.name} needs a mobile manipulator (a base, a torso, an arm "
-                              f"and a gripper); {robot.name!r} is not one (try robot='fetch')")
-        self.expert_control_mode = mobile_arm_mode(robot, self.name)
-        self.instructions.templates(instruction_set)
-        self.instruction_set = instruction_set
-        self.radius = robot.diff_drive.radius
-        self.layout = mobile_layout(robot)
-        self.episode: Episode | None = None
+    item_names = CABINETS
 
     def scene(self) -> list:
         return indoor_scene() + [make_object("cabinet", n, SCALE, "white") for n in CABINETS]
 
     # --- an episode ----------------------------------------------------------------------------
-    def reset(self, rng: np.random.Generator) -> TaskReset:
-        while True:
-            layout = draw_layout(rng)
-            ground = floor(layout, self.radius)
-            cabinets = self._place(rng, layout, ground)
-            if cabinets is None:
-                continue
-            target = CABINETS[int(rng.integers(len(CABINETS)))]
-            way = route(ground, cabinets[target].stand, self.radius)
-            start = start_pose(rng, ground, way)
-            if start is not None:
-                break
-        self.episode = Episode(layout, cabinets, target, way, ground, last_xy=start[:2])
-        words = self._paint(rng, cabinets, target)
-        poses = dict(layout.poses)
-        poses.update({n: (c.pos.copy(), yaw_quat(c.yaw)) for n, c in cabinets.items()})
-        colours = dict(layout.rgba)
-        colours.update({n: COLOURS[c.colour] for n, c in cabinets.items()})
-        instruction = self.instructions.say(rng, self.instruction_set, target=words)
-        return TaskReset(instruction, poses, colours=colours, base_pose=start,
-                         joints={joint_key(n): 0.0 for n in CABINETS})
+    def _reset_extras(self) -> dict:
+        return {"joints": {joint_key(n): 0.0 for n in CABINETS}}
 
     def _place(self, rng, layout: Layout, ground: Floor, tries: int = 60
-               ) -> dict[str, Cabinet] | None:
+               ) -> dict[str, Item] | None:
         """A cabinet on each table, its front at an edge whose stand the base fits, clear
         of the landmark standing on that table."""
         order = list(TABLES) if rng.random() < 0.5 else list(TABLES)[::-1]
-        cabinets: dict[str, Cabinet] = {}
+        cabinets: dict[str, Item] = {}
         for name, table in zip(CABINETS, order, strict=True):
             fp = layout.footprints[table]
             mark = layout.footprints[next(k for k, on, _ in LANDMARKS if on == table)]
@@ -223,14 +149,13 @@ class MobileOpenDrawer(Task):
                         math.dist(xy, mark.centre) < mark.radius + 0.2:
                     continue
                 pos = np.array([*xy, TABLE_HEIGHT[table] + KINDS["cabinet"].rest_z * SCALE])
-                cabinets[name] = Cabinet(table, "", pos, stand.yaw, stand)
+                cabinets[name] = Item(table, "", pos, stand.yaw, stand)
                 break
             else:
                 return None
         return cabinets
 
-    @staticmethod
-    def _paint(rng, cabinets: dict[str, Cabinet], target: str) -> str:
+    def _describe(self, rng, cabinets: dict[str, Item], target: str) -> str:
         """Colour the cabinets and say which is meant: by colour (they differ) or by table
         (they match)."""
         mode = MODES[int(rng.integers(len(MODES)))]
@@ -249,109 +174,59 @@ class MobileOpenDrawer(Task):
 
     def handle(self, state: WorldState) -> np.ndarray:
         ep = self.episode
-        return ep.cabinets[ep.target].pull(ep.target).handle(self.opening(state, ep.target))
+        return cabinet_pull(ep.items[ep.target], ep.target).handle(self.opening(state, ep.target))
 
-    def _tally(self, state: WorldState) -> None:
-        """The step's distance driven and contact begun (once per step, from `evaluate`)."""
-        ep = self.episode
-        xy = (state.extras["base_x"], state.extras["base_y"])
-        ep.path_length += math.dist(xy, ep.last_xy)
-        ep.last_xy = xy
-        touching = _bumping(state)
-        ep.collisions += touching and not ep.in_contact
-        ep.in_contact = touching
-
-    def distance_to_go(self, state: WorldState) -> float:
-        """Metres the base still has to drive to its stand, around walls."""
-        return self.episode.way.to_go(state.extras["base_x"], state.extras["base_y"])
+    def touching(self, state: WorldState) -> bool:
+        """A robot part touches something other than the cabinets (the hand works on them)."""
+        return any(not label.startswith("cabinet") for label in state.robot_contacts)
 
     def _measure(self, state: WorldState) -> dict[str, float]:
         ep = self.episode
-        xy = (state.extras["base_x"], state.extras["base_y"])
-        touching = _bumping(state)
         opening = self.opening(state, ep.target)
         distance = float(np.linalg.norm(state.ee_pos - self.handle(state)))
         gripping = distance < 0.02 * SCALE and \
             state.gripper_opening < 0.5 * self.robot.gripper.max_opening
         others = max(abs(self.opening(state, n)) / TRAVEL for n in CABINETS if n != ep.target)
-        return {"path_length": ep.path_length, "collisions": float(ep.collisions),
-                "in_collision": float(touching),
-                "distance_to_stand": ep.way.to_go(*xy), "tcp_to_handle": distance,
+        return {**self.driving_metrics(state), "tcp_to_handle": distance,
                 "drawer_opening": opening / TRAVEL,
                 "progress": min(max(opening / (OPEN_FRACTION * TRAVEL), 0.0), 1.0),
                 "gripping": float(gripping), "wrong_object": float(others > MOVED_FRACTION),
                 "other_drawers_moved": others}
 
-    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
-        if self.episode is None or "base_x" not in state.extras:
-            return False, False, 0.0, {}
-        self._tally(state)
-        m = self._measure(state)
-        success = m["drawer_opening"] >= OPEN_FRACTION and not m["wrong_object"]
-        return success, bool(m["wrong_object"]), self._reward(state, m, success), m
+    def _success(self, m: dict[str, float]) -> bool:
+        return m["drawer_opening"] >= OPEN_FRACTION and not m["wrong_object"]
 
     def _reward(self, state: WorldState, m: dict[str, float], success: bool) -> float:
         if success:
             return 1.0
         if self.reward_type == "sparse" or m["wrong_object"]:
             return 0.0
-        penalty = COLLISION_PENALTY if m["in_collision"] else 0.0
         to_go = m["distance_to_stand"] + m["tcp_to_handle"]
         return 0.4 * approach_reward(to_go) + 0.15 * m["gripping"] + 0.45 * m["progress"] - \
-            penalty
+            self.collision_penalty(m)
 
-    def safety(self, state: WorldState) -> dict[str, bool]:
-        """arena_contact: a robot part touches a wall, door or furniture; the cabinets, which
-        the hand works on, do not count."""
-        return {"arena_contact": _bumping(state),
-                "joint_limit": state.near_joint_limit}
-
-    def success(self, state: WorldState) -> bool:
-        return self.episode is not None and self.opening(state, self.episode.target) >= \
-            OPEN_FRACTION * TRAVEL
-
-    def reward(self, state: WorldState, success: bool) -> float:
-        return self._reward(state, self._measure(state), success) if self.episode else 0.0
-
-    def metrics(self, state: WorldState) -> dict[str, float]:
-        return self._measure(state) if self.episode else {}
-
-    def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
+    # --- what the state observation gets ---------------------------------------------------------
+    def target_point(self, state: WorldState) -> tuple[np.ndarray, np.ndarray]:
         ep = self.episode
-        if ep is None or "base_x" not in state.extras:
-            return {"target_pos": np.zeros(3), "target_quat": np.array([1.0, 0, 0, 0]),
-                    "target_to_tcp": np.zeros(3), "drawer_opening": np.zeros(1),
-                    "target_vector": np.zeros(2), "geodesic_distance": np.zeros(1)}
-        handle = self.handle(state)
-        x, y, yaw = state.extras["base_x"], state.extras["base_y"], state.extras["base_yaw"]
-        c, s = math.cos(yaw), math.sin(yaw)
-        dx, dy = handle[0] - x, handle[1] - y
-        return {"target_pos": handle, "target_quat": yaw_quat(ep.cabinets[ep.target].yaw),
-                "target_to_tcp": state.ee_pos - handle,
-                "drawer_opening": np.array([self.opening(state, ep.target) / TRAVEL]),
-                "target_vector": np.array([c * dx + s * dy, -s * dx + c * dy]),
-                "geodesic_distance": np.array([ep.way.to_go(x, y)])}
+        return self.handle(state), yaw_quat(ep.items[ep.target].yaw)
+
+    def target_extras(self, state: WorldState | None) -> dict[str, np.ndarray]:
+        """`drawer_opening`: the named drawer's opening, fraction of its travel."""
+        if state is None:
+            return {"drawer_opening": np.zeros(1)}
+        return {"drawer_opening": np.array([self.opening(state, self.episode.target) / TRAVEL])}
 
     def make_expert(self) -> MobileOpenDrawerExpert:
         return MobileOpenDrawerExpert(self)
-
-
-def _bumping(state: WorldState) -> bool:
-    """A robot part touches something other than the cabinets."""
-    return any(not label.startswith("cabinet") for label in state.robot_contacts)
 
 
 class MobileOpenDrawerExpert(MobileArmExpert):
     """Drives to the named cabinet's stand, then takes its pull with a level hand and slides
     the drawer out (`PullSkill`)."""
 
-    def height(self) -> float:
-        ep = self.task.episode
-        return TABLE_HEIGHT[ep.cabinets[ep.target].table]
-
     def skill(self, state: WorldState) -> PullSkill:
         ep = self.task.episode
-        pull = ep.cabinets[ep.target].pull(ep.target)
+        pull = cabinet_pull(ep.items[ep.target], ep.target)
         # A hand whose pads reach far past its tool centre holds the bar that far back
         # (`pull_back`, m towards the base), so the pads' tips stay off the drawer front.
         pull = Pull(pull.pos + self._layout["pull_back"] * pull.axis, pull.yaw, pull.scale,

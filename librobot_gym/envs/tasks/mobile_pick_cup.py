@@ -8,44 +8,27 @@ the robot stands to reach it come from `mobile_pick_cup_stand.py`; the expert is
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from librobot_gym.envs.tasks.base import Task, TaskReset, WorldState
-from librobot_gym.envs.tasks.indoor import (
-    OBJECT_COLOURS,
-    PIECES,
-    TABLE_HEIGHT,
-    Layout,
-    draw_layout,
-    indoor_scene,
-)
+from librobot_gym.envs.tasks.base import WorldState
+from librobot_gym.envs.tasks.indoor import OBJECT_COLOURS, TABLE_HEIGHT, Layout, indoor_scene
 from librobot_gym.envs.tasks.language import Instructions
 from librobot_gym.envs.tasks.mobile_pick_cup_expert import MobilePickCupExpert
 from librobot_gym.envs.tasks.mobile_pick_cup_stand import (
     Floor,
-    Route,
-    Stand,
     approach_reward,
     aside,
     edge_frame,
-    floor,
-    mobile_arm_mode,
-    mobile_layout,
-    route,
     stand_for,
-    start_pose,
 )
-from librobot_gym.envs.tasks.objects import COLOURS, KINDS, make_object
-from librobot_gym.envs.tasks.placement import upright, yaw_quat
+from librobot_gym.envs.tasks.mobile_task import TABLE_WORDS, TABLES, Item, MobileTask
+from librobot_gym.envs.tasks.objects import KINDS, make_object
+from librobot_gym.envs.tasks.placement import upright
 from librobot_gym.envs.tasks.registry import register_task
-from librobot_gym.errors import ConfigError
 
 CUPS = ("cup_0", "cup_1", "cup_2", "cup_3")
 CUP_SCALE = 1.0  # the tabletop set's cup: 6.4 cm across, 10 cm high (a 10 cm gripper holds it)
-TABLES = ("table_window", "coffee_table")
-TABLE_WORDS = {p.name: p.names for p in PIECES if p.name in TABLES}
 DEPTH = (0.08, 0.17)  # m from the table edge the robot works from to the cup's centre
 EDGE_MARGIN = 0.1  # m: a cup's centre at least this far from the table's other edges
 # Where the base stands beside the cup (`sidestep`, m to its right: Fetch's arm, unfolded to
@@ -55,7 +38,6 @@ GAP = 0.06  # m between cups (rim to rim) and from a landmark's footprint
 LIFT_SUCCESS = 0.10  # m above its rest height
 WRONG_LIFT = LIFT_SUCCESS / 2
 TWIN = 0.5  # the chance a cup of the target's colour stands on the other table
-COLLISION_PENALTY = 0.05
 INSTRUCTIONS = Instructions(
     train=("pick up the {target}", "lift the {target}", "grab the {target} and raise it",
            "go and pick up the {target}", "fetch the {target} and lift it",
@@ -65,47 +47,12 @@ INSTRUCTIONS = Instructions(
 )
 
 
-@dataclass
-class Cup:
-    """One cup of the episode: its table, colour, rest pose and the stand it is reached
-    from."""
-
-    table: str
-    colour: str
-    pos: np.ndarray
-    yaw: float
-    stand: Stand
-
-
-@dataclass
-class Episode:
-    """The drawn flat, the cups, the target and the route to its stand; running tallies."""
-
-    layout: Layout
-    cups: dict[str, Cup]
-    target: str
-    way: Route
-    ground: Floor
-    path_length: float = 0.0
-    collisions: int = 0
-    in_contact: bool = False
-    last_xy: tuple[float, float] = (0.0, 0.0)
-
-    @property
-    def expert(self) -> np.ndarray:
-        return self.way.expert
-
-    @property
-    def goal(self) -> np.ndarray:
-        return self.way.goal
-
-
 def cup_rest_z(table: str) -> float:
     return TABLE_HEIGHT[table] + KINDS["cup"].rest_z * CUP_SCALE
 
 
 @register_task("mobile_pick_cup")
-class MobilePickCup(Task):
+class MobilePickCup(MobileTask):
     """
     ## Description
     A mobile manipulator (Fetch, TIAGo) drives to the table holding the cup the instruction names
@@ -168,60 +115,23 @@ class MobilePickCup(Task):
 
     name = "mobile_pick_cup"
     summary = "drive to the table holding the named cup and lift it, in a two-room flat"
-    max_episode_steps = 500
     instructions = INSTRUCTIONS
+    item_names = CUPS
     cup_scale = CUP_SCALE  # the expert's numbers
     lift_success = LIFT_SUCCESS
-
-    def __init__(self, robot, reward_type: str = "dense", instruction_set: str = "train"):
-        super().__init__(robot, reward_type)
-        if robot.diff_drive is None or robot.upper_body is None or robot.gripper is None:
-            raise ConfigError(f"{self.name} needs a mobile manipulator (a base, a torso, an arm "
-                              f"and a gripper); {robot.name!r} is not one (try robot='fetch')")
-        self.expert_control_mode = mobile_arm_mode(robot, self.name)
-        self.instructions.templates(instruction_set)  # refuses an unknown set now
-        self.instruction_set = instruction_set
-        self.radius = robot.diff_drive.radius
-        self.layout = mobile_layout(robot)
-        self.episode: Episode | None = None
 
     def scene(self) -> list:
         return indoor_scene() + [make_object("cup", name, CUP_SCALE, "white") for name in CUPS]
 
     # --- an episode ----------------------------------------------------------------------------
-    def reset(self, rng: np.random.Generator) -> TaskReset:
-        while True:
-            layout = draw_layout(rng)
-            ground = floor(layout, self.radius)
-            cups = self._place(rng, layout, ground)
-            if cups is None:
-                continue
-            target = CUPS[int(rng.integers(len(CUPS)))]
-            self._paint(rng, cups, target)
-            way = route(ground, cups[target].stand, self.radius)
-            start = start_pose(rng, ground, way)
-            if start is not None:
-                break
-        self.episode = Episode(layout, cups, target, way, ground, last_xy=start[:2])
-        me = cups[target]
-        words = TABLE_WORDS[me.table]
-        table = words[int(rng.integers(len(words)))]
-        instruction = self.instructions.say(rng, self.instruction_set,
-                                            target=f"{me.colour} cup on {table}")
-        poses = dict(layout.poses)
-        poses.update({n: (c.pos.copy(), yaw_quat(c.yaw)) for n, c in cups.items()})
-        colours = dict(layout.rgba)
-        colours.update({n: COLOURS[c.colour] for n, c in cups.items()})
-        return TaskReset(instruction, poses, colours=colours, base_pose=start)
-
     def _place(self, rng, layout: Layout, ground: Floor, tries: int = 60
-               ) -> dict[str, Cup] | None:
+               ) -> dict[str, Item] | None:
         """Each cup on a table, DEPTH in from an edge whose stand the base fits, apart from
         the other cups and the landmarks; None when some cup finds no place."""
         radius = KINDS["cup"].footprint * CUP_SCALE
         taken = [(np.asarray(layout.footprints[k].centre), layout.footprints[k].radius)
                  for k in ("mug", "bowl")]
-        cups: dict[str, Cup] = {}
+        cups: dict[str, Item] = {}
         for name in CUPS:
             for _ in range(tries):
                 table = TABLES[int(rng.integers(len(TABLES)))]
@@ -239,15 +149,14 @@ class MobilePickCup(Task):
                         math.dist(xy, c) < radius + r + GAP for c, r in taken):
                     continue
                 pos = np.array([*xy, cup_rest_z(table)])
-                cups[name] = Cup(table, "", pos, float(rng.uniform(-math.pi, math.pi)), stand)
+                cups[name] = Item(table, "", pos, float(rng.uniform(-math.pi, math.pi)), stand)
                 taken.append((xy, radius))
                 break
             else:
                 return None
         return cups
 
-    @staticmethod
-    def _paint(rng, cups: dict[str, Cup], target: str) -> None:
+    def _before_route(self, rng, cups: dict[str, Item], target: str) -> None:
         """Colours that make "<colour> cup on <table>" pick out the target alone: the
         target's table holds no other cup of its colour; half the time a cup on the other
         table shares it (so the table matters too)."""
@@ -262,46 +171,27 @@ class MobilePickCup(Task):
                 cup.colour = me.colour if name == twin else \
                     OBJECT_COLOURS[others[int(rng.integers(len(others)))]]
 
-    # --- judging the world -----------------------------------------------------------------------
-    def _tally(self, state: WorldState) -> None:
-        ep = self.episode
-        xy = (state.extras["base_x"], state.extras["base_y"])
-        ep.path_length += math.dist(xy, ep.last_xy)
-        ep.last_xy = xy
-        touching = bool(state.robot_contacts)
-        ep.collisions += touching and not ep.in_contact
-        ep.in_contact = touching
+    def _describe(self, rng, cups: dict[str, Item], target: str) -> str:
+        me = cups[target]
+        words = TABLE_WORDS[me.table]
+        return f"{me.colour} cup on {words[int(rng.integers(len(words)))]}"
 
+    # --- judging the world -----------------------------------------------------------------------
     def _measure(self, state: WorldState) -> dict[str, float]:
         ep = self.episode
         target = ep.target
         pos = state.object_pos[target]
-        lift = float(pos[2] - ep.cups[target].pos[2])
-        wrong = [n for n in ep.cups if n != target and n in state.object_pos and (
-            state.grasped[n] or state.object_pos[n][2] - ep.cups[n].pos[2] > WRONG_LIFT)]
+        lift = float(pos[2] - ep.items[target].pos[2])
+        wrong = [n for n in ep.items if n != target and n in state.object_pos and (
+            state.grasped[n] or state.object_pos[n][2] - ep.items[n].pos[2] > WRONG_LIFT)]
         moved = [float(np.linalg.norm(state.object_pos[n] - c.pos))
-                 for n, c in ep.cups.items() if n != target and n in state.object_pos]
-        return {"path_length": ep.path_length, "collisions": float(ep.collisions),
-                "in_collision": float(ep.in_contact),
-                "distance_to_stand": self.distance_to_go(state),
+                 for n, c in ep.items.items() if n != target and n in state.object_pos]
+        return {**self.driving_metrics(state),
                 "tcp_to_target": float(np.linalg.norm(state.ee_pos - pos)),
                 "lift_height": lift, "grasped": float(state.grasped[target]),
                 "wrong_object": float(bool(wrong)), "distractors_moved": max(moved, default=0.0)}
 
-    def distance_to_go(self, state: WorldState) -> float:
-        ep = self.episode
-        return ep.way.to_go(state.extras["base_x"], state.extras["base_y"])
-
-    def evaluate(self, state: WorldState) -> tuple[bool, bool, float, dict[str, float]]:
-        if self.episode is None or "base_x" not in state.extras:
-            return False, False, 0.0, {}
-        self._tally(state)
-        m = self._measure(state)
-        success = self._success(m)
-        return success, self._failure(state, m), self._reward(state, m, success), m
-
-    @staticmethod
-    def _success(m: dict[str, float]) -> bool:
+    def _success(self, m: dict[str, float]) -> bool:
         return bool(m["grasped"]) and m["lift_height"] >= LIFT_SUCCESS and not m["wrong_object"]
 
     def _failure(self, state: WorldState, m: dict[str, float]) -> bool:
@@ -317,36 +207,17 @@ class MobilePickCup(Task):
             return 0.0
         held = m["grasped"]
         progress = min(max(m["lift_height"] / LIFT_SUCCESS, 0.0), 1.0) * held
-        penalty = COLLISION_PENALTY if state.robot_contacts else 0.0
         to_go = m["distance_to_stand"] + m["tcp_to_target"]
-        return 0.4 * approach_reward(to_go) + 0.2 * held + 0.35 * progress - penalty
+        return 0.4 * approach_reward(to_go) + 0.2 * held + 0.35 * progress - \
+            self.collision_penalty(m)
 
-    def success(self, state: WorldState) -> bool:
-        return self.episode is not None and self._success(self._measure(state))
+    # --- what the state observation gets ---------------------------------------------------------
+    def ready(self, state: WorldState) -> bool:
+        return super().ready(state) and self.episode.target in state.object_pos
 
-    def failure(self, state: WorldState) -> bool:
-        return self.episode is not None and self._failure(state, self._measure(state))
-
-    def reward(self, state: WorldState, success: bool) -> float:
-        return self._reward(state, self._measure(state), success) if self.episode else 0.0
-
-    def metrics(self, state: WorldState) -> dict[str, float]:
-        return self._measure(state) if self.episode else {}
-
-    def object_observation(self, state: WorldState) -> dict[str, np.ndarray]:
-        ep = self.episode
-        if ep is None or "base_x" not in state.extras or ep.target not in state.object_pos:
-            return {"target_pos": np.zeros(3), "target_quat": np.array([1.0, 0, 0, 0]),
-                    "target_to_tcp": np.zeros(3), "target_vector": np.zeros(2),
-                    "geodesic_distance": np.zeros(1)}
-        pos = state.object_pos[ep.target]
-        x, y, yaw = state.extras["base_x"], state.extras["base_y"], state.extras["base_yaw"]
-        c, s = math.cos(yaw), math.sin(yaw)
-        dx, dy = pos[0] - x, pos[1] - y
-        return {"target_pos": pos, "target_quat": state.object_quat[ep.target],
-                "target_to_tcp": state.ee_pos - pos,
-                "target_vector": np.array([c * dx + s * dy, -s * dx + c * dy]),
-                "geodesic_distance": np.array([self.distance_to_go(state)])}
+    def target_point(self, state: WorldState) -> tuple[np.ndarray, np.ndarray]:
+        target = self.episode.target
+        return state.object_pos[target], state.object_quat[target]
 
     def make_expert(self) -> MobilePickCupExpert:
         return MobilePickCupExpert(self)

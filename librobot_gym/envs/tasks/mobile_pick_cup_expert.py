@@ -61,7 +61,7 @@ def grasp_layout(robot, heading: float, scale: float, lift_success: float) -> Ta
 
 class MobileArmExpert:
     """Subclasses give `skill(state)`: the arm skill to run once the base stands (built
-    when ARM begins), and the work `height` (m) the torso rises for."""
+    when ARM begins). The torso rises for the height of the target's table."""
 
     DRIVE, FACE, TORSO, READY, ARM = range(5)
 
@@ -85,7 +85,9 @@ class MobileArmExpert:
 
     # --- what subclasses give ---------------------------------------------------------------
     def height(self) -> float:
-        raise NotImplementedError
+        """The work height (m) the torso rises for: the target's table's."""
+        ep = self.task.episode
+        return TABLE_HEIGHT[ep.items[ep.target].table]
 
     def skill(self, state: WorldState):
         raise NotImplementedError
@@ -191,13 +193,9 @@ class MobilePickCupExpert(MobileArmExpert):
     """Drives to the named cup's stand, then grasps it with a level hand and lifts it
     (`GraspSkill`)."""
 
-    def height(self) -> float:
-        ep = self.task.episode
-        return TABLE_HEIGHT[ep.cups[ep.target].table]
-
     def skill(self, state: WorldState) -> GraspSkill:
         task, ep = self.task, self.task.episode
-        cup = ep.cups[ep.target]
+        cup = ep.items[ep.target]
         layout = grasp_layout(task.robot, state.extras["base_yaw"], task.cup_scale,
                               task.lift_success)
         return GraspSkill(layout, ep.target, "cup", float(cup.pos[2]))

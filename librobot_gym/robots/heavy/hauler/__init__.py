@@ -29,6 +29,7 @@ on a side slope and with the body up.
 import math
 from pathlib import Path
 
+from librobot_gym.robots.heavy import articulated_drive_dims
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -72,17 +73,7 @@ DRIVETRAIN = DrivetrainSpec(
     max_articulation=math.radians(45.0), steer_rate=0.4,
 )
 
-_DRIVE_DIMS = (
-    ActionDim("throttle", "fraction", 0.0, 1.0,
-              "accelerator pedal: 0 idle (no drive torque), 1 full; rimpull up to 280 kN, "
-              "at most 221 kW at the wheels (6x6)"),
-    ActionDim("brake", "fraction", 0.0, 1.0,
-              "service brake pedal: 0 released, 1 full (35 kN m per wheel, six wheels)"),
-    ActionDim("articulation", "rad", -DRIVETRAIN.max_articulation, DRIVETRAIN.max_articulation,
-              "asked articulation angle, + turns the tractor unit left; reached at <= 0.4 rad/s"),
-    ActionDim("direction", "gear", -1.0, 1.0,
-              "shuttle: above +1/3 forward, below -1/3 reverse, between them neutral"),
-)
+_DRIVE_DIMS = articulated_drive_dims(DRIVETRAIN, "the tractor unit")
 DRIVE = ControlModeSpec(
     "drive", _DRIVE_DIMS,
     "Drivetrain and steering: [throttle, brake, articulation, direction]. The hoist valve "

@@ -20,6 +20,7 @@ Figures used, rounded, and where they come from:
 import math
 from pathlib import Path
 
+from librobot_gym.robots.heavy import articulated_drive_dims
 from librobot_gym.robots.registry import register_robot
 from librobot_gym.robots.spec import (
     ActionDim,
@@ -59,17 +60,7 @@ DRIVETRAIN = DrivetrainSpec(
     max_articulation=math.radians(40.0), steer_rate=0.5,
 )
 
-_DRIVE_DIMS = (
-    ActionDim("throttle", "fraction", 0.0, 1.0,
-              "accelerator pedal: 0 idle (no drive torque), 1 full; rimpull up to 140 kN, "
-              "at most 144 kW at the wheels"),
-    ActionDim("brake", "fraction", 0.0, 1.0,
-              "service brake pedal: 0 released, 1 full (32 kN m per wheel)"),
-    ActionDim("articulation", "rad", -DRIVETRAIN.max_articulation, DRIVETRAIN.max_articulation,
-              "asked articulation angle, + turns the front frame left; reached at <= 0.5 rad/s"),
-    ActionDim("direction", "gear", -1.0, 1.0,
-              "shuttle lever: above +1/3 forward, below -1/3 reverse, between them neutral"),
-)
+_DRIVE_DIMS = articulated_drive_dims(DRIVETRAIN, "the front frame")
 DRIVE = ControlModeSpec(
     "drive", _DRIVE_DIMS,
     "Drivetrain and steering: [throttle, brake, articulation, direction]. The linkage's valves "
