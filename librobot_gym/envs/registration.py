@@ -198,6 +198,11 @@ register_env("librobot/H1-Real-Stand-v0", "h1", "stand", 500, backend="real")
 # (hardware/humanoid.py's contract) behind the bridge; stand-in: humanoid-sim:bridge.
 register_env("librobot/FigureClass-Real-Stand-v0", "figure_class", "stand", 500,
              backend="real")
+# TabletopPick (issue 21): each humanoid at a table fitted to its reach picks the named object
+# (ee_delta_pose for both hands, the legs held by the balance law; humanoid_pick.py).
+for _robot, _name in (("h1", "H1"), ("gr1", "GR1"), ("figure_class", "FigureClass")):
+    register_env(f"librobot/{_name}-TabletopPick-v0", _robot, "tabletop_pick", 300,
+                 control_mode="ee_delta_pose")
 
 
 def register_all() -> None:

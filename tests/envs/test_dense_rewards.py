@@ -66,6 +66,13 @@ def _still_to_go(env):
     return _base_to_goal(env) + float(np.linalg.norm(state.ee_pos - target))
 
 
+def _grip_to_target(env):
+    """A humanoid's nearer grip point to the named object (TabletopPick)."""
+    state, task = env.unwrapped.sim.world_state(), env.unwrapped.task
+    target = state.object_pos[task.episode.target]
+    return min(float(np.linalg.norm(g - target)) for g in task.grips(state))
+
+
 def _machine_sets_off(env, obs, steps=12):
     """The machine's scripted operator sets off (the hauler along the road, the loader at
     the pile)."""
@@ -104,7 +111,9 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          # Fetch or TIAGo drives to its stand (turning on the spot first, maybe up to 2 s):
          # metres to drive plus the tool's to the cup or the pull
          "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go),
-         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go)}
+         "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go),
+         # a humanoid's hand rises over the table's edge and goes over the named object
+         "tabletop_pick": (lambda env, obs: _approach_the_cup(env, obs, 40), _grip_to_target)}
 # Tasks that start at their goal (a humanoid standing still): nothing to approach. Their own
 # tests show the dense reward falling under a shove and rising as the expert recovers.
 AT_GOAL = {"stand": "tests/envs/test_h1_stand.py"}

@@ -118,7 +118,7 @@ def test_mistakes_are_refused_with_the_fix():
     with pytest.raises(ConfigError, match="instruction_set"):
         gym.make(ENV_ID, instruction_set="test")
     with pytest.raises(ConfigError, match="no control_mode"):
-        gym.make(ENV_ID, control_mode="ee_delta_pose")
+        gym.make(ENV_ID, control_mode="base_twist")
 
 
 def test_the_doc_says_how_the_task_is_scored():

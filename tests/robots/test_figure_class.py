@@ -83,5 +83,5 @@ def test_upper_body_closes_a_gripper_and_holds_the_legs():
     upper[7] = 0.0  # the left gripper closes
     _run(sim, upper, 50)
     q = sim.controller.arm_q
-    assert q[20] == pytest.approx(0.0, abs=0.005) and q[28] == pytest.approx(0.04, abs=0.005)
+    assert q[20] == pytest.approx(0.0, abs=0.005) and q[28] == pytest.approx(0.08, abs=0.005)
     assert np.abs(q[:N_HELD] - np.array(NOMINAL[:N_HELD])).max() < 0.1

@@ -41,26 +41,28 @@ def _run(sim: MujocoSim, action: np.ndarray, steps: int) -> dict[str, float]:
 
 
 def test_the_spec_has_32_joints_in_fouriers_order_with_their_torques():
-    assert ROBOTS["gr1"] is GR1 and GR1.family == "humanoid" and len(GR1.joints) == 32
+    assert ROBOTS["gr1"] is GR1 and GR1.family == "humanoid" and len(GR1.joints) == 32 + 2
     names = [j.name for j in GR1.joints]
     assert names[:6] == ["left_hip_roll_joint", "left_hip_yaw_joint", "left_hip_pitch_joint",
                          "left_knee_pitch_joint", "left_ankle_pitch_joint",
                          "left_ankle_roll_joint"]
     assert names[12:18] == ["waist_yaw_joint", "waist_pitch_joint", "waist_roll_joint",
                             "head_yaw_joint", "head_roll_joint", "head_pitch_joint"]
-    assert names[-1] == "right_wrist_pitch_joint"
-    for joint in GR1.joints:
+    assert names[31:] == ["right_wrist_pitch_joint", "left_gripper_joint", "right_gripper_joint"]
+    for joint in GR1.joints[:32]:
         kind = joint.name.removeprefix("left_").removeprefix("right_").removesuffix("_joint")
         assert joint.max_effort == EFFORTS[kind], joint.name
-    assert GR1.control_mode("joint_pos").size == 32
-    assert GR1.control_mode("upper_body").size == 32 - N_HELD == 17
+    assert GR1.control_mode("joint_pos").size == 34  # the grippers appended
+    assert GR1.control_mode("upper_body").size == 34 - N_HELD == 19
     assert [c.name for c in GR1.cameras] == ["head", "chest"] and GR1.control_hz == 50.0
 
 
 def test_the_model_has_the_published_lengths_masses_limits_and_torques():
     model = mujoco.MjModel.from_xml_path(GR1.asset)
-    assert model.nu == 32 and model.nq == 7 + 32
-    assert sum(model.body_mass) == pytest.approx(53.47, abs=0.01)
+    assert model.nu == 34 and model.nq == 7 + 34
+    # Fourier's 53.47 kg and the two moving jaws (the hand links already weigh the hands)
+    assert sum(model.body_mass) == pytest.approx(53.47 + 2 * 0.08, abs=0.01)
+    assert [model.actuator(i).name for i in (32, 33)] == ["left_gripper", "right_gripper"]
     for side in ("left", "right"):
         assert model.body(f"{side}_knee_link").pos == pytest.approx([0, 0, -0.36])  # thigh
         assert model.body(f"{side}_ankle_pitch_link").pos == pytest.approx([0, 0, -0.34])

@@ -38,19 +38,22 @@ def _run(sim: MujocoSim, action: np.ndarray, steps: int) -> dict[str, float]:
 
 
 def test_the_spec_carries_the_urdf_figures():
-    assert ROBOTS["h1"] is H1 and H1.family == "humanoid" and len(H1.joints) == 19
-    for joint in H1.joints:
+    assert ROBOTS["h1"] is H1 and H1.family == "humanoid" and len(H1.joints) == 19 + 2
+    assert [j.name for j in H1.joints[19:]] == ["left_gripper_joint", "right_gripper_joint"]
+    for joint in H1.joints[:19]:
         kind = joint.name.removeprefix("left_").removeprefix("right_").removesuffix("_joint")
         assert joint.max_effort == URDF_EFFORTS[kind], joint.name
-    assert H1.control_mode("joint_pos").size == 19 and H1.control_mode("upper_body").size == 8
-    assert {d.unit for d in H1.control_mode("joint_pos").dims} == {"rad"}
+    assert H1.control_mode("joint_pos").size == 21 and H1.control_mode("upper_body").size == 10
+    assert [d.unit for d in H1.control_mode("joint_pos").dims] == ["rad"] * 19 + ["m"] * 2
     assert [c.name for c in H1.cameras] == ["head", "chest"] and H1.control_hz == 50.0
 
 
 def test_the_model_has_the_published_lengths_masses_limits_and_torques():
     model = mujoco.MjModel.from_xml_path(H1.asset)
-    assert model.nu == 19 and model.nq == 7 + 19
-    assert sum(model.body_mass) == pytest.approx(59.338, abs=1e-3)
+    assert model.nu == 21 and model.nq == 7 + 21
+    # the URDF's 59.338 kg and two 0.54 kg grippers (appended: actuators 19 and 20)
+    assert sum(model.body_mass) == pytest.approx(59.338 + 2 * 0.54, abs=1e-3)
+    assert [model.actuator(i).name for i in (19, 20)] == ["left_gripper", "right_gripper"]
     for side in ("left", "right"):
         assert model.body(f"{side}_knee_link").pos == pytest.approx([0, 0, -0.4])  # thigh
         assert model.body(f"{side}_ankle_link").pos == pytest.approx([0, 0, -0.4])  # shank
@@ -72,7 +75,7 @@ def test_pd_alone_stands_the_nominal_posture_on_flat_ground():
 
 def test_torques_stay_within_the_urdf_efforts_under_a_shove():
     sim = _sim("joint_pos", [Push("torso_link", 0.2, 0.1, (300.0, 0.0, 0.0))])
-    limits = np.array([j.max_effort for j in H1.joints])
+    limits = np.array([j.max_effort for j in H1.joints])  # N m; the grippers' N
     for _ in range(50):
         sim.step(np.array(NOMINAL))
         assert np.all(np.abs(sim.data.actuator_force) <= limits + 1e-6)
@@ -98,7 +101,8 @@ def test_upper_body_moves_the_arms_and_holds_the_legs():
     arms[0] = -0.5  # the left shoulder pitches the arm forward
     _run(sim, arms, 75)
     q = sim.controller.arm_q
-    assert q[11 + 3] == pytest.approx(0.2, abs=0.05) and q[11 + 0] == pytest.approx(-0.5, abs=0.05)
+    # the elbow (50 N m/rad) and shoulder (100) servos sag ~0.06 rad under the 0.54 kg hand
+    assert q[11 + 3] == pytest.approx(0.2, abs=0.08) and q[11 + 0] == pytest.approx(-0.5, abs=0.08)
     assert np.abs(q[:11] - np.array(NOMINAL[:11])).max() < 0.1
 
 

@@ -11,6 +11,7 @@ from librobot_gym.envs.sim.humanoid import (
     HumanoidJointPosController,
     HumanoidUpperBodyController,
 )
+from librobot_gym.envs.sim.humanoid_ee import HumanoidEeDeltaPoseController
 from librobot_gym.envs.sim.humanoid_walk import HumanoidWalkController
 from librobot_gym.envs.sim.hydraulics import HydraulicController
 from librobot_gym.envs.sim.mobile_manipulator import (
@@ -33,4 +34,5 @@ def controllers(family: str | None = None) -> dict:
     if family == "humanoid":
         table["joint_pos"] = HumanoidJointPosController
         table["base_velocity"] = HumanoidWalkController
+        table["ee_delta_pose"] = HumanoidEeDeltaPoseController  # both hands (humanoid_ee.py)
     return table

@@ -11,7 +11,9 @@ per control step (50 Hz).
 Senses: joint positions and speeds, the torso IMU (orientation, gyro, accelerometer: MJCF
 sensors) as proprioception; privileged quantities for tasks and experts (`machine_extras`):
 the pelvis pose, the trunk's tilt and pitch, the centre of mass and its velocity, the support
-centre (the midpoint of the two soles).
+centre (the midpoint of the two soles); the hands' grip points (`left_grip_x`..., world, m)
+and the grip frames' rotation matrices (`left_grip_r0`...`r8`, row-major, world) on robots
+with grippers.
 """
 
 from __future__ import annotations
@@ -43,12 +45,20 @@ class HumanoidJointPosController:
                               f"{sorted(robot.control_modes)}")
         self.model, self.data, self.robot = model, data, robot
         names = robot.joint_names
-        self.qpos_adr = contiguous([int(model.joint(n).qposadr[0]) for n in names],
-                                   f"{robot.name} joints")
-        self.dof_adr = contiguous([int(model.joint(n).dofadr[0]) for n in names],
-                                  f"{robot.name} joints")
-        self.arm_q = data.qpos[self.qpos_adr]  # live views: every joint, not just the arms
-        self.arm_qd = data.qvel[self.dof_adr]
+        qpos = [int(model.joint(n).qposadr[0]) for n in names]
+        dofs = [int(model.joint(n).dofadr[0]) for n in names]
+        self._gathered = qpos != list(range(qpos[0], qpos[0] + len(qpos)))
+        if self._gathered:
+            # Hands appended after the body's joints (the H1's and GR1's grippers) sit inside
+            # the arms' subtrees in the model: the joint vector is no slice of qpos, so it is
+            # kept in buffers, gathered after every step and scattered before a reset's use.
+            self.qpos_adr, self.dof_adr = np.array(qpos), np.array(dofs)
+            self.arm_q, self.arm_qd = data.qpos[self.qpos_adr], data.qvel[self.dof_adr]
+        else:
+            self.qpos_adr = contiguous(qpos, f"{robot.name} joints")
+            self.dof_adr = contiguous(dofs, f"{robot.name} joints")
+            self.arm_q = data.qpos[self.qpos_adr]  # live views: every joint, not just the arms
+            self.arm_qd = data.qvel[self.dof_adr]
         self.lower, self.upper = robot.joint_lower, robot.joint_upper
         self.n_arm = len(names)
         self._act = contiguous([model.actuator(a).id for a in robot.actuators],
@@ -66,6 +76,11 @@ class HumanoidJointPosController:
         self._soles = [data.site_xpos[model.site(s).id] for s in SOLES]
         self._com = data.subtree_com[root.id]
         self._com_vel = data.subtree_linvel[root.id]
+        # The hands' grip points (`*_grip` sites between the jaws), where a robot has them.
+        self._grips = [(side, data.site_xpos[model.site(f"{side}_grip").id],
+                        data.site_xmat[model.site(f"{side}_grip").id])
+                       for side in ("left", "right")
+                       if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, f"{side}_grip") >= 0]
         self._sensors = [data.sensordata[model.sensor_adr[model.sensor(s).id]:][
             : model.sensor_dim[model.sensor(s).id]] for s in SENSORS]
 
@@ -75,16 +90,31 @@ class HumanoidJointPosController:
 
     def hold(self, _gripper_command: float = 0.0) -> None:
         """Servo targets at the joints' present positions, the base at rest."""
+        self._scatter()
         self.ctrl[:] = self.arm_q
         self._base_vel[:] = 0.0
+        self._gather()
 
     def after_step(self, dt: float) -> None:
-        """Nothing to integrate."""
+        """Nothing to integrate; a gathered joint vector is read back from MjData."""
+        self._gather()
+
+    def _scatter(self) -> None:
+        """A gathered joint vector's positions (the backend's reset writes them) into MjData."""
+        if self._gathered:
+            self.data.qpos[self.qpos_adr] = self.arm_q
+
+    def _gather(self) -> None:
+        """MjData's joint positions and speeds into a gathered joint vector."""
+        if self._gathered:
+            self.arm_q[:] = self.data.qpos[self.qpos_adr]
+            self.arm_qd[:] = self.data.qvel[self.dof_adr]
 
     def place_base(self, pose) -> None:
         """Stand the robot at (x, y, yaw) (m, m, rad): the pelvis raised so the lower sole
         rests on the ground (z = 0) at the joints' present posture, at rest."""
         x, y, yaw = (float(v) for v in pose)
+        self._scatter()
         self._base_pos[:] = (x, y, 1.0)
         self._base_quat[:] = (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
         self._base_vel[:] = 0.0
@@ -105,7 +135,11 @@ class HumanoidJointPosController:
         forward = c * r[2] + s * r[5]  # the trunk's z axis leaning ahead (+) in the heading frame
         left, right = self._soles
         com, vel = self._com, self._com_vel
-        return {
+        extras = {f"{side}_grip_{a}": float(pos[i]) for side, pos, _ in self._grips
+                  for i, a in enumerate("xyz")}
+        extras.update({f"{side}_grip_r{i}": float(mat[i]) for side, _, mat in self._grips
+                       for i in range(9)})
+        return extras | {
             "base_x": float(self._base_pos[0]), "base_y": float(self._base_pos[1]),
             "base_z": float(self._base_pos[2]), "base_yaw": yaw,
             "tilt": math.acos(up_z), "trunk_pitch": math.atan2(forward, up_z),

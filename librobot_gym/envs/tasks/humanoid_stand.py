@@ -127,15 +127,16 @@ class Stand(Task):
     and `chest` (0.33 m up the torso, 15 deg down).
 
     ## Action Space
-    `joint_pos` (default): 19 PD targets (rad, each joint's range) at 50 Hz: left leg hip
+    `joint_pos` (default): 21 PD targets (rad, each joint's range) at 50 Hz: left leg hip
     yaw, roll, pitch, knee, ankle; the right leg; torso; left arm shoulder pitch, roll, yaw,
-    elbow; the right arm; normalised to [-1, 1]. Nothing balances the robot but the policy.
-    `upper_body`: the arms' 8 targets; the built-in balance controller holds the legs and
-    torso, and does the balancing (random arm targets succeed), so the task tests a policy in
-    `joint_pos` (`env.unwrapped.action_spec` names every dimension with its unit).
+    elbow; the right arm; then the two grippers' openings (m); normalised to [-1, 1]. Nothing
+    balances the robot but the policy.
+    `upper_body`: the arms' 8 targets and the grippers' 2; the built-in balance controller
+    holds the legs and torso, and does the balancing (random arm targets succeed), so the task
+    tests a policy in `joint_pos` (`env.unwrapped.action_spec` names every dimension with its unit).
 
     ## Observation Space
-    Proprioception: joint positions (19, rad) and speeds (19, rad/s), the torso IMU's
+    Proprioception: joint positions (21, rad; the grippers' m) and speeds, the torso IMU's
     orientation (quaternion wxyz), gyro (rad/s) and accelerometer (m/s^2). State modes add
     `base_height` (pelvis, m), `trunk_tilt` (rad from vertical), `com_velocity` (m/s, world
     x, y) and `capture_point` (the capture point's offset from the middle of the feet, m,

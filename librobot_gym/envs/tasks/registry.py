@@ -29,6 +29,8 @@ BUILTIN_TASKS = (
     "librobot_gym.envs.tasks.humanoid_stand",
     # Humanoids (issue 21): WalkTo through the walking controller.
     "librobot_gym.envs.tasks.humanoid_walk_to",
+    # Humanoids (issue 21): TabletopPick, standing at a table.
+    "librobot_gym.envs.tasks.humanoid_pick",
 )
 TASKS = Registry("task", builtins=BUILTIN_TASKS)
 

@@ -18,19 +18,28 @@ grippers" have one to run on. Every figure below is our estimate.
   40, torso 150, shoulder pitch and roll 60, shoulder yaw 30, elbow 40, wrists 15; the
   gripper 60 N. Velocities (rad/s): legs 15, ankles 12, torso 10, arms 8, wrists 10;
   the gripper 0.2 m/s.
-- Grippers: one slide joint each, a moving jaw closing on a fixed one (0-0.055 m apart),
-  a parallel two-finger gripper with a single actuator.
+- Grippers: one slide joint each, a moving jaw closing on a fixed one, q = the opening
+  between them (0-0.085 m), a parallel two-finger gripper with a single actuator; a
+  `*_grip` site between the jaws. (Until TabletopPick the joint slid the jaw the other way,
+  0-0.055 m: q closed it, and "open 0.04" left 1.4 cm between the jaws.)
 - Sensing: an IMU in the torso; a head camera (behind the visor, 40 deg down, 70 deg field
   of view) and a chest camera (15 deg down, 70 deg).
 - Control: PD servos (kp/kd per joint group, `PD_GAINS`), 50 Hz on 5 ms physics steps; the
   nominal standing posture with the knees bent 0.3 rad, the feet flat, the elbows bent
-  0.5 rad and the grippers open 0.04 m; the balance law's gains are balance.py's defaults
+  0.5 rad and the grippers open 0.08 m; the balance law's gains are balance.py's defaults
   (the H1's), which the 80 N m ankles carry.
 """
 
 from pathlib import Path
 
-from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.common import (
+    BalanceLayout,
+    HandsLayout,
+    ee_delta_pose_mode,
+    humanoid_proprio,
+    register_hands,
+    register_layout,
+)
 from librobot_gym.robots.humanoids.walking import (
     WalkLayout,
     base_velocity_mode,
@@ -75,8 +84,11 @@ def _joints(side: str, rows) -> list[JointSpec]:
     return joints
 
 
+GRIPPER_OPENING = 0.085  # m, the widest
+
+
 def _gripper(side: str) -> JointSpec:
-    return JointSpec(f"{side}_gripper_joint", 0.0, 0.055, 0.2, 60.0, kind="slide")
+    return JointSpec(f"{side}_gripper_joint", 0.0, GRIPPER_OPENING, 0.2, 60.0, kind="slide")
 
 
 JOINTS = tuple(_joints("left", _LEG) + _joints("right", _LEG)
@@ -86,7 +98,7 @@ JOINTS = tuple(_joints("left", _LEG) + _joints("right", _LEG)
 N_HELD = 13  # legs 12 and the torso: the balance law's; upper_body drives arms and grippers
 NOMINAL_LEG = (0.0, 0.0, -0.15, 0.3, -0.15, 0.0)
 NOMINAL_ARM = (0.0, 0.15, 0.0, -0.5, 0.0, 0.0, 0.0)
-GRIPPER_OPEN = 0.04
+GRIPPER_OPEN = 0.08
 NOMINAL = (NOMINAL_LEG + NOMINAL_LEG + (0.0,) + NOMINAL_ARM + (GRIPPER_OPEN,)
            + (NOMINAL_ARM[0], -NOMINAL_ARM[1]) + NOMINAL_ARM[2:] + (GRIPPER_OPEN,))
 PD_GAINS = {"hip yaw": (400, 5), "hip roll and pitch": (800, 8), "knee": (1000, 10),
@@ -129,6 +141,11 @@ WALK = WalkLayout(legs=(tuple(range(6)), tuple(range(6, 12))), step_time=0.27,
                   max_step=(0.4, 0.25, 0.15), min_width=0.16, max_foot_yaw=0.35,
                   vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5, ankles=2,
                   leg_kd=(8.0, 40.0, 40.0, 16.0, 8.0, 4.0))
+HANDS = register_hands("figure_class", HandsLayout(
+    arms=(tuple(range(13, 20)), tuple(range(21, 28))), grippers=(20, 28),
+    max_opening=GRIPPER_OPENING))
+EE_DELTA_POSE = ee_delta_pose_mode(
+    LABEL, HANDS, "the 7-DoF arms place and orient the hand (rotation weighted 0.3 m/rad).")
 
 FIGURE_CLASS = register_robot(RobotSpec(
     name="figure_class",
@@ -137,7 +154,9 @@ FIGURE_CLASS = register_robot(RobotSpec(
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
     control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
-                   "base_velocity": base_velocity_mode(WALK)},
+                   "base_velocity": base_velocity_mode(WALK),
+                   "ee_delta_pose": EE_DELTA_POSE},
+    ik_rotation_weight=0.3,
     default_control_mode="joint_pos",
     proprio=humanoid_proprio(29, "torso", joint_units="rad; the grippers' m",
                              velocity_units="rad/s; the grippers' m/s"),
@@ -146,6 +165,14 @@ FIGURE_CLASS = register_robot(RobotSpec(
         CameraSpec("chest", "torso_link", 70.0),
     ),
     home_qpos=NOMINAL,
+    # TabletopPick's table, reach and camera framing (name, position and look-at point in the
+    # camera's mount frame, m; vertical field of view, deg), fitted to this robot
+    # (envs/tasks/humanoid_pick.py).
+    task_layouts={"tabletop_pick": {
+        "table_height": 0.85, "table_edge": 0.27, "reach_x": (0.33, 0.43),
+        "reach_y": (0.1, 0.3), "open": 0.08, "careful_descent": False,
+        "cameras": (("head", (0.1, 0.0, 0.53), (0.38, 0.0, -0.171), 42.0),
+                    ("chest", (0.105, 0.0, 0.28), (0.38, 0.0, -0.171), 70.0))}},
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,

@@ -37,11 +37,28 @@ steps. The soles' reference sites (the balance law's support centre) sit 0.005 m
 ankle axis, not at the foot's middle (0.05 m): the 16 N m ankles hold the centre of pressure
 only 0.06 m from the ankle when both push (32 N m / 525 N); from 0.005 m the law's resting
 centre of mass has about equal reach forward and back.
+
+Hands (issue 21, manipulation): Fourier sells the GR1 with its dexterous hand (6 actuators,
+11 joints, about 0.5 kg; Fourier's product figures as we recall them, not re-read in this
+session); the GR1T1 files' hand link (0.524 kg) carries its mass. Ours is a simplification:
+a parallel two-jaw gripper under each hand link, a fixed jaw and a 0.08 kg jaw sliding across
+it on one slide joint (q = the opening, 0-0.085 m, jaws 0.12 m long, as the hand's fingers:
+shorter ones let the tilted palm knock cups over), a 500 N/m servo
+clipped at 15 N; no fingers, no thumb. The two gripper joints and servos are APPENDED after
+the 32 body joints (indices 32 and 33), so the body's indices and the balance layout do not
+move; a `*_grip` site sits between the jaws.
 """
 
 from pathlib import Path
 
-from librobot_gym.robots.humanoids.common import BalanceLayout, humanoid_proprio, register_layout
+from librobot_gym.robots.humanoids.common import (
+    BalanceLayout,
+    HandsLayout,
+    ee_delta_pose_mode,
+    humanoid_proprio,
+    register_hands,
+    register_layout,
+)
 from librobot_gym.robots.humanoids.walking import (
     WalkLayout,
     base_velocity_mode,
@@ -91,8 +108,15 @@ def _joints(prefix: str, rows) -> list[JointSpec]:
     return joints
 
 
-JOINTS = tuple(_joints("left_", _LEG) + _joints("right_", _LEG) + _joints("", _WAIST)
-               + _joints("", _HEAD) + _joints("left_", _ARM) + _joints("right_", _ARM))
+# The hands (appended after the 32 body joints, so their indices and the balance layout stay):
+# a parallel gripper standing in for each Fourier hand, one slide joint, q = the jaws' opening
+# (m), 0.2 m/s, 15 N of grip.
+GRIPPER_OPENING = 0.085  # m, the widest
+GRIPPERS = tuple(JointSpec(f"{side}_gripper_joint", 0.0, GRIPPER_OPENING, 0.2, 15.0,
+                           kind="slide") for side in ("left", "right"))
+BODY_JOINTS = tuple(_joints("left_", _LEG) + _joints("right_", _LEG) + _joints("", _WAIST)
+                    + _joints("", _HEAD) + _joints("left_", _ARM) + _joints("right_", _ARM))
+JOINTS = BODY_JOINTS + GRIPPERS
 N_HELD = 15  # legs 12 and waist 3: the balance law's; upper_body drives the head and arms
 LEG_JOINTS = tuple(j.name for j in JOINTS[:12])
 UPPER_JOINTS = tuple(j.name for j in JOINTS[N_HELD:])
@@ -101,15 +125,16 @@ UPPER_JOINTS = tuple(j.name for j in JOINTS[N_HELD:])
 # arms shoulder pitch, roll, yaw, elbow, wrist yaw, roll, pitch (elbows bent 0.5 rad forward).
 NOMINAL_LEG = (0.0, 0.0, -0.2, 0.4, -0.2, 0.0)
 NOMINAL_ARM = (-0.1, 0.1, 0.0, -0.5, 0.0, 0.0, 0.0)
+GRIPPER_OPEN = 0.08  # m: the grippers' nominal opening
 NOMINAL = (NOMINAL_LEG + NOMINAL_LEG + (0.0, 0.0, 0.0) + (0.0, 0.0, 0.3) + NOMINAL_ARM
-           + (NOMINAL_ARM[0], -NOMINAL_ARM[1]) + NOMINAL_ARM[2:])
+           + (NOMINAL_ARM[0], -NOMINAL_ARM[1]) + NOMINAL_ARM[2:] + (GRIPPER_OPEN, GRIPPER_OPEN))
 # PD gains (gr1.xml's position actuators): kp N m/rad, kv N m s/rad; ours.
 PD_GAINS = {"hip roll": (400, 6), "hip yaw": (300, 5), "hip pitch and knee": (600, 8),
             "ankle pitch": (200, 3), "ankle roll": (100, 2), "waist yaw": (300, 6),
             "waist pitch and roll": (400, 8), "head yaw": (20, 0.5),
             "head roll and pitch": (10, 0.3), "shoulder pitch and roll": (80, 2),
             "shoulder yaw and elbow": (50, 1), "wrist yaw": (15, 0.3),
-            "wrist roll and pitch": (8, 0.2)}
+            "wrist roll and pitch": (8, 0.2), "gripper (N/m, N s/m)": (500, 10)}
 # The balance law's joints: hip roll 0/6, hip pitch 2/8, ankle pitch 4/10, ankle roll 5/11.
 # Gains retuned for the GR1's 16 N m ankles (the H1's are ankle 2.5, hip -3.0 rad/m; see
 # balance.py): a stiffer ankle (5.0) and a softer hip (-2.5) ride out 10 N s pushes at the
@@ -120,20 +145,32 @@ LAYOUT = register_layout("gr1", BalanceLayout(
     n_held=N_HELD, hip_roll=(0, 6), hip_pitch=(2, 8), ankle_pitch=(4, 10), ankle_roll=(5, 11),
     gains={"ankle": 5.0, "hip": -2.5}))
 
+
+
+def _unit(joint: JointSpec) -> str:
+    return "m" if joint.kind == "slide" else "rad"
+
+
+def _effort(joint: JointSpec) -> str:
+    return f"{joint.max_effort:g} {'N' if joint.kind == 'slide' else 'N m'}"
+
+
 JOINT_POS = ControlModeSpec(
     "joint_pos",
-    tuple(ActionDim(j.name, "rad", j.lower, j.upper,
-                    f"PD target, clipped at {j.max_effort:g} N m") for j in JOINTS),
-    "Whole-body PD targets at 50 Hz for the 32 joints (legs 6 each, waist 3, head 3, arms 7 "
-    "each), each servo kp/kd per joint (hip roll 400/6, hip yaw 300/5, hip pitch and knee "
+    tuple(ActionDim(j.name, _unit(j), j.lower, j.upper,
+                    f"PD target, clipped at {_effort(j)}") for j in JOINTS),
+    "Whole-body PD targets at 50 Hz for the 32 body joints (legs 6 each, waist 3, head 3, arms "
+    "7 each) and the two grippers' jaw openings (m, appended last; 500 N/m), each servo kp/kd "
+    "per joint (hip roll 400/6, hip yaw 300/5, hip pitch and knee "
     "600/8, ankle pitch 200/3, ankle roll 100/2, waist 300-400/6-8, head 10-20/0.3-0.5, "
     "shoulder pitch and roll 80/2, shoulder yaw and elbow 50/1, wrists 8-15/0.2-0.3; N m/rad, "
     "N m s/rad) clipped at the motor's torque. Nothing balances the robot but the policy.",
 )
 UPPER_BODY = ControlModeSpec(
     "upper_body",
-    tuple(ActionDim(j.name, "rad", j.lower, j.upper, "PD target") for j in JOINTS[N_HELD:]),
-    "The head's 3 and the arms' 14 PD targets at 50 Hz; the legs and waist are held at the "
+    tuple(ActionDim(j.name, _unit(j), j.lower, j.upper, "PD target") for j in JOINTS[N_HELD:]),
+    "The head's 3 and the arms' 14 PD targets (rad), the grippers' 2 jaw openings (m) at 50 "
+    "Hz; the legs and waist are held at the "
     "nominal standing posture by the built-in balance controller (capture-point feedback "
     "through the ankles and hips, `robots/humanoids/balance.py`).",
 )
@@ -146,6 +183,11 @@ WALK = WalkLayout(legs=(tuple(range(6)), tuple(range(6, 12))), step_time=0.27,
                   max_step=(0.35, 0.2, 0.12), min_width=0.15, max_foot_yaw=0.35,
                   vx_range=(-0.3, 0.7), vy_max=0.2, yaw_rate_max=0.5, ankles=2,
                   leg_kd=(30.0, 6.0, 35.0, 12.0, 3.0, 2.0))
+HANDS = register_hands("gr1", HandsLayout(arms=(tuple(range(18, 25)), tuple(range(25, 32))),
+                                          grippers=(32, 33), max_opening=GRIPPER_OPENING))
+EE_DELTA_POSE = ee_delta_pose_mode(
+    "GR1", HANDS, "the 7-DoF arms place and orient the hand (rotation weighted 0.3 m/rad); "
+    "the waist stays with the balance law.")
 
 GR1 = register_robot(RobotSpec(
     name="gr1",
@@ -154,14 +196,25 @@ GR1 = register_robot(RobotSpec(
     joints=JOINTS,
     actuators=tuple(j.name.removesuffix("_joint") for j in JOINTS),
     control_modes={"joint_pos": JOINT_POS, "upper_body": UPPER_BODY,
-                   "base_velocity": base_velocity_mode(WALK)},
+                   "base_velocity": base_velocity_mode(WALK),
+                   "ee_delta_pose": EE_DELTA_POSE},
+    ik_rotation_weight=0.3,
     default_control_mode="joint_pos",
-    proprio=humanoid_proprio(32, "pelvis"),
+    proprio=humanoid_proprio(34, "pelvis", joint_units="rad; the grippers' m",
+                             velocity_units="rad/s; the grippers' m/s"),
     cameras=(
         CameraSpec("head", "head_link", 70.0),
         CameraSpec("chest", "torso_link", 70.0),
     ),
     home_qpos=NOMINAL,
+    # TabletopPick's table, reach and camera framing (name, position and look-at point in the
+    # camera's mount frame, m; vertical field of view, deg), fitted to this robot
+    # (envs/tasks/humanoid_pick.py).
+    task_layouts={"tabletop_pick": {
+        "table_height": 0.85, "table_edge": 0.33, "reach_x": (0.38, 0.46),
+        "reach_y": (0.1, 0.3), "open": 0.08, "jaw_lean": 0.15,
+        "cameras": (("head", (0.095, 0.0, 0.025), (0.6, 0.0, -0.518), 42.0),
+                    ("chest", (0.075, 0.0, 0.22), (0.42, 0.0, -0.206), 70.0))}},
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
