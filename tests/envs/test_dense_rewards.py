@@ -73,6 +73,12 @@ def _grip_to_target(env):
     return min(float(np.linalg.norm(g - target)) for g in task.grips(state))
 
 
+def _pelvis_to_marker(env):
+    """A humanoid's pelvis to the named floor marker (WalkTo)."""
+    task = env.unwrapped.task
+    return task.metrics(env.unwrapped.sim.world_state())["distance_to_goal"]
+
+
 def _machine_sets_off(env, obs, steps=12):
     """The machine's scripted operator sets off (the hauler along the road, the loader at
     the pile)."""
@@ -113,7 +119,9 @@ MOVES = {"pick_cup": (_approach_the_cup, _tool_to_cup),
          "mobile_pick_cup": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go),
          "mobile_open_drawer": (lambda env, obs: _approach_the_cup(env, obs, 40), _still_to_go),
          # a humanoid's hand rises over the table's edge and goes over the named object
-         "tabletop_pick": (lambda env, obs: _approach_the_cup(env, obs, 40), _grip_to_target)}
+         "tabletop_pick": (lambda env, obs: _approach_the_cup(env, obs, 40), _grip_to_target),
+         # a humanoid turns to the named marker and walks off (1.5 s at 50 Hz)
+         "walk_to": (lambda env, obs: _approach_the_cup(env, obs, 75), _pelvis_to_marker)}
 # Tasks that start at their goal (a humanoid standing still): nothing to approach. Their own
 # tests show the dense reward falling under a shove and rising as the expert recovers.
 AT_GOAL = {"stand": "tests/envs/test_h1_stand.py"}
