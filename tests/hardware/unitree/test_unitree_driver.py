@@ -36,7 +36,9 @@ def test_motor_map_is_unitrees():
 def test_state_comes_through_the_slots(driver):
     driver.start_episode(0)
     state = driver.read_state()
-    np.testing.assert_allclose(state.joint_pos, HOME, atol=1e-3)  # standing, nominal
+    body = driver.body  # the 19 motors; the grippers appended after them have no LowCmd slot
+    np.testing.assert_allclose(state.joint_pos[body], HOME[body], atol=1e-3)  # standing
+    assert len(body) == 19 and not np.delete(state.joint_pos, body).any()  # grippers read 0
     np.testing.assert_allclose(state.extras["imu_quat"], [1, 0, 0, 0], atol=0.02)
     for _ in range(10):  # it starts 1 mm above the floor: in free fall the IMU reads 0
         driver.command(HOME, 0.0)
