@@ -150,4 +150,6 @@ GR1 = register_robot(RobotSpec(
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
+    drivers=("fourier:HOST",),
+    stand_in="fourier:emulator:lockstep",
 ))
