@@ -20,7 +20,9 @@ stamp, but a real encoder and IMU never repeat themselves exactly); an error rep
 (MotorError); a motor reporting no torque (|effort| < 1e-3 N m) while its PD law asks for
 more than `min_torque_ratio` of its limit, `dead_readings` readings in a row
 (MotorNotPowered: disabled or in error, GRX 0.1.5 does not say which). On a real-time link
-the safety layer's watchdog polls `read_state` every quarter control period.
+the safety layer's watchdog polls `read_state` every quarter control period; both time limits
+default to 30 ms (12 readings at 400 Hz), under the watchdog's own two periods (40 ms at
+50 Hz), so that the typed fault, not a bare WatchdogTimeout, says what happened.
 
 Safe stop (`stop`): not a freeze. The GR1's safe state here is damping: control/gains with
 kp 0 and kd the MJCF servos' on every motor, the motors left enabled: the joints yield
@@ -70,7 +72,7 @@ class FourierDriver(Driver):
     name = "fourier"
 
     def __init__(self, robot: RobotSpec, host: str, namespace: str = grx.NAMESPACE,
-                 emulator=None, max_state_age: float = 0.1, link_timeout: float = 0.1,
+                 emulator=None, max_state_age: float = 0.03, link_timeout: float = 0.03,
                  min_torque_ratio: float = 0.05, dead_readings: int = 3):
         from librobot_gym.hardware.unitree.h1 import servo_gains
 
