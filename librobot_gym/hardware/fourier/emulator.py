@@ -234,8 +234,8 @@ class GR1Emulator:
     # --- the robot ------------------------------------------------------------------------------
     def restart(self, base_pose=(0.0, 0.0, 0.0), seed: int | None = None) -> None:
         """Standing at `base_pose` (x, y, yaw) in the nominal posture, at rest, clock at 0,
-        the motors holding it (the enable state and gains stay as the client set them),
-        faults cleared."""
+        faults cleared, the motors enabled holding it with the gains last set: the stand-in
+        stands itself up (a real GR1 hangs in its harness until the client takes over)."""
         with self._lock:
             mujoco.mj_resetData(self.model, self.data)
             d = self.data
@@ -247,6 +247,7 @@ class GR1Emulator:
             d.qpos[2] = 1.0 - lowest + 0.001
             mujoco.mj_forward(self.model, d)
             self._target = self._home.copy()
+            self.enabled[:] = True
             self._rng = np.random.default_rng(seed)
             self._pushes = []
             self.faults = {}
