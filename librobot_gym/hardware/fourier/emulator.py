@@ -248,7 +248,8 @@ class GR1Emulator:
             mujoco.mj_forward(self.model, d)
             self._target = self._home.copy()
             self.enabled[:] = True
-            self._rng = np.random.default_rng(seed)
+            if seed is not None or not hasattr(self, "_rng"):  # a new episode's noise
+                self._rng = np.random.default_rng(seed)
             self._pushes = []
             self.faults = {}
             self._frozen = None

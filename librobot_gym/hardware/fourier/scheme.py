@@ -14,9 +14,12 @@ OPTIONS = {"namespace": str, "max_state_age": float, "link_timeout": float}
 
 @register_driver("fourier", usage="fourier:HOST|emulator[:lockstep]",
                  summary="the Fourier GR1 through fourier-grx-client (Zenoh to its grx server "
-                         "on HOST:7447), or its MuJoCo emulator on 127.0.0.1")
-def build_fourier(rest: str, robot, **options):
-    """The driver for the part of a spec after "fourier:" (module doc)."""
+                         "on HOST:7447), or its MuJoCo emulator on 127.0.0.1",
+                 simulates_cell=True)
+def build_fourier(rest: str, robot, scene=None, **options):
+    """The driver for the part of a spec after "fourier:" (module doc). `scene`: the task's
+    cell, unused: a humanoid's task world is the robot on its floor, which the emulator
+    simulates whole (pushes included) and a robot's harness and operator provide."""
     from librobot_gym.hardware.fourier.driver import FourierDriver
 
     where, params = spec_options("fourier", rest, EXAMPLE)
