@@ -188,6 +188,10 @@ register_env("librobot/FigureClass-Stand-v0", "figure_class", "stand", 500)
 # The H1 on hardware through Unitree's SDK over DDS (hardware/unitree/; stand-in: its MuJoCo
 # emulator on loopback DDS in lockstep).
 register_env("librobot/H1-Real-Stand-v0", "h1", "stand", 500, backend="real")
+# The Figure-class (unofficial) humanoid on hardware: no public SDK, so a vendor's driver
+# (hardware/humanoid.py's contract) behind the bridge; stand-in: humanoid-sim:bridge.
+register_env("librobot/FigureClass-Real-Stand-v0", "figure_class", "stand", 500,
+             backend="real")
 # The GR1 through Fourier's client over Zenoh (hardware/fourier/; stand-in: its MuJoCo emulator
 # on 127.0.0.1:7447 in lockstep).
 register_env("librobot/GR1-Real-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 10.0),

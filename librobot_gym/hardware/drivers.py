@@ -22,6 +22,8 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
                               on 127.0.0.1 in this process
     unitree:IFACE             the Unitree H1 through unitree_sdk2py over DDS on its Ethernet port
                               (eth0); `unitree:emulator[:lockstep]` a MuJoCo H1 on loopback DDS
+    humanoid-sim:lockstep     a MuJoCo stand-in for a humanoid vendor's driver (the contract in
+                              hardware/humanoid.py); `humanoid-sim:bridge` behind a loopback bridge
     fourier:HOST              the Fourier GR1 through fourier-grx-client (Zenoh, tcp HOST:7447);
                               `fourier:emulator[:lockstep]` a MuJoCo GR1 on 127.0.0.1:7447
 
@@ -49,6 +51,7 @@ BUILTIN_SCHEMES = (
     "librobot_gym.hardware.rtde.scheme",
     "librobot_gym.hardware.ros.scheme",
     "librobot_gym.hardware.unitree.scheme",
+    "librobot_gym.hardware.humanoid_scheme",
     "librobot_gym.hardware.fourier.scheme",
 )
 DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)

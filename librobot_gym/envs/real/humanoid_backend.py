@@ -6,7 +6,9 @@ One control step: `joint_pos` sends the policy's whole-body PD targets; `upper_b
 the legs' and torso's from the balance law (`robots/humanoids/balance.py`, the same law the
 simulator runs) on the estimated state, the arms' from the action; the safety layer clips
 (steps, limits, torque) and checks the tilt, the driver sends; the backend waits out the
-period (or a lockstep stand-in advances it) and reads.
+period (or a lockstep stand-in advances it) and reads. A fall the safety layer catches
+(`FallDetected`: damping mode, latched) ends the episode as a fall (`fall_detected` in the
+state the task judges); the robot gets no command until the next reset re-arms it.
 
 Between episodes: the robot hangs in its gantry or harness (the console asks before the
 first command of every episode; a safe stop is the driver's damping mode, in which a
@@ -28,7 +30,7 @@ from librobot_gym.envs.real.scene_cameras import split_sources
 from librobot_gym.envs.tasks.base import TaskReset, WorldState
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import RobotState, SceneReport
-from librobot_gym.hardware.humanoid_safety import HumanoidSafetyLayer
+from librobot_gym.hardware.humanoid_safety import FallDetected, HumanoidSafetyLayer
 from librobot_gym.robots import RobotSpec
 from librobot_gym.robots.humanoids.balance import BalanceLaw
 from librobot_gym.robots.humanoids.common import layout_for
@@ -48,6 +50,11 @@ class HumanoidBackend(CellBackend):
         if robot.family != "humanoid":
             raise ConfigError(f"the humanoid backend drives humanoids; {robot.name!r} is a "
                               f"{robot.family}")
+        if control_mode not in ("joint_pos", "upper_body"):
+            # The hook for `base_velocity` on hardware: a walking controller's joint targets
+            # per step (the H1's loco service would replace it on the robot), not built yet.
+            raise ConfigError(f"control_mode={control_mode!r} does not run on hardware yet; "
+                              f"use joint_pos or upper_body")
         if split_sources(dict(cameras or {}))[1]:
             raise ConfigError("cameras=NAME=sim renders arms only so far; give a humanoid's "
                               "cameras a device index, a stream URL or a FrameSource")
@@ -83,7 +90,7 @@ class HumanoidBackend(CellBackend):
         kp = getattr(self.driver, "joint_kp", None)
         if kp is not None:
             return np.asarray(kp), np.asarray(self.driver.joint_effort)
-        from librobot_gym.hardware.unitree.h1 import servo_gains
+        from librobot_gym.hardware.humanoid_sim import servo_gains
 
         gains = servo_gains(robot.asset, robot.joint_names)
         return gains[0], gains[2]
@@ -97,7 +104,7 @@ class HumanoidBackend(CellBackend):
         self.driver.connect()
         self.driver.start_episode(seed)
         start = task_reset.base_pose or (0.0, 0.0, 0.0)
-        self.automatic_cell = bool(self.driver.reset_scene({}, {}, start))
+        self.automatic_cell = bool(self.driver.reset_scene({}, {}))
         if not self.automatic_cell:
             self.operator.reset_scene(f"{task_reset.instruction} [{self.robot.name}: {HARNESS}]",
                                       task_reset.poses)
@@ -126,7 +133,11 @@ class HumanoidBackend(CellBackend):
             targets[self.n_held:] = physical
         else:
             targets = physical
-        self.violations = self.safety.command(targets)
+        if not isinstance(self.safety.fault, FallDetected):
+            try:
+                self.violations = self.safety.command(targets)
+            except FallDetected:  # damped and latched: the episode ends as a fall (below)
+                self.violations = {}
         with self.safety.guard():
             self._next_period()
             self._read()
@@ -135,6 +146,9 @@ class HumanoidBackend(CellBackend):
     def _read(self) -> None:
         self._state = self.driver.read_state()
         self._extras = self.estimator.extras(self._state)
+        # The safety layer caught a fall (the trunk past its tilt limit): the robot is in
+        # damping mode, hanging in its harness; the task reads this as a fall.
+        self._extras["fall_detected"] = float(isinstance(self.safety.fault, FallDetected))
 
     def _posture(self):
         return self._state, SceneReport()

@@ -214,7 +214,8 @@ class Stand(Task):
     @staticmethod
     def fallen(state: WorldState) -> bool:
         extras = state.extras
-        return extras.get("base_z", 1.0) < FALL_HEIGHT or extras.get("tilt", 0.0) > FALL_TILT
+        return extras.get("base_z", 1.0) < FALL_HEIGHT or extras.get("tilt", 0.0) > FALL_TILT \
+            or extras.get("fall_detected", 0.0) > 0  # a real robot's safety layer caught it
 
     def _tally(self, state: WorldState) -> None:
         ep = self.episode

@@ -74,7 +74,7 @@ class FourierDriver(Driver):
     def __init__(self, robot: RobotSpec, host: str, namespace: str = grx.NAMESPACE,
                  emulator=None, max_state_age: float = 0.03, link_timeout: float = 0.03,
                  min_torque_ratio: float = 0.05, dead_readings: int = 3):
-        from librobot_gym.hardware.unitree.h1 import servo_gains
+        from librobot_gym.hardware.humanoid_sim import servo_gains
 
         self.robot, self.host, self.namespace, self.emulator = robot, host, namespace, emulator
         self.lockstep = bool(emulator is not None and emulator.lockstep)

@@ -46,7 +46,14 @@ from librobot_gym.hardware.unitree.errors import (
     MotorOverTemperature,
     StaleLowState,
 )
-from librobot_gym.hardware.unitree.sdk import crc, open_channels, sdk
+from librobot_gym.hardware.unitree.sdk import (
+    crc,
+    open_channels,
+    publisher,
+    sdk,
+    subscribe,
+    unsubscribe,
+)
 from librobot_gym.robots import RobotSpec
 
 CONTROL_PERIOD = 0.02  # s between commands while homing (50 Hz)
@@ -82,7 +89,8 @@ class UnitreeDriver(Driver):
                                     "task's pushes): no furniture, no objects", objects=True)
         self.sent = 0  # LowCmds written
         self.bad_crc = 0  # LowStates dropped for their CRC
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the latest state (the SDK's listener thread writes it)
+        self._write_lock = threading.RLock()
         self._state: dict | None = None
         self._tick = -1
         self._tick_at = self._message_at = 0.0
@@ -118,11 +126,9 @@ class UnitreeDriver(Driver):
             return
         open_channels(self.interface)
         parts = sdk()
-        if not hasattr(self, "_pub"):
-            self._pub = parts.Publisher("rt/lowcmd", parts.LowCmd)
-            self._pub.Init()
-            self._sub = parts.Subscriber("rt/lowstate", parts.LowState)
-            self._sub.Init(self._on_state, 10)
+        if self._cmd is None:
+            self._pub = publisher("rt/lowcmd", parts.LowCmd)
+            subscribe("rt/lowstate", parts.LowState, self._on_state)
             self._cmd = parts.default_lowcmd()
         if self.emulator is not None:
             self.emulator.open()
@@ -232,6 +238,12 @@ class UnitreeDriver(Driver):
 
     # --- commanding ------------------------------------------------------------------------
     def _write(self, q, kp, kd, mode_on: bool = True) -> None:
+        """Fill the one LowCmd and write it; one thread at a time (the control loop and the
+        watchdog's stop both write)."""
+        with self._write_lock:
+            self._write_locked(q, kp, kd, mode_on)
+
+    def _write_locked(self, q, kp, kd, mode_on: bool) -> None:
         msg = self._cmd
         msg.head = list(h1.HEAD)
         msg.level_flag = h1.LEVEL_LOW
@@ -290,6 +302,7 @@ class UnitreeDriver(Driver):
         if not self.lockstep:
             return False
         emulator = self.emulator
+        asked = time.monotonic()
         emulator.advance(dt, commands=self.sent)
         tick = int(round(emulator.time * 1000))
         if self._wait_for(lambda: self._tick >= tick, LOCKSTEP_WAIT):
@@ -298,7 +311,7 @@ class UnitreeDriver(Driver):
             bad, got_any = self._bad_streak, self._message_at
         if bad:
             self._check(self._state, bad)
-        if time.monotonic() - got_any < LOCKSTEP_WAIT:
+        if got_any > asked:  # messages came, the tick did not move
             self._fault(StaleLowState(f"LowState arrived with its tick frozen at {self._tick} "
                                       f"ms (expected {tick}); damping mode. Check the robot's "
                                       "low-level service, then reset"))
@@ -337,7 +350,11 @@ class UnitreeDriver(Driver):
         return True
 
     def close(self) -> None:
+        """Damping, then leave the domain's topics (and stop a stand-in)."""
         self.stop()
+        if self._cmd is not None:
+            unsubscribe("rt/lowstate", self._on_state)
+            self._cmd = None
         if self.emulator is not None:
             self.emulator.close()
         self._connected = False

@@ -30,8 +30,16 @@ import mujoco
 import numpy as np
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.humanoid_sim import with_floor
 from librobot_gym.hardware.unitree import h1
-from librobot_gym.hardware.unitree.sdk import crc, open_channels, sdk
+from librobot_gym.hardware.unitree.sdk import (
+    crc,
+    open_channels,
+    publisher,
+    sdk,
+    subscribe,
+    unsubscribe,
+)
 from librobot_gym.robots import RobotSpec
 
 PHYSICS_DT = 0.002  # s: the motor loop and LowState at 500 Hz
@@ -51,7 +59,7 @@ class H1Emulator:
             raise ConfigError(f"the unitree emulator is an H1; {robot.name!r} has no Unitree "
                               f"low-level interface here")
         self.robot, self.lockstep = robot, lockstep
-        self.model = _with_floor(robot.asset)
+        self.model = with_floor(robot.asset)
         self.model.opt.timestep = PHYSICS_DT
         self.data = mujoco.MjData(self.model)
         names = [j.name for j in robot.joints if j.name in h1.SLOTS]
@@ -93,10 +101,8 @@ class H1Emulator:
             return
         open_channels(self.interface)
         parts = sdk()
-        self._pub = parts.Publisher("rt/lowstate", parts.LowState)
-        self._pub.Init()
-        self._sub = parts.Subscriber("rt/lowcmd", parts.LowCmd)
-        self._sub.Init(self._on_command, 10)
+        self._pub = publisher("rt/lowstate", parts.LowState)
+        subscribe("rt/lowcmd", parts.LowCmd, self._on_command)
         self._msg = parts.default_lowstate()
         self._opened = True
         if not self.lockstep:
@@ -107,25 +113,29 @@ class H1Emulator:
             self.publish()
 
     def close(self) -> None:
-        """Stop the real-time loop (the channels stay with the process's domain)."""
+        """Stop the real-time loop and leave the topics (the domain stays the process's)."""
         self._halt.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)
             self._thread = None
+        if self._opened:
+            unsubscribe("rt/lowcmd", self._on_command)
+            self._opened = False
 
     def _on_command(self, msg) -> None:
         if "lost_link" in self.faults:
             return
-        good = crc(msg) == msg.crc
-        with self._lock:
+        # No lock here: Cyclone delivers in-process samples on the writer's own thread, inside
+        # its write; the command is swapped in whole (one assignment), the counters after it.
+        if crc(msg) != msg.crc:
+            self.bad_crc += 1
             self.commands += 1
-            if not good:
-                self.bad_crc += 1
-                return
-            self.accepted += 1
-            motors = [msg.motor_cmd[int(s)] for s in self.slots]
-            self._cmd = {k: np.array([getattr(c, k) for c in motors], dtype=np.float64)
-                         for k in ("mode", "q", "dq", "kp", "kd", "tau")}
+            return
+        motors = [msg.motor_cmd[int(s)] for s in self.slots]
+        self._cmd = {k: np.array([getattr(c, k) for c in motors], dtype=np.float64)
+                     for k in ("mode", "q", "dq", "kp", "kd", "tau")}
+        self.accepted += 1
+        self.commands += 1
 
     def _idle_command(self) -> dict[str, np.ndarray]:
         """What the motors do before any LowCmd: the servos' own PD at the standing posture
@@ -259,14 +269,6 @@ class H1Emulator:
     def clear(self) -> None:
         self.faults = {}
         self._frozen = None
-
-
-def _with_floor(asset: str) -> mujoco.MjModel:
-    """The robot's MJCF on a flat floor (the MJCF alone has none)."""
-    spec = mujoco.MjSpec.from_file(asset)
-    floor = spec.worldbody.add_geom()
-    floor.name, floor.type, floor.size = "floor", mujoco.mjtGeom.mjGEOM_PLANE, [20, 20, 0.1]
-    return spec.compile()
 
 
 def _rpy(quat) -> tuple[float, float, float]:

@@ -17,12 +17,10 @@ group, no position target: the joints yield slowly, the robot sinks into its har
 
 from __future__ import annotations
 
-import functools
-
-import mujoco
 import numpy as np
 
 from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.humanoid_sim import servo_gains  # noqa: F401 - h1.servo_gains
 
 N_SLOTS = 20
 UNUSED_SLOT = 9
@@ -48,26 +46,6 @@ DAMPING_KD = {"strong": 8.0, "weak": 2.0}  # N m s/rad per motor in damping mode
 def mode_of(slot: int) -> int:
     """The motor mode Unitree's example uses for `slot` (weak motors 0x01, others 0x0A)."""
     return MODE_WEAK if slot in WEAK_SLOTS else MODE_STRONG
-
-
-@functools.cache
-def servo_gains(asset: str, joints: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray]:
-    """(kp, kd, effort) per joint of `joints` from the position servos of the MJCF at `asset`
-    (N m/rad, N m s/rad, N m): what the driver sends and what the safety layer's torque limit
-    and the emulator's motors use."""
-    model = mujoco.MjModel.from_xml_path(asset)
-    kp, kd, effort = [], [], []
-    for name in joints:
-        ids = [a for a in range(model.nu) if model.actuator_trntype[a] == 0
-               and model.actuator_trnid[a][0] == model.joint(name).id]
-        if not ids:
-            raise ConfigError(f"{asset}: no servo drives {name!r}")
-        a = ids[0]
-        kp.append(float(model.actuator_gainprm[a][0]))
-        kd.append(float(-model.actuator_biasprm[a][2]))
-        effort.append(float(model.actuator_forcerange[a][1]))
-    return np.array(kp), np.array(kd), np.array(effort)
 
 
 def slots_for(joint_names) -> np.ndarray:

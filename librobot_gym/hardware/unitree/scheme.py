@@ -13,9 +13,12 @@ OPTIONS = {"max_state_age": float, "link_timeout": float, "max_temperature": int
 
 @register_driver("unitree", usage="unitree:IFACE|emulator[:lockstep]",
                  summary="the Unitree H1 through unitree_sdk2py (LowCmd/LowState over DDS on "
-                         "its Ethernet port IFACE), or its MuJoCo emulator on loopback DDS")
-def build_unitree(rest: str, robot, **options):
-    """The driver for the part of a spec after "unitree:" (module doc)."""
+                         "its Ethernet port IFACE), or its MuJoCo emulator on loopback DDS",
+                 simulates_cell=True)
+def build_unitree(rest: str, robot, scene=None, **options):
+    """The driver for the part of a spec after "unitree:" (module doc). `scene`: the task's
+    cell; the emulator's world is the robot on a flat floor (what Stand judges: its body and
+    the floor under it), so it takes no more of the cell than that."""
     from librobot_gym.hardware.unitree.driver import UnitreeDriver
 
     where, params = spec_options("unitree", rest, EXAMPLE)

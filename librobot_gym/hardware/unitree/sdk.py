@@ -23,6 +23,14 @@ interface is `lo`, nothing is multicast, the only discovery peer is 127.0.0.1, a
 each participant advertises are 127.0.0.1's. `tests/hardware/unitree/test_loopback.py` checks
 both (the sockets in /proc/net/udp, the config Cyclone reports it used).
 
+Channels live as long as the process: one SDK publisher and one subscriber per topic
+(`publisher`, `subscribe`), the subscriber fanning each sample out to the handlers registered
+now (a driver and an emulator in one process, one after another in a test session). Closing
+and re-creating SDK readers crashed Cyclone's Python binding here (a segfault when a reader
+with a listener is deleted), and the SDK's queued readers (`queueLen > 0`) block Cyclone's
+listener thread on a full queue once `Close()` has stopped their consumer; handlers run on
+the listener thread, unqueued, and must be quick.
+
 One DDS domain per process: the SDK's `ChannelFactory` is a process-wide singleton. The domain
 id is `LIBROBOT_DDS_DOMAIN` if set, else derived from the process id (1..200), so concurrent
 test processes on one machine never hear each other.
@@ -151,6 +159,42 @@ def _crc_engine():
 def crc(message) -> int:
     """The CRC the SDK computes for a LowCmd or LowState (the value of its `crc` field)."""
     return int(_crc_engine().Crc(message))
+
+
+# --- channels ---------------------------------------------------------------------------------
+_publishers: dict[str, object] = {}
+_handlers: dict[str, list] = {}
+
+
+def publisher(topic: str, kind):
+    """The process's SDK publisher on `topic` (made once; open the domain first)."""
+    if topic not in _publishers:
+        pub = sdk().Publisher(topic, kind)
+        pub.Init()
+        _publishers[topic] = pub
+    return _publishers[topic]
+
+
+def subscribe(topic: str, kind, handler) -> None:
+    """Call `handler(sample)` for every sample on `topic` from now until `unsubscribe`."""
+    if topic not in _handlers:
+        handlers: list = []
+        _handlers[topic] = handlers
+
+        def fan_out(sample) -> None:
+            for receive in tuple(handlers):
+                receive(sample)
+
+        sub = sdk().Subscriber(topic, kind)
+        sub.Init(fan_out)
+        _publishers[f"sub:{topic}"] = sub  # kept alive with the process
+    if handler not in _handlers[topic]:
+        _handlers[topic].append(handler)
+
+
+def unsubscribe(topic: str, handler) -> None:
+    if handler in _handlers.get(topic, ()):
+        _handlers[topic].remove(handler)
 
 
 # --- the domain ------------------------------------------------------------------------------

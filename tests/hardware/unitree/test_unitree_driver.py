@@ -11,7 +11,7 @@ from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.unitree import h1
 from librobot_gym.hardware.unitree.driver import UnitreeDriver
-from librobot_gym.hardware.unitree.sdk import crc, sdk
+from librobot_gym.hardware.unitree.sdk import crc, publisher, sdk
 from librobot_gym.robots import get_robot
 
 ROBOT = get_robot("h1")
@@ -75,8 +75,7 @@ def test_a_command_with_a_bad_crc_is_dropped_and_counted(driver):
     driver.start_episode(0)
     emulator = driver.emulator
     parts = sdk()
-    rogue = parts.Publisher("rt/lowcmd", parts.LowCmd)
-    rogue.Init()
+    rogue = publisher("rt/lowcmd", parts.LowCmd)  # the process's LowCmd writer
     msg = parts.default_lowcmd()
     for motor in msg.motor_cmd:
         motor.mode, motor.kp = h1.MODE_STRONG, 500.0  # would yank every joint to 0

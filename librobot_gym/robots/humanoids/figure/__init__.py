@@ -134,4 +134,8 @@ FIGURE_CLASS = register_robot(RobotSpec(
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
+    # No public SDK: a vendor's driver (hardware/humanoid.py's contract) behind the bridge;
+    # the stand-in: a MuJoCo one behind a loopback bridge server.
+    drivers=("bridge:ws://HOST:PORT",),
+    stand_in="humanoid-sim:bridge",
 ))
