@@ -4,8 +4,9 @@ server that `fourier-grx-client` talks to (`grx.py`), on loopback only.
 The server: one Zenoh peer per process LISTENING on tcp/127.0.0.1:7447 (the client's fixed
 port), connecting nowhere, multicast and gossip scouting off (`ServerSession`, shared and
 counted: several emulators in one process, e.g. two envs, each serve their own namespace
-`gr/emulator-PID-N` on it). Per emulator, queryables answer `robot/info` (a dict: model,
-joint names, rate), `control/enable` ("ON"/"OFF": all 32 motors), `control/gains`
+`gr/emulator-PID-N` on it; another process waits for the port on a file lock). Per
+emulator, queryables answer `robot/info` (a dict: model, joint names, rate),
+`control/enable` ("ON"/"OFF": all 32 motors), `control/gains`
 ({control_mode, kp, kd}: kept; the motors run them), `control/set_home` and `control/reboot`
 (acknowledged, nothing to calibrate); replies are msgpack, errors are Zenoh error replies.
 
@@ -32,9 +33,11 @@ service call (emulated on enable) and, for a watching driver, as a motor that gi
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import math
 import os
+import tempfile
 import threading
 import time
 
@@ -53,6 +56,8 @@ FAULTS = ("stale", "lost_link", "disabled", "motor_error")
 SOLES = ("left_sole", "right_sole")
 LOCKSTEP_WAIT = 2.0  # s a lockstep advance waits for the commands the driver sent
 _NUMBERS = itertools.count()
+LOCK_FILE = os.path.join(tempfile.gettempdir(), f"librobot-grx-{grx.PORT}.lock")
+PORT_WAIT = 300.0  # s another process's emulator may hold the port before we give up
 
 
 def pack(value) -> bytes:
@@ -65,11 +70,14 @@ def unpack(data: bytes):
 
 class ServerSession:
     """The process's Zenoh peer on tcp/127.0.0.1:7447 (module doc), opened by the first
-    emulator and closed with the last."""
+    emulator and closed with the last. The port is the client's, fixed, so one process on the
+    machine holds it at a time: a file lock (`LOCK_FILE`) makes another process (a second
+    test worker) wait up to `PORT_WAIT` s for it instead of failing to listen."""
 
     _session = None
     _users = 0
     _lock = threading.Lock()
+    _port_lock = None
 
     @classmethod
     def acquire(cls):
@@ -77,9 +85,38 @@ class ServerSession:
 
         with cls._lock:
             if cls._session is None:
-                cls._session = zenoh.open(grx.server_config())
+                cls._take_port()
+                try:
+                    cls._session = zenoh.open(grx.server_config())
+                except Exception:
+                    cls._free_port()
+                    raise
             cls._users += 1
             return cls._session
+
+    @classmethod
+    def _take_port(cls) -> None:
+        handle = open(LOCK_FILE, "a")  # noqa: SIM115 - held until the port is released
+        give_up = time.monotonic() + PORT_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > give_up:
+                    handle.close()
+                    raise ConfigError(f"tcp/127.0.0.1:{grx.PORT} stayed held by another process"
+                                      f" for {PORT_WAIT:g} s ({LOCK_FILE}): close its GR1 "
+                                      "emulator first (the GRX client's port is fixed)") from None
+                time.sleep(0.05)
+        cls._port_lock = handle
+
+    @classmethod
+    def _free_port(cls) -> None:
+        if cls._port_lock is not None:
+            fcntl.flock(cls._port_lock, fcntl.LOCK_UN)
+            cls._port_lock.close()
+            cls._port_lock = None
 
     @classmethod
     def release(cls) -> None:
@@ -88,6 +125,7 @@ class ServerSession:
             if cls._users <= 0 and cls._session is not None:
                 cls._session.close()
                 cls._session, cls._users = None, 0
+                cls._free_port()
 
 
 class GR1Emulator:
