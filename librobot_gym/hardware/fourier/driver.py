@@ -20,9 +20,10 @@ stamp, but a real encoder and IMU never repeat themselves exactly); an error rep
 (MotorError); a motor reporting no torque (|effort| < 1e-3 N m) while its PD law asks for
 more than `min_torque_ratio` of its limit, `dead_readings` readings in a row
 (MotorNotPowered: disabled or in error, GRX 0.1.5 does not say which). On a real-time link
-the safety layer's watchdog polls `read_state` every quarter control period; both time limits
-default to 30 ms (12 readings at 400 Hz), under the watchdog's own two periods (40 ms at
-50 Hz), so that the typed fault, not a bare WatchdogTimeout, says what happened.
+the safety layer's watchdog polls `read_state` every quarter control period. Both time
+limits default to 0.1 s (40 readings at 400 Hz; 30 ms gave false alarms with the emulator's
+thread in the same process on a loaded machine); at 50 Hz control the watchdog's own two
+periods (40 ms) can trip first on a silent link, as a `WatchdogTimeout`, still a safe stop.
 
 Safe stop (`stop`): not a freeze. The GR1's safe state here is damping: control/gains with
 kp 0 and kd the MJCF servos' on every motor, the motors left enabled: the joints yield
@@ -72,7 +73,7 @@ class FourierDriver(Driver):
     name = "fourier"
 
     def __init__(self, robot: RobotSpec, host: str, namespace: str = grx.NAMESPACE,
-                 emulator=None, max_state_age: float = 0.03, link_timeout: float = 0.03,
+                 emulator=None, max_state_age: float = 0.1, link_timeout: float = 0.1,
                  min_torque_ratio: float = 0.05, dead_readings: int = 3):
         from librobot_gym.hardware.humanoid_sim import servo_gains
 

@@ -1,5 +1,5 @@
 """Reaction times on the real-time GR1 emulator (`fourier:emulator`: 400 Hz physics and state,
-wall clock): the GR1 held standing at 50 Hz through the humanoid safety layer and Fourier's
+wall clock): the GR1 held standing at 10 Hz through the humanoid safety layer and Fourier's
 client, each fault injected while it stands. Measured: from the injection to the safety layer
 latching the typed fault (its watchdog polls every quarter period), and to the robot being in
 its safe state (the emulator running damping gains: kp 0) where the link still carries it.
@@ -23,7 +23,7 @@ from librobot_gym.hardware.humanoid_safety import HumanoidSafetyLayer
 from librobot_gym.robots import get_robot
 from tests.waiting import wait_until
 
-PERIOD = 0.02
+PERIOD = 0.1  # 10 Hz: the watchdog's two periods (0.2 s) leave the driver's limits to trip
 ROBOT = get_robot("gr1")
 FAULTS = {"stale": StaleGrxState, "lost_link": GrxLinkLost, "disabled": MotorNotPowered,
           "motor_error": MotorNotPowered}
@@ -43,7 +43,7 @@ def test_reaction_time(fault):
         safety.begin_episode()
         home = np.array(ROBOT.home_qpos)
         next_command = time.monotonic()
-        for _ in range(int(0.3 / PERIOD)):  # standing, commanded at 50 Hz
+        for _ in range(int(0.3 / PERIOD)):  # standing, commanded every period
             safety.command(home)
             next_command += PERIOD
             time.sleep(max(0.0, next_command - time.monotonic()))
