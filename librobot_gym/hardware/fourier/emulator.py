@@ -57,7 +57,7 @@ SOLES = ("left_sole", "right_sole")
 LOCKSTEP_WAIT = 2.0  # s a lockstep advance waits for the commands the driver sent
 _NUMBERS = itertools.count()
 LOCK_FILE = os.path.join(tempfile.gettempdir(), f"librobot-grx-{grx.PORT}.lock")
-PORT_WAIT = 300.0  # s another process's emulator may hold the port before we give up
+PORT_WAIT = 60.0  # s another process's emulator may hold the port before we give up
 
 
 def pack(value) -> bytes:
