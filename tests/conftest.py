@@ -26,3 +26,14 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# fourier-grx-client connects to port 7447, fixed: every test that opens it (the GR1's -Real-
+# ids in the shared env suites too) runs on one xdist worker (`make test` uses loadgroup).
+ZENOH_7447 = "zenoh-7447"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "GR1-Real-" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group(ZENOH_7447))

@@ -203,6 +203,10 @@ register_env("librobot/FigureClass-Real-Stand-v0", "figure_class", "stand", 500,
 for _robot, _name in (("h1", "H1"), ("gr1", "GR1"), ("figure_class", "FigureClass")):
     register_env(f"librobot/{_name}-TabletopPick-v0", _robot, "tabletop_pick", 300,
                  control_mode="ee_delta_pose")
+# The GR1 through Fourier's client over Zenoh (hardware/fourier/; stand-in: its MuJoCo emulator
+# on 127.0.0.1:7447 in lockstep).
+register_env("librobot/GR1-Real-Stand-v0", "gr1", "stand", 500, impulse_range=(5.0, 10.0),
+             backend="real")
 
 
 def register_all() -> None:

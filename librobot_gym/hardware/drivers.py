@@ -24,6 +24,8 @@ the rest, the robot and keyword options. Built-in schemes (each registered by it
                               (eth0); `unitree:emulator[:lockstep]` a MuJoCo H1 on loopback DDS
     humanoid-sim:lockstep     a MuJoCo stand-in for a humanoid vendor's driver (the contract in
                               hardware/humanoid.py); `humanoid-sim:bridge` behind a loopback bridge
+    fourier:HOST              the Fourier GR1 through fourier-grx-client (Zenoh, tcp HOST:7447);
+                              `fourier:emulator[:lockstep]` a MuJoCo GR1 on 127.0.0.1:7447
 
 Plugins add schemes with `@register_driver("scheme", usage=..., summary=...)` on a builder
 `(rest: str, robot: RobotSpec, **options) -> Driver`. A scheme whose builder simulates the
@@ -50,6 +52,7 @@ BUILTIN_SCHEMES = (
     "librobot_gym.hardware.ros.scheme",
     "librobot_gym.hardware.unitree.scheme",
     "librobot_gym.hardware.humanoid_scheme",
+    "librobot_gym.hardware.fourier.scheme",
 )
 DRIVERS = Registry("driver scheme", builtins=BUILTIN_SCHEMES)
 

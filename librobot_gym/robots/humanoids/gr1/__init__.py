@@ -218,5 +218,7 @@ GR1 = register_robot(RobotSpec(
     tool_site="right_hand",
     control_hz=50.0,
     physics_dt=0.005,
+    drivers=("fourier:HOST",),
+    stand_in="fourier:emulator:lockstep",
 ))
 register_walk_layout("gr1", WALK)
