@@ -184,10 +184,12 @@ class GR1Emulator:
             return
         self._session = s = ServerSession.acquire()
         ns = self.namespace
-        self._queryables = [s.declare_queryable(f"{ns}/{service}", self._answer(service))
+        self._queryables = [s.declare_queryable(f"{ns}/{service}",
+                                                 grx.direct(self._answer(service)))
                             for service in ("robot/info", "control/enable", "control/gains",
                                             "control/set_home", "control/reboot")]
-        self._sub = s.declare_subscriber(f"{ns}/control/joints/position", self._on_command)
+        self._sub = s.declare_subscriber(f"{ns}/control/joints/position",
+                                        grx.direct(self._on_command))
         keys = [f"joint/{k}" for k in ("effort", "velocity", "position")]
         keys = [f"imu/{k}" for k in grx.IMU_KEYS.values()] + keys  # joint/position last
         self._pubs = {k: s.declare_publisher(f"{ns}/{k}") for k in keys}

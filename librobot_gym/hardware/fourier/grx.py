@@ -85,11 +85,22 @@ def server_config(host: str = "127.0.0.1"):
     return conf
 
 
+def direct(callback):
+    """`callback` as a Zenoh closure called directly on Zenoh's receiving thread. A plain
+    callable gets a Python thread and a queue of its own from zenoh-python 0.11, and closing a
+    session then joins those threads from inside its own teardown: now and then that join never
+    returns (a test run hung in `Session.close`), so every callback here is direct."""
+    import zenoh
+
+    return zenoh.Closure(callback)
+
+
 def loopback_client_class():
     """`RobotClient` whose Zenoh session is a client (it connects to the server and listens on
     nothing): the library's own session is a peer that also listens on tcp/[::]:random, every
-    interface. Everything else is the library's code, unchanged (its __init__ builds the
-    config, then calls the next __init__ in the MRO, which is ours)."""
+    interface; its subscriptions' callbacks are `direct`. Everything else is the library's
+    code, unchanged (its __init__ builds the config, then calls the next __init__ in the MRO,
+    which is ours)."""
     from fourier_grx_client import RobotClient
     from fourier_grx_client.zenoh_utils import ZenohSession
 
@@ -97,6 +108,10 @@ def loopback_client_class():
         def __init__(self, prefix, config=None):
             config.insert_json5("mode", '"client"')
             super().__init__(prefix, config)
+            declare = self.session.declare_subscriber
+            # the library's sensor callbacks, called directly (`direct`)
+            self.session.declare_subscriber = lambda key, handler, *args, **kwargs: declare(
+                key, direct(handler) if callable(handler) else handler, *args, **kwargs)
 
     class LoopbackRobotClient(RobotClient, _ClientMode):
         """The GRX RobotClient, connecting only (grx.py)."""

@@ -18,8 +18,9 @@ ROBOT = get_robot("gr1")
 def test_the_grx_order_maps_onto_our_joints_by_name_one_to_one():
     fourier_order = __import__("fourier_grx_client").ControlGroup
     assert grx.N_SLOTS == fourier_order.ALL.value[1] == 32
-    assert sorted(grx.GRX_JOINTS.values()) == sorted(ROBOT.joint_names)
-    slots = grx.slots_for(ROBOT.joint_names)
+    body = [n for n in ROBOT.joint_names if "gripper" not in n]  # grippers: appended, no slot
+    assert sorted(grx.GRX_JOINTS.values()) == sorted(body)
+    slots = grx.slots_for(body)
     assert sorted(slots.tolist()) == list(range(32))
     # legs, waist and arms line up; the head is pitch, roll, yaw in GRX, yaw, roll, pitch here
     assert grx.SLOT_OF["head_yaw_joint"] == 17 and grx.SLOT_OF["head_pitch_joint"] == 15

@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 
+from librobot_gym.robots import get_robot
 from tests.hardware.unitree.test_loopback import _address
 
 CHILD = textwrap.dedent("""
@@ -49,7 +50,7 @@ def test_zenoh_stays_on_loopback():
                          timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["joints"] == 32
+    assert report["joints"] == len(get_robot("gr1").joints)  # 32 body joints + grippers
     sockets = report["sockets"]
     assert sockets, "no sockets?"
     assert all(table.startswith("tcp") for table, *_ in sockets), sockets  # no UDP scouting
