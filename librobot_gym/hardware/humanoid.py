@@ -7,6 +7,7 @@ serve it with `librobot bridge serve`, and drive it from any computer with
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 
 import numpy as np
@@ -64,3 +65,25 @@ def imu_extras(quat, gyro, acc) -> dict[str, np.ndarray]:
     return {"imu_quat": np.asarray(quat, dtype=np.float64),
             "imu_gyro": np.asarray(gyro, dtype=np.float64),
             "imu_acc": np.asarray(acc, dtype=np.float64)}
+
+
+HOMING_PERIOD = 0.02  # s between commands while homing (50 Hz)
+HOMING_SPEED = 0.5  # rad/s per joint while homing
+
+
+def ramp_to(driver, body: np.ndarray, joint_pos: np.ndarray, timeout: float) -> None:
+    """Ramp the joints `body` (indices into the robot's joints) of a humanoid `driver` to
+    `joint_pos` at HOMING_SPEED, one command per HOMING_PERIOD, in at most `timeout` s;
+    lockstep drivers advance their emulator, others wait out the period."""
+    start = driver.read_state().joint_pos[body]
+    goal = np.asarray(joint_pos, dtype=np.float64)[body]
+    steps = max(1, int(np.ceil(np.abs(goal - start).max() / (HOMING_SPEED * HOMING_PERIOD))))
+    if steps * HOMING_PERIOD > timeout:
+        steps = max(1, int(timeout / HOMING_PERIOD))
+    full = np.zeros(len(driver.robot.joints))
+    for k in range(1, steps + 1):
+        full[body] = start + (goal - start) * k / steps
+        driver.command(full, 0.0)
+        if not driver.advance(HOMING_PERIOD):
+            time.sleep(HOMING_PERIOD)
+        driver.read_state()

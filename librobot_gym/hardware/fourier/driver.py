@@ -54,10 +54,9 @@ from librobot_gym.hardware.fourier.errors import (
     MotorNotPowered,
     StaleGrxState,
 )
+from librobot_gym.hardware.humanoid import ramp_to
 from librobot_gym.robots import RobotSpec
 
-CONTROL_PERIOD = 0.02  # s between commands while homing (50 Hz)
-HOMING_SPEED = 0.5  # rad/s per joint while homing
 FIRST_STATE_WAIT = 2.0  # s connect() waits for the first state
 LOCKSTEP_WAIT = 0.5  # s a lockstep step waits for its state (wall clock)
 SERVICE_WAIT = 1.0  # s a service call waits for its reply
@@ -301,20 +300,8 @@ class FourierDriver(Driver):
             pass
 
     def move_to(self, joint_pos: np.ndarray, gripper_opening: float, timeout: float) -> None:
-        """Ramp every body joint to `joint_pos` at HOMING_SPEED, one command per 20 ms."""
-        start = self.read_state().joint_pos[self.body]
-        goal = np.asarray(joint_pos, dtype=np.float64)[self.body]
-        steps = max(1, int(np.ceil(np.abs(goal - start).max() / (HOMING_SPEED
-                                                                  * CONTROL_PERIOD))))
-        if steps * CONTROL_PERIOD > timeout:
-            steps = max(1, int(timeout / CONTROL_PERIOD))
-        full = np.zeros(len(self.robot.joints))
-        for k in range(1, steps + 1):
-            full[self.body] = start + (goal - start) * k / steps
-            self.command(full, 0.0)
-            if not self.advance(CONTROL_PERIOD):
-                time.sleep(CONTROL_PERIOD)
-            self.read_state()
+        """Ramp every body joint to `joint_pos` (`hardware.humanoid.ramp_to`)."""
+        ramp_to(self, self.body, joint_pos, timeout)
 
     # --- lockstep ----------------------------------------------------------------------------
     def advance(self, dt: float) -> bool:
