@@ -227,6 +227,33 @@ def spec_options(kind: str, rest: str, example: str) -> tuple[str, dict[str, str
                           f"{example}") from error
 
 
+def scheme_options(kind: str, rest: str, example: str, types: dict, robot, robot_name: str,
+                   robot_label: str, options: dict, missing: str = "no address"
+                   ) -> tuple[str, dict]:
+    """`spec_options` for a scheme that drives one robot and takes typed `?key=value`
+    options: the address and `options` with the spec's options converted by `types` (keyword
+    options given in code win). ConfigError when an option is unknown or not of its type, the
+    address is empty (`missing` says what it lacks) or `robot` is not `robot_name`."""
+    from librobot_gym.errors import ConfigError
+
+    where, params = spec_options(kind, rest, example)
+    unknown = sorted(set(params) - set(types))
+    if unknown or not where:
+        raise ConfigError(f"driver '{kind}:{rest}': expected {example} with options "
+                          f"{sorted(types)}; got {unknown or missing}")
+    if robot.name != robot_name:
+        raise ConfigError(f"driver '{kind}:{rest}' drives the {robot_label}; {robot.name!r} is "
+                          f"not one (its drivers: {', '.join(robot.drivers) or 'none'})")
+    options = dict(options)
+    for key, convert in types.items():
+        if key in params:
+            try:
+                options.setdefault(key, convert(params[key]))
+            except ValueError:
+                raise ConfigError(f"driver '{kind}:{rest}': {key} takes a number") from None
+    return where, options
+
+
 def lockstep_advance(driver: Driver, dt: float) -> bool:
     """Let a simulated robot that runs in lockstep (a twin) advance `dt`; True if it did. Real
     robots keep their own time: the backend then waits out the control period on the clock."""

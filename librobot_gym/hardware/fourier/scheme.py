@@ -5,7 +5,7 @@ process on 127.0.0.1:7447 (`fourier:emulator` real time at 400 Hz,
 `max_state_age` and `link_timeout` (s)."""
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.driver import spec_options
+from librobot_gym.hardware.driver import scheme_options
 from librobot_gym.hardware.drivers import register_driver
 
 EXAMPLE = "fourier:192.168.6.6, fourier:emulator or fourier:emulator:lockstep"
@@ -22,20 +22,8 @@ def build_fourier(rest: str, robot, scene=None, **options):
     simulates whole (pushes included) and a robot's harness and operator provide."""
     from librobot_gym.hardware.fourier.driver import FourierDriver
 
-    where, params = spec_options("fourier", rest, EXAMPLE)
-    unknown = sorted(set(params) - set(OPTIONS))
-    if unknown or not where:
-        raise ConfigError(f"driver 'fourier:{rest}': expected {EXAMPLE} with options "
-                          f"{sorted(OPTIONS)}; got {unknown or 'no host'}")
-    if robot.name != "gr1":
-        raise ConfigError(f"driver 'fourier:{rest}' drives the Fourier GR1; {robot.name!r} is "
-                          f"not one (its drivers: {', '.join(robot.drivers) or 'none'})")
-    for key, kind in OPTIONS.items():
-        if key in params:
-            try:
-                options.setdefault(key, kind(params[key]))
-            except ValueError:
-                raise ConfigError(f"driver 'fourier:{rest}': {key} takes a number") from None
+    where, options = scheme_options("fourier", rest, EXAMPLE, OPTIONS, robot, "gr1",
+                                    "Fourier GR1", options, missing="no host")
     if where in ("emulator", "emulator:lockstep"):
         if "namespace" in options:
             raise ConfigError(f"driver 'fourier:{rest}': the emulator serves its own namespace"

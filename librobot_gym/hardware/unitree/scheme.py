@@ -4,7 +4,7 @@ Ethernet port (`unitree:eth0`), or the H1 emulator in this process on a loopback
 Options: `max_state_age` and `link_timeout` (s), `max_temperature` (C)."""
 
 from librobot_gym.errors import ConfigError
-from librobot_gym.hardware.driver import spec_options
+from librobot_gym.hardware.driver import scheme_options
 from librobot_gym.hardware.drivers import register_driver
 
 EXAMPLE = "unitree:eth0, unitree:emulator or unitree:emulator:lockstep"
@@ -21,20 +21,8 @@ def build_unitree(rest: str, robot, scene=None, **options):
     the floor under it), so it takes no more of the cell than that."""
     from librobot_gym.hardware.unitree.driver import UnitreeDriver
 
-    where, params = spec_options("unitree", rest, EXAMPLE)
-    unknown = sorted(set(params) - set(OPTIONS))
-    if unknown or not where:
-        raise ConfigError(f"driver 'unitree:{rest}': expected {EXAMPLE} with options "
-                          f"{sorted(OPTIONS)}; got {unknown or 'no interface'}")
-    if robot.name != "h1":
-        raise ConfigError(f"driver 'unitree:{rest}' drives the Unitree H1; {robot.name!r} is "
-                          f"not one (its drivers: {', '.join(robot.drivers) or 'none'})")
-    for key, kind in OPTIONS.items():
-        if key in params:
-            try:
-                options.setdefault(key, kind(params[key]))
-            except ValueError:
-                raise ConfigError(f"driver 'unitree:{rest}': {key} takes a number") from None
+    where, options = scheme_options("unitree", rest, EXAMPLE, OPTIONS, robot, "h1",
+                                    "Unitree H1", options, missing="no interface")
     if where in ("emulator", "emulator:lockstep"):
         return UnitreeDriver.emulated(robot, lockstep=where.endswith("lockstep"), **options)
     if not where.replace("-", "").replace(".", "").replace("_", "").isalnum():
