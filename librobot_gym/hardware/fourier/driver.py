@@ -133,7 +133,7 @@ class FourierDriver(Driver):
     def connect(self) -> None:
         if self._connected:
             return
-        from fourier_grx_client.exceptions import FourierConnectionError
+        FourierConnectionError = grx.client_library().exceptions.FourierConnectionError
 
         if self.emulator is not None:
             self.emulator.open()
@@ -176,7 +176,7 @@ class FourierDriver(Driver):
         """A GRX service call through the client's own `_call_service`, keeping the reply
         (its `set_enable` drops it): the reply's value, or MotorError with the server's error
         text, or GrxLinkLost when nothing answers."""
-        from fourier_grx_client.utils import Serde
+        Serde = grx.client_library().utils.Serde
 
         got, done = [], threading.Event()
 
@@ -280,7 +280,7 @@ class FourierDriver(Driver):
         """PD targets (rad) for the body joints, published by the client in degrees."""
         if not self._connected:
             raise DriverDisconnected("the GR1 driver is not connected; call connect()")
-        from fourier_grx_client import ControlGroup
+        ControlGroup = grx.client_library().ControlGroup
 
         if self.damping:  # after a stop: the servos' gains back, the motors on again
             self._set_gains(self.kp, self.kd)

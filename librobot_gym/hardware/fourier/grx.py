@@ -85,6 +85,47 @@ def server_config(host: str = "127.0.0.1"):
     return conf
 
 
+_MSGPACK_NAMES = ("Packer", "Unpacker", "load", "loads", "dump", "dumps", "pack", "packb",
+                  "unpack", "unpackb")
+
+
+def client_library():
+    """`fourier_grx_client`, imported so that it cannot change msgpack for the whole process.
+
+    Its modules call `msgpack_numpy.patch()` at import, which replaces msgpack's functions
+    globally: every other msgpack user in the process (the bridge, the policy server, openpi
+    frames) would then encode numpy arrays as msgpack-numpy dicts (the full test suite caught
+    it: the bridge's peers read `{nd: True, ...}` where arrays belong). Here msgpack is put back
+    after the import, and the client's own `Serde` gets msgpack-numpy's hooks explicitly, so
+    the GRX wire is what the library writes. Every import of the library goes through this."""
+    import sys
+
+    if "fourier_grx_client" in sys.modules and hasattr(sys.modules["fourier_grx_client"],
+                                                        "_librobot_isolated"):
+        return sys.modules["fourier_grx_client"]
+    import functools
+    import types
+
+    import msgpack
+    import msgpack_numpy
+
+    saved = {name: getattr(msgpack, name) for name in _MSGPACK_NAMES}
+    try:
+        import fourier_grx_client
+        import fourier_grx_client.client
+        import fourier_grx_client.exceptions
+        import fourier_grx_client.utils
+        import fourier_grx_client.zenoh_utils  # noqa: F401 - imported under the guard
+    finally:
+        for name, value in saved.items():
+            setattr(msgpack, name, value)
+    fourier_grx_client.utils.msgpack = types.SimpleNamespace(
+        packb=functools.partial(msgpack.packb, default=msgpack_numpy.encode),
+        unpackb=functools.partial(msgpack.unpackb, object_hook=msgpack_numpy.decode))
+    fourier_grx_client._librobot_isolated = True
+    return fourier_grx_client
+
+
 def direct(callback):
     """`callback` as a Zenoh closure called directly on Zenoh's receiving thread. A plain
     callable gets a Python thread and a queue of its own from zenoh-python 0.11, and closing a
@@ -101,8 +142,8 @@ def loopback_client_class():
     interface; its subscriptions' callbacks are `direct`. Everything else is the library's
     code, unchanged (its __init__ builds the config, then calls the next __init__ in the MRO,
     which is ours)."""
-    from fourier_grx_client import RobotClient
-    from fourier_grx_client.zenoh_utils import ZenohSession
+    library = client_library()
+    RobotClient, ZenohSession = library.RobotClient, library.zenoh_utils.ZenohSession
 
     class _ClientMode(ZenohSession):
         def __init__(self, prefix, config=None):

@@ -16,7 +16,7 @@ ROBOT = get_robot("gr1")
 
 
 def test_the_grx_order_maps_onto_our_joints_by_name_one_to_one():
-    fourier_order = __import__("fourier_grx_client").ControlGroup
+    fourier_order = grx.client_library().ControlGroup
     assert grx.N_SLOTS == fourier_order.ALL.value[1] == 32
     body = [n for n in ROBOT.joint_names if "gripper" not in n]  # grippers: appended, no slot
     assert sorted(grx.GRX_JOINTS.values()) == sorted(body)
@@ -91,3 +91,17 @@ def test_specs():
     driver = make_driver("fourier:emulator:lockstep", ROBOT)
     assert driver.lockstep and driver.stand_in.spec == "fourier:emulator:lockstep"
     assert ROBOT.stand_in == "fourier:emulator:lockstep" and ROBOT.drivers == ("fourier:HOST",)
+
+
+def test_the_client_library_leaves_msgpack_alone_for_the_rest_of_the_process():
+    """fourier_grx_client patches msgpack with msgpack-numpy at import; through
+    `grx.client_library` the process's msgpack stays plain (the bridge, the policy server and
+    openpi frames share it), while the client's own Serde still carries numpy arrays."""
+    import msgpack
+
+    library = grx.client_library()
+    assert msgpack.packb.__module__ == "msgpack"  # msgpack-numpy's is msgpack_numpy's
+    with pytest.raises(TypeError):
+        msgpack.packb(np.zeros(3))
+    wire = library.utils.Serde.pack(np.arange(3.0))
+    np.testing.assert_array_equal(library.utils.Serde.unpack(wire), np.arange(3.0))
