@@ -144,9 +144,9 @@ def _walk_eval():
 
 
 # Falls allowed in 20 seeded 20 s episodes (seeds 0-19), one more than measured for
-# floating-point drift across machines (the bar would be 1 in 20). Measured: GR1 2;
-# H1 2 before its grippers were appended to the arms (0.54 kg a hand), 5 with them.
-ALLOWED_FALLS = {"h1": 6, "gr1": 3}
+# floating-point drift across machines (the bar would be 1 in 20). Measured before the
+# grippers were appended to the arms (0.54 kg a hand on the H1): 2 each; with them H1 5, GR1 3.
+ALLOWED_FALLS = {"h1": 6, "gr1": 4}
 
 
 @pytest.mark.slow
