@@ -87,3 +87,28 @@ def ramp_to(driver, body: np.ndarray, joint_pos: np.ndarray, timeout: float) -> 
         if not driver.advance(HOMING_PERIOD):
             time.sleep(HOMING_PERIOD)
         driver.read_state()
+
+
+class EmulatorScene:
+    """What a humanoid driver with an optional in-process `emulator` (None on a robot) does
+    about the task's scene: a stand-in stands itself up and applies the task's shoves; a robot
+    needs its operator and is never pushed from here."""
+
+    emulator = None
+
+    def reset_scene(self, poses, colours, base_pose=None) -> bool:
+        """A stand-in stands itself up (True); a robot needs the operator (False)."""
+        if self.emulator is None:
+            return False
+        if base_pose is not None:
+            self.emulator.restart(base_pose)
+        return True
+
+    def schedule_pushes(self, pushes) -> bool:
+        """The task's shoves [(body, start s from now, duration s, force N)], applied by a
+        stand-in's physics; False on a robot."""
+        if self.emulator is None:
+            return False
+        now = self.emulator.time
+        self.emulator.schedule_pushes([(b, now + t, d, f) for b, t, d, f in pushes])
+        return True

@@ -54,7 +54,7 @@ from librobot_gym.hardware.fourier.errors import (
     MotorNotPowered,
     StaleGrxState,
 )
-from librobot_gym.hardware.humanoid import ramp_to
+from librobot_gym.hardware.humanoid import EmulatorScene, ramp_to
 from librobot_gym.robots import RobotSpec
 
 FIRST_STATE_WAIT = 2.0  # s connect() waits for the first state
@@ -65,7 +65,7 @@ STATE_KEYS = (("joint", "position"), ("joint", "velocity"), ("joint", "effort"),
               ("imu", grx.IMU_KEYS["acc"]))
 
 
-class FourierDriver(Driver):
+class FourierDriver(EmulatorScene, Driver):
     """The GR1 at `host` (its computer running the grx server) in `namespace`. `emulator`:
     the `GR1Emulator` a stand-in spec runs in this process (None on a robot)."""
 
@@ -337,23 +337,6 @@ class FourierDriver(Driver):
                                        zip(self._objects(), before, strict=True)), LOCKSTEP_WAIT)
             self._values = None
             self.read_state()
-
-    def reset_scene(self, poses, colours, base_pose=None) -> bool:
-        """A stand-in stands itself up (True); a robot needs the operator (False)."""
-        if self.emulator is None:
-            return False
-        if base_pose is not None:
-            self.emulator.restart(base_pose)
-        return True
-
-    def schedule_pushes(self, pushes) -> bool:
-        """The task's shoves [(body, start s from now, duration s, force N)], applied by a
-        stand-in's physics; False on a robot (nothing here pushes a real GR1)."""
-        if self.emulator is None:
-            return False
-        now = self.emulator.time
-        self.emulator.schedule_pushes([(b, now + t, d, f) for b, t, d, f in pushes])
-        return True
 
     def close(self) -> None:
         self.stop()

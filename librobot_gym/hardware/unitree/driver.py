@@ -38,7 +38,7 @@ from librobot_gym.hardware.driver import (
     SceneReport,
     StandIn,
 )
-from librobot_gym.hardware.humanoid import ramp_to
+from librobot_gym.hardware.humanoid import EmulatorScene, ramp_to
 from librobot_gym.hardware.unitree import h1
 from librobot_gym.hardware.unitree.errors import (
     LowStateCrcError,
@@ -62,7 +62,7 @@ LOCKSTEP_WAIT = 0.5  # s a lockstep step waits for its LowState (wall clock)
 DAMPING_REPEATS = 3  # damping commands sent per stop (DDS is best effort)
 
 
-class UnitreeDriver(Driver):
+class UnitreeDriver(EmulatorScene, Driver):
     """The H1 on `interface` (its Ethernet port, "eth0"; "lo" for the emulator). `emulator`:
     the `H1Emulator` a stand-in spec runs in this process (None on a robot)."""
 
@@ -318,23 +318,6 @@ class UnitreeDriver(Driver):
             with self._lock:
                 self._tick = -1
             self._wait_for(lambda: self._tick == tick, LOCKSTEP_WAIT)
-
-    def reset_scene(self, poses, colours, base_pose=None) -> bool:
-        """A stand-in stands itself up (True); a robot needs the operator (False)."""
-        if self.emulator is None:
-            return False
-        if base_pose is not None:
-            self.emulator.restart(base_pose)
-        return True
-
-    def schedule_pushes(self, pushes) -> bool:
-        """The task's shoves [(body, start s from now, duration s, force N)], applied by a
-        stand-in's physics; False on a robot (nothing here pushes a real H1)."""
-        if self.emulator is None:
-            return False
-        now = self.emulator.time
-        self.emulator.schedule_pushes([(b, now + t, d, f) for b, t, d, f in pushes])
-        return True
 
     def close(self) -> None:
         """Damping, then leave the domain's topics (and stop a stand-in)."""
