@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -101,10 +102,12 @@ class Callback:
 
 
 class JsonlLogger(Callback):
-    """Appends every logged step and evaluation to `out/metrics.jsonl`."""
+    """Appends every logged step and evaluation to `out/metrics.jsonl`; a step's record says
+    the seconds since this call started training (`wall_s`: the run's throughput)."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.started = time.perf_counter()
 
     def _write(self, record: dict) -> None:
         with self.path.open("a") as handle:
@@ -112,7 +115,8 @@ class JsonlLogger(Callback):
 
     def on_step_end(self, trainer: Trainer, metrics: dict) -> None:
         if trainer.step % trainer.config.log_every == 0:
-            self._write({"step": trainer.step, **metrics})
+            self._write({"step": trainer.step, **metrics,
+                         "wall_s": round(time.perf_counter() - self.started, 2)})
 
     def on_evaluate(self, trainer: Trainer, result: dict) -> None:
         self._write({"step": trainer.step, "eval": result})

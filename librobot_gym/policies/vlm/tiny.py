@@ -10,7 +10,9 @@ are. Text, chosen by `text_encoder=`:
   in the process (loaded once, ~90 MB, kept on the CPU), so it is not a submodule:
   checkpoints hold only the trainable 384 -> embed_dim projection, and the encoder is reloaded
   from the package. Its token states are cached per instruction string, since a robot dataset
-  repeats a few instructions.
+  repeats a few instructions. `export_text_states` / `preload_text_states` carry those states
+  to a machine without the package (a rented GPU that trains on a dataset whose every
+  instruction is known): training there reads them and never loads MiniLM.
 - "learned": UTF-8 bytes -> a learned embedding + positions + one transformer layer. No
   tokenizer, no files; useful where transformers is not installed.
 
@@ -49,6 +51,36 @@ def load_minilm() -> tuple[Any, nn.Module]:
     model = AutoModel.from_pretrained(folder).float().eval()
     model.requires_grad_(False)
     return tokenizer, model
+
+
+# instruction -> [T, 384] MiniLM token states computed elsewhere (`preload_text_states`)
+_PRELOADED: dict[str, torch.Tensor] = {}
+
+
+@torch.no_grad()
+def export_text_states(instructions: list[str], path: str, max_tokens: int = 64) -> int:
+    """Compute MiniLM's token states of every instruction and save them to `path` (torch
+    file); returns how many. Each string alone, as `MiniLMTextEncoder` caches them."""
+    tokenizer, model = load_minilm()
+    states = {}
+    for text in sorted(set(instructions)):
+        batch = tokenizer([text], truncation=True, max_length=max_tokens, return_tensors="pt")
+        states[text] = model(**batch).last_hidden_state[0].clone()
+    torch.save(states, path)
+    return len(states)
+
+
+def preload_text_states(path: str) -> int:
+    """Make `export_text_states`'s file the MiniLM states of its instructions in this process:
+    a `minilm` backbone then needs the package only for an instruction not in the file."""
+    states = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(states, dict) or not all(
+            isinstance(k, str) and torch.is_tensor(v) and v.ndim == 2 and v.shape[1] == MINILM_DIM
+            for k, v in states.items()):
+        raise ConfigError(f"{path}: not a file of MiniLM text states (instruction -> [T, "
+                          f"{MINILM_DIM}] tensor); make one with export_text_states")
+    _PRELOADED.update(states)
+    return len(states)
 
 
 def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -151,10 +183,14 @@ class MiniLMTextEncoder(nn.Module):
         self.cache_size = cache_size
         self.project = nn.Linear(MINILM_DIM, dim)
         self._cache: dict[str, torch.Tensor] = {}  # instruction -> [T_i, 384] on CPU
-        load_minilm()  # fail early (and warm the shared copy) rather than at the first batch
+        if not _PRELOADED:
+            load_minilm()  # fail early (and warm the shared copy) rather than at the first batch
 
     @torch.no_grad()
     def _states(self, text: list[str]) -> list[torch.Tensor]:
+        for s in text:
+            if s not in self._cache and s in _PRELOADED:
+                self._cache[s] = _PRELOADED[s]
         missing = sorted({s for s in text if s not in self._cache})
         if missing:
             tokenizer, model = load_minilm()

@@ -159,6 +159,34 @@ def test_tiny_minilm_is_frozen_shared_and_outside_the_state_dict():
     assert similarity[0] > similarity[1]
 
 
+def test_preloaded_text_states_stand_in_for_minilm_where_it_is_absent(tmp_path, monkeypatch):
+    """A machine without the MiniLM package trains from exported states: same token states,
+    and only an instruction missing from the file asks for the package."""
+    from librobot_gym.policies.vlm import tiny as tiny_module
+
+    said = ["pick up the red mug", "press the blue button"]
+    path = str(tmp_path / "states.pt")
+    assert tiny_module.export_text_states(said * 2, path) == 2
+    reference = TinyVLM(embed_dim=32, text_encoder="minilm")
+    expected = reference.text_encoder._states(said)
+
+    monkeypatch.setattr(tiny_module, "_PRELOADED", {})
+
+    def absent():
+        raise ConfigError("text_encoder='minilm' needs the `vla` extra")
+
+    monkeypatch.setattr(tiny_module, "load_minilm", absent)
+    assert tiny_module.preload_text_states(path) == 2
+    encoder = tiny_module.MiniLMTextEncoder(32, 64)  # builds without the package
+    for got, want in zip(encoder._states(said), expected):
+        assert torch.allclose(got, want, atol=1e-5)
+    with pytest.raises(ConfigError, match="vla"):
+        encoder._states(["an instruction nobody exported"])
+    torch.save({"a": torch.zeros(3)}, tmp_path / "bad.pt")
+    with pytest.raises(ConfigError, match="not a file of MiniLM text states"):
+        tiny_module.preload_text_states(str(tmp_path / "bad.pt"))
+
+
 def test_tiny_freeze_and_input_checks():
     vlm = TinyVLM(embed_dim=32, text_encoder="learned", frozen=True)
     assert not any(p.requires_grad for p in vlm.parameters())

@@ -482,6 +482,23 @@ def test_decode_reports_short_videos(franka):
         decode_video(path, 0.0, 999, 20, (SIZE, SIZE))
 
 
+def test_opencv_decodes_the_same_frames_where_imageio_ffmpeg_is_missing(franka, monkeypatch):
+    """The fallback decoder (a machine without imageio-ffmpeg) gives ffmpeg's frames: same
+    count, same order (a mid-video start included), within a grey level of colour rounding."""
+    import sys
+
+    path = franka / "videos/observation.images.front/chunk-000/file-000.mp4"
+    reference = decode_video(path, 0.0, 6, 20, (SIZE, SIZE))
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails: fallback
+    for start in (0, 2):
+        frames = decode_video(path, start / 20, 4, 20, (SIZE, SIZE))
+        assert frames.shape == (4, SIZE, SIZE, 3) and frames.dtype == np.uint8
+        error = np.abs(frames.astype(int) - reference[start:start + 4]).mean(axis=(1, 2, 3))
+        assert error.max() < 2.0
+    with pytest.raises(DatasetError, match="OpenCV decoded"):
+        decode_video(path, 0.0, 999, 20, (SIZE, SIZE))
+
+
 def test_image_stats_are_exact():
     from librobot_gym.training.data.lerobot.stats import ImageStats
 

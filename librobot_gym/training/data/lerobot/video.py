@@ -66,10 +66,15 @@ class VideoEncoder:
 def decode_video(path: str | Path, from_timestamp: float, length: int, fps: float,
                  shape: Sequence[int]) -> np.ndarray:
     """`length` frames [length, H, W, 3] uint8 starting at `from_timestamp` seconds of `path`,
-    decoded by imageio-ffmpeg's ffmpeg binary into raw RGB."""
+    decoded by imageio-ffmpeg's ffmpeg binary into raw RGB, or by OpenCV's (the `real` extra's
+    opencv-python-headless bundles libavcodec) where imageio-ffmpeg is not installed: a
+    training machine then needs no 165 MB ffmpeg package to read a dataset."""
     import subprocess
 
-    import imageio_ffmpeg
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return _decode_with_opencv(path, from_timestamp, length, fps, shape)
 
     height, width = int(shape[0]), int(shape[1])
     # Seek half a frame early: ffmpeg's accurate seek then starts at the wanted frame whatever
@@ -87,3 +92,34 @@ def decode_video(path: str | Path, from_timestamp: float, length: int, fps: floa
         raise DatasetError(f"{path}: expected {length} frames from {from_timestamp:.3f} s, "
                            f"decoded {decoded}" + (f" ({message})" if message else ""))
     return np.frombuffer(result.stdout, np.uint8).reshape(length, height, width, 3)
+
+
+def _decode_with_opencv(path: str | Path, from_timestamp: float, length: int, fps: float,
+                        shape: Sequence[int]) -> np.ndarray:
+    """`decode_video` through OpenCV: seek to the first frame by index (OpenCV decodes forward
+    from the keyframe before it, so the seek is exact for our constant-rate files)."""
+    try:
+        import cv2
+    except ImportError as error:
+        raise DatasetError("decoding a LeRobot video needs imageio-ffmpeg or OpenCV: "
+                           "pip install imageio-ffmpeg") from error
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise DatasetError(f"{path}: OpenCV could not open the video")
+    try:
+        first = int(round(float(from_timestamp) * fps))
+        if first > 0:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, first)
+        frames = []
+        while len(frames) < length:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    finally:
+        capture.release()
+    height, width = int(shape[0]), int(shape[1])
+    if len(frames) != length or (frames and frames[0].shape[:2] != (height, width)):
+        raise DatasetError(f"{path}: expected {length} frames of {height}x{width} from "
+                           f"{from_timestamp:.3f} s, OpenCV decoded {len(frames)}")
+    return np.stack(frames)
