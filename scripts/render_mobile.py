@@ -1,9 +1,9 @@
 """Render the mobile robots' NavigateTo as a policy sees it, into one grid PNG (the README's).
 
 For each env and seed: the scripted expert drives one episode; the robot's two cameras (the
-Jackal's `front`, Fetch's and TIAGo's `head`, and `overhead`) are captured at the policy's resolution
-(128x128 by default) at reset, halfway, and at the end, each scaled up by --zoom without
-smoothing, the instruction and outcome written above the row.
+Jackal's `front`, Fetch's and TIAGo's `head`, and `overhead`) are captured at the policy's
+resolution (128x128 by default) at reset, halfway, and at the end, each scaled up by --zoom
+without smoothing, the instruction and outcome written above the row.
 
 Usage: python scripts/render_mobile.py [--env ID ...] [--seeds 0 1] [--size 128] [--zoom 2]
                                        [--out docs/images/mobile.png]

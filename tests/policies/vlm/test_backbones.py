@@ -178,7 +178,7 @@ def test_preloaded_text_states_stand_in_for_minilm_where_it_is_absent(tmp_path, 
     monkeypatch.setattr(tiny_module, "load_minilm", absent)
     assert tiny_module.preload_text_states(path) == 2
     encoder = tiny_module.MiniLMTextEncoder(32, 64)  # builds without the package
-    for got, want in zip(encoder._states(said), expected):
+    for got, want in zip(encoder._states(said), expected, strict=True):
         assert torch.allclose(got, want, atol=1e-5)
     with pytest.raises(ConfigError, match="vla"):
         encoder._states(["an instruction nobody exported"])
