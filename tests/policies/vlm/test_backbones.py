@@ -159,6 +159,26 @@ def test_tiny_minilm_is_frozen_shared_and_outside_the_state_dict():
     assert similarity[0] > similarity[1]
 
 
+def test_film_starts_as_the_plain_encoder_and_lets_the_instruction_shape_image_tokens():
+    """FiLM (film=True) is the identity at initialisation (same tokens as film=False with the
+    same weights), then the instruction changes the image tokens, and it trains."""
+    torch.manual_seed(0)
+    plain = TinyVLM(embed_dim=32, text_encoder="learned", channels=(8, 16), keypoints=4,
+                    keypoint_block=2)
+    filmed = TinyVLM(**{**plain.config, "film": True})
+    assert filmed.config["film"] is True and plain.config["film"] is False
+    missing = filmed.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == ["film.bias", "film.weight"]
+    images, said = torch.rand(2, 2, 3, 32, 32), ["pick the red cup", "press the blue button"]
+    assert torch.allclose(plain(images, said).tokens, filmed(images, said).tokens, atol=1e-6)
+    image_tokens = 2 * (16 + 4)  # two views of 4x4 grid cells and 4 keypoints
+    torch.nn.init.normal_(filmed.film.weight, std=0.5)
+    swapped = filmed(images, said[::-1]).tokens[:, :image_tokens]
+    assert (filmed(images, said).tokens[:, :image_tokens] - swapped).abs().max() > 1e-2
+    filmed(images, said).pooled.sum().backward()
+    assert filmed.film.weight.grad is not None and filmed.film.weight.grad.abs().sum() > 0
+
+
 def test_preloaded_text_states_stand_in_for_minilm_where_it_is_absent(tmp_path, monkeypatch):
     """A machine without the MiniLM package trains from exported states: same token states,
     and only an instruction missing from the file asks for the package."""
