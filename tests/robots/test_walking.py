@@ -161,3 +161,19 @@ def test_random_commands_for_20_episodes(name):
     assert summary["falls"] <= ALLOWED_FALLS[name]
     assert summary["forward_speed_mean"] > 0.4
     assert summary["stopped_speed_mean"] < 0.15
+
+
+@pytest.mark.parametrize("name", HUMANOIDS)
+def test_the_law_matches_its_reference_rollout(name):
+    """The law as recorded before it was made faster (`walk_reference.py`: 5 s of random
+    commands, replayed open loop): the same joint targets and rates, step by step, to
+    floating-point noise (a target 1e-7 rad off would be a changed law)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import walk_reference
+
+    data = np.load(walk_reference.FIXTURE)
+    rows = {key.split("/", 1)[1]: data[key] for key in data.files if key.startswith(f"{name}/")}
+    assert len(rows["command"]) == walk_reference.STEPS
+    targets, rates = walk_reference.replay(name, rows)
+    np.testing.assert_allclose(targets, rows["targets"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(rates, rows["rates"], rtol=0, atol=1e-7)
