@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from librobot_gym.robots.humanoids.walking.kinematics import (
+    ChainStack,
     LegChain,
     axis_rotation,
     yaw_rotation,
@@ -100,7 +101,8 @@ class WalkingController:
         self.layout, self.legs, self.mass = layout, legs, mass
         self.home = [np.asarray(h, float).copy() for h in home_legs]
         self.command = np.zeros(3)
-        self.q = [h.copy() for h in self.home]
+        self.q = np.array(self.home)  # (2, n): the legs' last IK answers
+        self._stack = ChainStack(legs)
         self.steps = 0
         self.hurry = 0.0
         self._previous = None
@@ -108,7 +110,7 @@ class WalkingController:
 
     # --- state machine ---------------------------------------------------------------------------
     def reset(self, state: WalkState) -> None:
-        self.q = [h.copy() for h in self.home]
+        self.q = np.array(self.home)
         self._previous = None
         self.command = np.zeros(3)
         self.ground = float(min(state.soles[:, 2]))
@@ -266,7 +268,20 @@ class WalkingController:
         rot = yaw_rotation(yaw) @ axis_rotation(np.array([0.0, 1.0, 0.0]), lean) \
             @ axis_rotation(np.array([1.0, 0.0, 0.0]), tilt)
         foot = self.feet[stance]
-        q_stance = self._ik(stance, pelvis, rot, np.array([*foot[:2], self.ground]), foot[2])
+        # The swing leg: toward the target, in the pelvis frame as it is.
+        p0 = self.t0 / lay.step_time
+        rel = (phase - p0) / (1.0 - p0)
+        s = smoothstep(rel / FREEZE_PHASE)
+        start, target = self.swing_start, self.target
+        xy = start[:2] + s * (target[:2] - start[:2])
+        yaw = start[3] + s * wrap(target[2] - start[3])
+        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
+            + (1.0 - s) * max(start[2] - self.ground, 0.0)
+        # Both legs' inverse kinematics in one stacked solve (`ChainStack`).
+        poses = {stance: (pelvis, rot, np.array([*foot[:2], self.ground]), foot[2]),
+                 swing: (state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), yaw)}
+        self._ik(poses[0], poses[1])
+        q_stance, q_swing = self.q[stance], self.q[swing]
         # The stance ankle: passive (where it is: the sole flat on the ground) plus the ankle
         # strategy, pitching the toes down when the capture point runs ahead of its nominal.
         w, _ = self._omega(state)
@@ -289,20 +304,13 @@ class WalkingController:
         weight = rot.T @ (-self.mass * np.array([reach[0], reach[1], G]))
         tau = chain.support_torques(self.q[stance], weight, len(q_stance) - n_ankle)
         q_stance += tau / chain.kp
-        # The swing leg: toward the target, in the pelvis frame as it is.
-        p0 = self.t0 / lay.step_time
-        rel = (phase - p0) / (1.0 - p0)
-        s = smoothstep(rel / FREEZE_PHASE)
-        start, target = self.swing_start, self.target
-        xy = start[:2] + s * (target[:2] - start[:2])
-        yaw = start[3] + s * wrap(target[2] - start[3])
-        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
-            + (1.0 - s) * max(start[2] - self.ground, 0.0)
-        q_swing = self._ik(swing, state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), yaw)
         return (q_stance, q_swing) if stance == 0 else (q_swing, q_stance)
 
-    def _ik(self, leg: int, pelvis_pos, pelvis_rot, sole_pos, sole_yaw) -> np.ndarray:
-        local = pelvis_rot.T @ (sole_pos - pelvis_pos)
-        rot = pelvis_rot.T @ yaw_rotation(sole_yaw)
-        self.q[leg] = self.legs[leg].solve(self.q[leg], local, rot)
-        return self.q[leg]
+    def _ik(self, *poses) -> None:
+        """Both legs' joint angles (into `self.q`, warm-started from it) for the sole poses
+        (pelvis position, pelvis rotation, sole position, sole yaw; world), left then right."""
+        local, rot = np.empty((2, 3)), np.empty((2, 3, 3))
+        for i, (pelvis_pos, pelvis_rot, sole_pos, sole_yaw) in enumerate(poses):
+            local[i] = pelvis_rot.T @ (sole_pos - pelvis_pos)
+            rot[i] = pelvis_rot.T @ yaw_rotation(sole_yaw)
+        self.q = self._stack.solve(self.q, local, rot)
