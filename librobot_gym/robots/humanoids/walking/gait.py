@@ -82,6 +82,11 @@ class WalkState:
     legs_q: tuple[np.ndarray, np.ndarray]
 
 
+def clamp(x: float, low: float, high: float) -> float:
+    """`np.clip` for one number, without its cost (the law clamps a dozen a control step)."""
+    return min(max(x, low), high)
+
+
 def smoothstep(s: float) -> float:
     s = min(max(s, 0.0), 1.0)
     return s * s * (3.0 - 2.0 * s)
@@ -150,11 +155,11 @@ class WalkingController:
 
     def _ramp(self, command: np.ndarray, dt: float) -> None:
         lay = self.layout
-        cmd = np.array([np.clip(command[0], *lay.vx_range),
-                        np.clip(command[1], -lay.vy_max, lay.vy_max),
-                        np.clip(command[2], -lay.yaw_rate_max, lay.yaw_rate_max)])
+        cmd = np.array([clamp(command[0], *lay.vx_range),
+                        clamp(command[1], -lay.vy_max, lay.vy_max),
+                        clamp(command[2], -lay.yaw_rate_max, lay.yaw_rate_max)])
         limit = np.array([ACCEL, ACCEL, YAW_ACCEL]) * dt
-        self.command += np.clip(cmd - self.command, -limit, limit)
+        self.command += np.minimum(np.maximum(cmd - self.command, -limit), limit)
 
     # --- the law ---------------------------------------------------------------------------------
     def targets(self, state: WalkState, command, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +186,7 @@ class WalkingController:
         # then brakes the legs' error, not their motion.
         prev = self._previous if self.t > 0.0 else None  # a touchdown swaps the legs' roles
         self.velocities = tuple(np.zeros_like(qi) if prev is None else
-                                np.clip((qi - pi) / dt, -MAX_RATE, MAX_RATE)
+                                np.minimum(np.maximum((qi - pi) / dt, -MAX_RATE), MAX_RATE)
                                 for qi, pi in zip(q, prev or q, strict=True))
         self._previous = (q[0].copy(), q[1].copy())
         return q
@@ -203,8 +208,8 @@ class WalkingController:
         side = 1.0 if swing == 0 else -1.0  # the swing foot lands left (+) or right (-)
         yaw_land = self.heading + self.command[2] * T * (1.5 - phase)
         stance_yaw = self.feet[self.stance][2]
-        yaw_land = stance_yaw + float(np.clip(wrap(yaw_land - stance_yaw),
-                                              -lay.max_foot_yaw, lay.max_foot_yaw))
+        yaw_land = stance_yaw + clamp(wrap(yaw_land - stance_yaw),
+                                              -lay.max_foot_yaw, lay.max_foot_yaw)
         vx, vy = self.command[0], self.command[1]
         b_local = np.array([vx * T / (E - 1.0),
                             vy * T / (E - 1.0) - side * lay.step_width / (E + 1.0)])
@@ -217,11 +222,11 @@ class WalkingController:
         dx, dy = c * d[0] + s * d[1], -s * d[0] + c * d[1]
         fwd, back, lat = lay.max_step
         want = (dx, dy)
-        dx = float(np.clip(dx, -back, fwd))
+        dx = clamp(dx, -back, fwd)
         if side > 0:
-            dy = float(np.clip(dy, lay.min_width, lay.step_width + lat))
+            dy = clamp(dy, lay.min_width, lay.step_width + lat)
         else:
-            dy = float(np.clip(dy, -lay.step_width - lat, -lay.min_width))
+            dy = clamp(dy, -lay.step_width - lat, -lay.min_width)
         # Out of reach: hurry the step (the capture point has less time to run away).
         self.hurry = min(math.hypot(want[0] - dx, want[1] - dy) / HURRY_DISTANCE, 1.0)
         # The target is the new pivot's; the sole's reference sits ahead of it.
@@ -252,8 +257,8 @@ class WalkingController:
         lay = self.layout
         stance = self.stance
         # The stance leg: the pelvis upright at its height, turned to the heading, where it is.
-        self.height += float(np.clip(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
-                                     HEIGHT_RATE * self._dt))
+        self.height += clamp(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
+                                     HEIGHT_RATE * self._dt)
         pelvis = np.array([*state.pelvis_pos[:2], self.ground + self.height])
         # The trunk's tilt is fed back beyond the servos' own stiffness: the pelvis is asked
         # to lean K_TRUNK times its tilt the other way (a swing leg's reaction pitches it).
@@ -294,7 +299,7 @@ class WalkingController:
         n_ankle = lay.ankles
         q_stance = q_stance.copy()
         q_stance[-n_ankle] = state.legs_q[stance][-n_ankle]
-        q_stance[-n_ankle] += float(np.clip(K_ANKLE * ex, -MAX_ANKLE, MAX_ANKLE))
+        q_stance[-n_ankle] += clamp(K_ANKLE * ex, -MAX_ANKLE, MAX_ANKLE)
         # Support: the stance leg carries the pendulum's force through its ankle, m (g up
         # plus w^2 (CoM - pivot) sideways: along the line from the pivot to the CoM); the
         # servos' targets are offset by the torques that takes over their stiffness, so the

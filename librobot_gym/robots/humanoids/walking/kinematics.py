@@ -46,14 +46,13 @@ def axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The cross product over the last axis (numpy's `np.cross` costs four times more on the
     small arrays the law uses at every control step)."""
-    return np.take(a, _NEXT, -1) * np.take(b, _LAST, -1) \
-        - np.take(a, _LAST, -1) * np.take(b, _NEXT, -1)
+    return a.take(_NEXT, -1) * b.take(_LAST, -1) - a.take(_LAST, -1) * b.take(_NEXT, -1)
 
 
 def vee_skew(m: np.ndarray) -> np.ndarray:
     """The vector w of the skew part of 3x3 matrices (..., 3, 3): m - m^T = 2 [w]x."""
     flat = m.reshape(*m.shape[:-2], 9)
-    return 0.5 * (np.take(flat, _SKEW_PLUS, -1) - np.take(flat, _SKEW_MINUS, -1))
+    return 0.5 * (flat.take(_SKEW_PLUS, -1) - flat.take(_SKEW_MINUS, -1))
 
 
 def yaw_rotation(yaw: float) -> np.ndarray:
@@ -138,7 +137,7 @@ class ChainStack:
         frames = np.empty((q.shape[0], self.n + 1, 3, 3))  # each joint's parent frame
         frames[:, 0] = _EYE
         for i in range(self.n):
-            frames[:, i + 1] = frames[:, i] @ rotations[:, i]
+            np.matmul(frames[:, i], rotations[:, i], out=frames[:, i + 1])
         mapped = frames[:, :-1] @ self.columns  # (L, n, 3, 2)
         points = np.cumsum(mapped[..., 0], axis=1)
         R = frames[:, -1]
