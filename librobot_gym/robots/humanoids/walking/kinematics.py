@@ -119,10 +119,11 @@ class ChainStack:
         axes = np.stack([c.axes for c in chains])  # (L, n, 3)
         zero = np.zeros(axes.shape[:-1])
         x, y, z = axes[..., 0], axes[..., 1], axes[..., 2]
-        # Rodrigues: R = c I + s [a]x + (1 - c) a a^T, term by term as `axis_rotation`.
+        # Rodrigues: R = a a^T + c (I - a a^T) + s [a]x (as `axis_rotation`, regrouped).
         self.skew = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
                               np.stack([-y, x, zero], -1)], -2)
         self.outer = axes[..., :, None] * axes[..., None, :]
+        self.across = _EYE - self.outer
         # Each joint's offset and axis as two columns: one product maps both to the pelvis.
         self.columns = np.stack([np.stack([c.offsets for c in chains]), axes], -1)
         self.sole = np.stack([c.sole for c in chains])[..., None]
@@ -133,13 +134,13 @@ class ChainStack:
         """For joint angles `q` (L, n): (sole positions (L, 3), sole rotations (L, 3, 3),
         joint positions (L, n, 3), joint axes (L, n, 3)), pelvis frame."""
         c, s = np.cos(q)[..., None, None], np.sin(q)[..., None, None]
-        rotations = c * _EYE + s * self.skew + (1.0 - c) * self.outer
+        rotations = self.outer + c * self.across + s * self.skew
         frames = np.empty((q.shape[0], self.n + 1, 3, 3))  # each joint's parent frame
         frames[:, 0] = _EYE
         for i in range(self.n):
             np.matmul(frames[:, i], rotations[:, i], out=frames[:, i + 1])
         mapped = frames[:, :-1] @ self.columns  # (L, n, 3, 2)
-        points = np.cumsum(mapped[..., 0], axis=1)
+        points = mapped[..., 0].cumsum(axis=1)
         R = frames[:, -1]
         return points[:, -1] + (R @ self.sole)[..., 0], R, points, mapped[..., 1]
 
