@@ -27,7 +27,8 @@ _DAMPING_6 = DAMPING * np.eye(6)
 CONVERGED = 1e-3  # rad: a smaller step ends the iterations
 # Task weights: position (m) 1; orientation (rad) pitch and yaw 0.5, roll 0.1 (5-joint legs).
 WEIGHTS = np.array([1.0, 1.0, 1.0, 0.1, 0.5, 0.5])
-_WEIGHTS_COLUMN = WEIGHTS[:, None]
+_ROT_WEIGHTS = WEIGHTS[3:]
+_ROT_WEIGHTS_COLUMN = _ROT_WEIGHTS[:, None]
 _EYE = np.eye(3)
 _NEXT, _LAST = np.array([1, 2, 0]), np.array([2, 0, 1])  # cyclic index shifts
 _SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])  # (2,1) (0,2) (1,0)
@@ -124,9 +125,11 @@ class ChainStack:
                               np.stack([-y, x, zero], -1)], -2)
         self.outer = axes[..., :, None] * axes[..., None, :]
         self.across = _EYE - self.outer
-        # Each joint's offset and axis as two columns: one product maps both to the pelvis.
-        self.columns = np.stack([np.stack([c.offsets for c in chains]), axes], -1)
-        self.sole = np.stack([c.sole for c in chains])[..., None]
+        # Each joint's offset and axis as two columns, then the sole's offset (and no axis)
+        # from the last frame: one product maps them all to the pelvis.
+        offsets = np.stack([np.concatenate([c.offsets, c.sole[None]]) for c in chains])
+        no_axis = np.zeros((len(chains), 1, 3))
+        self.columns = np.stack([offsets, np.concatenate([axes, no_axis], axis=1)], -1)
         self.lower = np.stack([c.lower for c in chains])
         self.upper = np.stack([c.upper for c in chains])
 
@@ -134,22 +137,27 @@ class ChainStack:
         """For joint angles `q` (L, n): (sole positions (L, 3), sole rotations (L, 3, 3),
         joint positions (L, n, 3), joint axes (L, n, 3)), pelvis frame."""
         c, s = np.cos(q)[..., None, None], np.sin(q)[..., None, None]
-        rotations = self.outer + c * self.across + s * self.skew
         frames = np.empty((q.shape[0], self.n + 1, 3, 3))  # each joint's parent frame
         frames[:, 0] = _EYE
-        for i in range(self.n):
-            np.matmul(frames[:, i], rotations[:, i], out=frames[:, i + 1])
-        mapped = frames[:, :-1] @ self.columns  # (L, n, 3, 2)
-        points = mapped[..., 0].cumsum(axis=1)
-        R = frames[:, -1]
-        return points[:, -1] + (R @ self.sole)[..., 0], R, points, mapped[..., 1]
+        chain = frames[:, 1:]  # the joints' rotations, then their running products
+        np.multiply(c, self.across, out=chain)
+        chain += self.outer
+        chain += s * self.skew
+        # The running product R_0 R_1 ... R_i by doubling (log2 n stacked products, not n).
+        k = 1
+        while k < self.n:
+            chain[:, k:] = chain[:, :-k] @ chain[:, k:]
+            k *= 2
+        mapped = frames @ self.columns  # (L, n + 1, 3, 2)
+        points = mapped[..., 0].cumsum(axis=1)  # the joints', then the sole's
+        return points[:, -1], frames[:, -1], points[:, :-1], mapped[:, :-1, :, 1]
 
     def solve(self, q0: np.ndarray, position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
         """Joint angles (L, n; rad, within limits) placing each sole at `position` (L, 3) with
         `rotation` (L, 3, 3), pelvis frame, from `q0` (L, n)."""
         q = np.minimum(np.maximum(q0, self.lower), self.upper)
-        active = np.ones(len(q), bool)
-        err = np.empty((len(q), 6))
+        active = [True] * len(q)
+        err = np.empty((len(q), 6))  # weighted (WEIGHTS; the position's are 1)
         J = np.empty((len(q), 6, self.n))
         for _ in range(ITERATIONS):
             p, R, points, axes = self.forward(q)
@@ -159,17 +167,20 @@ class ChainStack:
             # can be weighted: the rotation vector w = 1/2 sum_k r_k x d_k over the columns of
             # R and the target D (pelvis frame) is the vee of the skew part of D R^T, and
             # R^T w that of R^T D.
-            err[:, 3:] = vee_skew(Rt @ rotation)
+            err[:, 3:] = vee_skew(Rt @ rotation) * _ROT_WEIGHTS
             J[:, :3] = cross(axes, p[:, None] - points).swapaxes(-1, -2)
-            J[:, 3:] = Rt @ axes.swapaxes(-1, -2)
-            Jw = J * _WEIGHTS_COLUMN
-            JwT = Jw.swapaxes(-1, -2)
-            dq = (JwT @ np.linalg.solve(Jw @ JwT + _DAMPING_6, (err * WEIGHTS)[..., None]))[..., 0]
+            J[:, 3:] = (Rt @ axes.swapaxes(-1, -2)) * _ROT_WEIGHTS_COLUMN
+            JT = J.swapaxes(-1, -2)
+            dq = (JT @ np.linalg.solve(J @ JT + _DAMPING_6, err[..., None]))[..., 0]
             step = np.minimum(np.maximum(q + dq, self.lower), self.upper)
-            np.copyto(q, step, where=active[:, None])
-            done = ((err[:, :3] * err[:, :3]).sum(axis=1) < 1e-8) \
-                | (np.abs(dq).max(axis=1) < CONVERGED)
-            active &= ~done
-            if not active.any():
+            if all(active):
+                q = step
+            else:  # a chain that has converged keeps its answer
+                q = np.where(np.array(active)[:, None], step, q)
+            position_error = err[:, :3]
+            done = (((position_error * position_error).sum(axis=1) < 1e-8)
+                    | (np.abs(dq).max(axis=1) < CONVERGED)).tolist()
+            active = [a and not d for a, d in zip(active, done, strict=True)]
+            if not any(active):
                 break
         return q
