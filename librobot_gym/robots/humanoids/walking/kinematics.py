@@ -131,14 +131,16 @@ class ChainStack:
         no_axis = np.zeros((len(chains), 1, 3))
         self.columns = np.stack([offsets, np.concatenate([axes, no_axis], axis=1)], -1)
         self.lower = np.stack([c.lower for c in chains])
+        self._frames = {count: np.broadcast_to(_EYE, (count, self.n + 1, 3, 3))
+                        for count in range(1, len(chains) + 1)}
         self.upper = np.stack([c.upper for c in chains])
 
     def forward(self, q: np.ndarray):
         """For joint angles `q` (L, n): (sole positions (L, 3), sole rotations (L, 3, 3),
         joint positions (L, n, 3), joint axes (L, n, 3)), pelvis frame."""
-        c, s = np.cos(q)[..., None, None], np.sin(q)[..., None, None]
-        frames = np.empty((q.shape[0], self.n + 1, 3, 3))  # each joint's parent frame
-        frames[:, 0] = _EYE
+        angles = q[..., None, None]
+        c, s = np.cos(angles), np.sin(angles)
+        frames = self._frames[len(q)].copy()  # each joint's parent frame: the first is I
         chain = frames[:, 1:]  # the joints' rotations, then their running products
         np.multiply(c, self.across, out=chain)
         chain += self.outer
@@ -177,10 +179,10 @@ class ChainStack:
                 q = step
             else:  # a chain that has converged keeps its answer
                 q = np.where(np.array(active)[:, None], step, q)
-            position_error = err[:, :3]
-            done = (((position_error * position_error).sum(axis=1) < 1e-8)
-                    | (np.abs(dq).max(axis=1) < CONVERGED)).tolist()
-            active = [a and not d for a, d in zip(active, done, strict=True)]
+            moved = np.abs(dq).max(axis=1).tolist()
+            missed = np.einsum("ij,ij->i", err[:, :3], err[:, :3]).tolist()
+            active = [a and not (e < 1e-8 or m < CONVERGED)
+                      for a, e, m in zip(active, missed, moved, strict=True)]
             if not any(active):
                 break
         return q
