@@ -10,6 +10,10 @@ an orientation (both in the pelvis frame), warm-started from the previous answer
 damped Gauss-Newton steps per control step (at most ITERATIONS, fewer once a step moves no
 joint by CONVERGED rad). On a 5-joint leg (the H1's: no ankle roll) the sole's
 roll is not free; a small weight on it lets the solver trade it off instead of failing.
+
+Speed: the law solves both legs every control step, and on chains this small numpy's cost is
+per call, not per number, so the arithmetic lives in `ChainStack`, which stacks both legs and
+all their joints into as few array operations as it can (a `LegChain` is a stack of one).
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ def yaw_rotation(yaw: float) -> np.ndarray:
 @dataclass
 class LegChain:
     """One leg: `offsets` (n, 3) m, `axes` (n, 3) unit, `sole` (3,) m, joint limits (rad),
-    the servos' stiffness `kp` (N m/rad: a feedforward torque becomes a target offset)."""
+    the servos' stiffness `kp` (N m/rad: a feedforward torque becomes a target offset).
+    Read-only once made: its `ChainStack` copies the arrays."""
 
     offsets: np.ndarray
     axes: np.ndarray
