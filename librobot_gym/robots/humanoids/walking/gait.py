@@ -209,7 +209,7 @@ class WalkingController:
         yaw_land = self.heading + self.command[2] * T * (1.5 - phase)
         stance_yaw = self.feet[self.stance][2]
         yaw_land = stance_yaw + clamp(wrap(yaw_land - stance_yaw),
-                                              -lay.max_foot_yaw, lay.max_foot_yaw)
+                                      -lay.max_foot_yaw, lay.max_foot_yaw)
         vx, vy = self.command[0], self.command[1]
         b_local = np.array([vx * T / (E - 1.0),
                             vy * T / (E - 1.0) - side * lay.step_width / (E + 1.0)])
@@ -258,7 +258,7 @@ class WalkingController:
         stance = self.stance
         # The stance leg: the pelvis upright at its height, turned to the heading, where it is.
         self.height += clamp(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
-                                     HEIGHT_RATE * self._dt)
+                             HEIGHT_RATE * self._dt)
         pelvis = np.array([*state.pelvis_pos[:2], self.ground + self.height])
         # The trunk's tilt is fed back beyond the servos' own stiffness: the pelvis is asked
         # to lean K_TRUNK times its tilt the other way (a swing leg's reaction pitches it).
@@ -276,15 +276,15 @@ class WalkingController:
         # The swing leg: toward the target, in the pelvis frame as it is.
         p0 = self.t0 / lay.step_time
         rel = (phase - p0) / (1.0 - p0)
-        s = smoothstep(rel / FREEZE_PHASE)
+        blend = smoothstep(rel / FREEZE_PHASE)
         start, target = self.swing_start, self.target
-        xy = start[:2] + s * (target[:2] - start[:2])
-        yaw = start[3] + s * wrap(target[2] - start[3])
+        xy = start[:2] + blend * (target[:2] - start[:2])
+        swing_yaw = start[3] + blend * wrap(target[2] - start[3])
         z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
-            + (1.0 - s) * max(start[2] - self.ground, 0.0)
+            + (1.0 - blend) * max(start[2] - self.ground, 0.0)
         # Both legs' inverse kinematics in one stacked solve (`ChainStack`).
         poses = {stance: (pelvis, rot, np.array([*foot[:2], self.ground]), foot[2]),
-                 swing: (state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), yaw)}
+                 swing: (state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), swing_yaw)}
         self._ik(poses[0], poses[1])
         q_stance, q_swing = self.q[stance], self.q[swing]
         # The stance ankle: passive (where it is: the sole flat on the ground) plus the ankle
