@@ -22,7 +22,7 @@ from librobot_gym.envs.tasks.base import TaskReset
 from librobot_gym.errors import ConfigError
 from librobot_gym.robots import get_robot
 from librobot_gym.robots.humanoids.walking import walk_layout_for
-from librobot_gym.robots.humanoids.walking.kinematics import yaw_rotation
+from librobot_gym.robots.humanoids.walking.kinematics import ChainStack, yaw_rotation
 
 HUMANOIDS = ("h1", "gr1", "figure_class")
 WALKERS = ("h1", "gr1")  # the Figure-class one does not walk yet (README)
@@ -161,3 +161,47 @@ def test_random_commands_for_20_episodes(name):
     assert summary["falls"] <= ALLOWED_FALLS[name]
     assert summary["forward_speed_mean"] > 0.4
     assert summary["stopped_speed_mean"] < 0.15
+
+
+@pytest.mark.parametrize("name", HUMANOIDS)
+def test_the_law_matches_its_reference_rollout(name):
+    """The law as recorded before it was made faster (`walk_reference.py`: 5 s of random
+    commands, replayed open loop): the same joint targets and rates, step by step, to
+    floating-point noise (a target 1e-7 rad off would be a changed law)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import walk_reference
+
+    data = np.load(walk_reference.FIXTURE)
+    rows = {key.split("/", 1)[1]: data[key] for key in data.files if key.startswith(f"{name}/")}
+    assert len(rows["command"]) == walk_reference.STEPS
+    targets, rates = walk_reference.replay(name, rows)
+    np.testing.assert_allclose(targets, rows["targets"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(rates, rows["rates"], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", HUMANOIDS)
+def test_both_legs_solved_together_get_what_each_gets_alone(name):
+    """`ChainStack` solves the legs in one set of array operations, each leg stopping on its
+    own test: a step in reach for one leg and a far one for the other (which iterates
+    longer) give each what its own solve gives."""
+    robot, _, lay, chains = _chains(name)
+    home = np.array(robot.home_qpos)
+    q0 = np.stack([home[list(leg)] for leg in lay.legs])
+    stack = ChainStack(chains)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        starts = [c.forward(q)[0] for c, q in zip(chains, q0, strict=True)]
+        goals = np.stack([starts[0] + rng.uniform(-0.02, 0.02, 3),
+                          starts[1] + rng.uniform(-0.25, 0.25, 3)])
+        rotations = np.stack([yaw_rotation(y) for y in rng.uniform(-0.4, 0.4, 2)])
+        together = stack.solve(q0, goals, rotations)
+        for i, chain in enumerate(chains):
+            np.testing.assert_allclose(together[i], chain.solve(q0[i], goals[i], rotations[i]),
+                                       rtol=0, atol=1e-12)
+
+
+def test_legs_of_unequal_length_are_not_stacked():
+    _, _, _, chains = _chains("h1")
+    _, _, _, gr1 = _chains("gr1")
+    with pytest.raises(ConfigError, match="as many joints"):
+        ChainStack((chains[0], gr1[0]))

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from librobot_gym.robots.humanoids.walking.kinematics import (
+    ChainStack,
     LegChain,
     axis_rotation,
     yaw_rotation,
@@ -81,6 +82,11 @@ class WalkState:
     legs_q: tuple[np.ndarray, np.ndarray]
 
 
+def clamp(x: float, low: float, high: float) -> float:
+    """`np.clip` for one number, without its cost (the law clamps a dozen a control step)."""
+    return min(max(x, low), high)
+
+
 def smoothstep(s: float) -> float:
     s = min(max(s, 0.0), 1.0)
     return s * s * (3.0 - 2.0 * s)
@@ -100,7 +106,8 @@ class WalkingController:
         self.layout, self.legs, self.mass = layout, legs, mass
         self.home = [np.asarray(h, float).copy() for h in home_legs]
         self.command = np.zeros(3)
-        self.q = [h.copy() for h in self.home]
+        self.q = np.array(self.home)  # (2, n): the legs' last IK answers
+        self._stack = ChainStack(legs)
         self.steps = 0
         self.hurry = 0.0
         self._previous = None
@@ -108,7 +115,7 @@ class WalkingController:
 
     # --- state machine ---------------------------------------------------------------------------
     def reset(self, state: WalkState) -> None:
-        self.q = [h.copy() for h in self.home]
+        self.q = np.array(self.home)
         self._previous = None
         self.command = np.zeros(3)
         self.ground = float(min(state.soles[:, 2]))
@@ -148,11 +155,11 @@ class WalkingController:
 
     def _ramp(self, command: np.ndarray, dt: float) -> None:
         lay = self.layout
-        cmd = np.array([np.clip(command[0], *lay.vx_range),
-                        np.clip(command[1], -lay.vy_max, lay.vy_max),
-                        np.clip(command[2], -lay.yaw_rate_max, lay.yaw_rate_max)])
+        cmd = np.array([clamp(command[0], *lay.vx_range),
+                        clamp(command[1], -lay.vy_max, lay.vy_max),
+                        clamp(command[2], -lay.yaw_rate_max, lay.yaw_rate_max)])
         limit = np.array([ACCEL, ACCEL, YAW_ACCEL]) * dt
-        self.command += np.clip(cmd - self.command, -limit, limit)
+        self.command += np.minimum(np.maximum(cmd - self.command, -limit), limit)
 
     # --- the law ---------------------------------------------------------------------------------
     def targets(self, state: WalkState, command, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +186,7 @@ class WalkingController:
         # then brakes the legs' error, not their motion.
         prev = self._previous if self.t > 0.0 else None  # a touchdown swaps the legs' roles
         self.velocities = tuple(np.zeros_like(qi) if prev is None else
-                                np.clip((qi - pi) / dt, -MAX_RATE, MAX_RATE)
+                                np.minimum(np.maximum((qi - pi) / dt, -MAX_RATE), MAX_RATE)
                                 for qi, pi in zip(q, prev or q, strict=True))
         self._previous = (q[0].copy(), q[1].copy())
         return q
@@ -201,8 +208,8 @@ class WalkingController:
         side = 1.0 if swing == 0 else -1.0  # the swing foot lands left (+) or right (-)
         yaw_land = self.heading + self.command[2] * T * (1.5 - phase)
         stance_yaw = self.feet[self.stance][2]
-        yaw_land = stance_yaw + float(np.clip(wrap(yaw_land - stance_yaw),
-                                              -lay.max_foot_yaw, lay.max_foot_yaw))
+        yaw_land = stance_yaw + clamp(wrap(yaw_land - stance_yaw),
+                                      -lay.max_foot_yaw, lay.max_foot_yaw)
         vx, vy = self.command[0], self.command[1]
         b_local = np.array([vx * T / (E - 1.0),
                             vy * T / (E - 1.0) - side * lay.step_width / (E + 1.0)])
@@ -215,11 +222,11 @@ class WalkingController:
         dx, dy = c * d[0] + s * d[1], -s * d[0] + c * d[1]
         fwd, back, lat = lay.max_step
         want = (dx, dy)
-        dx = float(np.clip(dx, -back, fwd))
+        dx = clamp(dx, -back, fwd)
         if side > 0:
-            dy = float(np.clip(dy, lay.min_width, lay.step_width + lat))
+            dy = clamp(dy, lay.min_width, lay.step_width + lat)
         else:
-            dy = float(np.clip(dy, -lay.step_width - lat, -lay.min_width))
+            dy = clamp(dy, -lay.step_width - lat, -lay.min_width)
         # Out of reach: hurry the step (the capture point has less time to run away).
         self.hurry = min(math.hypot(want[0] - dx, want[1] - dy) / HURRY_DISTANCE, 1.0)
         # The target is the new pivot's; the sole's reference sits ahead of it.
@@ -250,8 +257,8 @@ class WalkingController:
         lay = self.layout
         stance = self.stance
         # The stance leg: the pelvis upright at its height, turned to the heading, where it is.
-        self.height += float(np.clip(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
-                                     HEIGHT_RATE * self._dt))
+        self.height += clamp(lay.pelvis_height - self.height, -HEIGHT_RATE * self._dt,
+                             HEIGHT_RATE * self._dt)
         pelvis = np.array([*state.pelvis_pos[:2], self.ground + self.height])
         # The trunk's tilt is fed back beyond the servos' own stiffness: the pelvis is asked
         # to lean K_TRUNK times its tilt the other way (a swing leg's reaction pitches it).
@@ -266,7 +273,20 @@ class WalkingController:
         rot = yaw_rotation(yaw) @ axis_rotation(np.array([0.0, 1.0, 0.0]), lean) \
             @ axis_rotation(np.array([1.0, 0.0, 0.0]), tilt)
         foot = self.feet[stance]
-        q_stance = self._ik(stance, pelvis, rot, np.array([*foot[:2], self.ground]), foot[2])
+        # The swing leg: toward the target, in the pelvis frame as it is.
+        p0 = self.t0 / lay.step_time
+        rel = (phase - p0) / (1.0 - p0)
+        blend = smoothstep(rel / FREEZE_PHASE)
+        start, target = self.swing_start, self.target
+        xy = start[:2] + blend * (target[:2] - start[:2])
+        swing_yaw = start[3] + blend * wrap(target[2] - start[3])
+        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
+            + (1.0 - blend) * max(start[2] - self.ground, 0.0)
+        # Both legs' inverse kinematics in one stacked solve (`ChainStack`).
+        poses = {stance: (pelvis, rot, np.array([*foot[:2], self.ground]), foot[2]),
+                 swing: (state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), swing_yaw)}
+        self._ik(poses[0], poses[1])
+        q_stance, q_swing = self.q[stance], self.q[swing]
         # The stance ankle: passive (where it is: the sole flat on the ground) plus the ankle
         # strategy, pitching the toes down when the capture point runs ahead of its nominal.
         w, _ = self._omega(state)
@@ -279,7 +299,7 @@ class WalkingController:
         n_ankle = lay.ankles
         q_stance = q_stance.copy()
         q_stance[-n_ankle] = state.legs_q[stance][-n_ankle]
-        q_stance[-n_ankle] += float(np.clip(K_ANKLE * ex, -MAX_ANKLE, MAX_ANKLE))
+        q_stance[-n_ankle] += clamp(K_ANKLE * ex, -MAX_ANKLE, MAX_ANKLE)
         # Support: the stance leg carries the pendulum's force through its ankle, m (g up
         # plus w^2 (CoM - pivot) sideways: along the line from the pivot to the CoM); the
         # servos' targets are offset by the torques that takes over their stiffness, so the
@@ -289,20 +309,13 @@ class WalkingController:
         weight = rot.T @ (-self.mass * np.array([reach[0], reach[1], G]))
         tau = chain.support_torques(self.q[stance], weight, len(q_stance) - n_ankle)
         q_stance += tau / chain.kp
-        # The swing leg: toward the target, in the pelvis frame as it is.
-        p0 = self.t0 / lay.step_time
-        rel = (phase - p0) / (1.0 - p0)
-        s = smoothstep(rel / FREEZE_PHASE)
-        start, target = self.swing_start, self.target
-        xy = start[:2] + s * (target[:2] - start[:2])
-        yaw = start[3] + s * wrap(target[2] - start[3])
-        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
-            + (1.0 - s) * max(start[2] - self.ground, 0.0)
-        q_swing = self._ik(swing, state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), yaw)
         return (q_stance, q_swing) if stance == 0 else (q_swing, q_stance)
 
-    def _ik(self, leg: int, pelvis_pos, pelvis_rot, sole_pos, sole_yaw) -> np.ndarray:
-        local = pelvis_rot.T @ (sole_pos - pelvis_pos)
-        rot = pelvis_rot.T @ yaw_rotation(sole_yaw)
-        self.q[leg] = self.legs[leg].solve(self.q[leg], local, rot)
-        return self.q[leg]
+    def _ik(self, *poses) -> None:
+        """Both legs' joint angles (into `self.q`, warm-started from it) for the sole poses
+        (pelvis position, pelvis rotation, sole position, sole yaw; world), left then right."""
+        local, rot = np.empty((2, 3)), np.empty((2, 3, 3))
+        for i, (pelvis_pos, pelvis_rot, sole_pos, sole_yaw) in enumerate(poses):
+            local[i] = pelvis_rot.T @ (sole_pos - pelvis_pos)
+            rot[i] = pelvis_rot.T @ yaw_rotation(sole_yaw)
+        self.q = self._stack.solve(self.q, local, rot)
