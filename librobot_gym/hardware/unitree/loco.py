@@ -1,13 +1,14 @@
-"""The H1's high-level locomotion service ("loco") through Unitree's RPC: our `LocoClient` on
-the SDK's `unitree_sdk2py.rpc.client.Client` (requests on `rt/api/loco/request`, responses on
-`rt/api/loco/response`). The SDK wheel 1.0.1 ships the RPC layer but no H1 loco client; the
-service name, API version, ids and parameter JSON below are Unitree's H1 loco API (their C++
-SDK, unitree_sdk2 `include/unitree/robot/h1/loco/h1_loco_api.hpp` and `h1_loco_client.hpp`).
+"""The H1's high-level locomotion service ("loco") through Unitree's RPC: our `LocoClient` on the
+SDK's `unitree_sdk2py.rpc.client.Client` (requests on `rt/api/loco/request`, responses on
+`rt/api/loco/response`). The SDK wheel 1.0.1 ships the RPC layer but no H1 loco client; the service
+name, API version, ids and parameter JSON below are Unitree's H1 loco API (their C++ SDK,
+unitree_sdk2 `include/unitree/robot/h1/loco/h1_loco_api.hpp` and `h1_loco_client.hpp`).
 
-On the robot the loco service runs Unitree's walking controller on board; while it owns the
-motors (FSM StandUp / Start) LowCmd is ignored. `base_velocity` needs: SetVelocity (vx, vy,
-yaw rate, duration: the command lapses after it), StopMove (velocity 0), Damp (FSM 1, the safe
-stop), StandUp (FSM 2), Start (FSM 204, walking), GetFsmId. A velocity outside the bounds the
+On the robot the loco service runs Unitree's walking controller on board; while it owns the motors
+(FSM StandUp / Start) LowCmd is ignored. `base_velocity` needs: SetVelocity (vx, vy, yaw rate,
+duration: the command lapses after it), EnableOdom / GetOdom (the service's odometry: x, y m and
+yaw rad in its own frame; WalkTo's position comes from it), StopMove (velocity 0), Damp (FSM 1, the
+safe stop), StandUp (FSM 2), Start (FSM 204, walking), GetFsmId. A velocity outside the bounds the
 client was given is refused here, before anything is sent (`LocoCommandRefused`); a call the
 service answers with a non-zero code raises `LocoCallFailed` naming the code.
 """
@@ -27,6 +28,8 @@ API_VERSION = "2.0.0.0"
 GET_FSM_ID = 8001
 SET_FSM_ID = 8101
 SET_VELOCITY = 8105
+ENABLE_ODOM = 8201
+GET_ODOM = 8203  # data {"x", "y", "z": yaw}
 # FSM ids the high-level calls set (h1_loco_client.hpp).
 FSM_ZERO_TORQUE = 0
 FSM_DAMP = 1
@@ -59,7 +62,7 @@ def _sdk_client():
     sdk()  # the wheel's import fix-up
     client = Client(SERVICE, False)
     client._SetApiVerson(API_VERSION)
-    for api in (GET_FSM_ID, SET_FSM_ID, SET_VELOCITY):
+    for api in (GET_FSM_ID, SET_FSM_ID, SET_VELOCITY, ENABLE_ODOM, GET_ODOM):
         client._RegistApi(api, 0)
     return client
 
@@ -124,3 +127,11 @@ class LocoClient:
 
     def fsm_id(self) -> int:
         return int(json.loads(self._call(GET_FSM_ID, None))["data"])
+
+    def enable_odometry(self) -> None:
+        self._call(ENABLE_ODOM, None)
+
+    def odometry(self) -> tuple[float, float, float]:
+        """(x m, y m, yaw rad) in the service's odometry frame."""
+        data = json.loads(self._call(GET_ODOM, None))
+        return float(data["x"]), float(data["y"]), float(data["z"])

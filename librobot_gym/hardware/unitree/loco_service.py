@@ -1,20 +1,21 @@
-"""The emulated H1's on-board loco service: Unitree's RPC "loco" service (`loco.py` has the
-API) on the SDK's `unitree_sdk2py.rpc.server.Server`, running OUR walking controller
+"""The emulated H1's on-board loco service: Unitree's RPC "loco" service (`loco.py` has the API) on
+the SDK's `unitree_sdk2py.rpc.server.Server`, running OUR walking controller
 (`robots/humanoids/walking/`, the law the simulator's `base_velocity` runs) on board the
 `H1Emulator`, as the real robot runs Unitree's.
 
-FSMs (SetFsmId): 0 zero torque (motors off), 1 Damp (kp 0, the damping kd), 2 StandUp (the
-servos hold the standing posture), 204 Start (walking: each control period, 1 / control_hz of
-simulated time, the law turns the present velocity command and the emulated robot's state
-into the legs' PD targets and rates; the rest of the body holds the posture). Until a loco FSM
-is set (and again after `restart`) the robot is in low-level mode: LowCmd drives the motors and
-GetFsmId answers -1; in any loco FSM the emulator ignores LowCmd, as the real robot does in
-sport mode. SetVelocity (only in FSM 204) holds for its `duration` of simulated time, then the
-robot walks in place at zero velocity. A malformed parameter, an unknown FSM, a velocity out of
-the walking bounds or sent outside FSM 204 is answered with the RPC's parameter error (3204).
+FSMs (SetFsmId): 0 zero torque (motors off), 1 Damp (kp 0, the damping kd), 2 StandUp (the servos
+hold the standing posture), 204 Start (walking: each control period, 1 / control_hz of simulated
+time, the law turns the present velocity command and the emulated robot's state into the legs' PD
+targets and rates; the rest of the body holds the posture). Until a loco FSM is set (and again
+after `restart`) the robot is in low-level mode: LowCmd drives the motors and GetFsmId answers -1;
+in any loco FSM the emulator ignores LowCmd, as the real robot does in sport mode. GetOdom answers
+the pelvis's x, y, yaw (the emulator's truth). SetVelocity (only in FSM 204) holds for its
+`duration` of simulated time, then the robot walks in place at zero velocity. A malformed
+parameter, an unknown FSM, a velocity out of the walking bounds or sent outside FSM 204 is answered
+with the RPC's parameter error (3204).
 
-Determinism in lockstep: a call is synchronous (the client waits for the answer), so a command
-is in place before the driver's next `advance`; the law runs at fixed simulated times.
+Determinism in lockstep: a call is synchronous (the client waits for the answer), so a command is
+in place before the driver's next `advance`; the law runs at fixed simulated times.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from librobot_gym.hardware.humanoid_sim import leg_chain
 from librobot_gym.hardware.unitree import h1
 from librobot_gym.hardware.unitree.loco import (
     API_VERSION,
+    ENABLE_ODOM,
     FSM_DAMP,
     FSM_STAND_UP,
     FSM_START,
     FSM_ZERO_TORQUE,
     GET_FSM_ID,
+    GET_ODOM,
     RPC_ERR_SERVER_API_PARAMETER,
     RPC_OK,
     SERVICE,
@@ -119,6 +122,14 @@ class OnBoardLoco:
         self.velocity, self.until = v, now + duration
         return RPC_OK
 
+    def odometry(self) -> dict[str, float]:
+        """The pelvis's x, y and yaw ("z") in the emulator's world: the truth (a real robot's
+        odometry drifts; its frame is its own)."""
+        d = self.emulator.data
+        w, x, y, z = (float(v) for v in d.qpos[self._free + 3:self._free + 7])
+        yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+        return {"x": float(d.qpos[self._free]), "y": float(d.qpos[self._free + 1]), "z": yaw}
+
     # --- the motors (every physics step) ---------------------------------------------------
     def command(self, data: mujoco.MjData) -> dict[str, np.ndarray]:
         if self.fsm == FSM_ZERO_TORQUE:
@@ -173,6 +184,8 @@ class LocoServer:
         server._RegistHandler(GET_FSM_ID, self._get_fsm, False)
         server._RegistHandler(SET_FSM_ID, self._set_fsm, False)
         server._RegistHandler(SET_VELOCITY, self._set_velocity, False)
+        server._RegistHandler(ENABLE_ODOM, self._enable_odom, False)
+        server._RegistHandler(GET_ODOM, self._get_odom, False)
         server.Start(False)
         self.server = server
 
@@ -191,6 +204,12 @@ class LocoServer:
 
     def _get_fsm(self, _parameter: str) -> tuple[int, str]:
         return self._run(lambda loco, now: (RPC_OK, json.dumps({"data": loco.fsm})))
+
+    def _enable_odom(self, _parameter: str) -> tuple[int, str]:
+        return self._run(lambda loco, now: (RPC_OK, ""))
+
+    def _get_odom(self, _parameter: str) -> tuple[int, str]:
+        return self._run(lambda loco, now: (RPC_OK, json.dumps(loco.odometry())))
 
     def _set_fsm(self, parameter: str) -> tuple[int, str]:
         try:
