@@ -95,6 +95,22 @@ class HumanoidSafetyLayer(SafetyCore):
 
         return self._send(send)
 
+    def _fall(self, state: RobotState) -> FallDetected | None:
+        tilt = tilt_of(state.extras.get("imu_quat", (1.0, 0.0, 0.0, 0.0)))
+        if tilt <= self.max_tilt:
+            return None
+        return FallDetected(f"the trunk tilts {tilt:.2f} rad (limit {self.max_tilt} rad): the "
+                            "robot is falling and was put in damping mode; stand it up in its "
+                            "harness, then reset")
+
+    def watch_fall(self, state: RobotState) -> None:
+        """Between commands: a trunk past the tilt limit stops the robot now and latches
+        `FallDetected` (the walking backend calls it on every state it reads, so a fall that
+        ends the episode leaves the robot damped, not walking)."""
+        fall = self._fall(state)
+        if fall is not None and self.fault is None:
+            self._trip(fall)
+
     def walk(self, velocity, bounds, duration: float) -> dict[str, float]:
         """`base_velocity` on a robot whose own walking controller runs (the H1's loco
         service): the fall check on the fresh state, then (vx, vy, yaw rate) clipped into
@@ -102,11 +118,9 @@ class HumanoidSafetyLayer(SafetyCore):
         values become 0) and sent with the driver's `walk`. A fall stops the robot (the
         driver's stop: loco Damp) and latches, as for joint targets."""
         def send(state: RobotState) -> dict[str, float]:
-            tilt = tilt_of(state.extras.get("imu_quat", (1.0, 0.0, 0.0, 0.0)))
-            if tilt > self.max_tilt:
-                raise FallDetected(f"the trunk tilts {tilt:.2f} rad (limit {self.max_tilt} "
-                                   "rad): the robot is falling and was put in damping mode; "
-                                   "stand it up in its harness, then reset")
+            fall = self._fall(state)
+            if fall is not None:
+                raise fall
             asked = np.array(velocity, dtype=np.float64).reshape(-1)
             if asked.shape != (3,):
                 raise InvalidActionError(f"a walking command is (vx, vy, yaw rate); got "

@@ -186,6 +186,7 @@ class HumanoidBackend(CellBackend):
         self._extras = self.estimator.extras(self._state)
         if getattr(self, "_odom_start", None) is not None:
             self._place_by_odometry()
+            self.safety.watch_fall(self._state)
         # The safety layer caught a fall (the trunk past its tilt limit): the robot is in
         # damping mode, hanging in its harness; the task reads this as a fall.
         self._extras["fall_detected"] = float(isinstance(self.safety.fault, FallDetected))
