@@ -91,10 +91,10 @@ class H1Emulator:
         self.accepted = 0
         self.faults: dict[str, int] = {}
         self._cmd = self._active = self._idle_command()
+        self._opened = False
         self._lock = threading.Lock()
         self._pushes: list[tuple[int, float, float, np.ndarray]] = []
         self._frozen = None
-        self._opened = False
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
         self.restart()
@@ -174,6 +174,8 @@ class H1Emulator:
             mujoco.mj_forward(self.model, d)
             self._cmd = self._idle_command()
             self.loco.restart()
+            if self._opened:  # the domain's one loco service answers for the robot in use
+                loco_server().attach(self.loco)
             self._pushes = []
             self.faults = {}
             self._frozen = None
