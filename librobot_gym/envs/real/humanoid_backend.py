@@ -72,6 +72,7 @@ class HumanoidBackend(CellBackend):
         self._open_cell(robot, task, control_mode, cameras, operator)
         self.driver = connect_driver(driver, robot, task)
         self.walking = control_mode == "base_velocity"
+        self._odom_start = None  # walking: (start pose, odometry) when the episode began
         if self.walking:
             if not hasattr(self.driver, "loco_client"):
                 raise ConfigError(f"control_mode='base_velocity' on hardware needs the "
@@ -184,7 +185,7 @@ class HumanoidBackend(CellBackend):
     def _read(self) -> None:
         self._state = self.driver.read_state()
         self._extras = self.estimator.extras(self._state)
-        if getattr(self, "_odom_start", None) is not None:
+        if self._odom_start is not None:
             self._place_by_odometry()
             self.safety.watch_fall(self._state)
         # The safety layer caught a fall (the trunk past its tilt limit): the robot is in

@@ -174,10 +174,14 @@ def test_a_fall_stops_the_robot_through_loco_damp():
         env.close()
 
 
-def test_base_velocity_is_refused_without_a_loco_service():
+@pytest.mark.parametrize(("env_id", "robot"), [("librobot/FigureClass-Real-Stand-v0",
+                                                  "figure_class"),
+                                                 ("librobot/GR1-Real-Stand-v0", "gr1")])
+def test_base_velocity_is_refused_without_a_loco_service(env_id, robot):
+    """The bridge (Figure-class) and Fourier's client (GR1) drive joints only."""
     with pytest.raises(ConfigError, match="loco"):
-        gym.make("librobot/FigureClass-Real-Stand-v0", obs_mode="state",
-                 control_mode="base_velocity", driver="humanoid-sim:bridge", operator="auto")
+        gym.make(env_id, obs_mode="state", control_mode="base_velocity", operator="auto",
+                 driver=get_robot(robot).stand_in)
 
 
 def test_real_time_emulator_walks_on_velocity_commands():
