@@ -170,6 +170,10 @@ def test_a_fall_stops_the_robot_through_loco_damp():
             if terminated or truncated:
                 break
         assert info["safety"]["fell"] and emulator.loco.fsm == FSM_DAMP
+        env.reset(seed=1)  # re-armed: the service stands it up and walks again
+        _, _, _, _, info = env.step(np.array([0.5, 0.0, 0.0], dtype=np.float32))
+        assert emulator.loco.fsm == FSM_START and not info["safety"]["fell"]
+        assert emulator.loco.velocity[0] > 0
     finally:
         env.close()
 
