@@ -194,6 +194,10 @@ register_env("librobot/FigureClass-WalkTo-v0", "figure_class", "walk_to", 1000,
 # The H1 on hardware through Unitree's SDK over DDS (hardware/unitree/; stand-in: its MuJoCo
 # emulator on loopback DDS in lockstep).
 register_env("librobot/H1-Real-Stand-v0", "h1", "stand", 500, backend="real")
+# The H1 walks to the marker on hardware through Unitree's loco service (base_velocity:
+# hardware/unitree/loco.py; stand-in: the emulator's on-board loco service, our walking law).
+register_env("librobot/H1-Real-WalkTo-v0", "h1", "walk_to", 1000, control_mode="base_velocity",
+             backend="real")
 # The Figure-class (unofficial) humanoid on hardware: no public SDK, so a vendor's driver
 # (hardware/humanoid.py's contract) behind the bridge; stand-in: humanoid-sim:bridge.
 register_env("librobot/FigureClass-Real-Stand-v0", "figure_class", "stand", 500,

@@ -94,3 +94,47 @@ class HumanoidSafetyLayer(SafetyCore):
             return violations
 
         return self._send(send)
+
+    def _fall(self, state: RobotState) -> FallDetected | None:
+        tilt = tilt_of(state.extras.get("imu_quat", (1.0, 0.0, 0.0, 0.0)))
+        if tilt <= self.max_tilt:
+            return None
+        return FallDetected(f"the trunk tilts {tilt:.2f} rad (limit {self.max_tilt} rad): the "
+                            "robot is falling and was put in damping mode; stand it up in its "
+                            "harness, then reset")
+
+    def watch_fall(self, state: RobotState) -> None:
+        """Between commands: a trunk past the tilt limit stops the robot now and latches
+        `FallDetected` (the walking backend calls it on every state it reads, so a fall that
+        ends the episode leaves the robot damped, not walking)."""
+        fall = self._fall(state)
+        if fall is not None and self.fault is None:
+            self._trip(fall)
+
+    def walk(self, velocity, bounds, duration: float) -> dict[str, float]:
+        """`base_velocity` on a robot whose own walking controller runs (the H1's loco
+        service): the fall check on the fresh state, then (vx, vy, yaw rate) clipped into
+        `bounds` ((vx lo, vx hi), vy max, yaw rate max: the robot's `WalkLayout`; non-finite
+        values become 0) and sent with the driver's `walk`. A fall stops the robot (the
+        driver's stop: loco Damp) and latches, as for joint targets."""
+        def send(state: RobotState) -> dict[str, float]:
+            fall = self._fall(state)
+            if fall is not None:
+                raise fall
+            asked = np.array(velocity, dtype=np.float64).reshape(-1)
+            if asked.shape != (3,):
+                raise InvalidActionError(f"a walking command is (vx, vy, yaw rate); got "
+                                         f"{asked.shape}")
+            violations: dict[str, float] = {}
+            bad = ~np.isfinite(asked)
+            if bad.any():
+                asked[bad] = 0.0
+                violations["nonfinite"] = float(bad.sum())
+            (lo, hi), vy_max, yaw_max = bounds
+            safe = np.clip(asked, (lo, -vy_max, -yaw_max), (hi, vy_max, yaw_max))
+            if np.abs(safe - asked).max() > 0:
+                violations["velocity"] = float(np.abs(safe - asked).max())
+            self.driver.walk(*(float(v) for v in safe), duration)
+            return violations
+
+        return self._send(send)

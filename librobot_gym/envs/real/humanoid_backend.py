@@ -2,6 +2,14 @@
 `unitree:IFACE`; a vendor's integration behind the bridge) behind `HumanoidSafetyLayer`, the
 operator console, and `HumanoidEstimator` (balance quantities from encoders and the IMU).
 
+`base_velocity` (the H1, whose locomotion controller runs on the robot): each step's (vx, vy,
+yaw rate) goes through the safety layer (the fall check; clipped into the robot's `WalkLayout`
+bounds) to the driver's loco client (SetVelocity, held `WALK_COMMAND_HOLD` unless renewed);
+state comes from LowState as for the other modes. At reset the robot is not homed by joint
+commands: after the operator's confirmation the loco service stands it up and starts walking
+(StandUp, Start); a fall or fault stops it with the service's Damp. Drivers without a loco
+service (the bridge, the GR1) refuse the mode.
+
 One control step: `joint_pos` sends the policy's whole-body PD targets; `upper_body` fills
 the legs' and torso's from the balance law (`robots/humanoids/balance.py`, the same law the
 simulator runs) on the estimated state, the arms' from the action; the safety layer clips
@@ -19,6 +27,7 @@ stands itself up and schedules the task's pushes (the emulator's physics applies
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -34,7 +43,9 @@ from librobot_gym.hardware.humanoid_safety import FallDetected, HumanoidSafetyLa
 from librobot_gym.robots import RobotSpec
 from librobot_gym.robots.humanoids.balance import BalanceLaw
 from librobot_gym.robots.humanoids.common import layout_for
+from librobot_gym.robots.humanoids.walking import walk_layout_for
 
+WALK_COMMAND_HOLD = 0.5  # s a velocity holds on the robot unless the next step renews it
 HOME_TIMEOUT = 30.0  # s for the between-episode move to the standing posture
 HARNESS = ("the robot hangs in its gantry or harness (its safe stop is damping mode: the "
            "joints go limp and only the harness keeps it off the floor); lower it onto its "
@@ -50,11 +61,9 @@ class HumanoidBackend(CellBackend):
         if robot.family != "humanoid":
             raise ConfigError(f"the humanoid backend drives humanoids; {robot.name!r} is a "
                               f"{robot.family}")
-        if control_mode not in ("joint_pos", "upper_body"):
-            # The hook for `base_velocity` on hardware: a walking controller's joint targets
-            # per step (the H1's loco service would replace it on the robot), not built yet.
-            raise ConfigError(f"control_mode={control_mode!r} does not run on hardware yet; "
-                              f"use joint_pos or upper_body")
+        if control_mode not in ("joint_pos", "upper_body", "base_velocity"):
+            raise ConfigError(f"control_mode={control_mode!r} does not run on hardware; use "
+                              f"joint_pos, upper_body or base_velocity")
         if split_sources(dict(cameras or {}))[1]:
             raise ConfigError("cameras=NAME=sim renders arms only so far; give a humanoid's "
                               "cameras a device index, a stream URL or a FrameSource")
@@ -62,6 +71,16 @@ class HumanoidBackend(CellBackend):
         self.control_dt = 1.0 / control_hz
         self._open_cell(robot, task, control_mode, cameras, operator)
         self.driver = connect_driver(driver, robot, task)
+        self.walking = control_mode == "base_velocity"
+        self._odom_start = None  # walking: (start pose, odometry) when the episode began
+        if self.walking:
+            if not hasattr(self.driver, "loco_client"):
+                raise ConfigError(f"control_mode='base_velocity' on hardware needs the "
+                                  f"robot's own locomotion service (the H1's loco client, "
+                                  f"driver unitree:IFACE); {self.driver.name!r} drives joints "
+                                  f"only: use joint_pos or upper_body")
+            lay = walk_layout_for(robot)
+            self.walk_bounds = (tuple(lay.vx_range), lay.vy_max, lay.yaw_rate_max)
         kp, effort = self._gains(robot)
         self.safety = HumanoidSafetyLayer(self.driver, robot, self.control_dt, kp, effort)
         self.estimator = HumanoidEstimator(robot)
@@ -78,6 +97,8 @@ class HumanoidBackend(CellBackend):
         self._episode_start = 0.0
         try:
             self.driver.connect()
+            if self.walking:
+                self.driver.loco_client(self.walk_bounds)
             self.safety.start()
             self._read()
         except BaseException:
@@ -110,10 +131,17 @@ class HumanoidBackend(CellBackend):
                                       task_reset.poses)
         if self.safety.faulted:
             self.safety.rearm()
-        with self.safety.guard():
-            self.driver.move_to(np.asarray(joint_pos, dtype=np.float64), 0.0, HOME_TIMEOUT)
+        if not self.walking:
+            with self.safety.guard():
+                self.driver.move_to(np.asarray(joint_pos, dtype=np.float64), 0.0,
+                                    HOME_TIMEOUT)
         if not self.automatic_cell:
             self.operator.confirm_start()
+        self._odom_start = None
+        if self.walking:  # the robot's loco service stands it up and walks it
+            with self.safety.guard():
+                self.driver.start_walking()
+                self._odom_start = (start, self.driver.odometry())
         self.estimator.reset(start[0], start[1])
         self._read()
         self._episode_start = self._state.stamp
@@ -127,6 +155,17 @@ class HumanoidBackend(CellBackend):
     def step(self, physical_action: np.ndarray) -> bool:
         """One control period on the robot. Driver and safety faults raise (typed)."""
         physical = np.asarray(physical_action, dtype=np.float64)
+        if self.walking:
+            if not isinstance(self.safety.fault, FallDetected):
+                try:
+                    self.violations = self.safety.walk(physical, self.walk_bounds,
+                                                       WALK_COMMAND_HOLD)
+                except FallDetected:
+                    self.violations = {}
+            with self.safety.guard():
+                self._next_period()
+                self._read()
+            return True
         if self.law is not None:
             targets = self.home.copy()
             targets[:self.n_held] = self.law.targets(self._extras)
@@ -146,9 +185,32 @@ class HumanoidBackend(CellBackend):
     def _read(self) -> None:
         self._state = self.driver.read_state()
         self._extras = self.estimator.extras(self._state)
+        if self._odom_start is not None:
+            self._place_by_odometry()
+            self.safety.watch_fall(self._state)
         # The safety layer caught a fall (the trunk past its tilt limit): the robot is in
         # damping mode, hanging in its harness; the task reads this as a fall.
         self._extras["fall_detected"] = float(isinstance(self.safety.fault, FallDetected))
+
+    def _place_by_odometry(self) -> None:
+        """Walking: the base's x, y, yaw from the loco service's odometry, as moved since the
+        episode began, placed at the task's start pose (the estimator alone anchors the
+        support at the start: right for standing, not for walking); the CoM and support
+        move with it."""
+        (x0, y0, *rest), (ox, oy, oyaw) = self._odom_start
+        yaw0 = rest[0] if rest else 0.0
+        x, y, yaw = self.driver.odometry()
+        turn = yaw0 - oyaw
+        c, s = math.cos(turn), math.sin(turn)
+        dx, dy = x - ox, y - oy
+        bx, by = x0 + c * dx - s * dy, y0 + s * dx + c * dy
+        e = self._extras
+        shift = (bx - e["base_x"], by - e["base_y"])
+        for axis, move in zip("xy", shift, strict=True):
+            e[f"base_{axis}"] += move
+            e[f"com_{axis}"] += move
+            e[f"support_{axis}"] += move
+        e["base_yaw"] = (yaw0 + yaw - oyaw + math.pi) % (2 * math.pi) - math.pi
 
     def _posture(self):
         return self._state, SceneReport()

@@ -13,38 +13,13 @@ import mujoco
 import numpy as np
 
 from librobot_gym.envs.sim.humanoid import SOLES, HumanoidJointPosController
-from librobot_gym.errors import ConfigError
+from librobot_gym.hardware.humanoid_sim import leg_chain
 from librobot_gym.robots import RobotSpec
 from librobot_gym.robots.humanoids.walking import (
-    LegChain,
     WalkingController,
     WalkState,
     walk_layout_for,
 )
-
-
-def leg_chain(model: mujoco.MjModel, joints: list[str], sole: str) -> LegChain:
-    """A leg's chain (`LegChain`) read off the model: each joint's body offset and axis, the
-    sole site's offset in the last body."""
-    offsets, axes, lower, upper, kp = [], [], [], [], []
-    for name in joints:
-        j = model.joint(name)
-        body = int(j.bodyid[0])
-        if np.abs(model.jnt_pos[j.id]).max() > 1e-9 or \
-                np.abs(model.body_quat[body] - (1, 0, 0, 0)).max() > 1e-9:
-            raise ConfigError(f"the walking law needs each leg joint at its body's origin and "
-                              f"the bodies unrotated; {name!r} is not: fix the MJCF")
-        offsets.append(model.body_pos[body].copy())
-        axes.append(model.jnt_axis[j.id].copy())
-        lower.append(model.jnt_range[j.id, 0])
-        upper.append(model.jnt_range[j.id, 1])
-        servo = np.flatnonzero((model.actuator_trnid[:, 0] == j.id)
-                               & (model.actuator_trntype == mujoco.mjtTrn.mjTRN_JOINT))
-        kp.append(float(model.actuator_gainprm[servo[0], 0]) if servo.size else 1e9)
-    site = model.site(sole)
-    if int(site.bodyid[0]) != int(model.joint(joints[-1]).bodyid[0]):
-        raise ConfigError(f"the sole site {sole!r} must sit on the body of {joints[-1]!r}")
-    return LegChain.from_arrays(offsets, axes, model.site_pos[site.id].copy(), lower, upper, kp)
 
 
 class HumanoidWalkController(HumanoidJointPosController):

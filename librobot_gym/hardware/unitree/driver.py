@@ -18,6 +18,10 @@ no LowState for `link_timeout` (LowStateLinkLost); LowState arriving with its ti
 error word non-zero (MotorErrorFlag). On a real-time link the safety layer's watchdog polls
 `read_state` every quarter control period, which is what raises them between steps.
 
+High level (`base_velocity`): `loco_client()` is the robot's loco RPC service (`loco.py`);
+`start_walking()` hands the motors to it (StandUp, Start), `walk()` sends a velocity; from
+then on the safe stop is the service's Damp (LowCmd is ignored in a loco FSM).
+
 Safe stop (`stop`): not a freeze. A humanoid frozen in place topples with its joints rigid;
 the H1's safe state is Unitree's damping mode (every motor on, kp 0, kd > 0, no target): the
 joints yield slowly and the robot settles into the gantry or harness it must hang in whenever
@@ -97,6 +101,8 @@ class UnitreeDriver(EmulatorScene, Driver):
         self._connected = False
         self._cmd = None
         self._fresh = threading.Event()
+        self._loco = None
+        self.loco_active = False  # a loco FSM owns the motors: the safe stop is loco Damp
 
     @property
     def joint_kp(self) -> np.ndarray:
@@ -266,8 +272,43 @@ class UnitreeDriver(EmulatorScene, Driver):
         targets = np.asarray(joint_targets, dtype=np.float64)[self.body]
         self._write(targets, self.kp, self.kd)
 
+    def loco_client(self, bounds=None):
+        """The robot's loco service (`loco.py`), for `base_velocity`: `bounds` as
+        `LocoClient`'s. Connect first."""
+        if not self._connected:
+            raise DriverDisconnected("the H1 driver is not connected; call connect()")
+        if self._loco is None:
+            from librobot_gym.hardware.unitree.loco import LocoClient
+
+            self._loco = LocoClient(bounds)
+        elif bounds is not None:
+            self._loco.bounds = bounds
+        return self._loco
+
+    def walk(self, vx: float, vy: float, yaw_rate: float, duration: float) -> None:
+        """One velocity command through the loco service (its FSM must be Start)."""
+        self._loco.set_velocity(vx, vy, yaw_rate, duration)
+
+    def start_walking(self) -> None:
+        """Hand the motors to the loco service: StandUp, then Start (walking)."""
+        loco = self.loco_client()
+        loco.stand_up()
+        self.loco_active = True
+        loco.start()
+        loco.enable_odometry()
+
+    def odometry(self) -> tuple[float, float, float]:
+        """The loco service's odometry (x m, y m, yaw rad) in its own frame."""
+        return self._loco.odometry()
+
     def stop(self) -> None:
-        """Damping mode (module doc); never raises."""
+        """Damping mode (module doc): through the loco service while it owns the motors
+        (LowCmd is ignored then), and by LowCmd; never raises."""
+        if self.loco_active and self._loco is not None:
+            try:
+                self._loco.damp()
+            except Exception:  # noqa: BLE001 - stop must not raise; LowCmd damping follows
+                pass
         try:
             if self._cmd is None:
                 return
@@ -312,6 +353,7 @@ class UnitreeDriver(EmulatorScene, Driver):
         if self.emulator is None:
             return
         self.emulator.restart(seed=seed)
+        self.loco_active = False  # the stand-in restarts in low-level mode
         if self.lockstep:
             self.emulator.publish()
             tick = int(round(self.emulator.time * 1000))

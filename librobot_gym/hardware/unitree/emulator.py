@@ -18,6 +18,9 @@ values: the board's state stopped updating), `bad_crc` (LowState with a wrong CR
 `over_temperature` (a motor reports 110 C), `motor_error` (a motor's error word, `reserve[0]`
 of its MotorState, non-zero; the unitree_go message has no named error field), `lost_link`
 (nothing is published and no command arrives: the cable is out); `clear()` ends them.
+
+On board, the loco RPC service (`loco_service.py`): in a loco FSM our walking controller (or
+damping, or the standing hold) drives the motors and LowCmd is ignored, as on the robot.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.humanoid_sim import with_floor
 from librobot_gym.hardware.unitree import h1
+from librobot_gym.hardware.unitree.loco_service import OnBoardLoco, loco_server
 from librobot_gym.hardware.unitree.sdk import (
     crc,
     open_channels,
@@ -64,12 +68,14 @@ class H1Emulator:
         self.data = mujoco.MjData(self.model)
         names = [j.name for j in robot.joints if j.name in h1.SLOTS]
         self.slots = h1.slots_for(names)
-        self.kp_servo, self.kd_servo, self.effort = h1.servo_gains(robot.asset, tuple(names))
         m = self.model
         self.qadr = np.array([m.joint(n).qposadr[0] for n in names])
         self.vadr = np.array([m.joint(n).dofadr[0] for n in names])
         self.act = np.array([next(a for a in range(m.nu) if m.actuator_trnid[a][0]
                                   == m.joint(n).id) for n in names])
+        self.kp_servo, self.kd_servo, self.effort = h1.servo_gains(robot.asset, tuple(names))
+        # The on-board loco service (`loco_service.py`) reads the legs off the servos' model.
+        self.loco = OnBoardLoco(self, m)
         for a in self.act:  # the servos become torque motors: ctrl is N m, forcerange clips
             m.actuator_gainprm[a][:] = 0.0
             m.actuator_gainprm[a][0] = 1.0
@@ -84,11 +90,11 @@ class H1Emulator:
         self.commands = 0  # LowCmds received (accepted or not)
         self.accepted = 0
         self.faults: dict[str, int] = {}
-        self._cmd = self._idle_command()
+        self._cmd = self._active = self._idle_command()
+        self._opened = False
         self._lock = threading.Lock()
         self._pushes: list[tuple[int, float, float, np.ndarray]] = []
         self._frozen = None
-        self._opened = False
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
         self.restart()
@@ -104,6 +110,7 @@ class H1Emulator:
         self._pub = publisher("rt/lowstate", parts.LowState)
         subscribe("rt/lowcmd", parts.LowCmd, self._on_command)
         self._msg = parts.default_lowstate()
+        loco_server().attach(self.loco)
         self._opened = True
         if not self.lockstep:
             self._halt.clear()
@@ -120,6 +127,9 @@ class H1Emulator:
             self._thread = None
         if self._opened:
             unsubscribe("rt/lowcmd", self._on_command)
+            server = loco_server()
+            if server.loco is self.loco:
+                server.attach(None)
             self._opened = False
 
     def _on_command(self, msg) -> None:
@@ -129,6 +139,9 @@ class H1Emulator:
         # its write; the command is swapped in whole (one assignment), the counters after it.
         if crc(msg) != msg.crc:
             self.bad_crc += 1
+            self.commands += 1
+            return
+        if self.loco.owns_motors:  # sport mode: the loco service drives, LowCmd is ignored
             self.commands += 1
             return
         motors = [msg.motor_cmd[int(s)] for s in self.slots]
@@ -160,6 +173,9 @@ class H1Emulator:
             d.qpos[2] = 1.0 - lowest + 0.001
             mujoco.mj_forward(self.model, d)
             self._cmd = self._idle_command()
+            self.loco.restart()
+            if self._opened:  # the domain's one loco service answers for the robot in use
+                loco_server().attach(self.loco)
             self._pushes = []
             self.faults = {}
             self._frozen = None
@@ -174,7 +190,9 @@ class H1Emulator:
         return float(self.data.time)
 
     def _step(self) -> None:
-        d, c = self.data, self._cmd
+        d = self.data
+        c = self.loco.command(d) if self.loco.owns_motors else self._cmd
+        self._active = c
         q, dq = d.qpos[self.qadr], d.qvel[self.vadr]
         q_err = np.where(np.abs(c["q"]) >= h1.POS_STOP / 2, 0.0, c["q"] - q)
         dq_err = np.where(np.abs(c["dq"]) >= h1.VEL_STOP / 2, 0.0, c["dq"] - dq)
@@ -226,7 +244,7 @@ class H1Emulator:
             mujoco.mj_forward(m, d)  # sensors at the present state (mj_step reads them before)
             q, dq = d.qpos[self.qadr].copy(), d.qvel[self.vadr].copy()
             tau = d.actuator_force[self.act].copy()
-            mode = self._cmd["mode"].copy()
+            mode = self._active["mode"].copy()
             quat = d.sensordata[slice(self._sensor["imu_quat"][0],
                                       self._sensor["imu_quat"][0] + 4)].copy()
             gyro = d.sensordata[slice(self._sensor["imu_gyro"][0],
