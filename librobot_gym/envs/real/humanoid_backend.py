@@ -75,6 +75,7 @@ class HumanoidBackend(CellBackend):
         self._odom_start = None  # walking: (start pose, odometry) when the episode began
         if self.walking:
             if not hasattr(self.driver, "loco_client"):
+                self.driver.close()  # built, maybe a stand-in started: leave nothing behind
                 raise ConfigError(f"control_mode='base_velocity' on hardware needs the "
                                   f"robot's own locomotion service (the H1's loco client, "
                                   f"driver unitree:IFACE); {self.driver.name!r} drives joints "
