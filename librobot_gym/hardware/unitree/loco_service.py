@@ -214,7 +214,7 @@ class LocoServer:
     def _set_fsm(self, parameter: str) -> tuple[int, str]:
         try:
             fsm = json.loads(parameter)["data"]
-            fsm = int(fsm) if isinstance(fsm, int) else None
+            fsm = fsm if isinstance(fsm, int) and not isinstance(fsm, bool) else None
         except (ValueError, KeyError, TypeError):
             fsm = None
         if fsm is None:

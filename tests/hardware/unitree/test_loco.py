@@ -48,14 +48,6 @@ def bounded():
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(scope="module")
-def driver():
-    drv = UnitreeDriver.emulated(ROBOT, lockstep=True)
-    drv.connect()
-    yield drv
-    drv.close()
-
-
 def walking(driver):
     driver.start_episode(0)
     loco = driver.loco_client(driver.emulator.loco.bounds)

@@ -10,20 +10,11 @@ import pytest
 from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.drivers import make_driver
 from librobot_gym.hardware.unitree import h1
-from librobot_gym.hardware.unitree.driver import UnitreeDriver
 from librobot_gym.hardware.unitree.sdk import crc, publisher, sdk
 from librobot_gym.robots import get_robot
 
 ROBOT = get_robot("h1")
 HOME = np.array(ROBOT.home_qpos)
-
-
-@pytest.fixture(scope="module")
-def driver():
-    drv = UnitreeDriver.emulated(ROBOT, lockstep=True)
-    drv.connect()
-    yield drv
-    drv.close()
 
 
 def test_motor_map_is_unitrees():
