@@ -33,7 +33,7 @@ class TrainConfig:
     """Everything a run needs; every field has a sensible default except model and dataset."""
 
     model: dict  # a VLAConfig mapping, or {"config": path to a VLA YAML}
-    dataset: str  # folder of a recorded dataset (LeRobot v3 layout)
+    dataset: str | list[str]  # folder(s) of recorded datasets (LeRobot v3), read as one
     out: str = "outputs/train"
     steps: int = 2000  # optimiser steps
     batch_size: int = 32
@@ -53,6 +53,8 @@ class TrainConfig:
     early_stopping_patience: int = 0  # evaluations without improvement; 0: never stop early
     transforms: list = field(default_factory=list)  # sample transforms, e.g. [{name: random_shift}]
     successful_only: bool = False  # train on the dataset's successful episodes only
+    data_on_device: bool = False  # decode every image once onto the training device (a GPU)
+    time_limit_s: float = 0.0  # stop after this much training time (0: none); see `Trainer`
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +82,16 @@ class TrainConfig:
             raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; expected some of "
                               f"{sorted(cls.__dataclass_fields__)}")
         return cls(**{"dataset": "", **data})
+
+    def dataset_folders(self) -> list[str]:
+        """`dataset` as a list of folders (one string, or a list of several to train on as
+        one dataset), or a ConfigError saying what a valid value looks like."""
+        folders = [self.dataset] if isinstance(self.dataset, str | Path) else self.dataset
+        if (not isinstance(folders, list) or not folders
+                or not all(isinstance(f, str | Path) and str(f) for f in folders)):
+            raise ConfigError(f"dataset must be a folder or a list of folders, got "
+                              f"{self.dataset!r}")
+        return [str(f) for f in folders]
 
     def vla_config(self) -> VLAConfig:
         if "config" in self.model:
@@ -136,6 +148,15 @@ class EarlyStopping(Callback):
         return self.waited >= self.patience
 
 
+def projected_steps(step: int, elapsed_s: float, limit_s: float, steps: int) -> int:
+    """The step a run will reach by its time limit at the pace so far (`steps` at most):
+    the horizon the cosine decays over when a run is bounded by time, so the learning rate
+    reaches zero when the time runs out rather than being cut off mid-schedule."""
+    if limit_s <= 0 or elapsed_s <= 0 or step <= 0:
+        return steps
+    return max(1, min(steps, int(step * limit_s / elapsed_s)))
+
+
 def cosine_with_warmup(step: int, warmup: int, total: int) -> float:
     """Learning-rate multiplier: linear warm-up, then cosine decay to 0."""
     if step < warmup:
@@ -174,6 +195,12 @@ class Trainer:
                                                "mode": vla.normalization}))
         dataset.set_normalizers(self.policy.action_norm, self.policy.proprio_norm)
         self.dataset = dataset
+        self.device_data = None
+        if config.data_on_device:
+            from librobot_gym.training.data.device_batches import DeviceBatches
+
+            self.device_data = DeviceBatches(dataset, self.policy.device,
+                                             threads=max(2, os.cpu_count() or 2))
         self.model = self.policy.model
         self.model.train()
         self.ddp = self.model
@@ -182,15 +209,31 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.lr,
                                            weight_decay=config.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: cosine_with_warmup(s, config.warmup_steps, config.steps))
         self.step = 0
+        self.elapsed_before = 0.0  # training seconds of earlier (killed, resumed) calls
+        self._clock: float | None = None
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.callbacks = callbacks or []
         if self.rank == 0:
             self.callbacks.append(JsonlLogger(self.out / "metrics.jsonl"))
         if config.early_stopping_patience:
             self.callbacks.append(EarlyStopping(config.early_stopping_patience))
         self._resume()
+
+    def elapsed_s(self) -> float:
+        """Seconds spent in `train` so far, over every call of a resumed run."""
+        running = 0.0 if self._clock is None else time.perf_counter() - self._clock
+        return self.elapsed_before + running
+
+    def _lr_factor(self, step: int) -> float:
+        config = self.config
+        total = config.steps
+        if config.time_limit_s > 0 and step > config.warmup_steps:
+            total = projected_steps(step, self.elapsed_s(), config.time_limit_s, config.steps)
+        return cosine_with_warmup(step, config.warmup_steps, max(total, step))
+
+    def _out_of_time(self) -> bool:
+        return self.config.time_limit_s > 0 and self.elapsed_s() >= self.config.time_limit_s
 
     def _hook(self, name: str, *args) -> None:
         """Call hook `name` of every callback that has it (the progress hooks are optional:
@@ -210,7 +253,8 @@ class Trainer:
             return self.last
         tmp = self.out / "last.tmp"
         self.policy.save_pretrained(tmp)
-        torch.save({"step": self.step, "optimizer": self.optimizer.state_dict(),
+        torch.save({"step": self.step, "elapsed_s": self.elapsed_s(),
+                    "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
                     "config": asdict(self.config)}, tmp / "trainer_state.pt")
         if self.last.exists():
@@ -236,6 +280,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = int(state["step"])
+        self.elapsed_before = float(state.get("elapsed_s", 0.0))
 
     # --- the loop ------------------------------------------------------------------------------
     def _loader(self):
@@ -248,6 +293,17 @@ class Trainer:
             self.dataset, batch_size=self.config.batch_size, shuffle=sampler is None,
             sampler=sampler, num_workers=self.config.num_workers, drop_last=True,
             collate_fn=getattr(self.dataset, "collate", None), generator=generator), sampler
+
+    def _batches(self, epoch: int):
+        """One epoch's batches: from the device-resident copy, or through a DataLoader."""
+        seed = self.config.seed + self.step
+        if self.device_data is not None:
+            yield from self.device_data.epoch(self.config.batch_size, seed, self.rank, self.world)
+            return
+        loader, sampler = self._loader()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        yield from loader
 
     def _autocast(self):
         precision = self.config.precision
@@ -264,12 +320,10 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_start(self)
         epoch, result = 0, {}
-        stop = False
+        self._clock = time.perf_counter()
+        stop = self._out_of_time()
         while self.step < config.steps and not stop:
-            loader, sampler = self._loader()
-            if sampler is not None:
-                sampler.set_epoch(epoch)
-            for batch in loader:
+            for batch in self._batches(epoch):
                 device = self.policy.device  # the VLA's (--device / $LIBROBOT_DEVICE)
                 batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
                          for k, v in batch.items()}
@@ -292,6 +346,7 @@ class Trainer:
                 if config.eval_every and self.step % config.eval_every == 0:
                     result = self.evaluate()
                     stop = any(cb.on_evaluate(self, result) for cb in self.callbacks)
+                stop = stop or self._out_of_time()
                 if self.step >= config.steps or stop:
                     break
             for callback in self.callbacks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from librobot_gym.training.bc import Callback, TrainConfig, Trainer
+from librobot_gym.training.data.concat import open_recorded
 from librobot_gym.training.data.randomize import successful_episodes
 from librobot_gym.training.data.transforms import Compose
 from librobot_gym.training.data.windows import ActionChunkDataset
@@ -11,10 +12,14 @@ from librobot_gym.training.data.windows import ActionChunkDataset
 def build_trainer(config: TrainConfig, callbacks: list[Callback] | None = None) -> Trainer:
     vla = config.vla_config()
     transform = Compose(config.transforms) if config.transforms else None
-    episodes = successful_episodes(config.dataset) if config.successful_only else None
-    dataset = ActionChunkDataset(config.dataset, chunk_size=vla.chunk_size,
-                                 cameras=vla.policy.get("cameras"), transform=transform,
-                                 episodes=episodes)
+    folders = config.dataset_folders()
+    episodes = ([successful_episodes(f) for f in folders] if config.successful_only
+                else None)
+    # Held on the device, the images are decoded once up front: no reader cache to fill.
+    source = open_recorded(folders, cache_mb=0 if config.data_on_device else "auto",
+                           episodes=episodes)
+    dataset = ActionChunkDataset(source, chunk_size=vla.chunk_size,
+                                 cameras=vla.policy.get("cameras"), transform=transform)
     return Trainer(config, dataset, callbacks)
 
 

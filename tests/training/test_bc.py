@@ -32,8 +32,9 @@ def demos(tmp_path_factory):
 
 
 def config(tmp_path, demos, **extra) -> TrainConfig:
-    return TrainConfig(model=MODEL, dataset=str(demos), out=str(tmp_path / "run"),
-                       batch_size=16, lr=1e-3, warmup_steps=10, log_every=10, **extra)
+    settings = {"dataset": str(demos), "out": str(tmp_path / "run"), "batch_size": 16,
+                "lr": 1e-3, "warmup_steps": 10, "log_every": 10, **extra}
+    return TrainConfig(model=MODEL, **settings)
 
 
 def mean_return(policy_spec_or_policy, seeds) -> float:
@@ -80,3 +81,47 @@ def test_librobot_train_writes_where_out_says(tmp_path, demos):
     assert main(["train", "--config", str(path), "--out", str(tmp_path / "from-cli")]) == 0
     assert (tmp_path / "from-cli" / "last").is_dir()
     assert not (tmp_path / "from-config").exists()
+
+
+def test_projected_steps_spread_the_schedule_over_the_time_limit():
+    from librobot_gym.training.bc import projected_steps
+
+    assert projected_steps(100, 10.0, 20.0, 10**6) == 200  # halfway through the time
+    assert projected_steps(100, 10.0, 20.0, 150) == 150  # never past the step budget
+    assert projected_steps(0, 0.0, 20.0, 500) == 500  # no pace yet: the step budget
+
+
+def test_a_time_limited_run_stops_on_time_with_its_lr_decayed(tmp_path, demos):
+    trainer = build_trainer(config(tmp_path, demos, steps=10**6, warmup_steps=0,
+                                   time_limit_s=2.0, checkpoint_every=10**6))
+    result = trainer.train()
+    assert 2 <= result["step"] < 10**6
+    assert 2.0 <= trainer.elapsed_s() < 30.0
+    assert trainer.scheduler.get_last_lr()[0] < 0.1 * trainer.config.lr  # decayed, not cut
+    state = torch.load(tmp_path / "run" / "last" / "trainer_state.pt", weights_only=False)
+    assert state["elapsed_s"] >= 2.0
+    resumed = build_trainer(config(tmp_path, demos, steps=10**6, warmup_steps=0,
+                                   time_limit_s=2.0, checkpoint_every=10**6))
+    assert resumed.train()["step"] == result["step"]  # its time was already spent
+
+
+def test_training_on_device_held_data_and_several_folders(tmp_path, demos):
+    trainer = build_trainer(config(tmp_path, demos, steps=40, checkpoint_every=40,
+                                   data_on_device=True, dataset=[str(demos), str(demos)]))
+    assert trainer.device_data is not None
+    assert len(trainer.device_data) == 2 * len(trainer.dataset.source.parts[0])
+    from librobot_gym.training.bc import Callback
+
+    losses = []
+    trainer.callbacks.append(type("Keep", (Callback,), {
+        "on_step_end": lambda self, t, m: losses.append(m["loss"])})())
+    assert trainer.train()["step"] == 40
+    assert np.mean(losses[-10:]) < np.mean(losses[:10])
+
+
+@pytest.mark.parametrize("dataset", [[], [""], 3, ["a", 4]])
+def test_a_dataset_that_is_no_folder_list_is_refused(dataset):
+    from librobot_gym.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="folder or a list of folders"):
+        TrainConfig(model=MODEL, dataset=dataset).dataset_folders()

@@ -79,6 +79,16 @@ class RecordedDataset:
     def instruction(self, i: int) -> str:
         raise NotImplementedError
 
+    def episode_images(self, i: int) -> dict[str, np.ndarray]:
+        """Every image of the episode holding frame i, camera -> [T, H, W, 3] uint8, read
+        without going through a reader's cache (so threads may call it at once: loading a
+        whole dataset onto a GPU decodes episodes in parallel). Frame by frame here; readers
+        with a faster whole-episode path override it."""
+        i = self._check(i)
+        frames = [self.images(j) for j in range(int(self.episode_start[i]),
+                                                int(self.episode_end[i]))]
+        return {camera: np.stack([f[camera] for f in frames]) for camera in self.cameras}
+
     def frame(self, i: int) -> dict[str, Any]:
         """Everything recorded at frame i (0 <= i < num_frames)."""
         i = self._check(i)

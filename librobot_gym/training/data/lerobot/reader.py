@@ -178,6 +178,17 @@ class LeRobotDataset(RecordedDataset):
         if episode_index in self._cache:
             self._cache.move_to_end(episode_index)
             return self._cache[episode_index]
+        frames = self.decode_episode(episode_index)
+        self._cache[episode_index] = frames
+        self._cache_bytes += sum(f.nbytes for f in frames.values())
+        if self.cache_mb is not None:
+            while len(self._cache) > 1 and self._cache_bytes > self.cache_mb * 2**20:
+                _, dropped = self._cache.popitem(last=False)
+                self._cache_bytes -= sum(f.nbytes for f in dropped.values())
+        return frames
+
+    def decode_episode(self, episode_index: int) -> dict[str, np.ndarray]:
+        """Decode one episode's videos, camera -> [T, H, W, 3] uint8, bypassing the cache."""
         row = self.episodes.iloc[self._row_of[episode_index]]
         frames = {}
         for key, camera in zip(self.camera_keys, self.cameras, strict=True):
@@ -187,13 +198,10 @@ class LeRobotDataset(RecordedDataset):
             frames[camera] = decode_video(path, float(row[f"videos/{key}/from_timestamp"]),
                                           int(row["length"]), self.fps,
                                           self.features[key]["shape"])
-        self._cache[episode_index] = frames
-        self._cache_bytes += sum(f.nbytes for f in frames.values())
-        if self.cache_mb is not None:
-            while len(self._cache) > 1 and self._cache_bytes > self.cache_mb * 2**20:
-                _, dropped = self._cache.popitem(last=False)
-                self._cache_bytes -= sum(f.nbytes for f in dropped.values())
         return frames
+
+    def episode_images(self, i: int) -> dict[str, np.ndarray]:
+        return self.decode_episode(int(self.episode_index[self._check(i)]))
 
     def frame(self, i: int) -> dict[str, Any]:
         out = super().frame(i)
