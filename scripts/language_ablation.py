@@ -8,6 +8,7 @@ OUT/report.json and OUT/report.md; every stage resumes after a kill. See
 Usage: python scripts/language_ablation.py [--env ID ...] [--demos 200] [--steps N]
            [--episodes 50] [--config configs/train/tiny-octo-tabletop.yaml]
            [--out outputs/language-ablation] [--eval-seed 10000] [--donor-seed 20000]
+           [--trained DIR]  (evaluate only: a run recorded and trained elsewhere)
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="configs/train/tiny-octo-tabletop.yaml")
     parser.add_argument("--out", default="outputs/language-ablation")
     parser.add_argument("--data", default=None, help="dataset folder (default: OUT/data)")
+    parser.add_argument("--trained", default=None, metavar="DIR",
+                        help="evaluate a run recorded and trained elsewhere (its last/, "
+                             "budget.json, collect.json: scripts/language_elsewhere.sh)")
     parser.add_argument("--eval-seed", type=int, default=10_000)
     parser.add_argument("--donor-seed", type=int, default=DONOR_SEED,
                         help="first seed of the episodes shuffled instructions come from")
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = AblationSpec(env_ids=args.envs or ["librobot/Franka-PickCup-v1"],
                             config=args.config, out=args.out, data=args.data, demos=args.demos,
                             steps=args.steps, episodes=args.episodes, eval_seed=args.eval_seed,
-                            donor_seed=args.donor_seed)
+                            donor_seed=args.donor_seed, trained=args.trained)
         report = run_ablation(spec, log=lambda line: print(line, flush=True))
     except LibrobotError as error:
         print(f"error: {error}", file=sys.stderr)

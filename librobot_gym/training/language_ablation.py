@@ -194,6 +194,9 @@ class AblationSpec:
     eval_seed: int = 10_000
     donor_seed: int = DONOR_SEED
     collect_seed: int = 0
+    # a run folder trained elsewhere (`scripts/train_elsewhere.py`: last/, budget.json and the
+    # recording's collect.json): evaluate its checkpoint here, report its budget
+    trained: str | None = None
 
     def __post_init__(self) -> None:
         if self.demos < 1 or self.episodes < 1:
@@ -265,25 +268,33 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     camera_size = tuple(size)
     timings = _Timings(out / "timings.json")
 
-    start = time.perf_counter()
-    summary = collect_multitask(spec.env_ids, spec.demos, data, seed=spec.collect_seed,
-                                camera_size=camera_size,
-                                on_episode=lambda e, r: log(f"collect {e} #{r.seed}: "
-                                                            f"{'ok' if r.success else 'FAIL'}"))
-    timings.add("collect_s", start)
-    log(f"dataset {data}: {summary.total_episodes} episodes, {summary.total_frames} frames")
+    if spec.trained:
+        checkpoint, budget = trained_elsewhere(spec, camera_size)
+    else:
+        start = time.perf_counter()
+        summary = collect_multitask(
+            spec.env_ids, spec.demos, data, seed=spec.collect_seed, camera_size=camera_size,
+            on_episode=lambda e, r: log(f"collect {e} #{r.seed}: "
+                                        f"{'ok' if r.success else 'FAIL'}"))
+        timings.add("collect_s", start)
+        log(f"dataset {data}: {summary.total_episodes} episodes, {summary.total_frames} frames")
+
+        start = time.perf_counter()
+        config = replace(config, dataset=str(data), out=str(out / "train"), eval_env=None,
+                         steps=spec.steps or config.steps)
+        trainer = build_trainer(config, [_TrainClock(timings, start)])
+        first_step = trainer.step
+        result = trainer.train()
+        timings.add("train_s", trainer.callbacks[0].since)
+        log(f"trained {result['step']} steps ({result['step'] - first_step} this call)")
+        checkpoint = result["checkpoint"]
+        budget = {"demos_per_task": spec.demos, "frames": summary.total_frames,
+                  "steps": result["step"], "batch_size": config.batch_size,
+                  "camera_size": list(camera_size), "config": spec.config,
+                  "peak_memory_mb": round(peak_memory_mb()), "machine": machine()}
 
     start = time.perf_counter()
-    config = replace(config, dataset=str(data), out=str(out / "train"), eval_env=None,
-                     steps=spec.steps or config.steps)
-    trainer = build_trainer(config, [_TrainClock(timings, start)])
-    first_step = trainer.step
-    result = trainer.train()
-    timings.add("train_s", trainer.callbacks[0].since)
-    log(f"trained {result['step']} steps ({result['step'] - first_step} this call)")
-
-    start = time.perf_counter()
-    policy = VLAPolicy.from_pretrained(result["checkpoint"])
+    policy = VLAPolicy.from_pretrained(checkpoint)
     rows = []
     episodes_file = (out / "episodes.jsonl").open("w")  # every evaluation episode, for a look
     with episodes_file:
@@ -307,15 +318,38 @@ def run_ablation(spec: AblationSpec, log: Callable[[str], None] = print) -> dict
     timings.add("evaluate_s", start, accumulate=False)
 
     report = {"tasks": rows, "budget": {
-        "demos_per_task": spec.demos, "frames": summary.total_frames, "steps": result["step"],
-        "batch_size": config.batch_size, "eval_episodes": spec.episodes,
+        "eval_episodes": spec.episodes,
         "eval_seeds": [spec.eval_seed, spec.eval_seed + spec.episodes - 1],
-        "camera_size": list(camera_size), "config": spec.config,
-        **{k: round(v, 1) for k, v in timings.seconds.items()},
-        "peak_memory_mb": round(peak_memory_mb()), "machine": machine()}}
+        **{k: round(v, 1) for k, v in timings.seconds.items()}, **budget}}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(report_markdown(report))
     return report
+
+
+def trained_elsewhere(spec: AblationSpec, camera_size: tuple) -> tuple[str, dict]:
+    """The checkpoint and training budget of `spec.trained`, checked against the spec."""
+    folder = Path(spec.trained)
+    checkpoint, budget_file = folder / "last", folder / "budget.json"
+    if not (checkpoint / "model.safetensors").is_file() or not budget_file.is_file():
+        raise ConfigError(f"{folder}: not a run trained elsewhere (it needs last/ and "
+                          f"budget.json, as scripts/train_elsewhere.py train writes them)")
+    budget = json.loads(budget_file.read_text())
+    collected = folder / "collect.json"
+    if collected.is_file():
+        recording = json.loads(collected.read_text())
+        if sorted(recording["env_ids"]) != sorted(spec.env_ids):
+            raise ConfigError(f"{folder} was trained on {recording['env_ids']}, not the "
+                              f"--env list given; name the same tasks")
+        budget.update(demos_per_task=recording["demos_per_task"],
+                      collect_s=recording["collect_s"])
+    if list(budget.get("camera_size") or camera_size) != list(camera_size):
+        raise ConfigError(f"{folder} was trained at {budget['camera_size']} px, the config "
+                          f"{spec.config} says {list(camera_size)}: pass its config")
+    budget.setdefault("demos_per_task", spec.demos)
+    budget["trained_elsewhere"] = budget.pop("machine", "elsewhere")
+    budget["machine"] = machine()
+    budget["peak_memory_mb"] = round(peak_memory_mb())
+    return str(checkpoint), budget
 
 
 def report_markdown(report: dict) -> str:
@@ -334,6 +368,8 @@ def report_markdown(report: dict) -> str:
               f"{b['steps']} steps of {b['batch_size']}, {b['camera_size'][0]}x"
               f"{b['camera_size'][1]}; {b['eval_episodes']} episodes per task and condition "
               f"(seeds {b['eval_seeds'][0]}-{b['eval_seeds'][1]}); collect "
-              f"{b['collect_s']:.0f} s, train {b['train_s']:.0f} s, evaluate "
-              f"{b['evaluate_s']:.0f} s; peak memory {b['peak_memory_mb']} MB; {b['machine']}."]
+              f"{b.get('collect_s', 0):.0f} s, train {b['train_s']:.0f} s, evaluate "
+              f"{b['evaluate_s']:.0f} s; peak memory {b['peak_memory_mb']} MB; {b['machine']}"
+              + (f"; recorded and trained on {b['trained_elsewhere']}"
+                 if "trained_elsewhere" in b else "") + "."]
     return "\n".join(lines) + "\n"

@@ -102,3 +102,57 @@ def collect_multitask(env_ids: Sequence[str], episodes_per_task: int, out: str |
     summary.wall_time_s = time.perf_counter() - start
     return summary
 
+
+
+def _record_shard(job: tuple[str, int, str, str, int, int | tuple[int, int]]) -> tuple[str, int,
+                                                                                      int, float]:
+    """One worker process's share: episodes of one env on consecutive seeds, its own folder."""
+    env_id, episodes, out, policy_spec, seed, camera_size = job
+    import librobot_gym  # noqa: F401  (a spawned worker registers the envs itself)
+
+    summary = collect_multitask([env_id], episodes, out, policy_spec, seed, camera_size)
+    return out, summary.total_frames, sum(r.success for r in summary.episodes.get(env_id, [])), \
+        summary.wall_time_s
+
+
+def shard_jobs(env_ids: Sequence[str], episodes_per_task: int, shards_per_task: int,
+               out: str | Path, seed: int = 0) -> list[tuple[str, int, str, int]]:
+    """(env id, episodes, folder, first seed) of every shard: task k's episodes split into
+    `shards_per_task` runs of consecutive seeds, the seeds `collect_multitask` would give them
+    (task episode i has seed `seed + i` whichever shard records it)."""
+    if not 1 <= shards_per_task <= episodes_per_task:
+        raise ConfigError(f"shards_per_task={shards_per_task} must be between 1 and the "
+                          f"episodes per task ({episodes_per_task})")
+    jobs = []
+    for env_id in env_ids:
+        name = env_id.split("/")[-1]
+        bounds = [round(j * episodes_per_task / shards_per_task)
+                  for j in range(shards_per_task + 1)]
+        for j, (first, last) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            jobs.append((env_id, last - first, str(Path(out) / f"{name}-{j:02d}"), seed + first))
+    return jobs
+
+
+def collect_multitask_parallel(env_ids: Sequence[str], episodes_per_task: int, out: str | Path,
+                               shards_per_task: int = 1, workers: int | None = None,
+                               policy_spec: str = "expert", seed: int = 0,
+                               camera_size: int | tuple[int, int] = 128,
+                               log: Callable[[str], None] | None = None) -> list[str]:
+    """The episodes `collect_multitask` records, recorded by `workers` processes at once into
+    one folder per shard under `out` (train on them together: a training config's `dataset`
+    takes the list, read as one `ConcatenatedDataset`). Each shard resumes like any recording.
+    Returns the shard folders in task order."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = shard_jobs(env_ids, episodes_per_task, shards_per_task, out, seed)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    context = multiprocessing.get_context("spawn")  # a forked MuJoCo / GL context is unsafe
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        done = pool.map(_record_shard, [(env_id, n, folder, policy_spec, first, camera_size)
+                                        for env_id, n, folder, first in jobs])
+        for folder, frames, successes, seconds in done:
+            if log is not None:
+                log(f"{folder}: {frames} frames, expert successes {successes}, {seconds:.0f} s")
+    return [folder for _, _, folder, _ in jobs]
