@@ -10,8 +10,9 @@
 #   python scripts/train_elsewhere.py export --env ID ... --seeds DEMOS --out .carry/states.pt
 # Settings by environment variable (defaults in brackets): PY [python3], OUT
 # [outputs/language-elsewhere], DATA [/tmp/tabletop-data], DEMOS per task [200], SHARDS per task
-# [2], SIZE px [128], TIME s [300], STATES [.carry/states.pt], CONFIG
-# [configs/train/tiny-octo-tabletop-128.yaml], DEVICE [cuda].
+# [2], SIZE px [128], TIME s of training [300], or BUDGET s for the whole script (training
+# gets what the recording leaves, less a minute to load the data and save), STATES
+# [.carry/states.pt], CONFIG [configs/train/tiny-octo-tabletop-128.yaml], DEVICE [cuda].
 set -euo pipefail
 PY=${PY:-python3}
 OUT=${OUT:-outputs/language-elsewhere}
@@ -28,10 +29,16 @@ TASKS=(PickCup-v1 PressButton-v0 PushToTarget-v0 PlaceInContainer-v0 StackBlocks
 envs=()
 for task in "${TASKS[@]}"; do envs+=(--env "librobot/Franka-$task"); done
 export MUJOCO_GL=${MUJOCO_GL:-egl} PYTHONUNBUFFERED=1
+started=$SECONDS
 
-"$PY" scripts/train_elsewhere.py collect "${envs[@]}" --demos "$DEMOS" --shards "$SHARDS" \
+OMP_NUM_THREADS=1 "$PY" scripts/train_elsewhere.py collect "${envs[@]}" --demos "$DEMOS" --shards "$SHARDS" \
     --camera-size "$SIZE" --out "$DATA"
 mkdir -p "$OUT/train"
 cp "$DATA/collect.json" "$OUT/train/"
+if [[ -n "${BUDGET:-}" ]]; then
+    TIME=$((BUDGET - (SECONDS - started) - 60))
+    if ((TIME < 30)); then echo "recording took the budget: $TIME s left to train" >&2; exit 1; fi
+fi
+echo "training for $TIME s"
 "$PY" scripts/train_elsewhere.py train --config "$CONFIG" --states "$STATES" --device "$DEVICE" \
     --dataset "$DATA"/*/ --out "$OUT/train" --time-limit "$TIME" --data-on-device

@@ -99,6 +99,10 @@ def train(args: argparse.Namespace) -> None:
 
     if args.device:
         os.environ["LIBROBOT_DEVICE"] = args.device
+    import torch
+
+    torch.backends.cudnn.benchmark = True  # fixed frame sizes: pick the fastest convolutions
+    torch.set_float32_matmul_precision("high")  # TF32 matrix products on a GPU that has them
     print(f"{preload_text_states(args.states)} instruction states from {args.states}")
     config = TrainConfig.from_yaml(args.config)
     changes = {key: value for key, value in (
