@@ -11,15 +11,21 @@ May import policies and the wire encodings (and, in cli.py, envs). The CLI runs 
 imports it.
 """
 
-from librobot_gym.serving.client import (
-    RemoteConnectionError,
-    RemotePolicy,
-    RemotePolicyError,
-    RemoteServerError,
-    RemoteTimeoutError,
-    remote_policy,
-)
-from librobot_gym.serving.server import PolicyServer
+import importlib
+from typing import Any
 
-__all__ = ["PolicyServer", "RemotePolicy", "RemotePolicyError", "RemoteConnectionError",
-           "RemoteServerError", "RemoteTimeoutError", "remote_policy"]
+# name -> module: imported on first use, so that registering the `remote:` policy scheme (which
+# `make_policy` does for every spec) needs neither websockets nor msgpack: a machine without
+# the `serve` extra still makes "expert" or "vla:" policies.
+_EXPORTS = {"PolicyServer": "server", "RemotePolicy": "client",
+            "RemotePolicyError": "client", "RemoteConnectionError": "client",
+            "RemoteServerError": "client", "RemoteTimeoutError": "client",
+            "remote_policy": "client"}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
