@@ -50,6 +50,7 @@ HOME_TIMEOUT = 30.0  # s for the between-episode move to the standing posture
 HARNESS = ("the robot hangs in its gantry or harness (its safe stop is damping mode: the "
            "joints go limp and only the harness keeps it off the floor); lower it onto its "
            "feet once it has homed")
+SPORT_ON = "; base_velocity walks through the robot's own sport service: keep it on"
 
 
 class HumanoidBackend(CellBackend):
@@ -98,6 +99,9 @@ class HumanoidBackend(CellBackend):
         self._episode_start = 0.0
         try:
             self.driver.connect()
+            preflight = getattr(self.driver, "check_motor_owner", None)
+            if preflight is not None:  # the sport service on for walking, off for joints
+                preflight(self.walking)
             if self.walking:
                 self.driver.loco_client(self.walk_bounds)
             self.safety.start()
@@ -128,7 +132,8 @@ class HumanoidBackend(CellBackend):
         start = task_reset.base_pose or (0.0, 0.0, 0.0)
         self.automatic_cell = bool(self.driver.reset_scene({}, {}))
         if not self.automatic_cell:
-            self.operator.reset_scene(f"{task_reset.instruction} [{self.robot.name}: {HARNESS}]",
+            note = HARNESS + (SPORT_ON if self.walking else "")
+            self.operator.reset_scene(f"{task_reset.instruction} [{self.robot.name}: {note}]",
                                       task_reset.poses)
         if self.safety.faulted:
             self.safety.rearm()

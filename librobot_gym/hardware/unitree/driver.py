@@ -21,6 +21,9 @@ error word non-zero (MotorErrorFlag). On a real-time link the safety layer's wat
 High level (`base_velocity`): `loco_client()` is the robot's loco RPC service (`loco.py`);
 `start_walking()` hands the motors to it (StandUp, Start), `walk()` sends a velocity; from
 then on the safe stop is the service's Damp (LowCmd is ignored in a loco FSM).
+`check_motor_owner` is the preflight both kinds of env run when they connect: walking needs the
+robot's sport service (the loco service) answering; joint-level control needs it off, since a
+robot whose loco service holds an FSM ignores LowCmd.
 
 Safe stop (`stop`): not a freeze. A humanoid frozen in place topples with its joints rigid;
 the H1's safe state is Unitree's damping mode (every motor on, kp 0, kd > 0, no target): the
@@ -35,6 +38,7 @@ import time
 
 import numpy as np
 
+from librobot_gym.errors import ConfigError
 from librobot_gym.hardware.driver import (
     Driver,
     DriverDisconnected,
@@ -284,6 +288,25 @@ class UnitreeDriver(EmulatorScene, Driver):
         elif bounds is not None:
             self._loco.bounds = bounds
         return self._loco
+
+    def check_motor_owner(self, walking: bool) -> None:
+        """Refuse, in one line with the fix, a robot whose sport (loco) service is not in the
+        state the env needs: `walking` (base_velocity) needs it answering; joint-level control
+        needs it off or in low-level mode (GetFsmId -1), not holding an FSM. Connect first."""
+        from librobot_gym.hardware.unitree.loco import LocoCallFailed
+
+        try:
+            fsm = self.loco_client().fsm_id()
+        except LocoCallFailed:
+            fsm = None  # no loco service answers: sport mode is off
+        if walking and fsm is None:
+            raise ConfigError("base_velocity drives the H1 through its sport (loco) service, "
+                              "which does not answer: switch sport mode on (Unitree app) and "
+                              "check the link, or use joint_pos / upper_body")
+        if not walking and fsm is not None and fsm >= 0:
+            raise ConfigError(f"the H1's sport (loco) service holds FSM {fsm}, so the robot "
+                              f"ignores LowCmd: damp it, switch sport mode off (Unitree app) "
+                              f"for joint-level control, or use base_velocity")
 
     def walk(self, vx: float, vy: float, yaw_rate: float, duration: float) -> None:
         """One velocity command through the loco service (its FSM must be Start)."""

@@ -130,6 +130,30 @@ def test_an_out_of_bounds_velocity_is_refused_before_sending(driver):
     assert loco.calls == calls  # nothing went out
 
 
+def test_joint_control_is_refused_while_the_sport_service_holds_the_motors(driver):
+    driver.start_episode(0)
+    driver.check_motor_owner(walking=False)  # low-level mode (GetFsmId -1): LowCmd drives
+    driver.start_walking()
+    try:
+        with pytest.raises(ConfigError, match="holds FSM 204.*sport mode off"):
+            driver.check_motor_owner(walking=False)
+        driver.check_motor_owner(walking=True)
+    finally:
+        driver.start_episode(0)  # back in low-level mode for the next test
+
+
+def test_walking_is_refused_where_no_sport_service_answers(driver):
+    from librobot_gym.hardware.unitree.loco_service import loco_server
+
+    loco_server().attach(None)  # as a robot with sport mode switched off
+    try:
+        with pytest.raises(ConfigError, match="does not answer: switch sport mode on"):
+            driver.check_motor_owner(walking=True)
+        driver.check_motor_owner(walking=False)
+    finally:
+        loco_server().attach(driver.emulator.loco)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_walk_to_on_the_stand_in_reaches_the_marker(seed):
     env = gym.make("librobot/H1-Real-WalkTo-v0", obs_mode="state",
