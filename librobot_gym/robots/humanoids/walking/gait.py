@@ -15,6 +15,11 @@ passive ankle puts the centre of pressure.
 
 Gait. Single-support phases of `step_time` s alternate with no double support (the swing
 foot lands when it touches the ground after LIFT_PHASE of its swing, or at the phase's end).
+Its height comes down at LAND_PHASE of the swing, aimed LAND_DEPTH below the ground, so the
+touchdown, not the clock, ends the step (at 0.74-0.82 of the phase, measured on every
+robot); the capture-point prediction takes the step to end there (STEP_END of `step_time`).
+A lift that reached the ground only at the phase's end left the lagging sole up to 5 cm in
+the air when the stance switched, and the Figure-class humanoid fell in every episode.
 A standing start is, for the pendulum, the middle of a step in place (the capture point
 between the feet), so the first step starts part-way through its phase. A zero command
 steps in place (the law never stops stepping). Commands are rate limited (ACCEL m/s^2,
