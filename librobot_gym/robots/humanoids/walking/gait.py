@@ -15,6 +15,11 @@ passive ankle puts the centre of pressure.
 
 Gait. Single-support phases of `step_time` s alternate with no double support (the swing
 foot lands when it touches the ground after LIFT_PHASE of its swing, or at the phase's end).
+Its height comes down at LAND_PHASE of the swing, aimed LAND_DEPTH below the ground, so the
+touchdown, not the clock, ends the step (at 0.74-0.82 of the phase, measured on every
+robot); the capture-point prediction takes the step to end there (STEP_END of `step_time`).
+A lift that reached the ground only at the phase's end left the lagging sole up to 5 cm in
+the air when the stance switched, and the Figure-class humanoid fell in every episode.
 A standing start is, for the pendulum, the middle of a step in place (the capture point
 between the feet), so the first step starts part-way through its phase. A zero command
 steps in place (the law never stops stepping). Commands are rate limited (ACCEL m/s^2,
@@ -55,6 +60,9 @@ from librobot_gym.robots.humanoids.walking.layout import ACCEL, YAW_ACCEL, WalkL
 G = 9.81
 HEIGHT_RATE = 0.2  # m/s: the pelvis's height ramps to the layout's at this rate
 LIFT_PHASE = 0.5  # the swing foot may land after this fraction of its phase
+LAND_PHASE = 0.75  # the swing sole's height reaches the ground at this fraction of its swing
+LAND_DEPTH = 0.01  # m: ... and is aimed this far below it by then (so that it does land)
+STEP_END = 0.8  # the pendulum's step ends (touchdown) at this fraction of `step_time`
 TOUCHDOWN = 0.01  # m: a swing sole this close to the ground has landed
 FREEZE_PHASE = 0.8  # the step target is frozen after this fraction of the phase
 HEADING_SLACK = 0.3  # rad: the reference heading's lead over the measured one, at most
@@ -196,14 +204,21 @@ class WalkingController:
         w = math.sqrt(G / h)
         return w, math.exp(w * self.layout.step_time)
 
+    def _step_end(self, state: WalkState) -> tuple[float, float]:
+        """The step's duration as the pendulum sees it (s: single support ends at the
+        touchdown, STEP_END of `step_time`, see `_legs`) and E = e^{w T} over it."""
+        T = STEP_END * self.layout.step_time
+        w, _ = self._omega(state)
+        return T, math.exp(w * T)
+
     def _step_target(self, state: WalkState, phase: float) -> np.ndarray:
         """Where the swing sole lands: (x, y, yaw), world."""
         lay = self.layout
-        T = lay.step_time
-        w, E = self._omega(state)
+        T, E = self._step_end(state)
+        w, _ = self._omega(state)
         p = self._pivot(self.stance)
         xi = state.com[:2] + state.com_vel[:2] / w
-        xi_end = p + (xi - p) * math.exp(w * T * (1.0 - phase))
+        xi_end = p + (xi - p) * math.exp(w * max(T - phase * lay.step_time, 0.0))
         swing = 1 - self.stance
         side = 1.0 if swing == 0 else -1.0  # the swing foot lands left (+) or right (-)
         yaw_land = self.heading + self.command[2] * T * (1.5 - phase)
@@ -280,8 +295,13 @@ class WalkingController:
         start, target = self.swing_start, self.target
         xy = start[:2] + blend * (target[:2] - start[:2])
         swing_yaw = start[3] + blend * wrap(target[2] - start[3])
-        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel, 1.0)) \
-            + (1.0 - blend) * max(start[2] - self.ground, 0.0)
+        # Its height: a half sine over the first LAND_PHASE of the swing, then LAND_DEPTH
+        # below the ground (the servos lag the trajectory: one that reached the ground only
+        # at the phase's end left the sole 2-5 cm up when the phase ran out on the
+        # Figure-class, and the step "landed" in the air).
+        z = self.ground + lay.swing_height * math.sin(math.pi * min(rel / LAND_PHASE, 1.0)) \
+            + (1.0 - blend) * max(start[2] - self.ground, 0.0) \
+            - LAND_DEPTH * smoothstep((rel - LIFT_PHASE) / (LAND_PHASE - LIFT_PHASE))
         # Both legs' inverse kinematics in one stacked solve (`ChainStack`).
         poses = {stance: (pelvis, rot, np.array([*foot[:2], self.ground]), foot[2]),
                  swing: (state.pelvis_pos, state.pelvis_rot, np.array([*xy, z]), swing_yaw)}
