@@ -95,7 +95,7 @@ def test_a_time_limited_run_stops_on_time_with_its_lr_decayed(tmp_path, demos):
     trainer = build_trainer(config(tmp_path, demos, steps=10**6, warmup_steps=0,
                                    time_limit_s=2.0, checkpoint_every=10**6))
     result = trainer.train()
-    assert 2 <= result["step"] < 10**6
+    assert 1 <= result["step"] < 10**6  # a loaded machine may manage one step in 2 s
     assert 2.0 <= trainer.elapsed_s() < 30.0
     assert trainer.scheduler.get_last_lr()[0] < 0.1 * trainer.config.lr  # decayed, not cut
     state = torch.load(tmp_path / "run" / "last" / "trainer_state.pt", weights_only=False)

@@ -108,8 +108,8 @@ def _record_shard(job: tuple[str, int, str, str, int, int | tuple[int, int]]) ->
                                                                                       int, float]:
     """One worker process's share: episodes of one env on consecutive seeds, its own folder."""
     env_id, episodes, out, policy_spec, seed, camera_size = job
-    import librobot_gym  # noqa: F401  (a spawned worker registers the envs itself)
-
+    # A spawned worker imports this module to unpickle the job, and with it the package,
+    # whose import registers every env id.
     summary = collect_multitask([env_id], episodes, out, policy_spec, seed, camera_size)
     return out, summary.total_frames, sum(r.success for r in summary.episodes.get(env_id, [])), \
         summary.wall_time_s
