@@ -23,7 +23,9 @@ the air when the stance switched, and the Figure-class humanoid fell in every ep
 A standing start is, for the pendulum, the middle of a step in place (the capture point
 between the feet), so the first step starts part-way through its phase. A zero command
 steps in place (the law never stops stepping). Commands are rate limited (ACCEL m/s^2,
-YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait.
+YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait. The forward speed is fed
+back: the measured one's shortfall, integrated (bounded, vanishing with the command), is
+added to the speed the steps are placed for (`_track_speed`).
 
 Legs. The swing sole follows a smoothstep from where it lifted to its target, its height a
 half sine of `swing_height`; its joint targets come from inverse kinematics
@@ -206,9 +208,9 @@ class WalkingController:
 
     def _track_speed(self, state: WalkState, yaw: float, dt: float) -> None:
         """Forward speed feedback: the CoM's forward velocity in the heading frame falls
-        short of the command (the H1 and the GR1 walk at 75-80% of it: the pendulum's
-        model ignores the soles' slip, the servos' lag), so its error is integrated, K_SPEED
-        per s, into a bias on the speed the steps are placed for. Bounded to SPEED_BIAS of
+        short of the command (without this the H1 and the GR1 walked at 75-80% of it: what
+        the pendulum model leaves out), so its error is integrated, K_SPEED per s, into a
+        bias on the speed the steps are placed for. Bounded to SPEED_BIAS of
         the command, it vanishes with it (a stop resets it; no windup)."""
         forward = math.cos(yaw) * state.com_vel[0] + math.sin(yaw) * state.com_vel[1]
         bound = SPEED_BIAS * abs(self.command[0])
