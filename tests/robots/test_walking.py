@@ -118,6 +118,15 @@ def test_it_walks_forward_faster_than_0_4_m_s(name):
 
 
 @pytest.mark.parametrize("name", WALKERS)
+def test_it_walks_at_the_commanded_forward_speed(name):
+    """The speed feedback (gait.py `_track_speed`): without it the H1 and the GR1 walked at
+    75-80% of what they were asked (here 0.50 and 0.46 m/s; with it 0.60 on each)."""
+    log, fell = _walk(name, [((0.6, 0.0, 0.0), 5.0)])
+    assert not fell
+    assert 0.55 < _speed(log, 2.0) < 0.65
+
+
+@pytest.mark.parametrize("name", WALKERS)
 def test_a_turn_command_changes_its_heading(name):
     log, fell = _walk(name, [((0.2, 0.0, 0.5), 4.0)])
     assert not fell
@@ -160,7 +169,7 @@ def test_random_commands_for_20_episodes(name):
     results = [walk_eval.episode(sim, robot, seed, 20.0) for seed in range(20)]
     summary = walk_eval.summarise(results)
     assert summary["falls"] <= ALLOWED_FALLS[name]
-    assert summary["forward_speed_mean"] > 0.4
+    assert summary["forward_speed_mean"] >= 0.5  # the issue's bar (0.58-0.60 in 100)
     assert summary["stopped_speed_mean"] < 0.15
 
 

@@ -2,9 +2,11 @@
 for each humanoid. First recorded from the implementation before it was optimised (the one
 that solved each leg's IK with per-joint numpy calls; main at 75ba399); re-recorded on
 purpose when the swing sole was made to land at LAND_PHASE of its swing and the pendulum's
-step to end there (gait.py; branch walk-bar). `test_walking.py` replays the recorded states
-and commands into today's law and holds its joint targets and rates to the recorded ones, so
-a faster law is the same law (same footsteps, same targets).
+step to end there (gait.py; branch walk-bar), and when the forward speed's error was fed
+back into the step's speed (gait.py `_track_speed`; branch walk-speed-bar).
+`test_walking.py` replays the recorded states and commands into today's law and holds its
+joint targets and rates to the recorded ones, so a faster law is the same law (same
+footsteps, same targets).
 
 The states come from MuJoCo driven by the law itself (random walking commands, a new one every
 COMMAND_STEPS control steps); the replay is open loop (the recorded states are fed back, not

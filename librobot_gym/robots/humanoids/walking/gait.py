@@ -23,7 +23,9 @@ the air when the stance switched, and the Figure-class humanoid fell in every ep
 A standing start is, for the pendulum, the middle of a step in place (the capture point
 between the feet), so the first step starts part-way through its phase. A zero command
 steps in place (the law never stops stepping). Commands are rate limited (ACCEL m/s^2,
-YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait.
+YAW_ACCEL rad/s^2) so a jump in the command is a ramp in the gait. The forward speed is fed
+back: the measured one's shortfall, integrated (bounded, vanishing with the command), is
+added to the speed the steps are placed for (`_track_speed`).
 
 Legs. The swing sole follows a smoothstep from where it lifted to its target, its height a
 half sine of `swing_height`; its joint targets come from inverse kinematics
@@ -73,6 +75,8 @@ HURRY_DISTANCE = 1e9  # m beyond reach at which a step runs at twice its pace
 K_TRUNK = 1.0
 K_YAW = 1.0
 SOLE_AHEAD = 0.0  # the stance hip's extra correction of the trunk's pitch and roll, per rad
+K_SPEED = 1.5  # 1/s: the forward speed's error (m/s) integrated into the step's speed
+SPEED_BIAS = 0.4  # the integral's bound, as a fraction of the commanded forward speed
 
 
 @dataclass
@@ -118,6 +122,7 @@ class WalkingController:
         self._stack = ChainStack(legs)
         self.steps = 0
         self.hurry = 0.0
+        self.speed_bias = 0.0
         self._previous = None
         self.velocities = tuple(np.zeros_like(h) for h in self.home)
 
@@ -126,6 +131,7 @@ class WalkingController:
         self.q = np.array(self.home)
         self._previous = None
         self.command = np.zeros(3)
+        self.speed_bias = 0.0
         self.ground = float(min(state.soles[:, 2]))
         self.heading = float(math.atan2(state.pelvis_rot[1, 0], state.pelvis_rot[0, 0]))
         self.feet = [np.array([*state.soles[i, :2], state.sole_yaw[i]]) for i in (0, 1)]
@@ -176,6 +182,7 @@ class WalkingController:
         self._ramp(np.asarray(command, float), dt)
         measured_yaw = math.atan2(state.pelvis_rot[1, 0], state.pelvis_rot[0, 0])
         self.heading += self.command[2] * dt
+        self._track_speed(state, measured_yaw, dt)
         lead = wrap(self.heading - measured_yaw)
         if abs(lead) > HEADING_SLACK:
             self.heading = measured_yaw + math.copysign(HEADING_SLACK, lead)
@@ -198,6 +205,17 @@ class WalkingController:
                                 for qi, pi in zip(q, prev or q, strict=True))
         self._previous = (q[0].copy(), q[1].copy())
         return q
+
+    def _track_speed(self, state: WalkState, yaw: float, dt: float) -> None:
+        """Forward speed feedback: the CoM's forward velocity in the heading frame falls
+        short of the command (without this the H1 and the GR1 walked at 75-80% of it: what
+        the pendulum model leaves out), so its error is integrated, K_SPEED per s, into a
+        bias on the speed the steps are placed for. Bounded to SPEED_BIAS of
+        the command, it vanishes with it (a stop resets it; no windup)."""
+        forward = math.cos(yaw) * state.com_vel[0] + math.sin(yaw) * state.com_vel[1]
+        bound = SPEED_BIAS * abs(self.command[0])
+        self.speed_bias = clamp(self.speed_bias + K_SPEED * dt * (self.command[0] - forward),
+                                -bound, bound)
 
     def _omega(self, state: WalkState) -> tuple[float, float]:
         h = max(float(state.com[2]) - self.ground, 0.4)
@@ -225,7 +243,7 @@ class WalkingController:
         stance_yaw = self.feet[self.stance][2]
         yaw_land = stance_yaw + clamp(wrap(yaw_land - stance_yaw),
                                       -lay.max_foot_yaw, lay.max_foot_yaw)
-        vx, vy = self.command[0], self.command[1]
+        vx, vy = self.command[0] + self.speed_bias, self.command[1]
         b_local = np.array([vx * T / (E - 1.0),
                             vy * T / (E - 1.0) - side * lay.step_width / (E + 1.0)])
         mid_yaw = 0.5 * (yaw_land + stance_yaw)
@@ -262,7 +280,7 @@ class WalkingController:
         T = lay.step_time
         w, E = self._omega(state)
         side = 1.0 if self.stance == 0 else -1.0
-        b = np.array([self.command[0] * T / (E - 1.0),
+        b = np.array([(self.command[0] + self.speed_bias) * T / (E - 1.0),
                       self.command[1] * T / (E - 1.0) - side * lay.step_width / (E + 1.0)])
         yaw = self.feet[self.stance][2]
         c, s = math.cos(yaw), math.sin(yaw)
